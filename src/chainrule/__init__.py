@@ -1,0 +1,59 @@
+"""chainrule: graph-based automatic differentiation for NumPy.
+
+Build a graph (``y = cr.cos(x)``), differentiate it (``cr.gradients(y, [x])``,
+which is more graph), and run it in a ``cr.Session``.
+"""
+
+from chainrule.framework import errors
+from chainrule.framework.dtypes import (
+    DType,
+    as_dtype,
+    bool_ as bool,  # noqa: A004 - TensorFlow's public name
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+from chainrule.framework.graph import (
+    Graph,
+    Operation,
+    Tensor,
+    control_dependencies,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from chainrule.framework.tensor_shape import TensorShape
+from chainrule.ops.registry import NotDifferentiable, RegisterGradient
+from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
+from chainrule.ops.math_ops import *  # noqa: F403
+from chainrule.ops.array_ops import *  # noqa: F403
+from chainrule.ops.reduction_ops import (
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+)
+from chainrule.ops.state_ops import (
+    Variable,
+    global_variables,
+    global_variables_initializer,
+    group,
+    no_op,
+    trainable_variables,
+    variables_initializer,
+)
+from chainrule.autodiff.gradients import gradients, hessians
+from chainrule.runtime.session import Session
+
+__version__ = "0.1.0"

@@ -1,0 +1,215 @@
+"""Reverse mode: ``gradients(ys, xs)`` adds the graph of d(sum ys)/d(xs) to the graph.
+
+The pass, top to bottom:
+1. Find the ops that lie on a path from some x to some y (``_between``).
+2. Count, for each of those ops, how many of its consumers lie on such a path
+   (its *pending* count): an op's gradient is complete only when every consumer
+   has sent its share.
+3. Seed each y with ``grad_ys`` (ones by default) and process ops from a ready
+   queue: sum the gradients that arrived for its outputs, call its registered
+   gradient function, sum each input's gradient back to the input's shape where
+   the op broadcasts (the only place un-broadcasting happens), and hand it to
+   the producer of that input, which becomes ready when its count reaches zero.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule.framework.graph import Operation, Tensor
+from chainrule.ops import array_ops, math_ops
+from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.registry import gradient_function, get_op_def
+
+
+def _as_list(value: Any) -> tuple[list[Any], bool]:
+    if isinstance(value, (list, tuple)):
+        return list(value), True
+    return [value], False
+
+
+def _between(ys: Sequence[Tensor], xs: Sequence[Tensor], stop_ops: set[Operation]) -> set[Operation]:
+    """Ops reachable forward from some x (without crossing a stop) that also reach some y."""
+    consumers = xs[0].graph._consumers if xs else {}
+    forward: set[Operation] = set()
+    stack = [x.op for x in xs]
+    from_x: set[Operation] = set()
+    while stack:
+        op = stack.pop()
+        if op in from_x:
+            continue
+        from_x.add(op)
+        for out in op.outputs:
+            if not _differentiable(out):
+                continue  # shapes, indices and masks carry no gradient
+            for consumer in consumers.get(out, ()):
+                if consumer not in stop_ops:
+                    stack.append(consumer)
+    stack = [y.op for y in ys]
+    while stack:
+        op = stack.pop()
+        if op in forward or op not in from_x:
+            continue
+        forward.add(op)
+        stack.extend(t.op for t in op.inputs)
+    return forward
+
+
+def _differentiable(t: Tensor) -> bool:
+    return t.dtype.is_floating
+
+
+def _aggregate(grads: list[Tensor]) -> Tensor | None:
+    grads = [g for g in grads if g is not None]
+    if not grads:
+        return None
+    if len(grads) == 1:
+        return grads[0]
+    return math_ops.add_n(grads)
+
+
+def gradients(
+    ys: Any,
+    xs: Any,
+    grad_ys: Any = None,
+    name: str = "gradients",
+    stop_gradients: Any = None,
+    unconnected_gradients: str = "none",
+) -> list[Tensor | None]:
+    """Symbolic derivatives of ``sum(ys)`` with respect to each of ``xs``.
+
+    Parameters
+    ----------
+    ys : a tensor or list of tensors to differentiate.
+    xs : a tensor, Variable, or list of them.
+    grad_ys : optional list of tensors (one per y) to start from; ones by default.
+    name : name scope of the gradient ops.
+    stop_gradients : tensors treated as constants (no gradient flows through them).
+    unconnected_gradients : ``"none"`` (None for an x that does not reach any y) or ``"zero"``.
+
+    Returns
+    -------
+    A list with one entry per x: a tensor of x's shape, or None.
+    """
+    if unconnected_gradients not in ("none", "zero"):
+        raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
+    ys_list, _ = _as_list(ys)
+    xs_list, _ = _as_list(xs)
+    ys_t = [convert_to_tensor(y) for y in ys_list]
+    xs_t = [convert_to_tensor(x) for x in xs_list]
+    grad_ys_list = _as_list(grad_ys)[0] if grad_ys is not None else [None] * len(ys_t)
+    if len(grad_ys_list) != len(ys_t):
+        raise ValueError(f"grad_ys has {len(grad_ys_list)} entries but ys has {len(ys_t)}")
+    stop_ops = {convert_to_tensor(t).op for t in (_as_list(stop_gradients)[0] if stop_gradients is not None else [])}
+    if not ys_t or not xs_t:
+        return [None] * len(xs_t)
+    graph = ys_t[0].graph
+
+    with graph.as_default(), graph.name_scope(name):
+        between = _between(ys_t, xs_t, stop_ops)
+        pending: collections.Counter[Operation] = collections.Counter()
+        for op in between:
+            for t in op.inputs:
+                if t.op in between:
+                    pending[t.op] += 1
+
+        # Gradients received so far, per tensor (several paths each add a part).
+        received: dict[Tensor, list[Tensor]] = collections.defaultdict(list)
+        for y, gy in zip(ys_t, grad_ys_list):
+            if gy is None:
+                if not _differentiable(y):
+                    continue
+                gy = array_ops.ones_like(y, name="grad_ys")
+            else:
+                gy = convert_to_tensor(gy, dtype=y.dtype)
+            received[y].append(gy)
+
+        x_set = set(xs_t)
+        ready = collections.deque(op for op in {y.op for y in ys_t} if op in between and pending[op] == 0)
+        done: set[Operation] = set()
+        while ready:
+            op = ready.popleft()
+            if op in done:
+                continue
+            done.add(op)
+            out_grads = [_aggregate(received[t]) if t in received else None for t in op.outputs]
+            for t, g in zip(op.outputs, out_grads):
+                if g is not None and t in x_set:
+                    received[t] = [g]  # keep the sum for the result
+            input_grads = _backprop_op(op, out_grads, stop_ops)
+            for t, g in zip(op.inputs, input_grads):
+                if g is not None and _differentiable(t):
+                    received[t].append(g)
+            for t in op.inputs:
+                if t.op in between:
+                    pending[t.op] -= 1
+                    if pending[t.op] == 0:
+                        ready.append(t.op)
+
+        results: list[Tensor | None] = []
+        for x in xs_t:
+            g = _aggregate(received.get(x, []))
+            if g is None and unconnected_gradients == "zero":
+                g = array_ops.zeros_like(x)
+            results.append(g)
+        return results
+
+
+def _backprop_op(op: Operation, out_grads: list[Tensor | None], stop_ops: set[Operation]) -> list[Tensor | None]:
+    """The gradient of each input of ``op``, given the gradients of its outputs."""
+    none = [None] * len(op.inputs)
+    if op in stop_ops or all(g is None for g in out_grads) or not op.inputs:
+        return none
+    grad_fn = gradient_function(op)
+    if grad_fn is None:
+        return none
+    # A multi-output op receives zeros for the outputs nobody differentiated.
+    filled = [
+        g if g is not None else (array_ops.zeros_like(t) if _differentiable(t) else None)
+        for t, g in zip(op.outputs, out_grads)
+    ]
+    with op.graph.name_scope(op.name.split("/")[-1] + "_grad"):
+        input_grads = list(grad_fn(op, *filled))
+        if len(input_grads) != len(op.inputs):
+            raise ValueError(
+                f"The gradient function of {op.describe()}\nreturned {len(input_grads)} gradients, "
+                f"but the op has {len(op.inputs)} inputs."
+            )
+        if get_op_def(op.type).broadcasts:
+            input_grads = [_unbroadcast(g, t) for g, t in zip(input_grads, op.inputs)]
+        return [convert_to_tensor(g, dtype=t.dtype) if g is not None else None for g, t in zip(input_grads, op.inputs)]
+
+
+def _unbroadcast(grad: Tensor | None, x: Tensor) -> Tensor | None:
+    """Sum ``grad`` back to the shape of ``x``; a no-op when the static shapes already agree."""
+    if grad is None:
+        return None
+    if x.shape.is_fully_defined() and grad.shape == x.shape:
+        return grad
+    target = x.shape.as_list() if x.shape.is_fully_defined() else array_ops.shape(x)
+    return array_ops.sum_to_shape(grad, target)
+
+
+def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor]:
+    """Second derivatives of ``sum(ys)``: for each x, a tensor of shape ``x.shape + x.shape``.
+
+    Each x must have a statically known size; the rows are built one gradient per element.
+    """
+    xs_list, _ = _as_list(xs)
+    out = []
+    for x in xs_list:
+        x_t = convert_to_tensor(x)
+        n = x_t.shape.num_elements()
+        if n is None:
+            raise ValueError(f"hessians needs a statically known shape for {x_t.name}, got {x_t.shape}")
+        (g,) = gradients(ys, [x_t], name=name, unconnected_gradients="zero")
+        flat = array_ops.reshape(g, [-1])
+        rows = [
+            gradients(flat[i], [x_t], name=name, unconnected_gradients="zero")[0] for i in range(n)
+        ]
+        dims = x_t.shape.as_list()
+        hess = array_ops.stack(rows) if rows else array_ops.zeros([0] + dims, dtype=x_t.dtype)
+        out.append(array_ops.reshape(hess, dims + dims))
+    return out

@@ -1,0 +1,84 @@
+"""Data types: a thin, hashable wrapper over NumPy dtypes with TensorFlow's names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class DType:
+    """A tensor element type (``cr.float32``, ``cr.int64``, ...)."""
+
+    __slots__ = ("_np", "name")
+
+    def __init__(self, np_dtype: Any) -> None:
+        self._np = np.dtype(np_dtype)
+        self.name = "bool" if self._np == np.bool_ else self._np.name
+
+    @property
+    def as_numpy_dtype(self) -> np.dtype:
+        return self._np
+
+    @property
+    def is_floating(self) -> bool:
+        return self._np.kind == "f"
+
+    @property
+    def is_integer(self) -> bool:
+        return self._np.kind in "iu"
+
+    @property
+    def is_bool(self) -> bool:
+        return self._np.kind == "b"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self._np.kind in "iuf"
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return self._np == as_dtype(other)._np
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._np)
+
+    def __repr__(self) -> str:
+        return f"cr.{self.name}"
+
+
+float16 = DType(np.float16)
+float32 = DType(np.float32)
+float64 = DType(np.float64)
+int8 = DType(np.int8)
+int16 = DType(np.int16)
+int32 = DType(np.int32)
+int64 = DType(np.int64)
+uint8 = DType(np.uint8)
+bool_ = DType(np.bool_)
+
+_SUPPORTED = {d._np: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)}
+_BY_NAME = {d.name: d for d in _SUPPORTED.values()}
+
+
+def as_dtype(value: Any) -> DType:
+    """Convert a DType, NumPy dtype, Python type or name into a chainrule ``DType``."""
+    if isinstance(value, DType):
+        return value
+    if isinstance(value, str) and value in _BY_NAME:
+        return _BY_NAME[value]
+    if value is float:
+        return float32
+    if value is int:
+        return int32
+    if value is bool:
+        return bool_
+    try:
+        np_dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"Cannot convert {value!r} to a chainrule dtype") from None
+    if np_dtype not in _SUPPORTED:
+        raise TypeError(f"Unsupported dtype {np_dtype}; chainrule supports {sorted(_BY_NAME)}")
+    return _SUPPORTED[np_dtype]

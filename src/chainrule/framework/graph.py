@@ -1,0 +1,359 @@
+"""Graph, Operation and Tensor: the deferred computation a Session runs.
+
+A Graph owns Operations; each Operation has input Tensors, output Tensors,
+control inputs and attributes, and remembers the user's line that created it.
+Nothing here computes values: kernels live in the op registry (``chainrule.ops``)
+and execution in ``chainrule.runtime``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from chainrule.framework import errors
+from chainrule.framework.dtypes import DType
+from chainrule.framework.source import SourceLocation, user_frame
+from chainrule.framework.tensor_shape import TensorShape, as_shape
+
+_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+
+
+class Tensor:
+    """A symbolic handle to one output of an Operation; its value exists only inside ``Session.run``."""
+
+    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "__weakref__")
+    # Let NumPy defer to our reflected operators (``np_array + tensor``).
+    __array_priority__ = 100
+
+    def __init__(self, op: Operation, value_index: int, dtype: DType, shape: TensorShape) -> None:
+        self._op = op
+        self._value_index = value_index
+        self._dtype = dtype
+        self._shape = shape
+
+    op = property(lambda self: self._op, doc="The Operation that produces this tensor.")
+    value_index = property(lambda self: self._value_index, doc="Which output of ``op`` this is.")
+    dtype = property(lambda self: self._dtype, doc="Element type (a ``cr.DType``).")
+    graph = property(lambda self: self._op.graph, doc="The Graph this tensor lives in.")
+    name = property(lambda self: f"{self._op.name}:{self._value_index}", doc='``"op_name:index"``.')
+
+    @property
+    def shape(self) -> TensorShape:
+        """Static shape; unknown dimensions are None."""
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    def set_shape(self, shape: Any) -> None:
+        """Refine the static shape with information the graph could not infer."""
+        self._shape = self._shape.merge_with(as_shape(shape))
+
+    def consumers(self) -> list[Operation]:
+        return [op for op in self.graph._consumers.get(self, [])]
+
+    def eval(self, feed_dict: Any = None, session: Any = None) -> Any:
+        from chainrule.framework import default_session
+
+        sess = session or default_session.get()
+        return sess.run(self, feed_dict=feed_dict)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"Using a cr.Tensor ({self.name}) as a Python bool is not allowed: the value exists only "
+            "when a Session runs the graph. Use cr.where / cr.logical_* instead."
+        )
+
+    def __iter__(self) -> Iterator[Tensor]:
+        dims = self._shape.dims
+        if dims is None or not dims or dims[0] is None:
+            raise TypeError(f"Cannot iterate over tensor {self.name} of shape {self._shape}: leading dimension unknown.")
+        return iter([self[i] for i in range(dims[0])])
+
+    def __len__(self) -> int:
+        dims = self._shape.dims
+        if dims is None or not dims or dims[0] is None:
+            raise TypeError(f"len() of tensor {self.name} with shape {self._shape} is not known statically.")
+        return dims[0]
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<cr.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
+
+    @classmethod
+    def _override_operator(cls, name: str, fn: Any) -> None:
+        """Install an operator (``__add__`` ...); the ops layer does this, keeping layers one-way."""
+        setattr(cls, name, fn)
+
+
+class Operation:
+    """A node of the graph: an op type applied to input tensors with attributes."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        op_type: str,
+        name: str,
+        inputs: Sequence[Tensor],
+        output_specs: Sequence[tuple[DType, TensorShape]],
+        attrs: dict[str, Any],
+        control_inputs: Sequence[Operation],
+        source: SourceLocation | None,
+    ) -> None:
+        self._graph = graph
+        self._type = op_type
+        self._name = name
+        self._inputs = tuple(inputs)
+        self._outputs = tuple(Tensor(self, i, dtype, shape) for i, (dtype, shape) in enumerate(output_specs))
+        self._attrs = dict(attrs)
+        self._control_inputs = list(control_inputs)
+        self._source = source
+        self._id = len(graph._ops)
+
+    type = property(lambda self: self._type, doc="The op type, e.g. ``'Cos'``.")
+    name = property(lambda self: self._name, doc="Unique name within the graph.")
+    graph = property(lambda self: self._graph)
+    inputs = property(lambda self: self._inputs, doc="Input tensors, in order.")
+    outputs = property(lambda self: self._outputs, doc="Output tensors, in order.")
+    control_inputs = property(lambda self: tuple(self._control_inputs), doc="Ops that must run before this one.")
+    source = property(lambda self: self._source, doc="Where the user's code created this op.")
+    attrs = property(lambda self: dict(self._attrs))
+
+    @property
+    def node_def(self) -> dict[str, Any]:
+        return {"name": self._name, "op": self._type, "input": [t.name for t in self._inputs], "attr": self._attrs}
+
+    def get_attr(self, key: str) -> Any:
+        try:
+            return self._attrs[key]
+        except KeyError:
+            raise ValueError(f"Operation '{self._name}' ({self._type}) has no attr named '{key}'.") from None
+
+    def _add_control_input(self, op: Operation) -> None:
+        if op not in self._control_inputs:
+            self._control_inputs.append(op)
+
+    def describe(self) -> str:
+        """``'name' (Type), created at file:line: code`` for error messages."""
+        where = f"\n  created at {self._source}" if self._source else ""
+        return f"'{self._name}' ({self._type}){where}"
+
+    def run(self, feed_dict: Any = None, session: Any = None) -> None:
+        from chainrule.framework import default_session
+
+        (session or default_session.get()).run(self, feed_dict=feed_dict)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<cr.Operation '{self._name}' type={self._type}>"
+
+
+class Graph:
+    """A dataflow graph. Use ``with g.as_default():`` to add ops to it."""
+
+    def __init__(self) -> None:
+        self._ops: list[Operation] = []
+        self._ops_by_name: dict[str, Operation] = {}
+        self._names_in_use: dict[str, int] = {}
+        self._consumers: dict[Tensor, list[Operation]] = {}
+        self._name_stack = ""
+        self._control_stack: list[list[Operation]] = []
+        self._gradient_override_map: dict[str, str] = {}
+        self._collections: dict[str, list[Any]] = {}
+        self._lock = threading.RLock()
+        self.seed: int | None = None
+        self._version = 0
+        self._finalized = False
+
+    # -- construction -----------------------------------------------------------------
+    def create_op(
+        self,
+        op_type: str,
+        inputs: Sequence[Tensor],
+        output_specs: Sequence[tuple[DType, TensorShape]],
+        attrs: dict[str, Any] | None = None,
+        name: str | None = None,
+        source: SourceLocation | None = None,
+    ) -> Operation:
+        """Add an op with already-inferred output specs (the registry does inference)."""
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+        for t in inputs:
+            if t.graph is not self:
+                raise ValueError(f"Tensor {t.name} is from a different graph than op {name or op_type}.")
+        with self._lock:
+            full_name = self.unique_name(name or op_type)
+            attrs = dict(attrs or {})
+            if op_type in self._gradient_override_map:
+                attrs["_gradient_op_type"] = self._gradient_override_map[op_type]
+            control = [op for deps in self._control_stack for op in deps]
+            op = Operation(
+                self, op_type, full_name, inputs, output_specs, attrs, control, source or user_frame(2)
+            )
+            self._ops.append(op)
+            self._ops_by_name[full_name] = op
+            for t in op.inputs:
+                self._consumers.setdefault(t, []).append(op)
+            self._version += 1
+            return op
+
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        if self._name_stack:
+            name = f"{self._name_stack}/{name}"
+        key = name.lower()
+        count = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = count + 1
+        if count:
+            base = name
+            while True:
+                candidate = f"{base}_{count}"
+                if candidate.lower() not in self._names_in_use:
+                    break
+                count += 1
+            if mark_as_used:
+                self._names_in_use[candidate.lower()] = 1
+            return candidate
+        return name
+
+    @contextlib.contextmanager
+    def name_scope(self, name: str | None) -> Iterator[str]:
+        """Nest op names under ``name/``; ``None`` or ``""`` resets to the root scope."""
+        old = self._name_stack
+        if not name:
+            new = ""
+        elif name.endswith("/"):
+            new = name[:-1]
+        else:
+            if not _VALID_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid scope name")
+            new = self.unique_name(name)
+        self._name_stack = new
+        try:
+            yield (new + "/") if new else ""
+        finally:
+            self._name_stack = old
+
+    def get_name_scope(self) -> str:
+        return self._name_stack
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
+        """Ops created inside run after every op (or tensor's op) in ``control_inputs``; None clears."""
+        if control_inputs is None:
+            saved, self._control_stack = self._control_stack, []
+            try:
+                yield
+            finally:
+                self._control_stack = saved
+            return
+        ops = []
+        for c in control_inputs:
+            if hasattr(c, "_as_graph_element"):
+                c = c._as_graph_element()
+            if isinstance(c, Tensor):
+                c = c.op
+            if not isinstance(c, Operation):
+                raise TypeError(f"Control input must be an Operation or Tensor, got {c!r}")
+            ops.append(c)
+        self._control_stack.append(ops)
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict[str, str]) -> Iterator[None]:
+        """Ops of the given types created inside use the gradient registered under another name."""
+        saved = dict(self._gradient_override_map)
+        self._gradient_override_map.update(op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        _default_graph_stack.append(self)
+        try:
+            yield self
+        finally:
+            _default_graph_stack.pop()
+
+    def finalize(self) -> None:
+        self._finalized = True
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    # -- queries ----------------------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._ops)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        try:
+            return self._ops_by_name[name]
+        except KeyError:
+            raise errors.NotFoundError(None, None, f"The name '{name}' refers to an Operation not in the graph.") from None
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        op_name, sep, index = name.rpartition(":")
+        if not sep or not index.isdigit():
+            raise ValueError(f"The name '{name}' looks like an op name, not a tensor name (expected 'op:0').")
+        op = self.get_operation_by_name(op_name)
+        i = int(index)
+        if i >= len(op.outputs):
+            raise errors.NotFoundError(None, op, f"Operation '{op_name}' has only {len(op.outputs)} outputs.")
+        return op.outputs[i]
+
+    def as_graph_element(self, obj: Any) -> Tensor | Operation:
+        if hasattr(obj, "_as_graph_element"):
+            obj = obj._as_graph_element()
+        if isinstance(obj, str):
+            return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
+        if isinstance(obj, (Tensor, Operation)):
+            if obj.graph is not self:
+                raise ValueError(f"{obj!r} is not an element of this graph.")
+            return obj
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
+
+    def add_to_collection(self, name: str, value: Any) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def get_collection(self, name: str) -> list[Any]:
+        return list(self._collections.get(name, []))
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+
+_default_graph_stack: list[Graph] = []
+_global_default_graph: list[Graph] = [Graph()]
+
+
+def get_default_graph() -> Graph:
+    """The graph new ops go into: the innermost ``as_default()`` graph, else the global one."""
+    return _default_graph_stack[-1] if _default_graph_stack else _global_default_graph[0]
+
+
+def reset_default_graph() -> None:
+    """Replace the global default graph with a new, empty one."""
+    if _default_graph_stack:
+        raise AssertionError("Do not use reset_default_graph() inside a `with graph.as_default()` block.")
+    _global_default_graph[0] = Graph()
+
+
+def name_scope(name: str | None) -> contextlib.AbstractContextManager[str]:
+    return get_default_graph().name_scope(name)
+
+
+def control_dependencies(control_inputs: Sequence[Any] | None) -> contextlib.AbstractContextManager[None]:
+    return get_default_graph().control_dependencies(control_inputs)

@@ -1,0 +1,126 @@
+"""Static shapes: a rank that may be unknown, and dimensions that may be unknown (None)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+
+class TensorShape:
+    """The static shape of a tensor as known at graph-construction time.
+
+    ``dims`` is ``None`` when even the rank is unknown; otherwise a tuple whose
+    entries are ints or ``None`` for dimensions known only at run time.
+    """
+
+    __slots__ = ("dims",)
+
+    def __init__(self, dims: Iterable[int | None] | TensorShape | None) -> None:
+        if isinstance(dims, TensorShape):
+            self.dims = dims.dims
+        elif dims is None:
+            self.dims = None
+        else:
+            self.dims = tuple(_as_dim(d) for d in dims)
+
+    @property
+    def rank(self) -> int | None:
+        return None if self.dims is None else len(self.dims)
+
+    @property
+    def ndims(self) -> int | None:
+        return self.rank
+
+    def is_fully_defined(self) -> bool:
+        return self.dims is not None and all(d is not None for d in self.dims)
+
+    def num_elements(self) -> int | None:
+        if not self.is_fully_defined():
+            return None
+        n = 1
+        for d in self.dims:  # type: ignore[union-attr]
+            n *= d  # type: ignore[operator]
+        return n
+
+    def as_list(self) -> list[int | None]:
+        if self.dims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape.")
+        return list(self.dims)
+
+    def is_compatible_with(self, other: Any) -> bool:
+        other = as_shape(other)
+        if self.dims is None or other.dims is None:
+            return True
+        if len(self.dims) != len(other.dims):
+            return False
+        return all(a is None or b is None or a == b for a, b in zip(self.dims, other.dims))
+
+    def merge_with(self, other: Any) -> TensorShape:
+        other = as_shape(other)
+        if self.dims is None:
+            return other
+        if other.dims is None:
+            return self
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are not compatible")
+        return TensorShape(a if a is not None else b for a, b in zip(self.dims, other.dims))
+
+    def __len__(self) -> int:
+        if self.dims is None:
+            raise ValueError("Cannot take the length of a shape with unknown rank.")
+        return len(self.dims)
+
+    def __iter__(self) -> Iterator[int | None]:
+        if self.dims is None:
+            raise ValueError("Cannot iterate over a shape with unknown rank.")
+        return iter(self.dims)
+
+    def __getitem__(self, key: Any) -> Any:
+        if self.dims is None:
+            return TensorShape(None) if isinstance(key, slice) else None
+        if isinstance(key, slice):
+            return TensorShape(self.dims[key])
+        return self.dims[key]
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            other = as_shape(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+        return self.dims == other.dims
+
+    def __hash__(self) -> int:
+        return hash(self.dims)
+
+    def __repr__(self) -> str:
+        return f"TensorShape({self})"
+
+    def __str__(self) -> str:
+        if self.dims is None:
+            return "<unknown>"
+        return "(" + ", ".join("?" if d is None else str(d) for d in self.dims) + ("," if len(self.dims) == 1 else "") + ")"
+
+
+def _as_dim(d: Any) -> int | None:
+    if d is None:
+        return None
+    try:
+        value = int(d)
+    except (TypeError, ValueError):
+        raise TypeError(f"Dimension must be an int or None, got {d!r}") from None
+    if value < 0:
+        return None
+    return value
+
+
+def as_shape(value: Any) -> TensorShape:
+    """Convert a TensorShape, tuple/list of dims, or None (unknown rank) to a TensorShape."""
+    if isinstance(value, TensorShape):
+        return value
+    if isinstance(value, int):
+        return TensorShape([value])
+    return TensorShape(value)
+
+
+def unknown_shape(rank: int | None = None) -> TensorShape:
+    return TensorShape(None if rank is None else [None] * rank)

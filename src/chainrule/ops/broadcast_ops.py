@@ -1,0 +1,87 @@
+"""Broadcasting and its transpose, un-broadcasting (``SumToShape``).
+
+``SumToShape`` is what reverse mode inserts, in one place, to sum a gradient
+back to the shape of an input that was broadcast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.framework.graph import Tensor
+from chainrule.framework.tensor_shape import TensorShape
+from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.registry import apply, constant_shape, register_op
+from chainrule.ops.shape_rules import broadcast_shapes
+
+
+def sum_to_shape_kernel(xp: Any, x: Any, shape: Any) -> Any:
+    shape = tuple(int(d) for d in shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1)
+    out = xp.sum(x, axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape)
+
+
+def _sum_to_shape_infer(inputs: list[Tensor]) -> list[Any]:
+    x, shape = inputs
+    target = constant_shape(shape)
+    broadcast_shapes(x.shape, target)  # the target must broadcast to x
+    return [(x.dtype, target)]
+
+
+register_op(
+    "SumToShape",
+    sum_to_shape_kernel,
+    _sum_to_shape_infer,
+    lambda op, g: [broadcast_to(g, _shape(op.inputs[0])), None],
+)
+
+
+def sum_to_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
+    """Sum ``x`` over the axes that broadcasting added or stretched, to get ``shape`` back."""
+    return apply("SumToShape", convert_to_tensor(x), _shape_tensor(shape), name=name)
+
+
+def _broadcast_to_infer(inputs: list[Tensor]) -> list[Any]:
+    x, shape = inputs
+    target = constant_shape(shape)
+    out = broadcast_shapes(x.shape, target)
+    if target.rank is not None and x.shape.rank is not None and x.shape.rank > target.rank:
+        raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to the lower-rank shape {target}")
+    if out.dims is not None and target.dims is not None:
+        out = TensorShape(t if t is not None else o for t, o in zip(target.dims, out.dims))
+    return [(x.dtype, out if out.dims is not None else target)]
+
+
+register_op(
+    "BroadcastTo",
+    lambda xp, x, shape: xp.broadcast_to(x, tuple(int(d) for d in shape)),
+    _broadcast_to_infer,
+    lambda op, g: [sum_to_shape(g, _shape(op.inputs[0])), None],
+)
+
+
+def broadcast_to(x: Any, shape: Any, name: str | None = None) -> Tensor:
+    """Broadcast ``x`` to ``shape`` with NumPy rules (a read-only view at run time)."""
+    return apply("BroadcastTo", convert_to_tensor(x), _shape_tensor(shape), name=name)
+
+
+def _shape(t: Tensor) -> Tensor:
+    from chainrule.ops.array_ops import shape
+
+    return shape(t)
+
+
+def _shape_tensor(shape: Any) -> Tensor:
+    if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
+        return convert_to_tensor(shape)
+    if isinstance(shape, TensorShape):
+        shape = shape.as_list()
+    if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
+        return convert_to_tensor(shape, dtype_hint="int32")
+    return convert_to_tensor(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")

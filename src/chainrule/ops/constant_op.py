@@ -1,0 +1,150 @@
+"""Constants, placeholders, and conversion of Python/NumPy values to tensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.framework import dtypes
+from chainrule.framework.dtypes import DType, as_dtype
+from chainrule.framework.graph import Operation, Tensor
+from chainrule.framework.tensor_shape import TensorShape, as_shape
+from chainrule.ops.registry import apply, register_op
+
+
+def _python_dtype(value: Any) -> DType | None:
+    """Python scalars and lists default like TensorFlow: float -> float32, int -> int32."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and not isinstance(value, (np.ndarray, np.generic)):
+        return dtypes.float32
+    if arr.dtype.kind in "iu" and not isinstance(value, (np.ndarray, np.generic)):
+        if arr.size and (arr.max() > np.iinfo(np.int32).max or arr.min() < np.iinfo(np.int32).min):
+            return dtypes.int64
+        return dtypes.int32
+    return None
+
+
+def to_numpy(value: Any, dtype: DType | None = None) -> np.ndarray:
+    """Convert a Python/NumPy value to an array of a chainrule dtype, refusing lossy casts."""
+    arr = np.asarray(value)
+    if arr.dtype.kind in "OUS":
+        raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}.")
+    target = dtype or _python_dtype(value) or as_dtype(arr.dtype)
+    np_target = target.as_numpy_dtype
+    if arr.dtype != np_target:
+        if arr.dtype.kind == "f" and np_target.kind in "iub":
+            if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
+                raise TypeError(f"Cannot convert {value!r} to a tensor of dtype {target.name} without losing data.")
+        if arr.dtype.kind == "b" and np_target.kind != "b":
+            raise TypeError(f"Cannot convert bool value {value!r} to dtype {target.name}.")
+        arr = arr.astype(np_target)
+    return arr
+
+
+def _const_infer(inputs: list[Tensor], value: np.ndarray, dtype: DType) -> list[tuple[DType, TensorShape]]:
+    return [(dtype, TensorShape(value.shape))]
+
+
+register_op("Const", lambda xp, value, dtype: value, _const_infer, grad=None)
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
+    """A tensor holding a fixed value.
+
+    Parameters
+    ----------
+    value : scalar, nested list or NumPy array.
+    dtype : element type; defaults to the value's (Python floats become float32).
+    shape : optional shape; a scalar value is broadcast to it, otherwise sizes must match.
+    """
+    arr = to_numpy(value, as_dtype(dtype) if dtype is not None else None)
+    if shape is not None:
+        target = as_shape(shape).as_list()
+        if arr.size == 1:
+            arr = np.broadcast_to(arr.reshape(()), target)
+        elif arr.size == int(np.prod(target)):
+            arr = arr.reshape(target)
+        else:
+            raise TypeError(f"constant: value of shape {arr.shape} does not fit the requested shape {tuple(target)}")
+    arr = np.array(arr, copy=True)
+    arr.flags.writeable = False
+    return apply("Const", name=name, value=arr, dtype=as_dtype(arr.dtype))
+
+
+def _placeholder_kernel(xp: Any, *, dtype: DType, shape: TensorShape, **_: Any) -> Any:
+    raise ValueError(f"You must feed a value for this placeholder (dtype {dtype.name}, shape {shape}) in feed_dict.")
+
+
+register_op("Placeholder", _placeholder_kernel, lambda inputs, dtype, shape: [(dtype, shape)], grad=None, stateful=True)
+
+
+def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Tensor:
+    """A tensor whose value must be given in ``feed_dict`` when the graph runs.
+
+    ``shape=None`` leaves the rank unknown; ``None`` entries leave dimensions unknown.
+    """
+    return apply("Placeholder", name=name, dtype=as_dtype(dtype), shape=as_shape(shape))
+
+
+def _is_nested_with_tensors(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_is_nested_with_tensors(v) for v in value)
+    return _as_tensor_or_none(value) is not None
+
+
+def _as_tensor_or_none(value: Any) -> Tensor | None:
+    if isinstance(value, Tensor):
+        return value
+    if hasattr(value, "_as_tensor"):
+        return value._as_tensor()
+    return None
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dtype_hint: Any = None) -> Tensor:
+    """Turn a tensor, Variable, NumPy array, Python scalar or nested list into a Tensor.
+
+    A nested list that contains tensors is packed (stacked) into one tensor, as
+    TensorFlow does. ``dtype_hint`` is used for Python values only (weak typing).
+    """
+    want = as_dtype(dtype) if dtype is not None else None
+    t = _as_tensor_or_none(value)
+    if t is not None:
+        if want is not None and t.dtype != want:
+            raise TypeError(f"Tensor {t.name} has dtype {t.dtype.name}, expected {want.name}.")
+        return t
+    if isinstance(value, Operation):
+        raise TypeError(f"Cannot convert operation {value.name} to a tensor; use op.outputs[i].")
+    if isinstance(value, (list, tuple)) and _is_nested_with_tensors(value):
+        from chainrule.ops.array_ops import stack
+
+        parts = [convert_to_tensor(v, dtype=want, dtype_hint=dtype_hint) for v in value]
+        dtype_set = {p.dtype for p in parts}
+        if len(dtype_set) > 1 and want is None:
+            floats = [d for d in dtype_set if d.is_floating]
+            target = floats[0] if len(floats) == 1 else None
+            parts = [convert_to_tensor(v, dtype=target, dtype_hint=target) for v in value] if target else parts
+        return stack(parts, axis=0, name=name or "packed")
+    if want is None and dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
+        hint = as_dtype(dtype_hint)
+        natural = _python_dtype(value)
+        # A Python int may take a float hint; a Python float never silently becomes an int.
+        if natural is None or natural.is_floating == hint.is_floating or (natural.is_integer and hint.is_floating):
+            want = hint
+    return constant(value, dtype=want, name=name or "Const")
+
+
+def convert_n(values: Any, dtype_hint: Any = None) -> list[Tensor]:
+    """Convert several values so Python scalars take the dtype of the tensors among them."""
+    tensors = [_as_tensor_or_none(v) for v in values]
+    hint = dtype_hint
+    for t in tensors:
+        if t is not None:
+            hint = t.dtype
+            break
+    if hint is None:
+        for v in values:
+            if isinstance(v, (np.ndarray, np.generic)):
+                hint = as_dtype(np.asarray(v).dtype)
+                break
+    return [t if t is not None else convert_to_tensor(v, dtype_hint=hint) for t, v in zip(tensors, values)]

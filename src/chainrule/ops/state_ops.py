@@ -1,0 +1,203 @@
+"""Variables: state that lives in a Session and persists across ``run`` calls.
+
+A variable is a ``VariableV2`` op whose kernel reads the session's stored value;
+``Assign``/``AssignAdd``/``AssignSub`` replace it (never mutate in place, so a
+value fetched earlier is never changed behind the user's back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.framework import errors
+from chainrule.framework.dtypes import DType
+from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
+from chainrule.framework.tensor_shape import TensorShape
+from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.registry import apply, register_op
+
+GLOBAL_VARIABLES = "variables"
+TRAINABLE_VARIABLES = "trainable_variables"
+
+
+def _read_kernel(xp: Any, *, ctx: Any, op: Operation, **_: Any) -> Any:
+    value = ctx.variables.get(op.name)
+    if value is None:
+        raise errors.FailedPreconditionError(
+            None, op, f"Attempting to use uninitialized value {op.name}: run its initializer "
+            "(e.g. sess.run(cr.global_variables_initializer())) first."
+        )
+    return value
+
+
+register_op("VariableV2", _read_kernel, lambda inputs, dtype, shape: [(dtype, shape)], None, stateful=True)
+
+
+def _assign_kernel(update: Any):
+    def kernel(xp: Any, value: Any, *, ctx: Any, op: Operation, var: str, validate_shape: bool = True) -> Any:
+        old = ctx.variables.get(var)
+        if update is None:
+            new = np.array(value, copy=True)
+        else:
+            if old is None:
+                raise errors.FailedPreconditionError(
+                    None, op, f"Attempting to use uninitialized value {var} in {op.type}."
+                )
+            new = update(old, value)
+        if validate_shape and old is not None and np.shape(new) != np.shape(old):
+            expected = ctx.variable_shapes.get(var)
+            if expected is not None and not TensorShape(np.shape(new)).is_compatible_with(expected):
+                raise ValueError(f"cannot assign a value of shape {np.shape(new)} to variable {var} of shape {expected}")
+        ctx.variables[var] = new
+        return new
+
+    return kernel
+
+
+def _assign_infer(inputs: list[Tensor], var: str, var_dtype: DType, var_shape: TensorShape, **_: Any) -> list[Any]:
+    (value,) = inputs
+    if value.dtype != var_dtype:
+        raise TypeError(f"cannot assign a {value.dtype.name} value to variable {var} of dtype {var_dtype.name}")
+    if not var_shape.is_compatible_with(value.shape):
+        raise ValueError(f"cannot assign a value of shape {value.shape} to variable {var} of shape {var_shape}")
+    return [(var_dtype, var_shape)]
+
+
+register_op("Assign", _assign_kernel(None), _assign_infer, None, stateful=True)
+register_op("AssignAdd", _assign_kernel(lambda old, v: old + v), _assign_infer, None, stateful=True)
+register_op("AssignSub", _assign_kernel(lambda old, v: old - v), _assign_infer, None, stateful=True)
+register_op("NoOp", lambda xp: (), lambda inputs: [], None)
+
+
+def no_op(name: str | None = None) -> Operation:
+    """An op that does nothing; useful as a target with control dependencies."""
+    from chainrule.ops.registry import apply_op
+
+    return apply_op("NoOp", [], {}, name)
+
+
+def group(*inputs: Any, name: str | None = None) -> Operation:
+    """An op that runs all of ``inputs`` (ops or tensors) and outputs nothing."""
+    flat: list[Any] = []
+    for x in inputs:
+        flat.extend(x if isinstance(x, (list, tuple)) else [x])
+    graph = get_default_graph()
+    with graph.control_dependencies(flat):
+        return no_op(name=name or "group_deps")
+
+
+class Variable:
+    """A tensor whose value persists in a Session and can be updated.
+
+    Parameters
+    ----------
+    initial_value : value or tensor giving the initial value (its shape becomes the variable's).
+    dtype : optional element type.
+    name : op name (unique-ified within the graph).
+    trainable : whether optimizers update it by default.
+    """
+
+    def __init__(self, initial_value: Any, dtype: Any = None, name: str | None = None, trainable: bool = True) -> None:
+        init = convert_to_tensor(initial_value, dtype=dtype, dtype_hint=dtype)
+        graph = init.graph
+        with graph.as_default():
+            self._variable = apply(
+                "VariableV2", name=name or "Variable", dtype=init.dtype, shape=init.shape
+            )
+            self._op: Operation = self._variable.op
+            with graph.name_scope(self._op.name + "/"):
+                self._initializer = self._assign_op("Assign", init, "Assign")
+        self._initial_value = init
+        self._trainable = trainable
+        graph.add_to_collection(GLOBAL_VARIABLES, self)
+        if trainable:
+            graph.add_to_collection(TRAINABLE_VARIABLES, self)
+
+    def _assign_op(self, op_type: str, value: Any, name: str | None) -> Tensor:
+        value = convert_to_tensor(value, dtype_hint=self.dtype)
+        return apply(op_type, value, name=name, var=self._op.name, var_dtype=self.dtype, var_shape=self.shape)
+
+    # -- the Tensor protocol ---------------------------------------------------------------
+    def _as_tensor(self) -> Tensor:
+        return self._variable
+
+    def _as_graph_element(self) -> Tensor:
+        return self._variable
+
+    def value(self) -> Tensor:
+        return self._variable
+
+    def read_value(self) -> Tensor:
+        return self._variable
+
+    op = property(lambda self: self._op)
+    name = property(lambda self: self._variable.name)
+    dtype = property(lambda self: self._variable.dtype)
+    shape = property(lambda self: self._variable.shape)
+    graph = property(lambda self: self._op.graph)
+    initializer = property(lambda self: self._initializer.op, doc="The op that sets the initial value.")
+    initial_value = property(lambda self: self._initial_value)
+    trainable = property(lambda self: self._trainable)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    def assign(self, value: Any, name: str | None = None) -> Tensor:
+        """An op that sets the variable to ``value`` and outputs the new value."""
+        return self._assign_op("Assign", value, name)
+
+    def assign_add(self, delta: Any, name: str | None = None) -> Tensor:
+        """An op that adds ``delta`` to the variable and outputs the new value."""
+        return self._assign_op("AssignAdd", delta, name)
+
+    def assign_sub(self, delta: Any, name: str | None = None) -> Tensor:
+        """An op that subtracts ``delta`` from the variable and outputs the new value."""
+        return self._assign_op("AssignSub", delta, name)
+
+    def eval(self, session: Any = None) -> Any:
+        return self._variable.eval(session=session)
+
+    def __repr__(self) -> str:
+        return f"<cr.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    __hash__ = object.__hash__
+
+
+def _delegate(name: str) -> Any:
+    return lambda self, *args: getattr(self._variable, name)(*args)
+
+
+for _op_name in (
+    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ "
+    "__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ __neg__ __abs__ "
+    "__lt__ __le__ __gt__ __ge__ __getitem__"
+).split():
+    setattr(Variable, _op_name, _delegate(_op_name))
+Variable.__array_priority__ = 100  # type: ignore[attr-defined]
+
+
+def _graph_arg(graph: Graph | None) -> Graph:
+    return graph or get_default_graph()
+
+
+def global_variables(graph: Graph | None = None) -> list[Variable]:
+    """All variables of the (default) graph, in creation order."""
+    return _graph_arg(graph).get_collection(GLOBAL_VARIABLES)
+
+
+def trainable_variables(graph: Graph | None = None) -> list[Variable]:
+    """The variables created with ``trainable=True``."""
+    return _graph_arg(graph).get_collection(TRAINABLE_VARIABLES)
+
+
+def variables_initializer(var_list: list[Variable], name: str = "init") -> Operation:
+    """One op that runs the initializers of ``var_list``."""
+    return group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer() -> Operation:
+    """One op that initializes every variable of the default graph."""
+    return variables_initializer(global_variables())
+
