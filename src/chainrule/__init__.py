@@ -57,3 +57,5 @@ from chainrule.autodiff.gradients import gradients, hessians
 from chainrule.runtime.session import Session
 
 __version__ = "0.1.0"
+
+from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)

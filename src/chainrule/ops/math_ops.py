@@ -213,7 +213,7 @@ def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
     ``x = 0`` gives ``0 * (1/0) = nan``. Guard the input of the unsafe branch
     too (the "double where"): ``where(x > 0, log(where(x > 0, x, 1)), 0)``.
     """
-    condition = convert_to_tensor(condition, dtype=dtypes.bool_)
+    condition = convert_to_tensor(condition)
     x, y = convert_n([x, y])
     return apply("Select", condition, x, y, name=name)
 

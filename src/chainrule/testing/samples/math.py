@@ -1,0 +1,139 @@
+"""Samples for the elementwise math ops (``chainrule.ops.math_ops``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.testing.samples import ErrorSample, OpSample, error, positive, rand, sample
+
+# Shapes every binary op is checked on: equal, broadcast both ways, size-1, scalar, size-0.
+BINARY_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 3)), ((1,), (2, 2)), ((), (3,)), ((0, 3), (3,))]
+UNARY_SHAPES = [(2, 3), (1,), (), (0, 2)]
+
+
+def _unary(name, fn, ref, domain=(-2.0, 2.0), order=2, **kw):
+    lo, hi = domain
+    return [
+        sample(name, fn, rand(*s, low=lo, high=hi, seed=i), ref=ref, label="x".join(map(str, s)) or "scalar", order=order, **kw)
+        for i, s in enumerate(UNARY_SHAPES)
+    ]
+
+
+def _binary(name, fn, ref, x_domain=(-2.0, 2.0), y_domain=(-2.0, 2.0), order=2, **kw):
+    out = []
+    for i, (sx, sy) in enumerate(BINARY_SHAPES):
+        x = rand(*sx, low=x_domain[0], high=x_domain[1], seed=i)
+        y = rand(*sy, low=y_domain[0], high=y_domain[1], seed=100 + i)
+        out.append(sample(name, fn, x, y, ref=ref, label=f"{sx}+{sy}", order=order, **kw))
+    return out
+
+
+def _erf_ref(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(np.asarray(x).dtype)
+
+
+def _sigmoid_ref(x):
+    return 1 / (1 + np.exp(-x))
+
+
+SAMPLES: list[OpSample] = [
+    *_binary("add", cr.add, np.add),
+    *_binary("subtract", cr.subtract, np.subtract),
+    *_binary("multiply", cr.multiply, np.multiply),
+    *_binary("divide", cr.divide, np.divide, y_domain=(0.5, 2.0)),
+    *_binary("maximum", cr.maximum, np.maximum),
+    *_binary("minimum", cr.minimum, np.minimum),
+    *_binary("squared_difference", cr.squared_difference, lambda x, y: (x - y) ** 2),
+    *_binary("pow", cr.pow, np.power, x_domain=(0.5, 2.0)),
+    *_binary("atan2", cr.atan2, np.arctan2, y_domain=(0.5, 2.0)),
+    *_binary("floordiv", lambda x, y: x // y, np.floor_divide, y_domain=(0.5, 2.0), order=0),
+    *_binary("floormod", lambda x, y: x % y, np.mod, x_domain=(0.1, 0.9), y_domain=(1.0, 2.0)),
+    *_unary("negative", cr.negative, np.negative),
+    *_unary("abs", cr.abs, np.abs),
+    *_unary("sign", cr.sign, np.sign),
+    *_unary("square", cr.square, np.square),
+    *_unary("sqrt", cr.sqrt, np.sqrt, domain=(0.5, 2.0)),
+    *_unary("rsqrt", cr.rsqrt, lambda x: 1 / np.sqrt(x), domain=(0.5, 2.0)),
+    *_unary("reciprocal", cr.reciprocal, np.reciprocal, domain=(0.5, 2.0)),
+    *_unary("exp", cr.exp, np.exp),
+    *_unary("expm1", cr.expm1, np.expm1),
+    *_unary("log", cr.log, np.log, domain=(0.5, 2.0)),
+    *_unary("log1p", cr.log1p, np.log1p, domain=(-0.5, 2.0)),
+    *_unary("sin", cr.sin, np.sin),
+    *_unary("cos", cr.cos, np.cos),
+    *_unary("tan", cr.tan, np.tan, domain=(-1.2, 1.2)),
+    *_unary("asin", cr.asin, np.arcsin, domain=(-0.9, 0.9)),
+    *_unary("acos", cr.acos, np.arccos, domain=(-0.9, 0.9)),
+    *_unary("atan", cr.atan, np.arctan),
+    *_unary("sinh", cr.sinh, np.sinh),
+    *_unary("cosh", cr.cosh, np.cosh),
+    *_unary("tanh", cr.tanh, np.tanh),
+    *_unary("sigmoid", cr.sigmoid, _sigmoid_ref, rtol=1e-6),
+    *_unary("softplus", cr.softplus, lambda x: np.log1p(np.exp(x))),
+    *_unary("erf", cr.erf, _erf_ref),
+    *_unary("floor", cr.floor, np.floor, order=0),
+    *_unary("ceil", cr.ceil, np.ceil, order=0),
+    *_unary("round", cr.round, np.round, order=0),
+    *_unary("operator_neg", lambda x: -x, np.negative),
+    *_unary("operator_abs", lambda x: abs(x), np.abs),
+    *_binary("operator_add", lambda x, y: x + 2.0 * y, lambda x, y: x + 2.0 * y),
+    *_binary("operator_sub", lambda x, y: x - y, np.subtract),
+    *_binary("operator_mul", lambda x, y: x * y, np.multiply),
+    *_binary("operator_div", lambda x, y: x / y, np.divide, y_domain=(0.5, 2.0)),
+    *_binary("operator_pow", lambda x, y: x**y, np.power, x_domain=(0.5, 2.0)),
+    sample("operator_pow", lambda x: x**3, rand(5), ref=lambda x: x**3, label="int exponent"),
+    sample("operator_rsub", lambda x: 1.0 - x, rand(3), ref=lambda x: 1.0 - x),
+    sample("operator_rdiv", lambda x: 1.0 / x, positive(3), ref=lambda x: 1.0 / x),
+    sample("cast", lambda x: cr.cast(x, cr.float32), rand(2, 3), ref=lambda x: x.astype(np.float32), float32=False, grad_delta=1e-2, grad_rtol=1e-5),
+    sample("cast", lambda x: cr.cast(x, cr.int32), rand(4), ref=lambda x: x.astype(np.int32), label="to int", order=0),
+    sample("add_n", lambda a, b, c: cr.add_n([a, b, c]), rand(2, 3), rand(2, 3, seed=1), rand(2, 3, seed=2), ref=lambda a, b, c: a + b + c),
+    sample("add_n", lambda a: cr.add_n([a]), rand(0, 3), ref=lambda a: a, label="single"),
+    sample(
+        "clip_by_value",
+        lambda x: cr.clip_by_value(x, -0.5, 0.75),
+        np.array([-1.3, -0.2, 0.1, 0.6, 1.7]),
+        ref=lambda x: np.clip(x, -0.5, 0.75),
+    ),
+    sample(
+        "where",
+        lambda c, x, y: cr.where(c, x, y),
+        np.array([[True, False, True]]),
+        rand(2, 3),
+        rand(2, 1, seed=1),
+        ref=np.where,
+    ),
+    sample("where", lambda c, x, y: cr.where(c, x, y), np.array(True), rand(3), rand(3, seed=1), ref=np.where, label="scalar cond"),
+]
+
+_cmp_x = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+_cmp_y = np.array([2.0, 2.0, 2.0])
+for _name, _ref in [
+    ("equal", np.equal),
+    ("not_equal", np.not_equal),
+    ("less", np.less),
+    ("less_equal", np.less_equal),
+    ("greater", np.greater),
+    ("greater_equal", np.greater_equal),
+]:
+    SAMPLES.append(sample(_name, getattr(cr, _name), _cmp_x, _cmp_y, ref=_ref, order=0))
+_bx = np.array([[True, False], [True, True]])
+_by = np.array([True, False])
+SAMPLES += [
+    sample("logical_and", cr.logical_and, _bx, _by, ref=np.logical_and, order=0),
+    sample("logical_or", cr.logical_or, _bx, _by, ref=np.logical_or, order=0),
+    sample("logical_not", cr.logical_not, _bx, ref=np.logical_not, order=0),
+    sample("operator_and", lambda x, y: x & y, _bx, _by, ref=np.logical_and, order=0),
+    sample("operator_lt", lambda x, y: x < y, _cmp_x, _cmp_y, ref=np.less, order=0),
+]
+
+ERRORS: list[ErrorSample] = [
+    error("add", cr.add, rand(2, 3), rand(4), error=cr.errors.InvalidArgumentError, match=r"Add.*Incompatible shapes.*\(2, 3\).*\(4,\)"),
+    error("multiply", cr.multiply, rand(2, 3), np.ones(3, np.float32), error=cr.errors.InvalidDTypeError, match="Mul.*same dtype.*float64.*float32"),
+    error("sin", cr.sin, np.array([1, 2], np.int32), error=TypeError, match="Sin.*int32.*floating"),
+    error("logical_and", cr.logical_and, rand(2), rand(2), error=TypeError, match="LogicalAnd.*bool"),
+    error("where", cr.where, rand(2), rand(2), rand(2), error=TypeError, match="Select.*must be bool"),
+    error("add_n", lambda a, b: cr.add_n([a, b]), rand(2), rand(3), error=ValueError, match="AddN.*same shape"),
+]
