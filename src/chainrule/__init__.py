@@ -32,6 +32,7 @@ from chainrule.ops.registry import NotDifferentiable, RegisterGradient
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.math_ops import *  # noqa: F403
 from chainrule.ops.array_ops import *  # noqa: F403
+from chainrule.ops.linalg_ops import *  # noqa: F403  (matmul, tensordot, einsum at top level)
 from chainrule.ops.reduction_ops import (
     argmax,
     argmin,
@@ -58,4 +59,5 @@ from chainrule.runtime.session import Session
 
 __version__ = "0.1.0"
 
+from chainrule import linalg, nn, random, train  # noqa: E402
 from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)

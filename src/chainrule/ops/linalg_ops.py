@@ -1,0 +1,3 @@
+"""linalg_ops: to be filled."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nn_ops: to be filled."""
+
+__all__: list[str] = []

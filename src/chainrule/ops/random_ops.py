@@ -1,0 +1,3 @@
+"""random_ops: to be filled."""
+
+__all__: list[str] = []

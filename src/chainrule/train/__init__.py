@@ -1,0 +1,1 @@
+"""``cr.train``: optimizers and checkpoints (re-exports only)."""
