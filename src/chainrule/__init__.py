@@ -28,6 +28,7 @@ from chainrule.framework.graph import (
     reset_default_graph,
 )
 from chainrule.framework.tensor_shape import TensorShape
+from chainrule.ops.custom import custom_op
 from chainrule.ops.registry import NotDifferentiable, RegisterGradient
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.math_ops import *  # noqa: F403

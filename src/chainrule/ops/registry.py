@@ -66,9 +66,10 @@ def register_op(
     broadcasts: bool = False,
     stateful: bool = False,
     jvp: Callable[..., Sequence[Any]] | None = None,
+    replace: bool = False,
 ) -> OpDef:
-    """Register an op type; ``grad=None`` marks it not differentiable."""
-    if name in _OP_DEFS:
+    """Register an op type; ``grad=None`` marks it not differentiable; ``replace`` allows redefinition."""
+    if name in _OP_DEFS and not replace:
         raise ValueError(f"Op type '{name}' is already registered.")
     op_def = OpDef(name, kernel, infer, broadcasts, stateful, jvp)
     _OP_DEFS[name] = op_def

@@ -22,34 +22,33 @@ GLOBAL_VARIABLES = "variables"
 TRAINABLE_VARIABLES = "trainable_variables"
 
 
-def _read_kernel(xp: Any, *, ctx: Any, op: Operation, **_: Any) -> Any:
-    value = ctx.variables.get(op.name)
+def _read_kernel(xp: Any, *, ctx: Any, op: Operation, var: str | None = None, **_: Any) -> Any:
+    name = var or op.name
+    value = ctx.variables.get(name)
     if value is None:
         raise errors.FailedPreconditionError(
-            None, op, f"Attempting to use uninitialized value {op.name}: run its initializer "
+            None, op, f"Attempting to use uninitialized value {name}: run its initializer "
             "(e.g. sess.run(cr.global_variables_initializer())) first."
         )
     return value
 
 
 register_op("VariableV2", _read_kernel, lambda inputs, dtype, shape: [(dtype, shape)], None, stateful=True)
+# A second read of a variable, ordered by its control inputs (used by initialized_value()).
+register_op("ReadVariable", _read_kernel, lambda inputs, var, dtype, shape: [(dtype, shape)], lambda op, g: [], stateful=True)
 
 
 def _assign_kernel(update: Any):
-    def kernel(xp: Any, value: Any, *, ctx: Any, op: Operation, var: str, validate_shape: bool = True) -> Any:
-        old = ctx.variables.get(var)
+    def kernel(xp: Any, value: Any, *, ctx: Any, op: Operation, var: str, var_shape: TensorShape, **_: Any) -> Any:
         if update is None:
             new = np.array(value, copy=True)
         else:
+            old = ctx.variables.get(var)
             if old is None:
-                raise errors.FailedPreconditionError(
-                    None, op, f"Attempting to use uninitialized value {var} in {op.type}."
-                )
+                raise errors.FailedPreconditionError(None, op, f"Attempting to use uninitialized value {var} in {op.type}.")
             new = update(old, value)
-        if validate_shape and old is not None and np.shape(new) != np.shape(old):
-            expected = ctx.variable_shapes.get(var)
-            if expected is not None and not TensorShape(np.shape(new)).is_compatible_with(expected):
-                raise ValueError(f"cannot assign a value of shape {np.shape(new)} to variable {var} of shape {expected}")
+        if not var_shape.is_compatible_with(np.shape(new)):
+            raise ValueError(f"cannot assign a value of shape {np.shape(new)} to variable {var} of shape {var_shape}")
         ctx.variables[var] = new
         return new
 
@@ -103,6 +102,8 @@ class Variable:
         init = convert_to_tensor(initial_value, dtype=dtype, dtype_hint=dtype)
         graph = init.graph
         with graph.as_default():
+            init = _guard_uninitialized_reads(init)
+        with graph.as_default():
             self._variable = apply(
                 "VariableV2", name=name or "Variable", dtype=init.dtype, shape=init.shape
             )
@@ -144,6 +145,12 @@ class Variable:
     def get_shape(self) -> TensorShape:
         return self.shape
 
+    def initialized_value(self) -> Tensor:
+        """This variable's value, running its initializer first (for initial values of other variables)."""
+        with self.graph.control_dependencies(None), self.graph.control_dependencies([self.initializer]):
+            return apply("ReadVariable", name=self._op.name + "/initialized_value", var=self._op.name,
+                         dtype=self.dtype, shape=self.shape)
+
     def assign(self, value: Any, name: str | None = None) -> Tensor:
         """An op that sets the variable to ``value`` and outputs the new value."""
         return self._assign_op("Assign", value, name)
@@ -163,6 +170,38 @@ class Variable:
         return f"<cr.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
     __hash__ = object.__hash__
+
+
+def _guard_uninitialized_reads(init: Tensor) -> Tensor:
+    """Rebuild ``init`` so every variable it reads is read through ``initialized_value()``.
+
+    Without this, ``Variable(v * 2)`` could read ``v`` before ``v``'s initializer ran
+    (TensorFlow 1.x guards initial values the same way).
+    """
+    variables = {v.op: v for v in init.graph.get_collection(GLOBAL_VARIABLES)}
+    memo: dict[Tensor, Tensor] = {}
+
+    def rebuild(t: Tensor) -> Tensor:
+        if t in memo:
+            return memo[t]
+        op = t.op
+        if op in variables:
+            out = variables[op].initialized_value()
+        elif not op.inputs:
+            out = t
+        else:
+            inputs = [rebuild(x) for x in op.inputs]
+            if all(a is b for a, b in zip(inputs, op.inputs)):
+                out = t
+            else:
+                from chainrule.ops.registry import apply_op
+
+                attrs = {k: v for k, v in op._attrs.items() if not k.startswith("_")}
+                out = apply_op(op.type, inputs, attrs, op.name.split("/")[-1]).outputs[t.value_index]
+        memo[t] = out
+        return out
+
+    return rebuild(init)
 
 
 def _delegate(name: str) -> Any:

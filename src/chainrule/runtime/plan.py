@@ -36,7 +36,6 @@ class RunState:
 
     def __init__(self, graph_seed: int | None) -> None:
         self.variables: dict[str, Any] = {}
-        self.variable_shapes: dict[str, Any] = {}
         self._rngs: dict[str, np.random.Generator] = {}
         self._graph_seed = graph_seed
 
