@@ -127,3 +127,23 @@ def test_reset_default_graph_gives_an_empty_graph():
     cr.constant(1.0)
     cr.reset_default_graph()
     assert cr.get_default_graph().get_operations() == []
+
+
+def test_numpy_arrays_on_the_left_build_ops():
+    x = cr.placeholder(cr.float64, [3])
+    y = np.array([1.0, 2.0, 3.0]) * x + np.ones(3)
+    assert isinstance(y, cr.Tensor) and y.op.type == "Add"
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: [1.0, 1.0, 1.0]}), [2.0, 3.0, 4.0])
+
+
+def test_operators_cover_floordiv_mod_pow_matmul_and_comparisons():
+    a = cr.constant(np.array([7.0, -7.0]))
+    b = cr.constant(np.array([2.0, 2.0]))
+    with cr.Session() as sess:
+        fd, md, pw, lt, ge = sess.run([a // b, a % b, b**3, a < b, a >= b])
+    np.testing.assert_array_equal(fd, [3.0, -4.0])
+    np.testing.assert_array_equal(md, [1.0, 1.0])
+    np.testing.assert_array_equal(pw, [8.0, 8.0])
+    np.testing.assert_array_equal(lt, [False, True])
+    np.testing.assert_array_equal(ge, [True, False])

@@ -26,8 +26,8 @@ class Tensor:
     """A symbolic handle to one output of an Operation; its value exists only inside ``Session.run``."""
 
     __slots__ = ("_op", "_value_index", "_dtype", "_shape", "__weakref__")
-    # Let NumPy defer to our reflected operators (``np_array + tensor``).
-    __array_priority__ = 100
+    # NumPy defers to our reflected operators (``np_array + tensor`` builds an op).
+    __array_ufunc__ = None
 
     def __init__(self, op: Operation, value_index: int, dtype: DType, shape: TensorShape) -> None:
         self._op = op

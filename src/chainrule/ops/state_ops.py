@@ -214,7 +214,7 @@ for _op_name in (
     "__lt__ __le__ __gt__ __ge__ __getitem__"
 ).split():
     setattr(Variable, _op_name, _delegate(_op_name))
-Variable.__array_priority__ = 100  # type: ignore[attr-defined]
+Variable.__array_ufunc__ = None  # type: ignore[attr-defined]
 
 
 def _graph_arg(graph: Graph | None) -> Graph:
