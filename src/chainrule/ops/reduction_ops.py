@@ -1,7 +1,11 @@
-"""Reductions over axes: sum, mean, max, min, prod, logsumexp, argmax, argmin.
+"""Reductions over axes (sum, mean, max, min, prod, logsumexp, argmax, argmin) and cumulative sums/products.
 
 The gradient of a reduction re-inserts the reduced axes (as size 1) and
-broadcasts back to the input's shape with ``broadcast_to``.
+broadcasts back to the input's shape with ``broadcast_to``. Axes are attributes
+(Python ints known at graph-construction time), normalized to sorted
+non-negative values when the input's rank is known, so equal reductions compare
+equal. NumPy semantics at the edges: a sum over an empty axis is 0, a product 1,
+a mean nan, and a max/min of an empty slice is an error at run time.
 """
 
 from __future__ import annotations
@@ -10,29 +14,72 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.framework import dtypes
+from chainrule.framework import dtypes, errors
 from chainrule.framework.graph import Tensor
+from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, math_ops
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
-from chainrule.ops.registry import apply, register_op
-from chainrule.ops.shape_rules import NUMERIC, check_kind
+from chainrule.ops.registry import apply, constant_value, describe_inputs, register_op
+from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind
+
+__all__ = [
+    "reduce_sum",
+    "reduce_mean",
+    "reduce_max",
+    "reduce_min",
+    "reduce_prod",
+    "reduce_logsumexp",
+    "argmax",
+    "argmin",
+    "cumsum",
+    "cumprod",
+]
 
 
+# --- axes ------------------------------------------------------------------------------------
 def _axes_tuple(axis: Any, rank: int | None) -> tuple[int, ...] | None:
-    """Normalized reduction axes; None means all axes."""
+    """Validated reduction axes, sorted and (when the rank is known) non-negative; None means all axes."""
     if axis is None:
         return None
-    axes = [int(a) for a in np.ravel(axis)]
+    axes = list(axis) if isinstance(axis, tuple) else np.ravel(axis).tolist()
+    if any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
+        raise TypeError(f"axis must be an int or a list of ints, got {axis!r}")
     if rank is not None:
         for a in axes:
             if not -rank <= a < rank:
                 raise ValueError(f"axis {a} is out of bounds for a tensor of rank {rank}")
         axes = [a % rank for a in axes]
         if len(set(axes)) != len(axes):
-            raise ValueError(f"duplicate axes in {axis}")
+            raise ValueError(f"duplicate axes in {list(axis)}")
     return tuple(sorted(axes))
+
+
+def _axis_attr(axis: Any, rank: int | None) -> tuple[Any, ...] | None:
+    """The ``axis`` attribute: normalized where valid, else as given (for the shape rule to report)."""
+    if axis is None:
+        return None
+    if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+        value = constant_value(convert_to_tensor(axis))
+        if value is None:
+            raise TypeError("axis must be known when the graph is built (an int, a list of ints or a constant tensor)")
+        axis = value
+    raw = tuple(np.ravel(np.asarray(axis, dtype=object)).tolist())
+    raw = tuple(a.item() if isinstance(a, np.generic) else a for a in raw)
+    try:
+        return _axes_tuple(raw, rank)
+    except (TypeError, ValueError):
+        return raw
+
+
+def _pick(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    """TensorFlow 1.x keyword aliases (``reduction_indices``, ``keep_dims``)."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise ValueError(f"cannot give both {name} and its deprecated alias {alias_name}")
+    return alias
 
 
 def _reduced_shape(shape: TensorShape, axes: tuple[int, ...] | None, keepdims: bool) -> TensorShape:
@@ -45,34 +92,48 @@ def _reduced_shape(shape: TensorShape, axes: tuple[int, ...] | None, keepdims: b
     return TensorShape(d for i, d in enumerate(shape.dims) if i not in axes_set)
 
 
-def _reduce_infer(kinds: str = NUMERIC, out_dtype: Any = None):
+def _reduce_infer(op_type: str, kinds: str = NUMERIC):
     def infer(inputs: list[Tensor], axis: Any, keepdims: bool) -> list[Any]:
         (x,) = inputs
-        check_kind("op", x, kinds)
-        _axes_tuple(axis, x.shape.rank)
-        return [(out_dtype or x.dtype, _reduced_shape(x.shape, axis, keepdims))]
+        check_kind(op_type, x, kinds)
+        axes = _axes_tuple(axis, x.shape.rank)
+        return [(x.dtype, _reduced_shape(x.shape, axes, keepdims))]
 
     return infer
 
 
+def _checked_axes(fn_name: str, x: Tensor, axis: Any, kinds: str = NUMERIC) -> tuple[int, ...] | None:
+    """Validate a composite reduction's input and axes, raising errors that name it (as ``apply_op`` does)."""
+    try:
+        check_kind(fn_name, x, kinds)
+        return _axes_tuple(_axis_attr(axis, x.shape.rank), x.shape.rank)
+    except (TypeError, ValueError) as e:
+        where = user_frame(2)
+        cls = errors.InvalidDTypeError if isinstance(e, TypeError) else errors.InvalidArgumentError
+        msg = f"{fn_name}: {e}\n  inputs: {describe_inputs([x])}" + (f"\n  created at {where}" if where else "")
+        raise cls(None, None, msg) from None
+
+
+# --- the way back: broadcast a reduced gradient to the input's shape ------------------------
 def _kept_dims_shape(op: Any) -> list[int] | Tensor:
     """The output shape with reduced axes kept as 1 (for broadcasting gradients back)."""
     x = op.inputs[0]
     axis = op.get_attr("axis")
-    if x.shape.rank is not None:
-        rank = x.shape.rank
-        axes = set(range(rank)) if axis is None else {a % rank for a in axis}
-        if x.shape.is_fully_defined():
-            return [1 if i in axes else d for i, d in enumerate(x.shape.as_list())]
+    if x.shape.is_fully_defined():
+        axes = _axes_tuple(axis, x.shape.rank)
+        return _reduced_shape(x.shape, axes, keepdims=True).as_list()
     full = array_ops.shape(x)
     if axis is None:
         return array_ops.ones_like(full)
     return apply("KeepDimsShape", full, axis=axis)
 
 
+# The shape with the reduced axes set to 1, at run time (for inputs whose dims are not all known).
 register_op(
     "KeepDimsShape",
-    lambda xp, shape, axis: np.array([1 if i in {a % len(shape) for a in axis} else d for i, d in enumerate(shape)], dtype=shape.dtype),
+    lambda xp, shape, axis: np.array(
+        [1 if i in {a % len(shape) for a in axis} else d for i, d in enumerate(shape)], dtype=shape.dtype
+    ),
     lambda inputs, axis: [(inputs[0].dtype, inputs[0].shape)],
     None,
 )
@@ -87,23 +148,51 @@ def _grad_to_input(op: Any, g: Tensor) -> Tensor:
     return broadcast_to(g, target)
 
 
-def _reduction(op_type: str, np_fn: Any, grad: Any, kinds: str = NUMERIC, doc: str = "") -> Any:
-    register_op(op_type, lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims), _reduce_infer(kinds), grad)
+def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str) -> Any:
+    register_op(op_type, lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims), _reduce_infer(op_type), grad)
 
-    def fn(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    def fn(
+        input_tensor: Any,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        name: str | None = None,
+        reduction_indices: Any = None,
+        keep_dims: bool | None = None,
+    ) -> Tensor:
         x = convert_to_tensor(input_tensor)
-        try:
-            axes = _axes_tuple(axis, x.shape.rank)
-        except ValueError:
-            axes = tuple(int(a) for a in np.ravel(axis))  # let apply_op report it with the op's context
-        return apply(op_type, x, name=name, axis=axes, keepdims=bool(keepdims))
+        axis = _pick(axis, reduction_indices, "axis", "reduction_indices")
+        keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+        return apply(op_type, x, name=name, axis=_axis_attr(axis, x.shape.rank), keepdims=keepdims)
 
     fn.__doc__ = doc
+    fn.__name__ = fn.__qualname__ = public_name
     return fn
 
 
+_REDUCE_DOC = """
+
+    Parameters
+    ----------
+    input_tensor : the tensor to reduce.
+    axis : int, list of ints, or None (all axes); negative values count from the end.
+    keepdims : keep the reduced axes with size 1.
+    name : name of the op.
+    reduction_indices, keep_dims : TensorFlow 1.x's deprecated spellings of ``axis`` and ``keepdims``.
+"""
+
+
+# --- sum ----------------------------------------------------------------------------------------
+reduce_sum = _reduction(
+    "Sum",
+    "reduce_sum",
+    lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype),
+    lambda op, g: [_grad_to_input(op, g)],
+    doc="Sum of elements over ``axis`` (0 over an empty axis)." + _REDUCE_DOC,
+)
+
+
+# --- max, min: the gradient is split evenly among the elements that attain the extremum --------
 def _max_min_grad(op: Any, g: Tensor) -> list[Tensor]:
-    """Split the gradient evenly among the elements that attain the extremum (ties share)."""
     x, y = op.inputs[0], op.outputs[0]
     if not op.get_attr("keepdims"):
         y = array_ops.reshape(y, _kept_dims_shape(op))
@@ -112,186 +201,353 @@ def _max_min_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [_grad_to_input(op, g / count) * is_extremum]
 
 
+reduce_max = _reduction(
+    "Max",
+    "reduce_max",
+    lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
+    _max_min_grad,
+    doc="Maximum over ``axis``; the gradient is split evenly among tied maxima.\n\n"
+    "    A maximum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
+)
+reduce_min = _reduction(
+    "Min",
+    "reduce_min",
+    lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
+    _max_min_grad,
+    doc="Minimum over ``axis``; the gradient is split evenly among tied minima.\n\n"
+    "    A minimum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
+)
+
+
+# --- prod ---------------------------------------------------------------------------------------
 def _prod_grad(op: Any, g: Tensor) -> list[Tensor]:
-    # prod / x fails at zeros, so use the product of all the *other* elements: exclusive
-    # cumulative products from the left times those from the right (TensorFlow's method).
+    # prod / x fails at zeros, so use the product of all the *other* elements: the exclusive
+    # cumulative products from the left times those from the right, over the reduced axes
+    # moved to the end and flattened into one (TensorFlow's method). Exact at zeros, and so is
+    # the second order, because Cumprod's own gradient is.
     x = op.inputs[0]
-    axis = op.get_attr("axis")
     rank = x.shape.rank
     if rank is None:
-        raise ValueError(f"the gradient of {op.name} needs the input's rank to be known")
-    from chainrule.ops.array_ops import transpose
-
-    axes = list(range(rank)) if axis is None else list(axis)
+        raise ValueError(f"the gradient of {op.name} needs the rank of its input to be known")
+    axis = op.get_attr("axis")
+    axes = list(range(rank)) if axis is None else list(_axes_tuple(axis, rank))
     perm = [i for i in range(rank) if i not in axes] + axes
-    xt = transpose(x, perm)
+    identity_perm = perm == list(range(rank))
+    xt = x if identity_perm else array_ops.transpose(x, perm)
     kept = rank - len(axes)
-    flat = array_ops.reshape(xt, _shape_prefix(xt, kept) + [-1])
+    dims = xt.shape.as_list()
+    if all(d is not None for d in dims):
+        flat_shape: list[Any] = dims[:kept] + [int(np.prod(dims[kept:], dtype=np.int64))]
+        xt_shape: Any = dims
+    else:
+        xt_shape = array_ops.shape(xt)
+        flat_shape = [d if d is not None else xt_shape[i] for i, d in enumerate(dims[:kept])]
+        flat_shape.append(reduce_prod(xt_shape[kept:]))
+    flat = array_ops.reshape(xt, flat_shape)
     others = cumprod(flat, axis=-1, exclusive=True) * cumprod(flat, axis=-1, exclusive=True, reverse=True)
-    dx = transpose(array_ops.reshape(others, array_ops.shape(xt)), [int(i) for i in np.argsort(perm)])
+    dx = array_ops.reshape(others, xt_shape)
+    if not identity_perm:
+        dx = array_ops.transpose(dx, [int(i) for i in np.argsort(perm)])
     return [_grad_to_input(op, g) * dx]
 
 
-def _shape_prefix(t: Tensor, n: int) -> list[Any]:
-    dims = t.shape.as_list()[:n]
-    if all(d is not None for d in dims):
-        return dims
-    dynamic = array_ops.shape(t)
-    return [d if d is not None else dynamic[i] for i, d in enumerate(dims)]
+reduce_prod = _reduction(
+    "Prod",
+    "reduce_prod",
+    lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype),
+    _prod_grad,
+    doc="Product over ``axis`` (1 over an empty axis); the gradient is exact at zeros."
+    + _REDUCE_DOC,
+)
 
 
-def _cumulative(np_fn: Any) -> Any:
+# --- mean (composite: sum / count) ------------------------------------------------------------
+def reduce_mean(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: bool | None = None,
+) -> Tensor:
+    """Mean over ``axis``: a composite, the sum divided by the number of reduced elements.
+
+    Integer inputs give an integer mean, truncated toward zero as TensorFlow's (and 0 for an
+    empty slice, where there is no nan to return); a floating mean over an empty axis is nan.
+    Parameters as ``reduce_sum``.
+    """
+    x = convert_to_tensor(input_tensor)
+    axes = _checked_axes("reduce_mean", x, _pick(axis, reduction_indices, "axis", "reduction_indices"))
+    keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+    total = reduce_sum(x, axis=axes, keepdims=keepdims)
+    dims = x.shape.dims
+    reduced = None if dims is None else [dims[a] for a in (range(len(dims)) if axes is None else axes)]
+    if reduced is not None and all(d is not None for d in reduced):
+        count: Any = int(np.prod(reduced, dtype=np.int64))
+        count = max(count, 1) if x.dtype.is_integer else count
+    else:
+        # size(x) / size(total); the guard only matters when total is empty, and then so is the mean.
+        count = math_ops.floordiv(array_ops.size(x), math_ops.maximum(array_ops.size(total), 1))
+        count = math_ops.cast(math_ops.maximum(count, 1) if x.dtype.is_integer else count, x.dtype)
+    if x.dtype.is_integer:
+        # Truncating division (TensorFlow's integer mean): floor division of |total|, sign put back.
+        return math_ops.multiply(math_ops.sign(total), math_ops.floordiv(math_ops.abs(total), count), name=name)
+    return math_ops.divide(total, count, name=name)
+
+
+# --- logsumexp (composite, shifted by the max) --------------------------------------------------
+def _logsumexp_shift_kernel(xp: Any, x: Any, axis: Any) -> Any:
+    shift = xp.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    return xp.where(xp.isfinite(shift), shift, xp.zeros((), shift.dtype))
+
+
+# The max over ``axis`` (kept as size 1), or 0 where it is not finite: all -inf, +inf, nan or an
+# empty slice. Not differentiable: log(sum(exp(x - c))) + c has the same value for any c.
+register_op(
+    "LogSumExpShift",
+    _logsumexp_shift_kernel,
+    lambda inputs, axis: [
+        (check_kind("LogSumExpShift", inputs[0], FLOAT), _reduced_shape(inputs[0].shape, axis, keepdims=True))
+    ],
+    None,
+)
+
+
+def reduce_logsumexp(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: bool | None = None,
+) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, shifted by the max so it neither overflows nor underflows.
+
+    A composite (its gradient, ``softmax(x) * g``, comes out of the pieces): an all ``-inf``
+    slice gives ``-inf`` and an empty slice ``-inf`` too. Parameters as ``reduce_sum``.
+    """
+    x = convert_to_tensor(input_tensor)
+    axes = _checked_axes("reduce_logsumexp", x, _pick(axis, reduction_indices, "axis", "reduction_indices"), FLOAT)
+    keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+    shift = apply("LogSumExpShift", x, axis=axes)
+    total = reduce_sum(math_ops.exp(x - shift), axis=axes, keepdims=keepdims)
+    # Summing the size-1 axes of the shift just drops them when keepdims is False.
+    shift = shift if keepdims else reduce_sum(shift, axis=axes)
+    return math_ops.add(math_ops.log(total), shift, name=name)
+
+
+# --- argmax, argmin -------------------------------------------------------------------------
+def _arg_infer(op_type: str):
+    def infer(inputs: list[Tensor], axis: Any, output_type: Any) -> list[Any]:
+        (x,) = inputs
+        check_kind(op_type, x, NUMERIC)
+        if output_type not in (dtypes.int32, dtypes.int64):
+            raise TypeError(f"output_type must be int32 or int64, got {output_type.name}")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"axis must be an int, got {axis!r}")
+        rank = x.shape.rank
+        if rank is not None and not -rank <= axis < rank:
+            raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {rank}")
+        return [(output_type, _reduced_shape(x.shape, (axis,), keepdims=False))]
+
+    return infer
+
+
+def _arg_op(op_type: str, np_fn: Any, doc: str) -> Any:
+    register_op(
+        op_type,
+        lambda xp, x, axis, output_type: np_fn(xp, x, axis).astype(output_type.as_numpy_dtype),
+        _arg_infer(op_type),
+        None,
+    )
+
+    def fn(
+        input: Any,  # noqa: A002 - TensorFlow's name
+        axis: Any = None,
+        name: str | None = None,
+        dimension: Any = None,
+        output_type: Any = dtypes.int64,
+    ) -> Tensor:
+        x = convert_to_tensor(input)
+        axis = _pick(axis, dimension, "axis", "dimension")
+        axis = 0 if axis is None else axis
+        if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+            axis = _axis_attr(axis, None)
+            axis = axis[0] if len(axis) == 1 else axis
+        elif isinstance(axis, np.integer):
+            axis = int(axis)
+        rank = x.shape.rank
+        if rank and isinstance(axis, int) and not isinstance(axis, bool) and -rank <= axis < rank:
+            axis %= rank
+        return apply(op_type, x, name=name, axis=axis, output_type=dtypes.as_dtype(output_type))
+
+    fn.__doc__ = doc
+    return fn
+
+
+_ARG_DOC = """
+
+    Parameters
+    ----------
+    input : a numeric tensor of rank >= 1.
+    axis : the axis to reduce (0 when None); ``dimension`` is its deprecated TF 1.x spelling.
+    name : name of the op.
+    output_type : int64 (the default, as TensorFlow) or int32.
+"""
+argmax = _arg_op(
+    "ArgMax",
+    lambda xp, x, axis: xp.argmax(x, axis=axis),
+    "Index of the largest element along ``axis`` (the first one on ties)." + _ARG_DOC,
+)
+argmin = _arg_op(
+    "ArgMin",
+    lambda xp, x, axis: xp.argmin(x, axis=axis),
+    "Index of the smallest element along ``axis`` (the first one on ties)." + _ARG_DOC,
+)
+
+
+# --- cumsum, cumprod --------------------------------------------------------------------------
+def _cumulative(np_fn: Any, identity: int) -> Any:
     def kernel(xp: Any, x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
         if reverse:
             x = xp.flip(x, axis)
-        out = np_fn(xp, x, axis)
+        out = np_fn(x, axis=axis, dtype=x.dtype)
         if exclusive:
-            identity = xp.zeros_like if np_fn is _np_cumsum else xp.ones_like
-            head = identity(xp.take(x, [0], axis=axis)) if x.shape[axis] else xp.take(x, [], axis=axis)
-            out = xp.concatenate([head, xp.take(out, range(x.shape[axis] - 1), axis=axis)], axis=axis)
+            # Shift by one along the axis, starting from the identity (0 for sums, 1 for products).
+            n = x.shape[axis]
+            head_shape = list(x.shape)
+            head_shape[axis] = min(n, 1)
+            body = [slice(None)] * x.ndim
+            body[axis] = slice(0, max(n - 1, 0))
+            out = xp.concatenate([xp.full(head_shape, identity, dtype=x.dtype), out[tuple(body)]], axis=axis)
         return xp.flip(out, axis) if reverse else out
 
     return kernel
 
 
-def _np_cumsum(xp: Any, x: Any, axis: int) -> Any:
-    return xp.cumsum(x, axis=axis)
+def _cum_infer(op_type: str):
+    def infer(inputs: list[Tensor], axis: int, reverse: bool, exclusive: bool = False) -> list[Any]:
+        (x,) = inputs
+        check_kind(op_type, x, NUMERIC)
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"axis must be an int, got {axis!r}")
+        if x.shape.rank is not None and not -x.shape.rank <= axis < x.shape.rank:
+            raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {x.shape.rank}")
+        return [(x.dtype, x.shape)]
+
+    return infer
 
 
-def _np_cumprod(xp: Any, x: Any, axis: int) -> Any:
-    return xp.cumprod(x, axis=axis)
-
-
-def _cum_infer(inputs: list[Tensor], axis: int, exclusive: bool, reverse: bool) -> list[Any]:
-    (x,) = inputs
-    check_kind("op", x, NUMERIC)
-    if x.shape.rank is not None and not -x.shape.rank <= axis < x.shape.rank:
-        raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {x.shape.rank}")
-    return [(x.dtype, x.shape)]
+def _cum_attrs(x: Tensor, axis: Any, exclusive: bool, reverse: bool) -> dict[str, Any]:
+    if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+        (axis,) = _axis_attr(axis, None) or (None,)
+    elif isinstance(axis, np.integer):
+        axis = int(axis)
+    rank = x.shape.rank
+    if rank and isinstance(axis, int) and not isinstance(axis, bool) and -rank <= axis < rank:
+        axis %= rank
+    return {"axis": axis, "exclusive": bool(exclusive), "reverse": bool(reverse)}
 
 
 register_op(
     "Cumsum",
-    _cumulative(_np_cumsum),
-    _cum_infer,
+    _cumulative(np.cumsum, 0),
+    _cum_infer("Cumsum"),
     lambda op, g: [cumsum(g, op.get_attr("axis"), op.get_attr("exclusive"), not op.get_attr("reverse"))],
 )
 
 
+# Two helpers of Cumprod's gradient, exact everywhere (no division by x, so no nan at zeros).
+# Shift: move one step along the axis, filling with 0: out[k] = x[k-1] (reverse: x[k+1]).
+def _shift_kernel(xp: Any, x: Any, axis: int, reverse: bool) -> Any:
+    out = xp.zeros_like(x)
+    n = x.shape[axis]
+    src, dst = [slice(None)] * x.ndim, [slice(None)] * x.ndim
+    src[axis], dst[axis] = (slice(1, n), slice(0, max(n - 1, 0))) if reverse else (slice(0, max(n - 1, 0)), slice(1, n))
+    out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
+register_op(
+    "ShiftAlongAxis",
+    _shift_kernel,
+    _cum_infer("ShiftAlongAxis"),
+    lambda op, g: [_shift(g, op.get_attr("axis"), not op.get_attr("reverse"))],
+)
+
+
+def _shift(x: Tensor, axis: int, reverse: bool) -> Tensor:
+    return apply("ShiftAlongAxis", x, axis=axis, reverse=reverse)
+
+
+# LinearScan: the first-order linear recurrence
+#   forward: r[k] = a[k] * r[k-1] + b[k]    (r[k] = sum_{m<=k} b[m] * prod_{m<j<=k} a[j])
+#   reverse: r[k] = a[k+1] * r[k+1] + b[k]  (r[k] = sum_{m>=k} b[m] * prod_{k<j<=m} a[j])
+# a[0] is never used. The reverse scan is the transpose of the forward one in b, so each is the
+# other's gradient; d/da multiplies by the result shifted one step (a product of two scans).
+def _linear_scan_kernel(xp: Any, a: Any, b: Any, axis: int, reverse: bool) -> Any:
+    a_k, b_k = xp.moveaxis(a, axis, 0), xp.moveaxis(b, axis, 0)
+    out = xp.empty_like(b_k)
+    n = b_k.shape[0]
+    steps = range(n - 1, -1, -1) if reverse else range(n)
+    for i, k in enumerate(steps):
+        if i == 0:
+            out[k] = b_k[k]
+        else:
+            out[k] = (a_k[k + 1] * out[k + 1] if reverse else a_k[k] * out[k - 1]) + b_k[k]
+    return xp.moveaxis(out, 0, axis)
+
+
+def _linear_scan_infer(inputs: list[Tensor], axis: int, reverse: bool) -> list[Any]:
+    a, b = inputs
+    if a.dtype != b.dtype or not a.dtype.is_floating:
+        raise TypeError(f"a and b must have the same floating dtype, got {a.dtype.name} and {b.dtype.name}")
+    if not a.shape.is_compatible_with(b.shape):
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    return [(b.dtype, a.shape.merge_with(b.shape))]
+
+
+def _linear_scan_grad(op: Any, g: Tensor) -> list[Tensor]:
+    a, r = op.inputs[0], op.outputs[0]
+    axis, reverse = op.get_attr("axis"), op.get_attr("reverse")
+    s = _linear_scan(a, g, axis, not reverse)
+    da = s * _shift(r, axis, False) if not reverse else _shift(s, axis, False) * r
+    return [da, s]
+
+
+register_op("LinearScan", _linear_scan_kernel, _linear_scan_infer, _linear_scan_grad)
+
+
+def _linear_scan(a: Tensor, b: Tensor, axis: int, reverse: bool) -> Tensor:
+    return apply("LinearScan", a, b, axis=axis, reverse=reverse)
+
+
 def _cumprod_grad(op: Any, g: Tensor) -> list[Tensor]:
-    # TensorFlow's rule: exact where x != 0 (it divides by x); at zeros use reduce_prod's gradient.
-    x, y = op.inputs[0], op.outputs[0]
-    a = op.get_attr
-    return [cumsum(y * g, a("axis"), a("exclusive"), not a("reverse")) / x]
+    # d y[i] / d x[k] is the product of the other factors of y[i]: those before k (an exclusive
+    # cumprod) times those between k and i, which a reverse LinearScan sums against g.
+    # TensorFlow divides y by x instead, which is nan at zeros; this is exact at every order.
+    x = op.inputs[0]
+    axis, exclusive, reverse = op.get_attr("axis"), op.get_attr("exclusive"), op.get_attr("reverse")
+    before = cumprod(x, axis, exclusive=True, reverse=reverse)
+    a = _shift(x, axis, False) if reverse else x
+    b = _shift(g, axis, not reverse) if exclusive else g
+    return [before * _linear_scan(a, b, axis, not reverse)]
 
 
-register_op("Cumprod", _cumulative(_np_cumprod), _cum_infer, _cumprod_grad)
+register_op("Cumprod", _cumulative(np.cumprod, 1), _cum_infer("Cumprod"), _cumprod_grad)
 
 
 def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
-    """Cumulative sum along ``axis``; ``exclusive`` starts from 0, ``reverse`` runs from the end."""
-    return apply("Cumsum", convert_to_tensor(x), name=name, axis=int(axis), exclusive=bool(exclusive), reverse=bool(reverse))
+    """Cumulative sum along ``axis``.
+
+    ``exclusive`` starts from 0 (each element is the sum of those strictly before it);
+    ``reverse`` runs from the end of the axis.
+    """
+    x = convert_to_tensor(x)
+    return apply("Cumsum", x, name=name, **_cum_attrs(x, axis, exclusive, reverse))
 
 
 def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
-    """Cumulative product along ``axis``; its gradient divides by ``x`` (inexact at zeros)."""
-    return apply("Cumprod", convert_to_tensor(x), name=name, axis=int(axis), exclusive=bool(exclusive), reverse=bool(reverse))
-
-
-reduce_sum = _reduction(
-    "Sum",
-    lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims),
-    lambda op, g: [_grad_to_input(op, g)],
-    doc="Sum of elements over ``axis`` (all axes when None).",
-)
-reduce_max = _reduction(
-    "Max",
-    lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
-    _max_min_grad,
-    doc="Maximum over ``axis``; the gradient is split evenly among tied maxima.",
-)
-reduce_min = _reduction(
-    "Min",
-    lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
-    _max_min_grad,
-    doc="Minimum over ``axis``; the gradient is split evenly among tied minima.",
-)
-reduce_prod = _reduction(
-    "Prod",
-    lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
-    _prod_grad,
-    doc="Product over ``axis``; the gradient is exact even where elements are zero.",
-)
-
-
-def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
-    """Mean over ``axis`` (composite: sum divided by the count; integer inputs use integer division)."""
-    x = convert_to_tensor(input_tensor)
-    total = reduce_sum(x, axis=axis, keepdims=keepdims)
-    count = math_ops.cast(array_ops.size(x), x.dtype) / math_ops.cast(array_ops.size(total), x.dtype)
-    if x.dtype.is_integer:
-        return math_ops.floordiv(total, count, name=name)
-    return math_ops.divide(total, count, name=name)
-
-
-def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
-    """``log(sum(exp(x)))`` over ``axis``, shifted by the (gradient-stopped) max so it never overflows."""
-    x = convert_to_tensor(input_tensor)
-    shift = array_ops.stop_gradient(reduce_max(x, axis=axis, keepdims=True))
-    # An all -inf slice has max -inf; shift by 0 there so the result is -inf, not nan.
-    shift = math_ops.where(math_ops.equal(shift, -np.inf), array_ops.zeros_like(shift), shift)
-    out = math_ops.log(reduce_sum(math_ops.exp(x - shift), axis=axis, keepdims=True)) + shift
-    if not keepdims:
-        out = array_ops.reshape(out, _reduced_static_or_dynamic(x, axis))
-    return array_ops.identity(out, name=name)
-
-
-def _reduced_static_or_dynamic(x: Tensor, axis: Any) -> Any:
-    axes = _axes_tuple(axis, x.shape.rank)
-    shape = _reduced_shape(x.shape, axes, keepdims=False)
-    if shape.is_fully_defined():
-        return shape.as_list()
-    return apply("ReducedShape", array_ops.shape(x), axis=axes)
-
-
-register_op(
-    "ReducedShape",
-    lambda xp, shape, axis: np.array(
-        [] if axis is None else [d for i, d in enumerate(shape) if i not in {a % len(shape) for a in axis}], dtype=shape.dtype
-    ),
-    lambda inputs, axis: [(inputs[0].dtype, TensorShape([None]))],
-    None,
-)
-
-
-def _arg_infer(inputs: list[Tensor], axis: int, output_type: Any) -> list[Any]:
-    (x,) = inputs
-    check_kind("op", x, NUMERIC)
-    rank = x.shape.rank
-    if rank is not None and not -rank <= axis < max(rank, 1):
-        raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {rank}")
-    return [(output_type, _reduced_shape(x.shape, (axis,), keepdims=False) if rank else TensorShape([]))]
-
-
-register_op(
-    "ArgMax",
-    lambda xp, x, axis, output_type: xp.argmax(x, axis=axis).astype(output_type.as_numpy_dtype),
-    _arg_infer,
-    None,
-)
-register_op(
-    "ArgMin",
-    lambda xp, x, axis, output_type: xp.argmin(x, axis=axis).astype(output_type.as_numpy_dtype),
-    _arg_infer,
-    None,
-)
-
-
-def argmax(input: Any, axis: int = 0, output_type: Any = dtypes.int64, name: str | None = None) -> Tensor:  # noqa: A002
-    """Index of the largest element along ``axis`` (the first one on ties)."""
-    return apply("ArgMax", convert_to_tensor(input), name=name, axis=int(axis), output_type=dtypes.as_dtype(output_type))
-
-
-def argmin(input: Any, axis: int = 0, output_type: Any = dtypes.int64, name: str | None = None) -> Tensor:  # noqa: A002
-    """Index of the smallest element along ``axis`` (the first one on ties)."""
-    return apply("ArgMin", convert_to_tensor(input), name=name, axis=int(axis), output_type=dtypes.as_dtype(output_type))
+    """Cumulative product along ``axis`` (``exclusive`` starts from 1); its gradient is exact at zeros."""
+    x = convert_to_tensor(x)
+    return apply("Cumprod", x, name=name, **_cum_attrs(x, axis, exclusive, reverse))
