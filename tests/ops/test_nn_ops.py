@@ -1,0 +1,266 @@
+"""cr.nn beyond the sample table: extreme logits, kink conventions, label gradients, dropout's randomness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+LD = np.longdouble  # 80-bit extended on x86: exp(2000) is representable, so naive formulas are exact enough
+
+# Rows: dominant class, all equal and huge negative, near-tie at +1000, mixed signs, ordinary.
+EXTREME = np.array(
+    [
+        [1000.0, -1000.0, 0.0],
+        [-1000.0, -1000.0, -1000.0],
+        [1000.0, 999.0, -1000.0],
+        [-1000.0, 1000.0, 1000.0],
+        [0.5, -0.3, 2.0],
+    ]
+)
+LABELS = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.25, 0.25], [0.1, 0.6, 0.3]])
+SPARSE = np.array([1, 0, 2, 0, 1], np.int32)
+
+
+def _ref_log_softmax(x):
+    x = np.asarray(x, LD)
+    return x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))
+
+
+def _ref_softmax(x):
+    x = np.asarray(x, LD)
+    e = np.exp(x)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _ref_sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, LD)))
+
+
+def _close(got, want, rtol=1e-12, atol=1e-300):
+    got = np.asarray(got)
+    assert np.all(np.isfinite(got)), got
+    np.testing.assert_allclose(got, np.asarray(want, np.float64), rtol=rtol, atol=atol)
+
+
+def _run(fetches, feed):
+    with cr.Session() as sess:
+        return sess.run(fetches, feed)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_family_is_finite_and_exact_for_huge_logits(dtype):
+    x = cr.placeholder(dtype, [None, 3])
+    w = np.arange(15, dtype=dtype).reshape(5, 3) / 7 - 1  # a cotangent that exercises every entry
+    sm, lsm = cr.nn.softmax(x), cr.nn.log_softmax(x)
+    g_sm, g_lsm = cr.gradients(cr.reduce_sum(sm * w), [x])[0], cr.gradients(cr.reduce_sum(lsm * w), [x])[0]
+    got = _run([sm, lsm, g_sm, g_lsm], {x: EXTREME.astype(dtype)})
+    p, logp = _ref_softmax(EXTREME), _ref_log_softmax(EXTREME)
+    w = w.astype(LD)
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    _close(got[0], p, rtol)
+    _close(got[1], logp, rtol)
+    _close(got[2], p * (w - np.sum(w * p, -1, keepdims=True)), rtol, atol=1e-6 if dtype == np.float32 else 1e-15)
+    _close(got[3], w - p * np.sum(w, -1, keepdims=True), rtol, atol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_cross_entropy_huge_logits_values_and_gradients(dtype):
+    x, y = cr.placeholder(dtype, [5, 3]), cr.placeholder(dtype, [5, 3])
+    loss = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=x)
+    gx, gy = cr.gradients(loss, [x, y])
+    (gxx,) = cr.gradients(cr.reduce_sum(gx * np.linspace(-1, 1, 15, dtype=dtype).reshape(5, 3)), [x])
+    got = _run([loss, gx, gy, gxx], {x: EXTREME.astype(dtype), y: LABELS.astype(dtype)})
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    logp = _ref_log_softmax(EXTREME)
+    _close(got[0], -np.sum(LABELS * logp, -1), rtol)
+    _close(got[1], _ref_softmax(EXTREME) * np.sum(LABELS, -1, keepdims=True) - LABELS, rtol, atol=1e-7)
+    _close(got[2], -logp, rtol)
+    assert np.all(np.isfinite(got[3]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_softmax_cross_entropy_huge_logits(dtype):
+    x = cr.placeholder(dtype, [5, 3])
+    labels = cr.placeholder(cr.int32, [5])
+    loss = cr.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=x)
+    (gx,) = cr.gradients(loss, [x])
+    (gxx,) = cr.gradients(cr.reduce_sum(gx * gx), [x])
+    got = _run([loss, gx, gxx], {x: EXTREME.astype(dtype), labels: SPARSE})
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    one_hot = np.eye(3)[SPARSE]
+    _close(got[0], -np.take_along_axis(_ref_log_softmax(EXTREME), SPARSE[:, None], -1)[:, 0], rtol)
+    _close(got[1], _ref_softmax(EXTREME) - one_hot, rtol, atol=1e-7)
+    assert np.all(np.isfinite(got[2]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_cross_entropy_huge_logits(dtype):
+    logits = np.array([1000.0, -1000.0, 0.0, 30.0, -30.0, 1000.0, -1000.0, 2.5])
+    labels = np.array([1.0, 0.0, 0.5, 1.0, 0.0, 0.3, 0.7, 0.9])
+    x, z = cr.placeholder(dtype, [8]), cr.placeholder(dtype, [8])
+    loss = cr.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
+    gx, gz = cr.gradients(loss, [x, z])
+    (gxx,) = cr.gradients(cr.reduce_sum(gx), [x])
+    got = _run([loss, gx, gz, gxx], {x: logits.astype(dtype), z: labels.astype(dtype)})
+    xl, zl = logits.astype(LD), labels.astype(LD)
+    # -z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x)) in extended precision (exp(1000) fits),
+    # a different formula from the kernel's.
+    want = zl * np.log1p(np.exp(-xl)) + (1 - zl) * np.log1p(np.exp(xl))
+    rtol, atol = (1e-12, 1e-300) if dtype == np.float64 else (1e-6, 1e-6)
+    _close(got[0], want, rtol, atol)
+    e = np.exp(xl)
+    _close(got[1], (e * (1 - zl) - zl) / (1 + e), rtol, atol)  # sigmoid(x) - z without cancellation
+    _close(got[2], -xl, rtol)
+    _close(got[3], e / (1 + e) ** 2, rtol, atol)  # sigmoid'(x)
+
+
+def test_log_softmax_keeps_precision_of_a_dominant_class():
+    x = cr.placeholder(cr.float64, [2])
+    out = _run(cr.nn.log_softmax(x), {x: np.array([0.0, -40.0])})
+    np.testing.assert_allclose(out, [-np.exp(-40.0), -40.0 - np.exp(-40.0)], rtol=1e-14)
+    loss = cr.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=np.array([[0.0, -40.0]]))
+    np.testing.assert_allclose(_run(loss, None), [np.exp(-40.0)], rtol=1e-14)
+
+
+def test_softmax_handles_ties_and_one_class():
+    x = cr.placeholder(cr.float64, [None, None])
+    out = _run([cr.nn.softmax(x), cr.nn.log_softmax(x)], {x: np.array([[5.0, 5.0, 5.0, 5.0]])})
+    np.testing.assert_allclose(out[0], [[0.25] * 4])
+    np.testing.assert_allclose(out[1], [[-np.log(4)] * 4], rtol=1e-15)
+    out = _run([cr.nn.softmax(x), cr.nn.log_softmax(x)], {x: np.array([[3.0], [-1e300]])})
+    np.testing.assert_array_equal(out[0], [[1.0], [1.0]])
+    np.testing.assert_array_equal(out[1], [[0.0], [0.0]])
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (cr.nn.relu, [0.0, 0.0, 1.0]),
+        (cr.nn.leaky_relu, [0.2, 0.2, 1.0]),
+        (lambda x: cr.nn.leaky_relu(x, alpha=0.5), [0.5, 0.5, 1.0]),
+        (cr.nn.elu, [np.exp(-1.0), 1.0, 1.0]),
+    ],
+)
+def test_activation_gradients_at_and_around_the_kink(fn, expected):
+    x = cr.placeholder(cr.float64, [3])
+    (g,) = cr.gradients(cr.reduce_sum(fn(x)), [x])
+    np.testing.assert_allclose(_run(g, {x: np.array([-1.0, 0.0, 1.0])}), expected, rtol=1e-15)
+
+
+def test_activations_keep_dtype_and_values():
+    v = np.array([-2.0, -0.0, 0.0, 3.0], np.float32)
+    x = cr.constant(v)
+    relu, lrelu, elu = _run([cr.nn.relu(x), cr.nn.leaky_relu(x), cr.nn.elu(x)], None)
+    assert relu.dtype == lrelu.dtype == elu.dtype == np.float32
+    np.testing.assert_array_equal(relu, [0, 0, 0, 3])
+    np.testing.assert_allclose(lrelu, [-0.4, 0, 0, 3], rtol=1e-7)
+    np.testing.assert_allclose(elu, [np.expm1(-2.0), 0, 0, 3], rtol=1e-6)
+    assert _run(cr.nn.relu(cr.constant([-3, 4])), None).tolist() == [0, 4]
+
+
+def test_elu_of_huge_inputs_does_not_warn():
+    with np.errstate(all="raise"):
+        out = _run(cr.nn.elu(cr.constant([1000.0, -1000.0], dtype=cr.float64)), None)
+    np.testing.assert_array_equal(out, [1000.0, -1.0])
+
+
+def test_cross_entropies_need_keyword_arguments():
+    with pytest.raises(TypeError):
+        cr.nn.softmax_cross_entropy_with_logits([[0.5, 0.5]], [[1.0, 2.0]])  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cr.nn.sigmoid_cross_entropy_with_logits([0.5], [1.0])  # type: ignore[misc]
+
+
+def test_softmax_cross_entropy_labels_can_be_stopped():
+    x = cr.constant([[1.0, 2.0, 3.0]])
+    y = cr.constant([[0.2, 0.3, 0.5]])
+    loss = cr.nn.softmax_cross_entropy_with_logits(labels=cr.stop_gradient(y), logits=x)
+    gx, gy = cr.gradients(loss, [x, y])
+    assert gy is None and gx is not None
+
+
+def test_softmax_cross_entropy_on_another_axis_matches_transposed():
+    logits = np.random.default_rng(0).normal(size=(3, 4))
+    labels = np.random.default_rng(1).dirichlet(np.ones(3), size=4).T
+    a = cr.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits, axis=0)
+    b = cr.nn.softmax_cross_entropy_with_logits(labels=labels.T, logits=logits.T)
+    va, vb = _run([a, b], None)
+    np.testing.assert_allclose(va, vb, rtol=1e-14)
+
+
+def test_sparse_label_out_of_range_names_the_op():
+    logits = cr.placeholder(cr.float32, [None, 3])
+    labels = cr.placeholder(cr.int64, [None])
+    loss = cr.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xent")
+    with pytest.raises(
+        cr.errors.InvalidArgumentError,
+        match=r"(?s)label value of 7 .*\[0, 3\).*'xent' \(SparseSoftmaxCrossEntropyWithLogits\)",
+    ):
+        _run(loss, {logits: np.zeros((2, 3)), labels: [1, 7]})
+    (g,) = cr.gradients(loss, [logits])
+    np.testing.assert_allclose(_run(g, {logits: np.zeros((1, 3)), labels: [2]}), [[1 / 3, 1 / 3, -2 / 3]], rtol=1e-6)
+
+
+def test_l2_loss_and_bias_add():
+    t = np.array([[1.0, -2.0], [3.0, 0.5]])
+    assert _run(cr.nn.l2_loss(t), None) == pytest.approx(np.sum(t**2) / 2)
+    v = cr.placeholder(cr.float64, [None, 2])
+    b = cr.constant([10.0, 20.0], dtype=cr.float64)
+    out = cr.nn.bias_add(v, b)
+    assert out.shape.as_list() == [None, 2]
+    (gb,) = cr.gradients(cr.reduce_sum(out * out), [b])
+    got, g = _run([out, gb], {v: t})
+    np.testing.assert_array_equal(got, t + [10.0, 20.0])
+    np.testing.assert_allclose(g, np.sum(2 * (t + [10.0, 20.0]), axis=0))
+
+
+# --- dropout ---------------------------------------------------------------------------------
+def test_dropout_drops_at_rate_and_scales_kept_units():
+    x = cr.ones([200, 500], dtype=cr.float64)
+    for y, keep in [(cr.nn.dropout(x, rate=0.3, seed=5), 0.7), (cr.nn.dropout(x, keep_prob=0.25, seed=5), 0.25)]:
+        out = _run(y, None)
+        assert set(np.unique(out)) <= {0.0, 1 / keep}
+        frac = np.mean(out != 0)
+        assert abs(frac - keep) < 0.01, frac
+        assert abs(out.mean() - 1.0) < 0.03  # expectation preserved
+
+
+def test_dropout_gradient_is_the_same_mask_and_scale():
+    x = cr.placeholder(cr.float64, [None, None])
+    y = cr.nn.dropout(x, rate=0.5)
+    (g,) = cr.gradients(cr.reduce_sum(y), [x])
+    val = np.random.default_rng(0).uniform(1, 2, size=(4, 6))
+    out, grad = _run([y, g], {x: val})
+    np.testing.assert_allclose(out, val * grad)
+    assert set(np.unique(grad)) <= {0.0, 2.0}
+
+
+def test_dropout_seed_reproducible_and_fresh_each_run():
+    x = cr.ones([50], dtype=cr.float32)
+    y = cr.nn.dropout(x, rate=0.5, seed=3)
+    with cr.Session() as s1:
+        a1, a2 = s1.run(y), s1.run(y)
+    with cr.Session() as s2:
+        b1, b2 = s2.run(y), s2.run(y)
+    np.testing.assert_array_equal(a1, b1)
+    np.testing.assert_array_equal(a2, b2)
+    assert not np.array_equal(a1, a2)
+    assert a1.dtype == np.float32
+
+
+def test_dropout_noise_shape_drops_whole_rows():
+    x = cr.ones([100, 8])
+    out = _run(cr.nn.dropout(x, rate=0.5, noise_shape=[100, 1], seed=1), None)
+    assert np.all((out == 0).all(axis=1) | (out == 2).all(axis=1))
+    assert 20 < np.sum(out[:, 0] == 0) < 80
+
+
+def test_dropout_rate_tensor_and_identity_at_zero():
+    x = cr.ones([1000], dtype=cr.float64)
+    rate = cr.placeholder(cr.float64, [])
+    out = _run(cr.nn.dropout(x, rate=rate, seed=0), {rate: 0.75})
+    assert set(np.unique(out)) <= {0.0, 4.0} and 0.2 < np.mean(out != 0) < 0.3
+    assert cr.nn.dropout(x, rate=0.0).op.type == "Identity"
+    assert cr.nn.dropout(x, keep_prob=1.0).op.type == "Identity"
