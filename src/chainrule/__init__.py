@@ -33,7 +33,7 @@ from chainrule.ops.registry import NotDifferentiable, RegisterGradient
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.math_ops import *  # noqa: F403
 from chainrule.ops.array_ops import *  # noqa: F403
-from chainrule.ops.linalg_ops import *  # noqa: F403  (matmul, tensordot, einsum at top level)
+from chainrule.ops.linalg_ops import einsum, matmul, tensordot
 from chainrule.ops.reduction_ops import (
     argmax,
     argmin,
@@ -57,8 +57,12 @@ from chainrule.ops.state_ops import (
 )
 from chainrule.autodiff.gradients import gradients, hessians
 from chainrule.runtime.session import Session
+from chainrule.transforms import function, grad, value_and_grad, vjp, jacobian, hessian, hvp, jvp
 
 __version__ = "0.1.0"
 
 from chainrule import linalg, nn, random, train  # noqa: E402
 from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)
+from chainrule import summary, viz  # noqa: E402
+from chainrule.viz.explain import explain  # noqa: E402
+from chainrule import optimize  # noqa: E402
