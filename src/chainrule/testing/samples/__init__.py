@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-FAMILIES = ("math", "array", "reduction", "linalg", "nn", "random")
+FAMILIES = ("math", "array", "reduction", "linalg", "nn", "conv", "random")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,9 @@ def sample(name: str, fn: Callable[..., Any], *args: Any, ref: Callable[..., Any
     return OpSample(name, fn, tuple(np.asarray(a) for a in args), ref, **kw)
 
 
-def error(name: str, fn: Callable[..., Any], *args: Any, error: type[BaseException], match: str, **kw: Any) -> ErrorSample:
+def error(
+    name: str, fn: Callable[..., Any], *args: Any, error: type[BaseException], match: str, **kw: Any
+) -> ErrorSample:
     return ErrorSample(name, fn, tuple(np.asarray(a) for a in args), error, match, **kw)
 
 
