@@ -123,8 +123,12 @@ def test_random_broadcast_pairs_match_numpy_gradients(data):
     expect_dx = np.broadcast_to(y_v + 1, full)
     expect_dy = np.broadcast_to(x_v, full)
     lead_x, lead_y = len(full) - len(shape), len(full) - len(other)
-    ex = expect_dx.sum(axis=tuple(range(lead_x))).sum(axis=tuple(i for i, d in enumerate(shape) if d == 1), keepdims=True)
-    ey = expect_dy.sum(axis=tuple(range(lead_y))).sum(axis=tuple(i for i, d in enumerate(other) if d == 1), keepdims=True)
+    ex = expect_dx.sum(axis=tuple(range(lead_x))).sum(
+        axis=tuple(i for i, d in enumerate(shape) if d == 1), keepdims=True
+    )
+    ey = expect_dy.sum(axis=tuple(range(lead_y))).sum(
+        axis=tuple(i for i, d in enumerate(other) if d == 1), keepdims=True
+    )
     np.testing.assert_allclose(gx, ex.reshape(shape), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gy, ey.reshape(other), rtol=1e-12, atol=1e-12)
 

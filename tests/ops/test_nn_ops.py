@@ -264,3 +264,13 @@ def test_dropout_rate_tensor_and_identity_at_zero():
     assert set(np.unique(out)) <= {0.0, 4.0} and 0.2 < np.mean(out != 0) < 0.3
     assert cr.nn.dropout(x, rate=0.0).op.type == "Identity"
     assert cr.nn.dropout(x, keep_prob=1.0).op.type == "Identity"
+
+
+def test_dropout_second_positional_argument_is_keep_prob_as_in_tf1():
+    x = cr.ones([20000], dtype=cr.float64)
+    y = cr.nn.dropout(x, 0.8, seed=2)
+    with cr.Session() as sess:
+        out = sess.run(y)
+    kept = out != 0
+    assert abs(kept.mean() - 0.8) < 0.02
+    np.testing.assert_allclose(out[kept], 1 / 0.8)

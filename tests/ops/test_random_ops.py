@@ -164,3 +164,13 @@ def test_random_ops_are_stateful_and_not_differentiable():
         assert get_op_def(op_type).stateful
     y = cr.random.normal([3], seed=1)
     assert y.op.type == "RandomStandardNormal" and y.op.get_attr("seed") == 1
+
+
+def test_ops_with_the_same_seed_repeat_each_other_as_in_tensorflow():
+    a = cr.random.normal([5], seed=7, dtype=cr.float64)
+    b = cr.random.normal([5], seed=7, dtype=cr.float64)
+    c = cr.random.normal([5], seed=8, dtype=cr.float64)
+    with cr.Session() as sess:
+        va, vb, vc = sess.run([a, b, c])
+    np.testing.assert_array_equal(va, vb)
+    assert not np.allclose(va, vc)

@@ -21,7 +21,7 @@ from typing import Any
 from chainrule.framework.graph import Operation, Tensor
 from chainrule.ops import array_ops, math_ops
 from chainrule.ops.constant_op import convert_to_tensor
-from chainrule.ops.registry import gradient_function, get_op_def
+from chainrule.ops.registry import get_op_def, gradient_function
 
 
 def _as_list(value: Any) -> tuple[list[Any], bool]:
@@ -206,9 +206,7 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor]:
             raise ValueError(f"hessians needs a statically known shape for {x_t.name}, got {x_t.shape}")
         (g,) = gradients(ys, [x_t], name=name, unconnected_gradients="zero")
         flat = array_ops.reshape(g, [-1])
-        rows = [
-            gradients(flat[i], [x_t], name=name, unconnected_gradients="zero")[0] for i in range(n)
-        ]
+        rows = [gradients(flat[i], [x_t], name=name, unconnected_gradients="zero")[0] for i in range(n)]
         dims = x_t.shape.as_list()
         hess = array_ops.stack(rows) if rows else array_ops.zeros([0] + dims, dtype=x_t.dtype)
         out.append(array_ops.reshape(hess, dims + dims))

@@ -71,7 +71,9 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         dims = self._shape.dims
         if dims is None or not dims or dims[0] is None:
-            raise TypeError(f"Cannot iterate over tensor {self.name} of shape {self._shape}: leading dimension unknown.")
+            raise TypeError(
+                f"Cannot iterate over tensor {self.name} of shape {self._shape}: leading dimension unknown."
+            )
         return iter([self[i] for i in range(dims[0])])
 
     def __len__(self) -> int:
@@ -193,9 +195,7 @@ class Graph:
             if op_type in self._gradient_override_map:
                 attrs["_gradient_op_type"] = self._gradient_override_map[op_type]
             control = [op for deps in self._control_stack for op in deps]
-            op = Operation(
-                self, op_type, full_name, inputs, output_specs, attrs, control, source or user_frame(2)
-            )
+            op = Operation(self, op_type, full_name, inputs, output_specs, attrs, control, source or user_frame(2))
             self._ops.append(op)
             self._ops_by_name[full_name] = op
             for t in op.inputs:
@@ -301,7 +301,9 @@ class Graph:
         try:
             return self._ops_by_name[name]
         except KeyError:
-            raise errors.NotFoundError(None, None, f"The name '{name}' refers to an Operation not in the graph.") from None
+            raise errors.NotFoundError(
+                None, None, f"The name '{name}' refers to an Operation not in the graph."
+            ) from None
 
     def get_tensor_by_name(self, name: str) -> Tensor:
         op_name, sep, index = name.rpartition(":")

@@ -98,7 +98,12 @@ class TensorShape:
     def __str__(self) -> str:
         if self.dims is None:
             return "<unknown>"
-        return "(" + ", ".join("?" if d is None else str(d) for d in self.dims) + ("," if len(self.dims) == 1 else "") + ")"
+        return (
+            "("
+            + ", ".join("?" if d is None else str(d) for d in self.dims)
+            + ("," if len(self.dims) == 1 else "")
+            + ")"
+        )
 
 
 def _as_dim(d: Any) -> int | None:

@@ -175,9 +175,7 @@ not_equal = _binary("NotEqual", lambda xp, x, y: xp.not_equal(x, y), None, ANY, 
 less = _binary("Less", lambda xp, x, y: xp.less(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
 less_equal = _binary("LessEqual", lambda xp, x, y: xp.less_equal(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
 greater = _binary("Greater", lambda xp, x, y: xp.greater(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
-greater_equal = _binary(
-    "GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), None, NUMERIC, out_dtype=dtypes.bool_
-)
+greater_equal = _binary("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
 logical_and = _binary("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y), None, BOOL, out_dtype=dtypes.bool_)
 logical_or = _binary("LogicalOr", lambda xp, x, y: xp.logical_or(x, y), None, BOOL, out_dtype=dtypes.bool_)
 logical_not = _unary("LogicalNot", lambda xp, x: xp.logical_not(x), None, BOOL)
@@ -189,7 +187,7 @@ def _select_infer(inputs: list[Tensor]) -> list[Any]:
     if not condition.dtype.is_bool:
         raise TypeError(f"condition {condition.name} must be bool, got {condition.dtype.name}")
     rule = elementwise(ANY)
-    (dtype, _), = rule([x, y])
+    ((dtype, _),) = rule([x, y])
     from chainrule.ops.shape_rules import broadcast_shapes
 
     return [(dtype, broadcast_shapes(condition.shape, x.shape, y.shape))]
@@ -248,7 +246,9 @@ def _add_n_infer(inputs: list[Tensor]) -> list[Any]:
     shape = inputs[0].shape
     for t in inputs[1:]:
         if t.dtype != dtype:
-            raise TypeError(f"all inputs must have the same dtype: {inputs[0].name} is {dtype.name}, {t.name} is {t.dtype.name}")
+            raise TypeError(
+                f"all inputs must have the same dtype: {inputs[0].name} is {dtype.name}, {t.name} is {t.dtype.name}"
+            )
         if not shape.is_compatible_with(t.shape):
             raise ValueError(f"all inputs must have the same shape: {shape} vs {t.shape}")
         shape = shape.merge_with(t.shape)

@@ -409,13 +409,13 @@ def _python_number(value: Any) -> bool:
 
 def dropout(
     x: Any,
-    rate: Any = None,
     keep_prob: Any = None,
     noise_shape: Any = None,
     seed: int | None = None,
     name: str | None = None,
+    rate: Any = None,
 ) -> Tensor:
-    """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
+    """Zero each element with probability ``rate = 1 - keep_prob``; scale the rest by ``1 / keep_prob``.
 
     A composition (uniform noise, comparison, multiply): the gradient w.r.t. ``x`` is the
     same mask and scale, and it needs nothing beyond Mul's gradient.
@@ -423,9 +423,8 @@ def dropout(
     Parameters
     ----------
     x : floating tensor.
-    rate : drop probability in ``[0, 1)`` (TensorFlow 2 style). Pass it by keyword when porting
-        TensorFlow 1 code, whose second positional argument was ``keep_prob``.
-    keep_prob : keep probability in ``(0, 1]`` (TensorFlow 1 style); give exactly one of the two.
+    keep_prob : keep probability in ``(0, 1]``; TensorFlow 1.x's second positional argument.
+    rate : drop probability in ``[0, 1)`` (TensorFlow 2 style, keyword only); give exactly one of the two.
     noise_shape : shape of the random keep mask; it must broadcast to ``x``'s shape (e.g.
         ``[batch, 1, 1, channels]`` drops whole channels).
     seed : op seed for the mask (see ``cr.random.uniform``).

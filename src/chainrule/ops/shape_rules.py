@@ -43,7 +43,9 @@ def broadcast_shapes(*shapes: TensorShape) -> TensorShape:
 def check_kind(op_type: str, t: Tensor, kinds: str, what: str = "input") -> DType:
     if t.dtype.as_numpy_dtype.kind not in kinds:
         names = {"f": "floating", "iu": "integer", "iuf": "numeric", "b": "bool", "iufb": "any"}
-        raise TypeError(f"{what} {t.name} has dtype {t.dtype.name}, but {op_type} needs a {names.get(kinds, kinds)} dtype")
+        raise TypeError(
+            f"{what} {t.name} has dtype {t.dtype.name}, but {op_type} needs a {names.get(kinds, kinds)} dtype"
+        )
     return t.dtype
 
 

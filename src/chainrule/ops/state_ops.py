@@ -27,15 +27,19 @@ def _read_kernel(xp: Any, *, ctx: Any, op: Operation, var: str | None = None, **
     value = ctx.variables.get(name)
     if value is None:
         raise errors.FailedPreconditionError(
-            None, op, f"Attempting to use uninitialized value {name}: run its initializer "
-            "(e.g. sess.run(cr.global_variables_initializer())) first."
+            None,
+            op,
+            f"Attempting to use uninitialized value {name}: run its initializer "
+            "(e.g. sess.run(cr.global_variables_initializer())) first.",
         )
     return value
 
 
 register_op("VariableV2", _read_kernel, lambda inputs, dtype, shape: [(dtype, shape)], None, stateful=True)
 # A second read of a variable, ordered by its control inputs (used by initialized_value()).
-register_op("ReadVariable", _read_kernel, lambda inputs, var, dtype, shape: [(dtype, shape)], lambda op, g: [], stateful=True)
+register_op(
+    "ReadVariable", _read_kernel, lambda inputs, var, dtype, shape: [(dtype, shape)], lambda op, g: [], stateful=True
+)
 
 
 def _assign_kernel(update: Any):
@@ -45,7 +49,9 @@ def _assign_kernel(update: Any):
         else:
             old = ctx.variables.get(var)
             if old is None:
-                raise errors.FailedPreconditionError(None, op, f"Attempting to use uninitialized value {var} in {op.type}.")
+                raise errors.FailedPreconditionError(
+                    None, op, f"Attempting to use uninitialized value {var} in {op.type}."
+                )
             new = update(old, value)
         if not var_shape.is_compatible_with(np.shape(new)):
             raise ValueError(f"cannot assign a value of shape {np.shape(new)} to variable {var} of shape {var_shape}")
@@ -104,9 +110,7 @@ class Variable:
         with graph.as_default():
             init = _guard_uninitialized_reads(init)
         with graph.as_default():
-            self._variable = apply(
-                "VariableV2", name=name or "Variable", dtype=init.dtype, shape=init.shape
-            )
+            self._variable = apply("VariableV2", name=name or "Variable", dtype=init.dtype, shape=init.shape)
             self._op: Operation = self._variable.op
             with graph.name_scope(self._op.name + "/"):
                 self._initializer = self._assign_op("Assign", init, "Assign")
@@ -148,8 +152,13 @@ class Variable:
     def initialized_value(self) -> Tensor:
         """This variable's value, running its initializer first (for initial values of other variables)."""
         with self.graph.control_dependencies(None), self.graph.control_dependencies([self.initializer]):
-            return apply("ReadVariable", name=self._op.name + "/initialized_value", var=self._op.name,
-                         dtype=self.dtype, shape=self.shape)
+            return apply(
+                "ReadVariable",
+                name=self._op.name + "/initialized_value",
+                var=self._op.name,
+                dtype=self.dtype,
+                shape=self.shape,
+            )
 
     def assign(self, value: Any, name: str | None = None) -> Tensor:
         """An op that sets the variable to ``value`` and outputs the new value."""
@@ -239,4 +248,3 @@ def variables_initializer(var_list: list[Variable], name: str = "init") -> Opera
 def global_variables_initializer() -> Operation:
     """One op that initializes every variable of the default graph."""
     return variables_initializer(global_variables())
-

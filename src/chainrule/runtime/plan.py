@@ -31,6 +31,9 @@ class Step:
     release: tuple[int, ...]
 
 
+_DEFAULT_GRAPH_SEED = 87654321  # TensorFlow's, used when only an op seed is set
+
+
 class RunState:
     """What persists across runs of one Session: variable values and random streams."""
 
@@ -43,12 +46,15 @@ class RunState:
         """The op's own random stream, reproducible when the op or the graph has a seed."""
         rng = self._rngs.get(op.name)
         if rng is None:
+            # TensorFlow's rule: with an op seed, the stream depends on (graph seed, op seed) only,
+            # so two ops with the same seeds repeat each other; with only a graph seed, the op's
+            # position in the graph stands in for its seed.
             op_seed = op._attrs.get("seed")
             if op_seed is None and self._graph_seed is None:
                 rng = np.random.default_rng()
             else:
-                seed = [s for s in (self._graph_seed, op_seed, op._id) if s is not None]
-                rng = np.random.default_rng(seed)
+                graph_seed = _DEFAULT_GRAPH_SEED if self._graph_seed is None else self._graph_seed
+                rng = np.random.default_rng([graph_seed, op._id if op_seed is None else op_seed])
             self._rngs[op.name] = rng
         return rng
 
@@ -102,7 +108,8 @@ class Plan:
             if s not in keep:
                 release.setdefault(i, []).append(s)
         self.steps = [
-            Step(op, _bind(op, xp, state), ins, outs, tuple(release.get(i, ()))) for i, (op, ins, outs) in enumerate(steps_io)
+            Step(op, _bind(op, xp, state), ins, outs, tuple(release.get(i, ())))
+            for i, (op, ins, outs) in enumerate(steps_io)
         ]
 
     def execute(self, feed_values: Sequence[Any]) -> list[Any]:

@@ -27,7 +27,9 @@ class Session:
     ...     sess.run(y, feed_dict={x: np.linspace(0, 1, 5)})
     """
 
-    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None, array_module: Any = np) -> None:
+    def __init__(
+        self, target: str = "", graph: Graph | None = None, config: Any = None, array_module: Any = np
+    ) -> None:
         self._graph = graph or get_default_graph()
         self._xp = array_module
         self._state = RunState(self._graph.seed)
@@ -39,7 +41,9 @@ class Session:
     def graph(self) -> Graph:
         return self._graph
 
-    def run(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None, options: Any = None, run_metadata: Any = None) -> Any:
+    def run(
+        self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None, options: Any = None, run_metadata: Any = None
+    ) -> Any:
         """Compute ``fetches`` (a tensor, op, or nested list/tuple/dict of them).
 
         Returns NumPy values in the same structure (None for operations).
@@ -77,10 +81,13 @@ class Session:
             try:
                 arr = to_numpy(value, element.dtype)
             except TypeError as e:
-                raise TypeError(f"Cannot feed value {value!r} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}") from None
+                raise TypeError(
+                    f"Cannot feed value {value!r} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}"
+                ) from None
             if not element.shape.is_compatible_with(arr.shape):
                 raise ValueError(
-                    f"Cannot feed value of shape {arr.shape} for Tensor '{element.name}', which has shape {element.shape}"
+                    f"Cannot feed value of shape {arr.shape} for Tensor '{element.name}', "
+                    f"which has shape {element.shape}"
                 )
             feeds[element] = arr
         return feeds

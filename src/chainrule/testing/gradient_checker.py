@@ -72,9 +72,21 @@ def check_gradients(
     with graph.as_default():
         inputs = [placeholder(v.dtype, v.shape, name=f"arg{i}") for i, v in enumerate(values)]
         outputs = [o for o in _as_outputs(f(*inputs)) if o.dtype.is_floating]
-        scalar = math_ops.add_n(
-            [reduction_ops.reduce_sum(o * constant(rng.standard_normal(o.shape.as_list()) if o.shape.is_fully_defined() else 1.0, dtype=o.dtype)) for o in outputs]
-        ) if outputs else None
+        scalar = (
+            math_ops.add_n(
+                [
+                    reduction_ops.reduce_sum(
+                        o
+                        * constant(
+                            rng.standard_normal(o.shape.as_list()) if o.shape.is_fully_defined() else 1.0, dtype=o.dtype
+                        )
+                    )
+                    for o in outputs
+                ]
+            )
+            if outputs
+            else None
+        )
         if scalar is None:
             raise AssertionError("f has no floating output to differentiate")
         sess = Session(graph=graph)
@@ -105,7 +117,12 @@ def check_gradients(
 
 
 def compute_gradient(
-    y: Tensor, x: Tensor, x_value: Any, delta: float = 1e-6, feed_dict: dict[Any, Any] | None = None, session: Any = None
+    y: Tensor,
+    x: Tensor,
+    x_value: Any,
+    delta: float = 1e-6,
+    feed_dict: dict[Any, Any] | None = None,
+    session: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Theoretical (reverse mode) and numerical (central differences) Jacobians of ``y`` w.r.t. ``x``.
 
@@ -133,6 +150,8 @@ def compute_gradient(
         step = delta * max(1.0, abs(float(x_value.flat[i])))
         plus.flat[i] += step
         minus.flat[i] -= step
-        diff = np.asarray(sess.run(y, {**feed, x: plus}), np.float64) - np.asarray(sess.run(y, {**feed, x: minus}), np.float64)
+        diff = np.asarray(sess.run(y, {**feed, x: plus}), np.float64) - np.asarray(
+            sess.run(y, {**feed, x: minus}), np.float64
+        )
         numerical[i] = np.ravel(diff) / (2 * step)
     return theoretical, numerical

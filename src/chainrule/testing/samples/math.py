@@ -17,7 +17,15 @@ UNARY_SHAPES = [(2, 3), (1,), (), (0, 2)]
 def _unary(name, fn, ref, domain=(-2.0, 2.0), order=2, **kw):
     lo, hi = domain
     return [
-        sample(name, fn, rand(*s, low=lo, high=hi, seed=i), ref=ref, label="x".join(map(str, s)) or "scalar", order=order, **kw)
+        sample(
+            name,
+            fn,
+            rand(*s, low=lo, high=hi, seed=i),
+            ref=ref,
+            label="x".join(map(str, s)) or "scalar",
+            order=order,
+            **kw,
+        )
         for i, s in enumerate(UNARY_SHAPES)
     ]
 
@@ -87,9 +95,24 @@ SAMPLES: list[OpSample] = [
     sample("operator_pow", lambda x: x**3, rand(5), ref=lambda x: x**3, label="int exponent"),
     sample("operator_rsub", lambda x: 1.0 - x, rand(3), ref=lambda x: 1.0 - x),
     sample("operator_rdiv", lambda x: 1.0 / x, positive(3), ref=lambda x: 1.0 / x),
-    sample("cast", lambda x: cr.cast(x, cr.float32), rand(2, 3), ref=lambda x: x.astype(np.float32), float32=False, grad_delta=1e-2, grad_rtol=1e-5),
+    sample(
+        "cast",
+        lambda x: cr.cast(x, cr.float32),
+        rand(2, 3),
+        ref=lambda x: x.astype(np.float32),
+        float32=False,
+        grad_delta=1e-2,
+        grad_rtol=1e-5,
+    ),
     sample("cast", lambda x: cr.cast(x, cr.int32), rand(4), ref=lambda x: x.astype(np.int32), label="to int", order=0),
-    sample("add_n", lambda a, b, c: cr.add_n([a, b, c]), rand(2, 3), rand(2, 3, seed=1), rand(2, 3, seed=2), ref=lambda a, b, c: a + b + c),
+    sample(
+        "add_n",
+        lambda a, b, c: cr.add_n([a, b, c]),
+        rand(2, 3),
+        rand(2, 3, seed=1),
+        rand(2, 3, seed=2),
+        ref=lambda a, b, c: a + b + c,
+    ),
     sample("add_n", lambda a: cr.add_n([a]), rand(0, 3), ref=lambda a: a, label="single"),
     sample(
         "clip_by_value",
@@ -105,7 +128,15 @@ SAMPLES: list[OpSample] = [
         rand(2, 1, seed=1),
         ref=np.where,
     ),
-    sample("where", lambda c, x, y: cr.where(c, x, y), np.array(True), rand(3), rand(3, seed=1), ref=np.where, label="scalar cond"),
+    sample(
+        "where",
+        lambda c, x, y: cr.where(c, x, y),
+        np.array(True),
+        rand(3),
+        rand(3, seed=1),
+        ref=np.where,
+        label="scalar cond",
+    ),
 ]
 
 _cmp_x = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
@@ -130,8 +161,22 @@ SAMPLES += [
 ]
 
 ERRORS: list[ErrorSample] = [
-    error("add", cr.add, rand(2, 3), rand(4), error=cr.errors.InvalidArgumentError, match=r"Add.*Incompatible shapes.*\(2, 3\).*\(4,\)"),
-    error("multiply", cr.multiply, rand(2, 3), np.ones(3, np.float32), error=cr.errors.InvalidDTypeError, match="Mul.*same dtype.*float64.*float32"),
+    error(
+        "add",
+        cr.add,
+        rand(2, 3),
+        rand(4),
+        error=cr.errors.InvalidArgumentError,
+        match=r"Add.*Incompatible shapes.*\(2, 3\).*\(4,\)",
+    ),
+    error(
+        "multiply",
+        cr.multiply,
+        rand(2, 3),
+        np.ones(3, np.float32),
+        error=cr.errors.InvalidDTypeError,
+        match="Mul.*same dtype.*float64.*float32",
+    ),
     error("sin", cr.sin, np.array([1, 2], np.int32), error=TypeError, match="Sin.*int32.*floating"),
     error("logical_and", cr.logical_and, rand(2), rand(2), error=TypeError, match="LogicalAnd.*bool"),
     error("where", cr.where, rand(2), rand(2), rand(2), error=TypeError, match="Select.*must be bool"),
