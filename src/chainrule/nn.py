@@ -1,6 +1,8 @@
 """``cr.nn``: neural-network ops (re-exports only)."""
 
-from chainrule.ops.conv_ops import (  # noqa: F401
+from chainrule.ops import conv_ops as _conv_ops
+from chainrule.ops import nn_ops as _nn_ops
+from chainrule.ops.conv_ops import (
     avg_pool,
     avg_pool2d,
     conv2d,
@@ -11,4 +13,15 @@ from chainrule.ops.conv_ops import (  # noqa: F401
     max_pool2d,
 )
 from chainrule.ops.nn_ops import *  # noqa: F403
-from chainrule.ops.nn_ops import __all__  # noqa: F401
+
+__all__ = list(_nn_ops.__all__) + [
+    "avg_pool",
+    "avg_pool2d",
+    "conv2d",
+    "conv2d_backprop_filter",
+    "conv2d_backprop_input",
+    "conv2d_transpose",
+    "max_pool",
+    "max_pool2d",
+]
+del _conv_ops, _nn_ops
