@@ -1,0 +1,228 @@
+"""The optimizers of TensorFlow 1.x, with its update formulas (those of its C++ kernels).
+
+Each ``_apply_dense`` builds one variable's update from public chainrule ops; the
+slot values it uses after updating them come from the assign ops' outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.framework.graph import Operation, Tensor
+from chainrule.ops import math_ops, state_ops
+from chainrule.ops.state_ops import Variable
+from chainrule.train.optimizer import Optimizer
+
+__all__ = [
+    "GradientDescentOptimizer",
+    "MomentumOptimizer",
+    "AdamOptimizer",
+    "RMSPropOptimizer",
+    "AdagradOptimizer",
+]
+
+
+class GradientDescentOptimizer(Optimizer):
+    """Plain gradient descent: ``var -= learning_rate * grad``.
+
+    Parameters
+    ----------
+    learning_rate : float, tensor (e.g. a placeholder) or callable returning one.
+    use_locking : accepted for TensorFlow compatibility.
+    name : name scope of the update ops.
+    """
+
+    def __init__(self, learning_rate: Any, use_locking: bool = False, name: str = "GradientDescent") -> None:
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
+        lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
+        return var.assign_sub(grad * lr)
+
+
+class MomentumOptimizer(Optimizer):
+    """Momentum: ``accum = momentum * accum + grad; var -= lr * accum``.
+
+    With ``use_nesterov=True``: ``var -= lr * grad + lr * momentum * accum`` (the new ``accum``).
+    One slot, ``"momentum"``, named ``<var>/Momentum``.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        momentum: Any,
+        use_locking: bool = False,
+        name: str = "Momentum",
+        use_nesterov: bool = False,
+    ) -> None:
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._momentum = momentum
+        self._use_nesterov = use_nesterov
+
+    def _create_slots(self, var_list: list[Variable]) -> None:
+        for v in var_list:
+            self._zeros_slot(v, "momentum", self._name)
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
+        lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
+        momentum = self._hyper_tensor("momentum", self._momentum, var.dtype)
+        accum = self.get_slot(var, "momentum")
+        accum_t = accum.assign(accum * momentum + grad)
+        if self._use_nesterov:
+            return var.assign_sub(grad * lr + accum_t * momentum * lr)
+        return var.assign_sub(accum_t * lr)
+
+
+class AdamOptimizer(Optimizer):
+    """Adam (Kingma & Ba), with TensorFlow 1.x's placement of epsilon.
+
+    ``lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)``; ``m = beta1*m + (1-beta1)*g``;
+    ``v = beta2*v + (1-beta2)*g^2``; ``var -= lr_t * m / (sqrt(v) + epsilon)``.
+    Slots ``"m"`` and ``"v"`` (``<var>/Adam``, ``<var>/Adam_1``); the powers ``beta1^t`` and
+    ``beta2^t`` live in two non-slot variables ``beta1_power`` and ``beta2_power`` (in the dtype
+    of the first variable by name), updated after every variable's update.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta1: Any = 0.9,
+        beta2: Any = 0.999,
+        epsilon: Any = 1e-8,
+        use_locking: bool = False,
+        name: str = "Adam",
+    ) -> None:
+        super().__init__(use_locking, name)
+        self._lr = learning_rate
+        self._beta1 = beta1
+        self._beta2 = beta2
+        self._epsilon = epsilon
+
+    def _get_beta_accumulators(self, graph: Any) -> tuple[Variable, Variable]:
+        return self._get_non_slot_variable("beta1_power", graph), self._get_non_slot_variable("beta2_power", graph)
+
+    def _create_slots(self, var_list: list[Variable]) -> None:
+        first = min(var_list, key=lambda v: v.name)
+        for name, value in (("beta1_power", self._beta1), ("beta2_power", self._beta2)):
+            if self._get_non_slot_variable(name, first.graph) is None:
+                if callable(value) and not isinstance(value, (Tensor, Variable)):
+                    value = value()
+                self._create_non_slot_variable(value, name, first)
+        for v in var_list:
+            self._zeros_slot(v, "m", self._name)
+            self._zeros_slot(v, "v", self._name)
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
+        dtype = var.dtype
+        beta1_power, beta2_power = self._get_beta_accumulators(var.graph)
+        b1p = math_ops.cast(beta1_power.value(), dtype)
+        b2p = math_ops.cast(beta2_power.value(), dtype)
+        lr = self._hyper_tensor("learning_rate", self._lr, dtype)
+        beta1 = self._hyper_tensor("beta1", self._beta1, dtype)
+        beta2 = self._hyper_tensor("beta2", self._beta2, dtype)
+        epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
+        lr_t = lr * math_ops.sqrt(1 - b2p) / (1 - b1p)
+        m = self.get_slot(var, "m")
+        v = self.get_slot(var, "v")
+        m_t = m.assign_add((grad - m) * (1 - beta1))
+        v_t = v.assign_add((math_ops.square(grad) - v) * (1 - beta2))
+        var_update = var.assign_sub(m_t * lr_t / (math_ops.sqrt(v_t) + epsilon))
+        return state_ops.group(var_update, m_t, v_t)
+
+    def _finish(self, update_ops: list[Operation], name: str) -> Operation:
+        graph = update_ops[0].graph
+        beta1_power, beta2_power = self._get_beta_accumulators(graph)
+        with graph.control_dependencies(update_ops):
+            beta1 = self._hyper_tensor("beta1", self._beta1, beta1_power.dtype)
+            beta2 = self._hyper_tensor("beta2", self._beta2, beta2_power.dtype)
+            update_beta1 = beta1_power.assign(beta1_power * beta1)
+            update_beta2 = beta2_power.assign(beta2_power * beta2)
+        return state_ops.group(*update_ops, update_beta1, update_beta2, name=name)
+
+
+class RMSPropOptimizer(Optimizer):
+    """RMSProp as in TensorFlow 1.x (epsilon inside the square root).
+
+    ``ms = decay*ms + (1-decay)*g^2``; ``mom = momentum*mom + lr*g/sqrt(ms + epsilon)``;
+    ``var -= mom``. With ``centered=True``: ``mg = decay*mg + (1-decay)*g`` and the denominator
+    is ``sqrt(ms - mg^2 + epsilon)``. Slots ``"rms"`` (initialized to ones, as in TF),
+    ``"mg"`` (centered only) and ``"momentum"``, named ``<var>/RMSProp``, ``<var>/RMSProp_1``, ...
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        decay: Any = 0.9,
+        momentum: Any = 0.0,
+        epsilon: Any = 1e-10,
+        use_locking: bool = False,
+        centered: bool = False,
+        name: str = "RMSProp",
+    ) -> None:
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._decay = decay
+        self._momentum = momentum
+        self._epsilon = epsilon
+        self._centered = centered
+
+    def _create_slots(self, var_list: list[Variable]) -> None:
+        for v in var_list:
+            self._get_or_make_slot(v, 1.0, "rms", self._name)
+            if self._centered:
+                self._zeros_slot(v, "mg", self._name)
+            self._zeros_slot(v, "momentum", self._name)
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
+        dtype = var.dtype
+        lr = self._hyper_tensor("learning_rate", self._learning_rate, dtype)
+        decay = self._hyper_tensor("decay", self._decay, dtype)
+        momentum = self._hyper_tensor("momentum", self._momentum, dtype)
+        epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
+        ms = self.get_slot(var, "rms")
+        mom = self.get_slot(var, "momentum")
+        ms_t = ms.assign_add((math_ops.square(grad) - ms) * (1 - decay))
+        updates = [ms_t]
+        if self._centered:
+            mg = self.get_slot(var, "mg")
+            mg_t = mg.assign_add((grad - mg) * (1 - decay))
+            updates.append(mg_t)
+            denom = ms_t - math_ops.square(mg_t) + epsilon
+        else:
+            denom = ms_t + epsilon
+        mom_t = mom.assign(mom * momentum + grad * lr / math_ops.sqrt(denom))
+        var_update = var.assign_sub(mom_t)
+        return state_ops.group(var_update, mom_t, *updates)
+
+
+class AdagradOptimizer(Optimizer):
+    """Adagrad: ``accum += g^2; var -= lr * g / sqrt(accum)``.
+
+    One slot, ``"accumulator"`` (``<var>/Adagrad``), starting at ``initial_accumulator_value``.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        initial_accumulator_value: float = 0.1,
+        use_locking: bool = False,
+        name: str = "Adagrad",
+    ) -> None:
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(f"initial_accumulator_value must be positive: {initial_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+
+    def _create_slots(self, var_list: list[Variable]) -> None:
+        for v in var_list:
+            self._get_or_make_slot(v, self._initial_accumulator_value, "accumulator", self._name)
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
+        lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
+        acc = self.get_slot(var, "accumulator")
+        acc_t = acc.assign_add(math_ops.square(grad))
+        var_update = var.assign_sub(grad * lr * math_ops.rsqrt(acc_t))
+        return state_ops.group(var_update, acc_t)
