@@ -58,8 +58,11 @@ int32 = DType(np.int32)
 int64 = DType(np.int64)
 uint8 = DType(np.uint8)
 bool_ = DType(np.bool_)
+# Byte strings (serialized summaries), held as Python ``bytes`` in NumPy object arrays.
+string = DType(np.object_)
+string.name = "string"
 
-_SUPPORTED = {d._np: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)}
+_SUPPORTED = {d._np: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_, string)}
 _BY_NAME = {d.name: d for d in _SUPPORTED.values()}
 
 

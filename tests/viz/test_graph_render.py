@@ -1,0 +1,146 @@
+"""cr.viz: DOT text, the self-contained HTML page's data and layout, and Graphviz output."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+import chainrule as cr
+from chainrule.viz import layout
+from chainrule.viz.html import graph_data
+
+
+def _graph():
+    graph = cr.Graph()
+    with graph.as_default():
+        x = cr.placeholder(cr.float64, [None], name="x")
+        with cr.name_scope("model"):
+            w = cr.Variable(0.5, dtype=cr.float64, name="w")
+            y = cr.cos(w * x)
+        loss = cr.reduce_sum(y, name="loss")
+        train = cr.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return graph, x, y, loss, train
+
+
+def test_to_dot_has_scopes_gradients_shapes_and_control_edges():
+    graph, *_ = _graph()
+    dot = cr.viz.to_dot(graph, title="lecture")
+    assert dot.startswith("digraph chainrule {") and dot.rstrip().endswith("}")
+    assert 'label="lecture"' in dot
+    assert re.search(r'subgraph cluster_\d+ \{\n\s+label="gradients"; tooltip="gradients/"; .*fillcolor="#fff7ed"', dot)
+    assert re.search(r'label="model"; tooltip="model/"', dot)
+    assert '"model/Cos" [label="Cos", style="rounded,filled", fillcolor="#dbeafe"' in dot
+    grad_nodes = re.findall(r'"(gradients/[^"]+)" \[label=[^\n]*fillcolor="#ffedd5"', dot)
+    assert grad_nodes and all(n.startswith("gradients/") for n in grad_nodes)
+    assert '"x" -> "model/mul" [label="(?,)"];' in dot or '"x" -> "model/Mul" [label="(?,)"];' in dot
+    assert "style=dashed" in dot  # the training step's control dependencies
+    assert dot.count("{") == dot.count("}")
+    # Every op is a node exactly once.
+    for op in graph.get_operations():
+        assert len(re.findall(rf'^\s+"{re.escape(op.name)}" \[', dot, flags=re.M)) == 1, op.name
+
+
+def test_to_dot_of_tensors_draws_only_what_they_need():
+    graph, x, y, loss, _ = _graph()
+    dot = cr.viz.to_dot(y)
+    assert '"model/Cos"' in dot and '"x"' in dot
+    assert "gradients" not in dot and '"loss"' not in dot
+    with pytest.raises(TypeError, match="Expected a cr.Graph"):
+        cr.viz.to_dot([3.0])
+    with pytest.raises(ValueError, match="Nothing to draw"):
+        cr.viz.to_dot([])
+
+
+def test_quotes_and_newlines_are_escaped_in_dot():
+    with cr.name_scope("a"):
+        cr.constant(1.0, name='c"q')
+    dot = cr.viz.to_dot()
+    assert r'"a/c\"q"' in dot
+
+
+def test_layout_layers_every_child_once_and_edges_point_down():
+    graph, *_ = _graph()
+    lay = layout.build(graph.get_operations())
+    assert lay.groups[layout.ROOT].num_ops == len(graph.get_operations())
+    for gid, g in lay.groups.items():
+        flat = [c for row in g.layers for c in row]
+        assert sorted(flat) == sorted(g.children), gid
+        row_of = {c: i for i, row in enumerate(g.layers) for c in row}
+        down = sum(row_of[a] < row_of[b] for a, b in g.edges)
+        assert down == len(g.edges), (gid, g.edges)  # no cycles between these scopes
+        for c in g.children:
+            assert lay.parent[c] == gid
+    # The op "model/w" and the scope "model/w/" (its initializer) are distinct boxes.
+    assert "o:model/w" in lay.groups["g:model"].children
+    assert "g:model/w" in lay.groups["g:model"].children
+
+
+def test_layout_breaks_cycles_between_scopes():
+    graph = cr.Graph()
+    with graph.as_default():
+        with cr.name_scope("a"):
+            a1 = cr.placeholder(cr.float32, name="a1")
+        b = cr.sin(a1, name="b")
+        with cr.name_scope("a/"):
+            cr.cos(b, name="a2")
+    lay = layout.build(graph.get_operations())
+    root = lay.groups[layout.ROOT]
+    assert root.edges == {("g:a", "o:b"), ("o:b", "g:a")}
+    assert sorted(c for row in root.layers for c in row) == ["g:a", "o:b"]
+
+
+def test_graph_data_for_the_page():
+    graph, *_ = _graph()
+    data = graph_data(graph)
+    cos = data["ops"]["o:model/Cos"]
+    assert cos["type"] == "Cos" and cos["short"] == "Cos" and not cos["gradient"]
+    assert cos["outputs"] == [["float64", "(?,)"]]
+    assert "test_graph_render.py" in cos["source"] and "y = cr.cos(w * x)" in cos["source"]
+    assert data["ops"]["o:model/w"]["kind"] == "variable"
+    assert data["ops"]["o:x"]["kind"] == "placeholder"
+    assert data["groups"]["g:gradients"]["gradient"] is True
+    assert data["groups"]["g:model"]["gradient"] is False
+    assert all(op["gradient"] == name.startswith("o:gradients/") for name, op in data["ops"].items())
+    assert any(kind == "control" for _, _, kind in data["edges"])
+
+
+def test_render_html_is_self_contained(tmp_path):
+    graph, *_ = _graph()
+    path = cr.viz.render(graph, tmp_path / "sub" / "g.html", title="a </script> title")
+    page = (tmp_path / "sub" / "g.html").read_text(encoding="utf-8")
+    assert path == str(tmp_path / "sub" / "g.html")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script>" in page
+    # No network: no external scripts, styles, images or fonts; the only URL is the SVG namespace.
+    assert re.findall(r"https?://[^\s\"']+", page) == ["http://www.w3.org/2000/svg"] * page.count(
+        "http://www.w3.org/2000/svg"
+    )
+    assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(http", page)
+    assert "a &lt;/script&gt; title" in page
+    payload = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(payload)["groups"]["g:"]["num_ops"] == len(graph.get_operations())
+
+
+def test_render_dot_and_unknown_extension(tmp_path):
+    graph, *_ = _graph()
+    cr.viz.render(graph, tmp_path / "g.dot")
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    with pytest.raises(ValueError, match=r"\.html, \.dot"):
+        cr.viz.render(graph, tmp_path / "g.txt")
+
+
+def test_svg_without_graphviz_says_how_to_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match=r"(?s)Graphviz 'dot'.*apt-get install graphviz.*'\.html'"):
+        cr.viz.render(cr.constant(1.0), tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed (optional for .svg output)")
+def test_svg_with_graphviz(tmp_path):
+    graph, *_ = _graph()
+    cr.viz.render(graph, tmp_path / "g.svg")
+    svg = (tmp_path / "g.svg").read_text()
+    assert "<svg" in svg and "gradients" in svg and "Cos" in svg
