@@ -8,6 +8,7 @@ The screenshot is kept in tests/browser/artifacts/ for a person to look at.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -33,13 +34,20 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _above_9(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
+
+
 class Browser:
     """A minimal DevTools-protocol client over Chromium's debugging pipe."""
 
     def __init__(self, executable: str, width: int = 1400, height: int = 900) -> None:
         self._profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
+        # The child's ends go above 9 first, so that placing them at 3 and 4 below cannot clobber them.
+        to_child_r, self._to_child = (_above_9(fd) for fd in os.pipe())
+        self._from_child, from_child_w = (_above_9(fd) for fd in os.pipe())
         flags = [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
