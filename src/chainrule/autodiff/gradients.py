@@ -170,7 +170,7 @@ def _backprop_op(op: Operation, out_grads: list[Tensor | None], stop_ops: set[Op
         g if g is not None else (array_ops.zeros_like(t) if _differentiable(t) else None)
         for t, g in zip(op.outputs, out_grads)
     ]
-    with op.graph.name_scope(op.name.split("/")[-1] + "_grad"):
+    with op.graph.name_scope(op.name + "_grad"):  # gradients/<scope>/<op>_grad, as TensorFlow
         input_grads = list(grad_fn(op, *filled))
         if len(input_grads) != len(op.inputs):
             raise ValueError(
