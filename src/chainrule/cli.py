@@ -1,16 +1,61 @@
-"""The ``chainrule`` command: ``chainrule demo`` runs the lecture's example end to end."""
+"""The ``chainrule`` command: ``chainrule demo`` runs the lecture's example end to end, then trains a model.
+
+The demo is a list of steps (:data:`DEMO_STEPS`), each a function of a :class:`DemoContext` that
+prints what it shows and records the files it writes with :meth:`DemoContext.artifact`. A new
+artifact writer (TensorBoard logs, a graph page, plots...) is one more function in that list.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+DEFAULT_DIGITS_EPOCHS = 60
 
-def demo(points: int = 9, steps: int = 60) -> None:
-    """Differentiate cos symbolically, compare with -sin, then minimize cos from x = 1 to pi."""
+
+@dataclass
+class DemoContext:
+    """What the demo's steps share: the output folder, options, and the files written so far.
+
+    Attributes
+    ----------
+    out_dir : folder every step writes under (exists when the steps run).
+    digits_epochs : epochs of the digits MLP step.
+    progress : show a progress bar (tqdm) while training.
+    artifacts : ``(description, path)`` of every file or folder the steps wrote.
+    results : values steps leave for later steps (e.g. ``"digits"``: the training result).
+    """
+
+    out_dir: str
+    digits_epochs: int = DEFAULT_DIGITS_EPOCHS
+    progress: bool = True
+    artifacts: list[tuple[str, str]] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def path(self, *parts: str) -> str:
+        """A path under ``out_dir``; its parent folder is created."""
+        p = os.path.join(self.out_dir, *parts)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def artifact(self, description: str, path: str) -> None:
+        """Record (and print) a file or folder a step wrote."""
+        self.artifacts.append((description, path))
+        print(f"  wrote {description}: {path}")
+
+
+DemoStep = Callable[[DemoContext], None]
+
+
+def cos_derivative(ctx: DemoContext, points: int = 9) -> None:
+    """Differentiate cos symbolically and compare with -sin."""
     import chainrule as cr
 
     graph = cr.Graph()
@@ -28,6 +73,11 @@ def demo(points: int = 9, steps: int = 60) -> None:
     print(f"\nmax |d/dx cos x - (-sin x)| = {np.max(np.abs(dy_v + np.sin(xs))):.1e}")
     print(f"gradient ops: {[op.name for op in graph.get_operations() if op.name.startswith('gradients/')]}")
 
+
+def minimize_cos(ctx: DemoContext, steps: int = 60) -> None:
+    """Minimize cos with gradient descent from x = 1: x goes to pi."""
+    import chainrule as cr
+
     graph = cr.Graph()
     with graph.as_default():
         v = cr.Variable(1.0, dtype=cr.float64, name="x")
@@ -43,11 +93,94 @@ def demo(points: int = 9, steps: int = 60) -> None:
             print(f"  pi        = {np.pi:.10f}")
 
 
+def digits_mlp(ctx: DemoContext) -> None:
+    """Train the digits MLP (Adam, mini-batches), print its test accuracy, save and reload a checkpoint."""
+    import chainrule as cr
+
+    print("\nTraining an MLP on scikit-learn's digits (8x8 images), mini-batches fed through placeholders:")
+    try:
+        from chainrule.models import digits
+
+        data = digits.load_digits_split(seed=0)
+    except ImportError:
+        print("  skipped: scikit-learn is not installed (pip install 'chainrule[examples]' to train on the digits)")
+        return
+    model = digits.build_mlp()
+    layers = [str(digits.NUM_FEATURES)] + [str(w.shape[1]) for w in model.weights if w.shape.ndims == 2]
+    print(f"  layers {'-'.join(layers)}, ReLU, {model.optimizer.get_name()}, batch 32, {ctx.digits_epochs} epochs")
+    with cr.Session(graph=model.graph) as sess:
+        sess.run(model.initializer)
+        result = digits.train(model, data, epochs=ctx.digits_epochs, sess=sess, progress=ctx.progress)
+        ctx.results["digits"] = result
+        print(
+            f"  {len(data.y_train)} train / {len(data.y_test)} test images, {model.num_parameters} parameters, "
+            f"{result.steps} steps ({result.epochs:g} epochs) in {result.seconds:.1f} s"
+        )
+        print(f"  loss {result.initial_loss:.4f} -> {result.final_loss:.4f}")
+        print(f"  test accuracy: {result.test_accuracy:.2%} (train {result.train_accuracy:.2%})")
+        path = model.saver.save(sess, ctx.path("digits_mlp", "model"), global_step=model.global_step)
+    ctx.artifact("checkpoint (weights, Adam slots, global step)", path)
+    # A fresh session restored from the file classifies exactly as the trained one.
+    with cr.Session(graph=model.graph) as sess:
+        model.saver.restore(sess, cr.train.latest_checkpoint(os.path.dirname(path)))
+        _, restored = digits.evaluate(model, sess, data.x_test, data.y_test)
+    print(f"  restored into a new session: test accuracy {restored:.2%}")
+
+
+DEMO_STEPS: list[DemoStep] = [cos_derivative, minimize_cos, digits_mlp]
+"""The demo's steps, in order; append a function of a :class:`DemoContext` to add one."""
+
+
+def demo(
+    out_dir: str | os.PathLike[str] | None = None,
+    digits_epochs: int = DEFAULT_DIGITS_EPOCHS,
+    progress: bool = True,
+    steps: Sequence[DemoStep] | None = None,
+) -> DemoContext:
+    """Run the demo's steps, writing their files under ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : folder for the files (created if needed); None makes a new temporary folder,
+        which is kept so the files can be looked at.
+    digits_epochs : epochs of the digits MLP.
+    progress : show a progress bar while training.
+    steps : the steps to run; None for :data:`DEMO_STEPS`.
+
+    Returns
+    -------
+    The context, with the artifacts written and the steps' results.
+    """
+    if out_dir is None:
+        out_dir = tempfile.mkdtemp(prefix="chainrule-demo-")
+    out = os.path.abspath(os.fspath(out_dir))
+    os.makedirs(out, exist_ok=True)
+    ctx = DemoContext(out_dir=out, digits_epochs=digits_epochs, progress=progress)
+    for step in DEMO_STEPS if steps is None else steps:
+        step(ctx)
+    print(f"\nOutput folder: {out}")
+    for description, path in ctx.artifacts:
+        print(f"  {os.path.relpath(path, out)}  ({description})")
+    return ctx
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chainrule", description="Graph-based automatic differentiation for NumPy.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("demo", help="the lecture's example: d/dx cos x = -sin x, and minimizing cos to pi")
+    demo_parser = sub.add_parser(
+        "demo", help="the lecture's example (d/dx cos x = -sin x, minimizing cos), then an MLP learning the digits"
+    )
+    demo_parser.add_argument(
+        "--out", metavar="DIR", default=None, help="keep the demo's files in DIR (default: a new temporary folder)"
+    )
+    demo_parser.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULT_DIGITS_EPOCHS,
+        help=f"epochs of the digits MLP (default {DEFAULT_DIGITS_EPOCHS}, a few seconds)",
+    )
+    demo_parser.add_argument("--no-progress", action="store_true", help="no progress bar while training")
     args = parser.parse_args(argv)
     if args.version:
         from chainrule import __version__
@@ -55,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__version__)
         return 0
     if args.command == "demo":
-        demo()
+        if args.epochs < 1:
+            parser.error("--epochs must be at least 1")
+        demo(args.out, digits_epochs=args.epochs, progress=not args.no_progress)
         return 0
     parser.print_help()
     return 2

@@ -1,0 +1,75 @@
+"""``chainrule demo``: the cos table, the minimization, the digits MLP's accuracy and checkpoint."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import chainrule as cr
+from chainrule import cli
+
+
+def test_demo_prints_the_table_trains_and_saves_a_checkpoint(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out_dir = tmp_path / "demo"
+    assert cli.main(["demo", "--out", str(out_dir), "--epochs", "3", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    # The cos table: a header and 9 rows, d/dx cos x equal to -sin x.
+    assert re.search(r"x\s+cos x\s+d/dx cos x\s+-sin x", out)
+    rows = re.findall(r"^\s*(-?\d+\.\d{6})\s+(-?\d+\.\d{6})\s+(-?\d+\.\d{6})\s+(-?\d+\.\d{6})$", out, re.M)
+    assert len(rows) == 9 and all(row[2] == row[3] or abs(float(row[2]) - float(row[3])) < 2e-6 for row in rows)
+    assert "pi        = 3.1415926536" in out
+    accuracy = re.search(r"test accuracy: (\d+\.\d+)%", out)
+    assert accuracy and float(accuracy.group(1)) > 80.0
+    restored = re.search(r"restored into a new session: test accuracy (\d+\.\d+)%", out)
+    assert restored and restored.group(1) == accuracy.group(1)
+    checkpoint = cr.train.latest_checkpoint(str(out_dir / "digits_mlp"))
+    assert checkpoint is not None and os.path.isfile(checkpoint)
+    assert f"Output folder: {out_dir}" in out and checkpoint in out
+
+
+def test_demo_steps_are_a_list_and_share_a_context(tmp_path, capsys):
+    seen = []
+
+    def writer(ctx: cli.DemoContext) -> None:
+        path = ctx.path("extra", "note.txt")
+        with open(path, "w") as f:
+            f.write("hello")
+        ctx.artifact("a note", path)
+        seen.append(ctx.out_dir)
+
+    ctx = cli.demo(tmp_path, steps=[cli.cos_derivative, writer])
+    out = capsys.readouterr().out
+    assert seen == [str(tmp_path)] and ctx.artifacts == [("a note", str(tmp_path / "extra" / "note.txt"))]
+    assert "d/dx cos x" in out and os.path.join("extra", "note.txt") + "  (a note)" in out
+    assert cli.digits_mlp in cli.DEMO_STEPS
+
+
+def test_demo_without_scikit_learn_still_succeeds(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    ctx = cli.demo(tmp_path, progress=False)
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if "scikit-learn is not installed" in line]
+    assert len(skipped) == 1 and "pip install" in skipped[0]
+    assert "pi        = 3.1415926536" in out and ctx.artifacts == []
+
+
+def test_demo_default_output_folder_is_a_new_temporary_folder(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli.tempfile, "mkdtemp", lambda prefix: str(tmp_path / (prefix + "x")))
+    ctx = cli.demo(steps=[])
+    assert ctx.out_dir == str(tmp_path / "chainrule-demo-x") and os.path.isdir(ctx.out_dir)
+    assert f"Output folder: {ctx.out_dir}" in capsys.readouterr().out
+
+
+def test_python_dash_m_chainrule_runs_the_cli():
+    def run_module(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "chainrule", *args], capture_output=True, text=True, timeout=60)
+
+    run = run_module("--version")
+    assert run.returncode == 0 and run.stdout.strip() == cr.__version__
+    run = run_module("demo", "--help")
+    assert run.returncode == 0 and "--out DIR" in run.stdout and "--epochs" in run.stdout
