@@ -6,6 +6,21 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule import compiler
+
+_MODES = {
+    "optimized": compiler.Options(),
+    "as-written": compiler.Options(passes=()),
+    "interpreted": compiler.Options(passes=(), codegen=False),
+}
+
+
+@pytest.fixture(autouse=True, params=list(_MODES))
+def compiler_mode(request):
+    """Every Session behaviour holds with the compiler on, off, and with the interpreter."""
+    previous = compiler.set_default_options(_MODES[request.param])
+    yield request.param
+    compiler.set_default_options(previous)
 
 
 def test_nested_fetches_keep_their_structure():

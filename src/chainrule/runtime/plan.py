@@ -1,37 +1,37 @@
-"""Execution plans: the pruned, ordered, pre-bound program for one (fetches, feeds) signature.
+"""Execution plans: the compiled, pre-bound program for one (fetches, feeds) signature.
 
 A plan is built once per signature and cached by the Session. Building it:
-prune to the ops the fetches need (stopping at fed tensors), order them (an op's
-id is its creation order, and an op can only be created after its inputs, so id
-order is a topological order), bind each kernel to its attributes, give every
-tensor a slot, and note after which step each slot is last used so its buffer
-can be released at once.
+copy the ops the fetches need (stopping at fed tensors) into the compiler's IR
+(``chainrule.compiler``), run the rewrite passes the options ask for, then
+generate one straight-line Python function for the program: each kernel (bound
+to its attributes ahead of time) or NumPy ufunc is a global of that function,
+each value a local, and each local is deleted right after its last use, so its
+buffer is released at once. Constants are bound once; elementwise ops call
+their ufuncs directly, and fused groups write into buffers they allocated.
+
+Errors keep their meaning: when a kernel raises, the line of the generated
+function that failed names the node, and the error names the user's op, its
+creation site, and the static and run-time inputs, as the interpreter did.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from chainrule import compiler
+from chainrule.compiler.fusion import Emitter, emit_node, template
+from chainrule.compiler.ir import Node, Program, Value
 from chainrule.framework import errors
 from chainrule.framework.graph import Operation, Tensor
 from chainrule.ops.registry import describe_inputs, get_op_def
 
-
-@dataclass
-class Step:
-    op: Operation
-    kernel: Callable[..., Any]
-    inputs: tuple[int, ...]
-    outputs: tuple[int, ...]  # -1 for an output nobody reads
-    release: tuple[int, ...]
-
-
 _DEFAULT_GRAPH_SEED = 87654321  # TensorFlow's, used when only an op seed is set
+_PLAN_IDS = itertools.count()
 
 
 class RunState:
@@ -60,6 +60,23 @@ class RunState:
 
 
 class Plan:
+    """The compiled program for one (fetches, targets, feeds) signature.
+
+    Parameters
+    ----------
+    fetch_tensors : the tensors whose values ``execute`` returns, in order.
+    target_ops : operations to run for their effects.
+    feed_tensors : the tensors whose values ``execute`` receives, in order.
+    xp : the array module kernels run with.
+    state : the Session's ``RunState``.
+    options : ``cr.compiler.Options`` (None: the default; False: no rewrites).
+
+    Attributes
+    ----------
+    program : the optimized IR (``program.dump()`` shows it).
+    source : the generated Python source (None when interpreting).
+    """
+
     def __init__(
         self,
         fetch_tensors: Sequence[Tensor],
@@ -67,83 +84,202 @@ class Plan:
         feed_tensors: Sequence[Tensor],
         xp: Any,
         state: RunState,
+        options: Any = None,
     ) -> None:
-        fed = set(feed_tensors)
-        needed: set[Operation] = set()
-        stack: list[Operation] = list(target_ops) + [t.op for t in fetch_tensors if t not in fed]
-        while stack:
-            op = stack.pop()
-            if op in needed:
-                continue
-            needed.add(op)
-            stack.extend(t.op for t in op.inputs if t not in fed)
-            stack.extend(op.control_inputs)
-        order = sorted(needed, key=lambda op: op._id)
+        self.options = compiler.resolve_options(options)
+        program = Program.from_graph(fetch_tensors, target_ops, feed_tensors)
+        if self.options.passes:
+            compiler.optimize_program(program, self.options)
+        self.program = program
+        self.source: str | None = None
+        if self.options.codegen:
+            self._fn, self._lines, self._filename, self.source = _generate(program, xp, state)
+            self.execute = self._execute_generated  # type: ignore[method-assign]
+        else:
+            self._steps, slots = _interpreter_steps(program, xp, state)
+            self._num_slots = len(slots)
+            self._fetch_slots = [slots[v] for v in program.outputs]
+            self.execute = self._execute_interpreted  # type: ignore[method-assign]
 
-        slots: dict[Tensor, int] = {}
+    def execute(self, feed_values: Sequence[Any]) -> list[Any]:  # replaced per instance in __init__
+        """Run the plan on the fed values (in ``feed_tensors`` order); returns the fetched values."""
+        raise NotImplementedError
 
-        def slot(t: Tensor) -> int:
-            if t not in slots:
-                slots[t] = len(slots)
-            return slots[t]
+    # -- generated straight-line function ----------------------------------------------------------
+    def _execute_generated(self, feed_values: Sequence[Any]) -> list[Any]:
+        try:
+            return self._fn(*feed_values)
+        except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
+            raise self._locate_error(e) from e
 
-        self.feed_slots = [slot(t) for t in feed_tensors]
-        consumed = {t for op in order for t in op.inputs}
-        steps_io = []
-        for op in order:
-            ins = tuple(slot(t) for t in op.inputs)
-            outs = tuple(slot(t) if (t in consumed or t in fetch_tensors) and t not in fed else -1 for t in op.outputs)
-            steps_io.append((op, ins, outs))
-        self.fetch_slots = [slot(t) for t in fetch_tensors]
-        self.num_slots = len(slots)
+    def _locate_error(self, e: Exception) -> Exception:
+        tb = e.__traceback__
+        frame_info = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self._filename:
+                frame_info = (tb.tb_frame, tb.tb_lineno)
+            tb = tb.tb_next
+        if frame_info is None:
+            return e
+        frame, lineno = frame_info
+        entry = self._lines.get(lineno)
+        if entry is None:
+            return e
+        node, member, arg_names = entry
+        local = frame.f_locals
+        values = [local.get(n, frame.f_globals.get(n)) for n in arg_names]
+        return _runtime_error(member, values, e)
 
-        # Release each slot right after its last reader; fetched slots live to the end.
-        last_use: dict[int, int] = {}
-        for i, (_, ins, _) in enumerate(steps_io):
-            for s in ins:
-                last_use[s] = i
-        keep = set(self.fetch_slots)
-        release: dict[int, list[int]] = {}
-        for s, i in last_use.items():
-            if s not in keep:
-                release.setdefault(i, []).append(s)
-        self.steps = [
-            Step(op, _bind(op, xp, state), ins, outs, tuple(release.get(i, ())))
-            for i, (op, ins, outs) in enumerate(steps_io)
-        ]
-
-    def execute(self, feed_values: Sequence[Any]) -> list[Any]:
-        values: list[Any] = [None] * self.num_slots
-        for s, v in zip(self.feed_slots, feed_values):
-            values[s] = v
-        for step in self.steps:
+    # -- interpreter (Options(codegen=False)): one kernel call per step --------------------------
+    def _execute_interpreted(self, feed_values: Sequence[Any]) -> list[Any]:
+        values: list[Any] = [None] * self._num_slots
+        values[: len(feed_values)] = feed_values
+        for node, kernel, ins, outs, release in self._steps:
             try:
-                result = step.kernel(*[values[i] for i in step.inputs])
+                result = kernel(*[values[i] for i in ins])
             except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
-                raise _runtime_error(step, values, e) from e
-            outs = step.outputs
+                inner = node.extra.failing_member(e) if node.op_type == "Fused" else None
+                if inner is not None:
+                    raise _runtime_error(inner[0], inner[1], e) from e
+                raise _runtime_error(node, [values[i] for i in ins], e) from e
             if len(outs) == 1:
-                if outs[0] >= 0:
-                    values[outs[0]] = result
-            else:
+                values[outs[0]] = result
+            elif outs:
                 for s, r in zip(outs, result):
-                    if s >= 0:
-                        values[s] = r
-            for s in step.release:
+                    values[s] = r
+            for s in release:
                 values[s] = None
-        return [values[s] for s in self.fetch_slots]
+        return [values[s] for s in self._fetch_slots]
 
 
-def _bind(op: Operation, xp: Any, state: RunState) -> Callable[..., Any]:
-    op_def = get_op_def(op.type)
-    attrs = {k: v for k, v in op._attrs.items() if not k.startswith("_")}
+def bind_kernel(node: Node, xp: Any, state: RunState) -> Callable[..., Any]:
+    """``node``'s kernel with ``xp`` and its attributes bound: call it with the input arrays only."""
+    if node.kernel is not None:
+        return functools.partial(node.kernel, xp, **node.attrs)
+    op_def = get_op_def(node.op_type)
     if op_def.stateful:
-        return functools.partial(op_def.kernel, xp, ctx=state, op=op, **attrs)
-    return functools.partial(op_def.kernel, xp, **attrs) if attrs else functools.partial(op_def.kernel, xp)
+        return functools.partial(op_def.kernel, xp, ctx=state, op=node.origin, **node.attrs)
+    return functools.partial(op_def.kernel, xp, **node.attrs) if node.attrs else functools.partial(op_def.kernel, xp)
 
 
-def _runtime_error(step: Step, values: list[Any], e: Exception) -> errors.OpError:
-    op = step.op
+def _last_uses(program: Program) -> dict[int, list[Value]]:
+    """For each node position, the values whose last reader it is (fetched values are never released)."""
+    last: dict[Value, int] = {}
+    for i, node in enumerate(program.nodes):
+        for v in node.inputs:
+            last[v] = i
+    keep = set(program.outputs)
+    release: dict[int, list[Value]] = {}
+    for v, i in last.items():
+        if v not in keep:
+            release.setdefault(i, []).append(v)
+    return release
+
+
+def _generate(program: Program, xp: Any, state: RunState) -> tuple[Callable[..., Any], dict, str, str]:
+    """Source and function for ``program``: one line (or a few) per node, values as locals."""
+    em = Emitter()
+    names: dict[Value, str] = {}
+    params = [f"f{i}" for i in range(len(program.feeds))]
+    for v, p in zip(program.feeds, params):
+        names[v] = p
+    lines: list[str] = []
+    line_info: dict[int, tuple[Node, Node, list[str]]] = {}
+    inline = xp is np
+    release = _last_uses(program)
+    used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
+
+    def add(code: str, node: Node, member: Node, args: list[str]) -> None:
+        lines.append(code)
+        line_info[len(lines) + 1] = (node, member, args)  # +1: the def line comes first
+
+    for i, node in enumerate(program.nodes):
+        t = node.op_type
+        if t == "Const" and node.out in used:
+            names[node.out] = em.bind("c", node.attrs["value"])
+            continue
+        args = [names[v] for v in node.inputs]
+        target = f"v{node.id}"
+        if t == "Fused" and inline:
+            members = set(node.extra.members)
+            emitted = node.extra.emit(em, args, target)
+            inner: dict[Value, str] = dict(zip(node.inputs, args))
+            last_reader = {v: m for m in node.extra.members for v in m.inputs}
+            for j, (code, member) in enumerate(emitted):
+                add(code, node, member, [inner.get(v, "?") for v in member.inputs])
+                inner[member.out] = code.split(" = ", 1)[0]
+                if j + 1 == len(emitted) or emitted[j + 1][1] is not member:
+                    # Release the group's temporaries as soon as their one reader is done.
+                    done = [
+                        inner[v]
+                        for v in member.inputs
+                        if last_reader.get(v) is member and v in inner and v.node in members
+                    ]
+                    if done:
+                        lines.append(f"del {', '.join(dict.fromkeys(done))}")
+        elif inline and template(node) is not None:
+            for code in emit_node(em, node, args, target):
+                add(code, node, node, args)
+        elif t in ("SumToShapeOf", "BroadcastToShapeOf"):
+            k = em.bind("k", bind_kernel(node, xp, state))
+            a, b = args
+            add(f"{target} = {a} if {a}.shape == {b}.shape else {k}({a}, {b})", node, node, args)
+        elif t in ("Identity", "StopGradient") and len(args) == 1:
+            add(f"{target} = {args[0]}", node, node, args)
+        else:
+            k = em.bind("k", bind_kernel(node, xp, state))
+            call = f"{k}({', '.join(args)})"
+            outs = node.outputs
+            if len(outs) == 1:
+                add(f"{target} = {call}" if outs[0] in used else call, node, node, args)
+            elif not outs:
+                add(call, node, node, args)
+            else:
+                parts = [f"{target}_{j}" if o in used else "_" for j, o in enumerate(outs)]
+                add(f"{', '.join(parts)}, = {call}", node, node, args)
+                for o, p in zip(outs, parts):
+                    if p != "_":
+                        names[o] = p
+        if len(node.outputs) == 1:
+            names[node.out] = target
+        dead = [names[v] for v in release.get(i, ()) if names.get(v, "").startswith("v")]
+        if dead:
+            lines.append(f"del {', '.join(dict.fromkeys(dead))}")
+    ret = ", ".join(names[v] for v in program.outputs)
+    lines.append(f"return [{ret}]")
+    filename = f"<chainrule plan {next(_PLAN_IDS)}>"
+    source = f"def plan({', '.join(params)}):\n" + "".join(f"    {ln}\n" for ln in lines)
+    namespace = dict(em.globals)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program
+    return namespace["plan"], line_info, filename, source
+
+
+def _interpreter_steps(program: Program, xp: Any, state: RunState) -> tuple[list[tuple[Any, ...]], dict[Value, int]]:
+    slots: dict[Value, int] = {}
+    for v in program.feeds:
+        slots[v] = len(slots)
+    for node in program.nodes:
+        for v in node.outputs:
+            slots[v] = len(slots)
+    release = _last_uses(program)
+    steps = []
+    for i, node in enumerate(program.nodes):
+        steps.append(
+            (
+                node,
+                bind_kernel(node, xp, state),
+                tuple(slots[v] for v in node.inputs),
+                tuple(slots[v] for v in node.outputs),
+                tuple(slots[v] for v in release.get(i, ())),
+            )
+        )
+    return steps, slots
+
+
+def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception:
+    op = node.origin
+    if op is None:
+        return e
     if isinstance(e, errors.OpError):
         if e.op is not None and e.op is not op:
             return e
@@ -153,8 +289,7 @@ def _runtime_error(step: Step, values: list[Any], e: Exception) -> errors.OpErro
         cls = errors.InvalidArgumentError
         detail = f"{type(e).__name__}: {e}"
     arrays = []
-    for i in step.inputs:
-        v = values[i]
+    for v in values:
         arrays.append(f"{getattr(v, 'dtype', type(v).__name__)}{tuple(np.shape(v))}" if v is not None else "?")
     message = (
         f"{detail}\n  while running op {op.describe()}\n"

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import compiler
 from chainrule.framework import default_session, errors
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
 from chainrule.ops.constant_op import to_numpy
@@ -19,7 +20,11 @@ class Session:
     Parameters
     ----------
     graph : the graph to run; the default graph when None.
+    config : accepted for TensorFlow compatibility; a ``cr.compiler.Options`` is used as ``optimize``.
     array_module : the NumPy-compatible module kernels run with (NumPy by default).
+    optimize : how plans are compiled: None (``cr.compiler.default_options()``, all passes unless
+        the ``CHAINRULE_OPTIMIZE`` environment variable says otherwise), True (all passes), False
+        (the graph as written, still run by a generated function), or a ``cr.compiler.Options``.
 
     Examples
     --------
@@ -28,12 +33,21 @@ class Session:
     """
 
     def __init__(
-        self, target: str = "", graph: Graph | None = None, config: Any = None, array_module: Any = np
+        self,
+        target: str = "",
+        graph: Graph | None = None,
+        config: Any = None,
+        array_module: Any = np,
+        optimize: compiler.Options | bool | None = None,
     ) -> None:
         self._graph = graph or get_default_graph()
         self._xp = array_module
         self._state = RunState(self._graph.seed)
+        if optimize is None and isinstance(config, compiler.Options):
+            optimize = config
+        self._options = compiler.resolve_options(optimize)
         self._plans: dict[tuple[Any, ...], Plan] = {}
+        self._runners: dict[Any, _Runner] = {}
         self._closed = False
         self._context: list[Any] = []
 
@@ -50,24 +64,65 @@ class Session:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        # Fast path: the same fetches and feed keys as an earlier run reuse its prepared runner
+        # (resolved fetches, feed checks, plan and result builder), so no per-run dicts are built.
+        key = _fetch_key(fetches)
+        if key is not None:
+            try:
+                key = (key, tuple(feed_dict) if feed_dict else ())
+                runner = self._runners.get(key)
+            except TypeError:  # an unhashable feed key: take the general path
+                key, runner = None, None
+            if runner is None:
+                runner = self._prepare(fetches, feed_dict)
+                if runner is not None and key is not None:
+                    self._runners[key] = runner
+            if runner is not None:
+                return runner(feed_dict)
+        return self._run_general(fetches, feed_dict)
+
+    @property
+    def options(self) -> compiler.Options:
+        """The compiler options this Session's plans are built with."""
+        return self._options
+
+    def _plan(self, fetch_tensors: list[Tensor], target_ops: list[Operation], feed_tensors: list[Tensor]) -> Plan:
+        key = (tuple(fetch_tensors), tuple(target_ops), tuple(feed_tensors))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = Plan(fetch_tensors, target_ops, feed_tensors, self._xp, self._state, self._options)
+            self._plans[key] = plan
+        return plan
+
+    def _run_general(self, fetches: Any, feed_dict: Mapping[Any, Any] | None) -> Any:
         flat: list[Tensor | Operation] = []
         structure = _flatten(fetches, flat, self._graph)
         feeds = self._convert_feeds(feed_dict or {})
         fetch_tensors = [x for x in dict.fromkeys(flat) if isinstance(x, Tensor)]
         target_ops = [x for x in dict.fromkeys(flat) if isinstance(x, Operation)]
-        feed_tensors = list(feeds)
-        key = (tuple(fetch_tensors), tuple(target_ops), tuple(feed_tensors))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = Plan(fetch_tensors, target_ops, feed_tensors, self._xp, self._state)
-            self._plans[key] = plan
+        plan = self._plan(fetch_tensors, target_ops, list(feeds))
         results = plan.execute(list(feeds.values()))
         by_tensor = {t: self._to_user(v) for t, v in zip(fetch_tensors, results)}
         return _rebuild(structure, by_tensor)
 
+    def _prepare(self, fetches: Any, feed_dict: Mapping[Any, Any] | None) -> _Runner | None:
+        """A runner for this fetch structure and these feed keys, or None to use the general path."""
+        flat: list[Tensor | Operation] = []
+        structure = _flatten(fetches, flat, self._graph)
+        elements = [self._graph.as_graph_element(k) for k in (feed_dict or {})]
+        if any(not isinstance(e, Tensor) for e in elements) or len(set(elements)) != len(elements):
+            return None  # let the general path raise its error / keep its last-wins rule
+        fetch_tensors = [x for x in dict.fromkeys(flat) if isinstance(x, Tensor)]
+        target_ops = [x for x in dict.fromkeys(flat) if isinstance(x, Operation)]
+        plan = self._plan(fetch_tensors, target_ops, elements)
+        return _Runner(self, plan, structure, fetch_tensors, elements)
+
     def _to_user(self, value: Any) -> Any:
+        if isinstance(value, np.generic):
+            return value  # NumPy scalars are immutable and share nothing
         value = np.asarray(value) if not isinstance(value, np.ndarray) else value
-        aliases_state = any(np.may_share_memory(value, v) for v in self._state.variables.values())
+        variables = self._state.variables
+        aliases_state = bool(variables) and any(np.may_share_memory(value, v) for v in variables.values())
         if not value.flags.writeable or aliases_state:
             value = value.copy()
         return value[()] if value.ndim == 0 else value
@@ -95,6 +150,7 @@ class Session:
     def close(self) -> None:
         self._closed = True
         self._plans.clear()
+        self._runners.clear()
 
     def as_default(self) -> Session:
         return self
@@ -141,3 +197,75 @@ def _rebuild(structure: Any, values: dict[Tensor, Any]) -> Any:
     if hasattr(kind, "_fields"):  # namedtuple
         return kind(*items)
     return kind(items)
+
+
+def _fetch_key(fetches: Any) -> Any:
+    """A hashable key for a fetch structure of tensors, ops and names, or None when there is none."""
+    if isinstance(fetches, (Tensor, Operation, str)):
+        return fetches
+    if isinstance(fetches, (list, tuple)):
+        parts = []
+        for f in fetches:
+            k = _fetch_key(f)
+            if k is None:
+                return None
+            parts.append(k)
+        return (type(fetches), tuple(parts))
+    if isinstance(fetches, Mapping):
+        parts = []
+        for name, f in fetches.items():
+            k = _fetch_key(f)
+            if k is None:
+                return None
+            parts.append((name, k))
+        return (type(fetches), tuple(parts))
+    if hasattr(fetches, "_as_graph_element"):
+        return fetches  # a Variable: hashes by identity
+    return None
+
+
+class _Runner:
+    """One prepared (fetch structure, feed keys) pair: checks feeds, runs the plan, builds the result."""
+
+    def __init__(
+        self, session: Session, plan: Plan, structure: Any, fetch_tensors: list[Tensor], feeds: list[Tensor]
+    ) -> None:
+        self._session = session
+        self._execute = plan.execute
+        self._feeds = [(t, t.dtype, t.dtype.as_numpy_dtype, t.shape) for t in feeds]
+        to_user = session._to_user
+        if isinstance(structure, Tensor):
+            self._build = lambda results: to_user(results[0])
+        elif isinstance(structure, Operation):
+            self._build = lambda results: None
+        else:
+
+            def build(results: list[Any]) -> Any:
+                return _rebuild(structure, {t: to_user(v) for t, v in zip(fetch_tensors, results)})
+
+            self._build = build
+
+    def __call__(self, feed_dict: Mapping[Any, Any] | None) -> Any:
+        if self._session._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        values = []
+        if feed_dict:
+            for (element, dtype, np_dtype, shape), value in zip(self._feeds, feed_dict.values()):
+                if type(value) is np.ndarray and value.dtype == np_dtype:
+                    arr = value
+                else:
+                    try:
+                        arr = to_numpy(value, dtype)
+                    except TypeError as e:
+                        raise TypeError(
+                            f"Cannot feed value {value!r} for Tensor '{element.name}' of dtype {dtype.name}: {e}"
+                        ) from None
+                dims = shape.dims
+                if dims is not None and (
+                    len(dims) != arr.ndim or any(d is not None and d != a for d, a in zip(dims, arr.shape))
+                ):
+                    raise ValueError(
+                        f"Cannot feed value of shape {arr.shape} for Tensor '{element.name}', which has shape {shape}"
+                    )
+                values.append(arr)
+        return self._build(self._execute(values))
