@@ -181,6 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"epochs of the digits MLP (default {DEFAULT_DIGITS_EPOCHS}, a few seconds)",
     )
     demo_parser.add_argument("--no-progress", action="store_true", help="no progress bar while training")
+    bench_parser = sub.add_parser(
+        "bench", help="time chainrule beside NumPy and the installed peers (quick sizes; --full for benchmarks/)"
+    )
+    from chainrule.bench.runner import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench_parser)
     args = parser.parse_args(argv)
     if args.version:
         from chainrule import __version__
@@ -192,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--epochs must be at least 1")
         demo(args.out, digits_epochs=args.epochs, progress=not args.no_progress)
         return 0
+    if args.command == "bench":
+        from chainrule.bench.runner import run_from_args
+
+        return run_from_args(args)
     parser.print_help()
     return 2
 

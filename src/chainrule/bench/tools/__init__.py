@@ -1,0 +1,39 @@
+"""One module per tool; each implements the benchmark problems with the same math.
+
+A tool module defines ``available() -> str | None`` (its version, or None when it cannot be
+imported) and ``gmm(inst)``, ``lstm(inst)``, ``mlp(data)``, ``chain(n)``, each returning a
+:class:`chainrule.bench.problems.Case` (``gradient`` None for objective-only tools).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+
+# Display name -> (module in this package, the import it needs).
+TOOLS: dict[str, tuple[str, str]] = {
+    "chainrule": ("chainrule_tool", "chainrule"),
+    "chainrule-noopt": ("chainrule_tool", "chainrule"),
+    "numpy": ("numpy_tool", "numpy"),
+    "jax": ("jax_tool", "jax"),
+    "torch": ("torch_tool", "torch"),
+    "tensorflow": ("tf_tool", "tensorflow"),
+    "tensorflow-unrolled": ("tf_tool", "tensorflow"),  # the LSTM unrolled (slow to set up; full run only)
+    "autograd": ("autograd_tool", "autograd"),
+}
+
+
+def installed(name: str) -> bool:
+    """Whether the tool's framework can be found (without importing it: peers import slowly)."""
+    return importlib.util.find_spec(TOOLS[name][1]) is not None
+
+
+def load(name: str) -> ModuleType:
+    """The tool's module (imports its framework)."""
+    module = importlib.import_module(f"chainrule.bench.tools.{TOOLS[name][0]}")
+    if name == "chainrule-noopt":
+        module.configure(optimize=False)
+    if name == "tensorflow-unrolled":
+        module.configure(unrolled=True)
+    return module
