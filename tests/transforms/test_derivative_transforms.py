@@ -203,7 +203,7 @@ def test_vjp_inline():
         np.testing.assert_allclose(sess.run(g, {x: X}), numerical_jacobian(vec_np, X).T @ np.ones(5), rtol=1e-6)
 
 
-def test_jvp_by_transposition_matches_numerical():
+def test_jvp_matches_numerical():
     jac = numerical_jacobian(vec_np, X)
     v = np.array([1.0, -2.0, 0.5, 3.0])
     out, tangent = cr.jvp(vec, (X,), (v,))

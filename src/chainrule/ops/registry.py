@@ -9,6 +9,7 @@ an error naming the op, its inputs and the user's line.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,18 @@ def register_op(
         _GRADIENTS[name] = grad  # type: ignore[assignment]
         _BUILTIN_GRADIENTS.add(name)
     return op_def
+
+
+def register_jvp(op_type: str, jvp: Callable[..., Sequence[Any]]) -> Callable[..., Sequence[Any]]:
+    """Declare the forward-mode rule ``jvp(op, *input_tangents) -> [tangent per output]`` of a registered op.
+
+    An input tangent is None where it is zero (and for non-float inputs); a rule returns None
+    for an output whose tangent is zero. Ops without a rule get their JVP by transposing their
+    gradient. Returns ``jvp`` so it can be used as a decorator body.
+    """
+    op_def = get_op_def(op_type)
+    _OP_DEFS[op_type] = dataclasses.replace(op_def, jvp=jvp)
+    return jvp
 
 
 def get_op_def(op_type: str) -> OpDef:

@@ -1,16 +1,20 @@
 """Function transforms: NumPy in, NumPy out; traced into a graph once per input signature.
 
 ``cr.function`` traces and caches; ``cr.grad``, ``cr.value_and_grad``, ``cr.vjp``, ``cr.jvp``,
-``cr.jacobian``, ``cr.hessian`` and ``cr.hvp`` build derivative graphs with reverse mode
-(forward-mode products by transposition of reverse mode).
+``cr.jacobian``, ``cr.hessian`` and ``cr.hvp`` build derivative graphs with reverse mode and
+forward mode (``cr.forward_gradients``: per-op JVP rules, transposition for the rest);
+``cr.vmap`` batches a per-example function over a leading axis (graph to graph).
 """
 
 from chainrule.transforms.api import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from chainrule.transforms.batching import register_batch_rule, vmap
+from chainrule.transforms.forward import forward_gradients
 from chainrule.transforms.function import ConcreteFunction, Function, function, is_tracing
 
 __all__ = [
     "ConcreteFunction",
     "Function",
+    "forward_gradients",
     "function",
     "grad",
     "hessian",
@@ -18,6 +22,8 @@ __all__ = [
     "is_tracing",
     "jacobian",
     "jvp",
+    "register_batch_rule",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]

@@ -8,11 +8,10 @@ Differentiated arguments are float arrays (or nested structures of them); their 
 kept. Python numbers in a differentiated position become float64 arrays (these are NumPy-in
 functions, so NumPy's default float applies, not TensorFlow's float32).
 
-Every derivative here comes from reverse mode (``cr.gradients``). Forward-mode products
-(``jvp``, ``jacobian(mode="fwd")``) are computed *by transposition of reverse mode*: the
-vector-Jacobian product ``u -> J^T u`` is linear in ``u``, and differentiating it with respect
-to ``u`` against a tangent ``v`` gives ``J v``. Per-op JVP rules can replace this later
-without changing these signatures.
+Reverse-mode products come from ``cr.gradients``. Forward-mode products (``jvp``,
+``jacobian(mode="fwd")``, ``hvp(mode="fwd_rev")``) come from ``cr.forward_gradients``: per-op
+JVP rules where an op has one, and for any other op the transposition of its gradient (the
+vector-Jacobian product ``u -> J^T u`` is linear in ``u``; its derivative along ``v`` is ``J v``).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from chainrule.framework.graph import Tensor
 from chainrule.ops import array_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.transforms import pytree
+from chainrule.transforms.forward import forward_gradients
 from chainrule.transforms.function import (
     Deferred,
     Function,
@@ -42,6 +42,10 @@ from chainrule.transforms.function import (
 # Up to this many basis vectors a Jacobian is one stacked graph (one gradient per row or
 # column, all in the graph); beyond it the linear part is built once and run per vector.
 MAX_STACKED = 16
+
+# The default Hessian-vector product. Forward over reverse builds a smaller graph (and traces
+# faster) but ran no faster per call in benchmarks/RESULTS_BA.md, so reverse over reverse stays.
+HVP_MODE = "rev_rev"
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,7 +330,7 @@ def _vjp_inline(fun: Callable[..., Any], primals: Sequence[Any], what: str) -> A
 
 
 # --------------------------------------------------------------------------------------------
-# jvp (by transposition of reverse mode)
+# jvp (forward mode)
 # --------------------------------------------------------------------------------------------
 def _float_outputs(leaves: list[Any]) -> list[Tensor | None]:
     out: list[Tensor | None] = []
@@ -348,10 +352,7 @@ def _jvp_builder(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
         leaves, out_td = pytree.flatten(out)
         ys = _float_outputs(leaves)
         live = [y for y in ys if y is not None]
-        # J v = d/du <J^T u, v>: u is a dummy cotangent (its value never matters, the map is linear).
-        us = [array_ops.zeros_like(y) for y in live]
-        gs = gradients(live, xs, grad_ys=us, unconnected_gradients="zero") if live else []
-        jvps = gradients(gs, us, grad_ys=t_leaves, unconnected_gradients="zero") if live else []
+        jvps = forward_gradients(live, xs, t_leaves, unconnected_gradients="zero") if live else []
         it = iter(jvps)
         t_out = []
         for leaf, y in zip(leaves, ys):
@@ -370,9 +371,9 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     """Forward-mode product: ``(fun(*primals), J · tangents)``.
 
     ``primals`` and ``tangents`` are tuples (one entry per argument of ``fun``) of the same
-    structure. Computed by transposition of reverse mode (the derivative of the linear map
-    ``u -> J^T u`` applied to the tangent), so it costs about two backward passes; the graph is
-    built once per signature and kept with ``fun``.
+    structure. Computed in forward mode (``cr.forward_gradients``: per-op JVP rules, and the
+    transposed gradient for ops without one); the graph is built once per signature and kept
+    with ``fun``.
     """
     what = f"cr.jvp({_fn_name(fun)})"
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
@@ -454,16 +455,14 @@ def _jacobian_rev(
 def _jacobian_fwd(
     ys: list[Tensor], xs: list[Tensor], y_dims: list[list[int]], x_dims: list[list[int]], deferred: bool
 ) -> list[list[Any]]:
-    """Blocks ``J[i][j]``, one column (a Jacobian-vector product) per element of x_j."""
+    """Blocks ``J[i][j]``, one column (a forward-mode Jacobian-vector product) per element of x_j."""
     blocks: list[list[Any]] = [[None] * len(xs) for _ in ys]
-    us = [array_ops.zeros(yd, dtype=y.dtype) for y, yd in zip(ys, y_dims)]
-    gs = gradients(ys, xs, grad_ys=us, unconnected_gradients="zero") if ys else []
     for j, (x, xd) in enumerate(zip(xs, x_dims)):
         n = int(np.prod(xd, dtype=np.int64))
         np_dtype = x.dtype.as_numpy_dtype
         if deferred and n > MAX_STACKED:
             v = placeholder(x.dtype, xd, name="tangent")
-            jvps = gradients([gs[j]], us, grad_ys=[v], unconnected_gradients="zero")
+            jvps = forward_gradients(ys, [x], [v], unconnected_gradients="zero")
 
             def evaluate(run: Any, xd: list[int] = xd, n: int = n, np_dtype: Any = np_dtype) -> list[Any]:
                 cols = [run([_basis(xd, k, np_dtype)]) for k in range(n)]
@@ -479,7 +478,7 @@ def _jacobian_fwd(
                 blocks[i][j] = Deferred(program, i)
             continue
         cols = [
-            gradients([gs[j]], us, grad_ys=[constant(_basis(xd, k, np_dtype))], unconnected_gradients="zero")
+            forward_gradients(ys, [x], [constant(_basis(xd, k, np_dtype))], unconnected_gradients="zero")
             for k in range(n)
         ]
         for i, (y, yd) in enumerate(zip(ys, y_dims)):
@@ -503,9 +502,9 @@ def jacobian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: st
 
     Parameters
     ----------
-    mode : ``"rev"``: one reverse pass per output element (rows); ``"fwd"``: one
-        Jacobian-vector product per input element (columns), computed by transposition of
-        reverse mode; ``"auto"``: columns when there are fewer inputs than outputs, else rows.
+    mode : ``"rev"``: one reverse pass per output element (rows); ``"fwd"``: one forward-mode
+        Jacobian-vector product per input element (columns); ``"auto"``: columns when there are
+        fewer inputs than outputs, else rows.
 
     Up to ``MAX_STACKED`` rows (columns) per block are built into one graph; beyond that the
     linear part is built once, and each row (column) reruns only it on a basis vector, after
@@ -547,7 +546,13 @@ def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str
 # --------------------------------------------------------------------------------------------
 # hvp
 # --------------------------------------------------------------------------------------------
-def _hvp_builder(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
+_HVP_MODES = ("fwd_rev", "rev_rev")
+
+
+def _hvp_builder(fun: Callable[..., Any], what: str, mode: str) -> Callable[..., Any]:
+    if mode not in _HVP_MODES:
+        raise ValueError(f"{what}: mode must be one of {_HVP_MODES}, got {mode!r}")
+
     def build(x: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
         new_args, parts = _wrap_args((x, *args), (0,), what)
         td, xs = parts[0]
@@ -556,29 +561,36 @@ def _hvp_builder(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
         ]
         y = _scalar_output(fun(*new_args, **kwargs), what)
         gs = gradients(y, xs, unconnected_gradients="zero")
-        # <grad f(x), v>, differentiated again: reverse over reverse, the Hessian is never formed.
-        dots = [reduction_ops.reduce_sum(g * vi) for g, vi in zip(gs, vs)]
-        inner = dots[0] if len(dots) == 1 else math_ops.add_n(dots)
-        hv = gradients(inner, xs, unconnected_gradients="zero")
+        if mode == "fwd_rev":
+            # Forward over reverse: the directional derivative of the gradient along v.
+            hv = forward_gradients(gs, xs, vs, unconnected_gradients="zero")
+        else:
+            # Reverse over reverse: the gradient of <grad f(x), v>.
+            dots = [reduction_ops.reduce_sum(g * vi) for g, vi in zip(gs, vs)]
+            inner = dots[0] if len(dots) == 1 else math_ops.add_n(dots)
+            hv = gradients(inner, xs, unconnected_gradients="zero")
         return pytree.unflatten(td, hv)
 
     return build
 
 
-def hvp_function(fun: Callable[..., Any]) -> Function:
+def hvp_function(fun: Callable[..., Any], mode: str = HVP_MODE) -> Function:
     """``hvp`` as a cached function ``(x, v, *args) -> H v`` (used by ``cr.optimize``)."""
     what = f"cr.hvp({_fn_name(fun)})"
-    return Function(fun, symbolic=_hvp_builder(fun, what), float_argnums=(0, 1), name=what)
+    return Function(fun, symbolic=_hvp_builder(fun, what, mode), float_argnums=(0, 1), name=what)
 
 
-def hvp(fun: Callable[..., Any], x: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
+def hvp(fun: Callable[..., Any], x: Any, v: Any, *args: Any, mode: str = HVP_MODE, **kwargs: Any) -> Any:
     """Hessian-vector product ``∇²f(x) · v`` of a scalar function, without forming the Hessian.
 
-    Reverse over reverse: the gradient of ``<∇f(x), v>``. ``v`` has the structure of ``x``;
-    extra ``args``/``kwargs`` are passed to ``fun`` (not differentiated). The graph is built
-    once per signature and kept with ``fun``.
+    ``mode="fwd_rev"`` (forward over reverse: the JVP of the gradient along ``v``) or
+    ``"rev_rev"`` (reverse over reverse: the gradient of ``<∇f(x), v>``); the default is
+    ``HVP_MODE``. ``v`` has the structure
+    of ``x``; extra ``args``/``kwargs`` are passed to ``fun`` (not differentiated). The graph is
+    built once per signature and kept with ``fun``.
     """
+    what = f"cr.hvp({_fn_name(fun)})"
     if is_tracing() or any(is_tensor_like(leaf) for leaf in pytree.flatten((x, v, args, kwargs))[0]):
-        return _hvp_builder(fun, f"cr.hvp({_fn_name(fun)})")(x, v, *args, **kwargs)
-    transform = cached_transform(fun, ("hvp",), lambda: hvp_function(fun))
+        return _hvp_builder(fun, what, mode)(x, v, *args, **kwargs)
+    transform = cached_transform(fun, ("hvp", mode), lambda: hvp_function(fun, mode))
     return transform(x, v, *args, **kwargs)
