@@ -33,6 +33,7 @@ def machine() -> dict[str, str]:
         info["RAM"] = f"{kib / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         pass
+    info["chainrule source"] = revision()
     info["OS"] = f"{platform.system()} {platform.release()}"
     info["C library"] = " ".join(platform.libc_ver())
     info["Python"] = platform.python_version()
@@ -42,9 +43,29 @@ def machine() -> dict[str, str]:
         info["NumPy BLAS"] = f"{blas.get('name')} {blas.get('version')}"
     except Exception:  # noqa: BLE001 - informational only
         pass
-    threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
-    info["thread settings"] = ", ".join(f"{k}={v}" for k, v in sorted(threads.items())) or "library defaults"
     return info
+
+
+def revision() -> str:
+    """The measured chainrule's git revision: ``$CHAINRULE_BENCH_REVISION`` when set (a run from a
+    snapshot of the tree), else the checkout's HEAD, marked when the engine's files have changes."""
+    env = os.environ.get("CHAINRULE_BENCH_REVISION")
+    if env:
+        return env
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "src/chainrule"], capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" with uncommitted changes in src/chainrule" if dirty else "")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -197,6 +218,12 @@ def markdown(res: dict[str, Any], command: str) -> str:
     for tool, version in sorted(res["versions"].items()):
         if version:
             info[tool] = str(version)
+    threads = cfg.threads
+    info["compute threads"] = (
+        "library defaults"
+        if threads is None
+        else f"{threads} per library (`--threads {threads}`: BLAS, OpenMP, PyTorch, TensorFlow intra/inter-op, XLA)"
+    )
     lines += _table(["", ""], [[k, v] for k, v in info.items()]) + [""]
     lb, la = res["load_before"], res["load_after"]
     lines += [
@@ -312,7 +339,12 @@ def memory_table(res: dict[str, Any]) -> list[str]:
             row += [_mib(fv), _mib(jv), f"{jv / fv:.2f}" if fv and jv is not None else "-"]
         rows.append(row)
     header = ["tool", "F resident", "J resident", "J/F", "F tracemalloc", "J tracemalloc", "J/F"]
-    return [f"One call of {size}, peak above what was resident before it.", ""] + _table(header, rows)
+    note = (
+        f"One call of {size}, peak above what was resident before it. TensorFlow and XLA keep freed "
+        "buffers in pools of their own, so their resident deltas understate their peaks; tracemalloc sees "
+        "NumPy's buffers only."
+    )
+    return [note, ""] + _table(header, rows)
 
 
 def _mib(n: float | None) -> str:

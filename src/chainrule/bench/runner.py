@@ -57,6 +57,21 @@ class Config:
     memory: tuple[str, str] | None = None  # (problem, size) whose F and J peak memory is measured
     worker_timeout: float = 3600.0
     verbose: bool = True
+    threads: int | None = None  # None: each library's default thread pools
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    """Environment that limits every library's compute threads to ``threads`` (BLAS, OpenMP, PyTorch,
+    TensorFlow's intra/inter-op pools, XLA's Eigen pool); empty for the libraries' defaults."""
+    if threads is None:
+        return {}
+    n = str(threads)
+    env = {k: n for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    env.update(TF_NUM_INTRAOP_THREADS=n, TF_NUM_INTEROP_THREADS=n)
+    env["XLA_FLAGS"] = (
+        f"--xla_cpu_multi_thread_eigen={'false' if threads == 1 else 'true'} intra_op_parallelism_threads={n}"
+    )
+    return env
 
 
 def available_tools(peers: bool = True, full: bool = False) -> list[str]:
@@ -116,6 +131,7 @@ def run_worker(
     tool: str, tasks: list[dict[str, Any]], env: dict[str, str], cfg: Config, save_dir: str
 ) -> dict[str, Any]:
     """Run one worker process; its JSON output (or what it wrote before failing)."""
+    env = {**thread_env(cfg.threads), **env}
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec = {"tool": tool, "tasks": tasks, "timing": cfg.timing, "save_dir": save_dir, "check": True}
@@ -326,6 +342,9 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--sizes", help="comma-separated problem:size pairs replacing the default sizes")
     parser.add_argument("--allocators", default="tuned,default", help="tuned, default, or both (the default)")
     parser.add_argument("--rounds", type=int, help="how many times to run every worker (times are pooled)")
+    parser.add_argument(
+        "--threads", type=int, help="limit every library to this many compute threads (default: their own defaults)"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--markdown", metavar="PATH", help="also write the report as Markdown (RESULTS.md)")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
@@ -349,6 +368,7 @@ def run_from_args(args: Any, command: str | None = None) -> int:
     cfg.allocators = args.allocators.split(",")
     if args.rounds:
         cfg.rounds = args.rounds
+    cfg.threads = args.threads
     if args.no_memory:
         cfg.memory = None
     cfg.verbose = not args.quiet

@@ -14,6 +14,12 @@ import tensorflow as tf  # noqa: E402
 from chainrule.bench import data, problems  # noqa: E402
 from chainrule.bench.problems import Case  # noqa: E402
 
+# TensorFlow does not read these itself; the runner sets them for --threads.
+if os.environ.get("TF_NUM_INTRAOP_THREADS"):
+    tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
+if os.environ.get("TF_NUM_INTEROP_THREADS"):
+    tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
+
 _OPTIONS = {"unrolled": False}
 
 
