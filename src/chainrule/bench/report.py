@@ -278,6 +278,8 @@ def markdown(res: dict[str, Any], command: str) -> str:
             lines += problem_tables(res, p, alloc)
     if res["memory"]:
         lines += ["## Peak memory", ""] + memory_table(res) + [""]
+    if res.get("profiles"):
+        lines += ["## Where chainrule trails most: profiles", ""] + profiles(res) + [""]
     lines += ["## Noise", ""] + noise(res) + [""]
     return "\n".join(lines)
 
@@ -384,4 +386,25 @@ def noise(res: dict[str, Any]) -> list[str]:
                 f"Rounds' medians differ by a median of {statistics.median(diffs):.0%} (largest {max(diffs):.0%}) "
                 "for the same tool, size and allocator: read ratios within about that much as ties."
             )
+    return out
+
+
+def profiles(res: dict[str, Any]) -> list[str]:
+    out = [
+        "cProfile does not see NumPy's ufuncs as calls: their time counts as the own time of the function "
+        "that calls them (for chainrule, the generated plan function or the kernels).",
+        "",
+    ]
+    for p in res["profiles"]:
+        out += [
+            f"**{p['label']}**: {p['problem']} {p['size']} gradient, chainrule {p['ratio']:.1f}x {p['peer']}'s time. "
+            f"cProfile of 3 calls ({fmt_time(p['wall_s_per_call'])} per call under the profiler), functions by own "
+            "time per call:",
+            "",
+        ]
+        rows = [
+            [fmt_time(r["tottime_s"]), fmt_time(r["cumtime_s"]), str(r["ncalls"]), f"`{r['function']}`"]
+            for r in p["rows"]
+        ]
+        out += _table(["own time", "cumulative", "calls", "function"], rows) + [""]
     return out

@@ -8,6 +8,7 @@ large temporaries do not page-fault again on every call) and once with the alloc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import statistics
@@ -58,6 +59,7 @@ class Config:
     worker_timeout: float = 3600.0
     verbose: bool = True
     threads: int | None = None  # None: each library's default thread pools
+    profile: bool = False  # cProfile chainrule where it trails its peers most
 
 
 def thread_env(threads: int | None) -> dict[str, str]:
@@ -113,6 +115,7 @@ def default_config(quick: bool, tool_names: list[str] | None = None, problem_nam
         timing=dict(QUICK_TIMING if quick else FULL_TIMING),
         check_sizes=check,
         memory=memory,
+        profile=not quick,
     )
 
 
@@ -219,7 +222,7 @@ def run(cfg: Config) -> dict[str, Any]:
                             {"tool": tool, "problem": problem, "size": size, "kind": kind, **r["memory"][kind]}
                         )
 
-    return {
+    res = {
         "records": records,
         "memory": memory,
         "versions": versions,
@@ -229,7 +232,55 @@ def run(cfg: Config) -> dict[str, Any]:
         "load_before": load_before,
         "load_after": os.getloadavg(),
         "config": cfg,
+        "profiles": [],
     }
+    if cfg.profile:
+        res["profiles"] = run_profiles(res, save_dir)
+    return res
+
+
+def gaps(res: dict[str, Any]) -> list[tuple[str, str, str, str, float]]:
+    """Where chainrule's gradient trails most: (label, problem, size, peer, chainrule J / peer J) for the
+    largest ratio over the fastest peer at any size, and for the GMM size that trails PyTorch most."""
+    cfg: Config = res["config"]
+    alloc = cfg.allocators[0]
+    med = medians(res)
+    peers = [t for t in cfg.tools if t not in ("chainrule", "chainrule-noopt", "numpy")]
+    best: tuple[float, str, str, str] | None = None
+    gmm_torch: tuple[float, str, str, str] | None = None
+    for p in cfg.problems:
+        for s in cfg.sizes[p]:
+            c = med.get((alloc, p, s, "chainrule", "J"))
+            if not c:
+                continue
+            for t in peers:
+                j = med.get((alloc, p, s, t, "J"))
+                if j and (best is None or c / j > best[0]):
+                    best = (c / j, p, s, t)
+                if j and p == "gmm" and t == "torch" and (gmm_torch is None or c / j > gmm_torch[0]):
+                    gmm_torch = (c / j, p, s, t)
+    out = []
+    if best:
+        out.append(("largest gap to any peer", best[1], best[2], best[3], best[0]))
+    if gmm_torch and (not best or gmm_torch[1:3] != best[1:3]):
+        out.append(("GMM size that trails PyTorch most", gmm_torch[1], gmm_torch[2], gmm_torch[3], gmm_torch[0]))
+    return out
+
+
+def run_profiles(res: dict[str, Any], save_dir: str) -> list[dict[str, Any]]:
+    cfg: Config = res["config"]
+    out = []
+    for label, problem, size, peer, ratio in gaps(res):
+        if cfg.verbose:
+            print(f"profiling chainrule {problem} {size} J ({label})", file=sys.stderr, flush=True)
+        task = {"problem": problem, "size": size, "profile": "J", "calls": 3}
+        got = run_worker("chainrule", [task], ALLOCATORS[cfg.allocators[0]], cfg, save_dir)
+        for r in got["results"]:
+            if "profile" in r:
+                out.append(
+                    {"label": label, "problem": problem, "size": size, "peer": peer, "ratio": ratio, **r["profile"]}
+                )
+    return out
 
 
 def cross_check(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -349,6 +400,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--markdown", metavar="PATH", help="also write the report as Markdown (RESULTS.md)")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--profile", action="store_true", help="cProfile chainrule where it trails most (on in --full)")
+    parser.add_argument("--from-json", metavar="PATH", help="report the results saved by --json instead of running")
 
 
 def run_from_args(args: Any, command: str | None = None) -> int:
@@ -372,10 +425,20 @@ def run_from_args(args: Any, command: str | None = None) -> int:
     if args.no_memory:
         cfg.memory = None
     cfg.verbose = not args.quiet
-    res = run(cfg)
+    cfg.profile = cfg.profile or args.profile
+    if args.from_json:
+        res = json.loads(Path(args.from_json).read_text())
+        if isinstance(res.get("config"), dict):
+            cfg = Config(**res["config"])
+        res["config"] = cfg
+        if args.profile and not res.get("profiles"):
+            res["profiles"] = run_profiles(res, tempfile.mkdtemp(prefix="chainrule-bench-"))
+    else:
+        res = run(cfg)
     print(text_table(res))
     if args.json:
-        Path(args.json).write_text(json.dumps({k: v for k, v in res.items() if k != "config"}, indent=1, default=str))
+        saved = {**res, "config": dataclasses.asdict(cfg)}
+        Path(args.json).write_text(json.dumps(saved, indent=1, default=str))
     if args.markdown:
         from chainrule.bench.report import markdown
 

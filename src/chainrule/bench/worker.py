@@ -119,6 +119,31 @@ def peak_memory(fn: Any, traced: bool) -> dict[str, Any]:
     return out
 
 
+def profile(fn: Any, calls: int, top: int = 18) -> dict[str, Any]:
+    """cProfile of ``calls`` calls: the functions with the most own time (per call), and the total."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for _ in range(calls):
+        fn()
+    prof.disable()
+    wall = (time.perf_counter() - t0) / calls
+    stats = pstats.Stats(prof)
+    rows = []
+    for (path, line, name), (_, ncalls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+        short = "/".join(Path(path).parts[-2:]) if path and path != "~" else ""
+        where = f"{short}:{line}({name})" if short else name
+        rows.append((tottime / calls, cumtime / calls, ncalls // calls, where))
+    rows.sort(reverse=True)
+    return {
+        "wall_s_per_call": wall,
+        "rows": [{"tottime_s": a, "cumtime_s": b, "ncalls": c, "function": w} for a, b, c, w in rows[:top]],
+    }
+
+
 def run_task(tool_name: str, module: Any, task: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     problem, size = task["problem"], task["size"]
     result: dict[str, Any] = {"tool": tool_name, "problem": problem, "size": size}
@@ -128,6 +153,13 @@ def run_task(tool_name: str, module: Any, task: dict[str, Any], spec: dict[str, 
     result["setup_s"] = time.perf_counter() - t0
     if case.note:
         result["note"] = case.note
+
+    if task.get("profile"):
+        fn = case.objective if task["profile"] == "F" else case.gradient
+        for _ in range(2):
+            fn()
+        result["profile"] = profile(fn, task.get("calls", 5))
+        return result
 
     memory = task.get("memory")
     if memory:
