@@ -2,7 +2,8 @@
 
 For each sample with ``order > 0`` and random tangents ``v`` (one per differentiated argument):
 - forward mode from the JVP rules agrees with forward mode by transposition (every op's gradient
-  transposed), so both paths of ``cr.forward_gradients`` are checked op by op;
+  transposed), so both paths of ``cr.forward_gradients`` are checked op by op (on each op's first
+  sample);
 - it agrees with reverse mode: ``<w, J v> == <J^T w, v>`` for a random cotangent ``w``;
 - it agrees with central differences along ``v`` (falling back to the sum of per-coordinate
   differences, the gradient check's own method, where a kink or a tie lies on the line).
@@ -18,6 +19,8 @@ from chainrule.testing.samples import all_samples
 from chainrule.transforms import forward
 
 GRAD_SAMPLES = [s for s in all_samples().samples if s.order > 0]
+# The rules are compared with transposition on the first sample of each op (the other checks run on all).
+FIRST_OF_EACH_OP = {id(s) for s in {s.name: s for s in reversed(GRAD_SAMPLES)}.values()}
 
 
 def _as_list(result):
@@ -47,10 +50,10 @@ def test_jvp_matches_reverse_mode_and_central_differences(sample):
         ws = [rng.standard_normal(o.shape.as_list()) for o in outputs]
         tangents = [cr.constant(v) for v in vs]
         by_rules = _forward(outputs, xs, tangents, use_rules=True)
-        by_transposition = _forward(outputs, xs, tangents, use_rules=False)
+        by_transposition = _forward(outputs, xs, tangents, use_rules=False) if id(sample) in FIRST_OF_EACH_OP else []
         scalar = cr.add_n([cr.reduce_sum(o * cr.constant(w, dtype=o.dtype)) for o, w in zip(outputs, ws)])
         grads = cr.gradients(scalar, xs, unconnected_gradients="zero")
-        sess = cr.Session(graph=graph)
+        sess = cr.Session(graph=graph, optimize=False)
         feed = dict(zip(inputs, values))
         ys, jvp, jvp_t, g = sess.run([outputs, by_rules, by_transposition, grads], feed)
     # Where a value is not finite (a mean over nothing), its derivative means nothing either.
@@ -116,7 +119,7 @@ def test_forward_over_reverse_matches_reverse_over_reverse(sample):
         fwd_rev = cr.forward_gradients(grads, xs, vs, unconnected_gradients="zero")
         inner = cr.add_n([cr.reduce_sum(g * v) for g, v in zip(grads, vs)])
         rev_rev = cr.gradients(inner, xs, unconnected_gradients="zero")
-        with cr.Session(graph=graph) as sess:
+        with cr.Session(graph=graph, optimize=False) as sess:
             a, b = sess.run([fwd_rev, rev_rev], dict(zip(inputs, values)))
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, rtol=sample.grad_rtol, atol=sample.grad_atol, err_msg=sample.id)

@@ -59,6 +59,15 @@ def test_in_axes_out_axes_and_shared_arguments():
     np.testing.assert_allclose(y, (X + w).T)
 
 
+def test_keyword_arguments_are_shared_and_ops_are_named_under_vmap():
+    w = rng.standard_normal(3)
+    out = cr.vmap(lambda x, w=None: x * w)(X, w=w)
+    np.testing.assert_allclose(out, X * w)
+    x = cr.placeholder(cr.float64, [5, 3])
+    y = cr.vmap(f)(x)
+    assert y.op.name.startswith("vmap/")
+
+
 def test_structures_and_unbatched_outputs_are_broadcast():
     def h(d):
         return {"sum": d["a"] + d["b"][0], "const": cr.constant(1.0, cr.float64), "py": 3}

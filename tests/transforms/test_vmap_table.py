@@ -74,7 +74,7 @@ def _check(sample, mapped):
             op_type = next((t for t in NO_BATCH_RULE if f"'{t}'" in str(e) or f"({t})" in str(e)), None)
             assert op_type is not None, f"{sample.id}: unexpected missing batching rule: {e}"
             return
-        with cr.Session(graph=graph) as sess:
+        with cr.Session(graph=graph, optimize=False) as sess:
             loop_values, batch_values = sess.run([loop_outputs, out], feeds)
     for j, got in enumerate(batch_values):
         want = np.stack([np.asarray(vals[j]) for vals in loop_values])

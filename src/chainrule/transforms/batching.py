@@ -96,9 +96,13 @@ def _attrs(op: Operation) -> dict[str, Any]:
 
 
 def _reapply(op: Operation, inputs: Sequence[Tensor], **changes: Any) -> tuple[Tensor, ...]:
+    """The op again on other inputs (attributes changed as given), keeping its gradient override."""
     attrs = _attrs(op)
     attrs.update(changes)
-    return apply_op(op.type, list(inputs), attrs).outputs
+    new = apply_op(op.type, list(inputs), attrs)
+    if "_gradient_op_type" in op._attrs:
+        new._attrs["_gradient_op_type"] = op._attrs["_gradient_op_type"]
+    return new.outputs
 
 
 def _all_batched(outs: Sequence[Tensor]) -> list[tuple[Tensor, bool]]:
@@ -651,7 +655,7 @@ def _copy_or_fold(op: Operation, inputs: list[Tensor]) -> tuple[Tensor, ...]:
                     else constant(np.asarray(r, dtype=t.dtype.as_numpy_dtype))
                     for r, t in zip(results, op.outputs)
                 )
-    return apply_op(op.type, inputs, dict(op._attrs)).outputs
+    return _reapply(op, inputs)
 
 
 def _ancestors(outputs: Sequence[Tensor]) -> list[Operation]:
@@ -717,6 +721,14 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
                 else:
                     kinds.append(None)  # a static Python value, passed as it is
             arg_parts.append((td, leaves, kinds))
+        kw_leaves, kw_td = pytree.flatten(kwargs)
+        kw_kinds = []
+        for leaf in kw_leaves:  # keyword arguments are shared by all examples
+            if is_tensor_like(leaf) or isinstance(leaf, np.ndarray):
+                outer.append((convert_to_tensor(leaf), None))
+                kw_kinds.append(len(outer) - 1)
+            else:
+                kw_kinds.append(None)
         mapped = [t for t, ax in outer if ax is not None]
         if not mapped:
             raise ValueError(f"{what}: in_axes maps no array argument (all are None)")
@@ -735,31 +747,32 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
                 p = placeholder(t.dtype, shape if shape.dims is not None else None, name="example")
                 holders.append(p)
                 env[p] = (t, ax is not None)
-            new_args = [
-                pytree.unflatten(td, [leaf if k is None else holders[k] for leaf, k in zip(leaves, kinds)])
-                for td, leaves, kinds in arg_parts
-            ]
-            out = fun(*new_args, **kwargs)
+
+            def rebuild(td: Any, leaves: list[Any], kinds: list[int | None]) -> Any:
+                return pytree.unflatten(td, [leaf if k is None else holders[k] for leaf, k in zip(leaves, kinds)])
+
+            new_args = [rebuild(*part) for part in arg_parts]
+            out = fun(*new_args, **rebuild(kw_td, kw_leaves, kw_kinds))
         out_leaves, out_td = pytree.flatten(out)
         tensors = [convert_to_tensor(x) for x in out_leaves if is_tensor_like(x)]
         for t in tensors:
             if t.graph is not inner:
                 raise ValueError(f"{what}: the function returned {t!r}, a tensor it did not compute from its arguments")
-        batch_graph(_ancestors(tensors), env, ctx)
-        o_axes = _out_axes(out_axes, out, len(out_leaves), what)
-        results = []
-        for leaf, ax in zip(out_leaves, o_axes):
-            if not is_tensor_like(leaf):
-                leaf = convert_to_tensor(np.asarray(leaf))
-                t, b = leaf, False
-            else:
-                t, b = env[convert_to_tensor(leaf)]
-            if ax is None:
-                if b:
-                    raise ValueError(f"{what}: out_axes is None for an output that depends on the mapped inputs")
-                results.append(t)
-                continue
-            results.append(_move_from_front(ctx.materialize(t, b), ax))
+        with mapped[0].graph.name_scope("vmap"):
+            batch_graph(_ancestors(tensors), env, ctx)
+            o_axes = _out_axes(out_axes, out, len(out_leaves), what)
+            results = []
+            for leaf, ax in zip(out_leaves, o_axes):
+                if not is_tensor_like(leaf):
+                    t, b = convert_to_tensor(np.asarray(leaf)), False
+                else:
+                    t, b = env[convert_to_tensor(leaf)]
+                if ax is None:
+                    if b:
+                        raise ValueError(f"{what}: out_axes is None for an output that depends on the mapped inputs")
+                    results.append(t)
+                    continue
+                results.append(_move_from_front(ctx.materialize(t, b), ax))
         return pytree.unflatten(out_td, results)
 
     return build
