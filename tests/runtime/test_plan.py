@@ -183,3 +183,26 @@ def test_plans_run_with_other_array_modules():
         np.testing.assert_allclose(sess.run(y, {x: np.zeros(3)}), 3.0)
         (plan,) = sess._plans.values()
     assert "np_exp" not in plan.source
+
+
+def test_a_plan_running_inside_itself_does_not_share_its_buffers():
+    x = cr.placeholder(cr.float64, [100, 200], name="x")
+    nested: list[np.ndarray] = []
+
+    @cr.custom_op("RunsTheSessionAgain")
+    def again(v):
+        if not nested:
+            nested.append(None)
+            nested[0] = sess.run(y, {x: np.full((100, 200), 2.0)})
+        return np.array(v, copy=True)
+
+    h = cr.tanh(x * 3.0) + 1.0  # large: written into a buffer the plan keeps
+    y = cr.exp(again(h) * 0.5) + h
+    value = np.full((100, 200), 0.25)
+    with cr.Session() as sess:
+        out = sess.run(y, {x: value})
+        (plan,) = sess._plans.values()
+    assert "buf_" in plan.source
+    expected = lambda v: np.exp((np.tanh(3 * v) + 1) * 0.5) + np.tanh(3 * v) + 1  # noqa: E731
+    np.testing.assert_allclose(out, expected(value), rtol=1e-12)
+    np.testing.assert_allclose(nested[0], expected(2.0), rtol=1e-12)

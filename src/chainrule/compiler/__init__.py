@@ -73,6 +73,9 @@ class Options:
     fusion_backend : ``"numpy"`` (default) or ``"numexpr"`` (optional; large float64 groups only).
     numexpr_min_elements : smallest output size that numexpr evaluates.
     max_rounds : bound on rewrite/CSE/DCE rounds.
+    reuse_buffers : large intermediate results are written (``out=``) into arrays the plan keeps
+        between runs, instead of fresh allocations (page faults) each run.
+    buffer_min_bytes : the size from which a result gets such a buffer.
     """
 
     passes: tuple[str, ...] = ALL_PASSES
@@ -82,6 +85,8 @@ class Options:
     fusion_backend: str = "numpy"
     numexpr_min_elements: int = 1 << 15
     max_rounds: int = 8
+    reuse_buffers: bool = True
+    buffer_min_bytes: int = 1 << 16
 
     def with_passes(self, *names: str) -> Options:
         unknown = set(names) - set(ALL_PASSES)
@@ -95,9 +100,9 @@ def _from_environment() -> Options:
     # CHAINRULE_OPTIMIZE=interpret also turns code generation off.
     flag = os.environ.get("CHAINRULE_OPTIMIZE", "1").strip().lower()
     if flag in ("0", "false", "off", "no"):
-        return Options(passes=())
+        return Options(passes=(), reuse_buffers=False)
     if flag in ("interpret", "interpreter"):
-        return Options(passes=(), codegen=False)
+        return Options(passes=(), codegen=False, reuse_buffers=False)
     return Options()
 
 
@@ -122,7 +127,7 @@ def resolve_options(optimize: Options | bool | None) -> Options:
         return _DEFAULT[0]
     if isinstance(optimize, Options):
         return optimize
-    return Options() if optimize else Options(passes=())
+    return Options() if optimize else Options(passes=(), reuse_buffers=False)
 
 
 def optimize_program(program: Program, options: Options | None = None) -> dict[str, int]:

@@ -66,7 +66,8 @@ TEMPLATES.update(
         "Select": [("where", 0, 1, 2)],
     }
 )
-_NO_OUT = frozenset(["where"])  # steps that cannot write into a given buffer
+NO_OUT = frozenset(["where"])
+_NO_OUT = NO_OUT  # steps that cannot write into a given buffer
 
 # Templates reproduce chainrule's own kernels; an op type re-registered by the user
 # (``register_op(..., replace=True)``, ``custom_op``) runs its own kernel instead.
@@ -76,6 +77,9 @@ _BUILTIN_MODULES = frozenset(["chainrule.ops.math_ops", "chainrule.ops.nn_ops"])
 def template(node: Node) -> list[Step] | None:
     """The ufunc steps of ``node``, or None when it is not a (still built-in) elementwise op."""
     steps = TEMPLATES.get(node.op_type)
+    if steps is None and node.op_type == "AddN" and len(node.inputs) >= 2:
+        # AddN's kernel: a0 + a1, then += each further input (the same additions, in the same order).
+        steps = [("add", 0, 1)] + [("add", PREV, i) for i in range(2, len(node.inputs))]
     if steps is None or node.kernel is not None or len(node.outputs) != 1:
         return None
     if getattr(get_op_def(node.op_type).kernel, "__module__", None) not in _BUILTIN_MODULES:
@@ -90,6 +94,7 @@ class Emitter:
     def __init__(self) -> None:
         self.globals: dict[str, Any] = {"np": np}
         self._consts: dict[Any, str] = {}
+        self._count = 0
 
     def ufunc(self, name: str) -> str:
         key = "np_" + name
@@ -100,13 +105,14 @@ class Emitter:
         key = (type(value), getattr(value, "dtype", None), repr(value))
         name = self._consts.get(key)
         if name is None:
-            name = f"k_{len(self._consts)}"
+            name = self.bind("const", value)
             self._consts[key] = name
-            self.globals[name] = value
         return name
 
     def bind(self, prefix: str, value: Any) -> str:
-        name = f"{prefix}_{len(self.globals)}"
+        """Bind ``value`` as a global of the generated code under a new name starting with ``prefix``."""
+        name = f"{prefix}_{self._count}"
+        self._count += 1
         self.globals[name] = value
         return name
 
@@ -172,8 +178,13 @@ class FusedGroup:
     def describe(self) -> list[str]:
         return [m.op_type for m in self.members]
 
-    def emit(self, em: Emitter, arg_names: Sequence[str], target: str) -> list[tuple[str, Node]]:
-        """Code lines (each with the member it computes, for error messages) evaluating the group."""
+    def emit(
+        self, em: Emitter, arg_names: Sequence[str], target: str, buffers: dict[int, str] | None = None
+    ) -> list[tuple[str, Node]]:
+        """Code lines (each with the member it computes, for error messages) evaluating the group.
+
+        ``buffers``: for members that allocate, a preallocated array (by name) to write into.
+        """
         names: dict[Value, str] = dict(zip(self.inputs, arg_names))
         if self.backend == "numexpr" and self.expr is not None:
             ne = em.bind("numexpr_evaluate", _numexpr().evaluate)
@@ -183,12 +194,31 @@ class FusedGroup:
         last = len(self.members) - 1
         for i, m in enumerate(self.members):
             t = target if i == last else f"{target}_t{i}"
-            into = None if self.inplace[i] is None else names[self.members[self.inplace[i]].out]
+            j = self.inplace[i]
+            into = names[self.members[j].out] if j is not None else (buffers or {}).get(i)
             fresh = into is not None or _is_array(m.out)
             for line in emit_node(em, m, [names[v] for v in m.inputs], t, into=into, fresh_out=fresh):
                 lines.append((line, m))
             names[m.out] = t
         return lines
+
+    def allocating_members(self) -> list[tuple[int, bool]]:
+        """Members that allocate their result (the others write into an earlier member's array).
+
+        Each as ``(index, holds_result)``: ``holds_result`` when the group's result ends up in that
+        member's array (the chain of in-place writes that ends at the last member starts there).
+        """
+        if self.backend != "numpy":
+            return []
+        start = len(self.members) - 1
+        while self.inplace[start] is not None:
+            start = self.inplace[start]  # type: ignore[assignment]
+        out = []
+        for i, m in enumerate(self.members):
+            steps = template(m)
+            if self.inplace[i] is None and steps is not None and steps[0][0] not in _NO_OUT:
+                out.append((i, i == start))
+        return out
 
     def kernel(self) -> Callable[..., Any]:
         """The group as a standalone ``kernel(xp, *arrays)`` (for the interpreter and folding)."""
@@ -334,7 +364,11 @@ def _plan_inplace(group: FusedGroup, uses: dict[Value, list[Node]]) -> list[int 
         choice = None
         steps = template(m)
         if steps is not None and steps[0][0] not in _NO_OUT:
-            for v in m.inputs:
+            first_step_inputs = {t for t in steps[0][1:] if isinstance(t, int)}
+            for pos, v in enumerate(m.inputs):
+                # The buffer is overwritten by the first step: it must not be read by a later one.
+                if pos not in first_step_inputs:
+                    continue
                 j = index.get(v)
                 if j is None or j in taken or len(uses.get(v, [])) != 1:
                     continue

@@ -29,6 +29,8 @@ from chainrule.compiler.patterns import (
     Pat,
     broadcasts_into,
     const_value,
+    finish_replacements,
+    remap_inputs,
     rewrite,
     same_static_shape,
     uniform_value,
@@ -347,6 +349,21 @@ def _reduce_sum_of_broadcast(m: Match) -> Value | None:
     return _scaled(m, total, factor)
 
 
+@rewrite(Pat(BINARY_BROADCAST, Pat.var("a"), Pat.var("b")))
+def _implicit_broadcast(m: Match) -> Value | None:
+    # op(broadcast_to(x, s), y) -> op(x, y) when y already has the shape s: the op broadcasts x itself,
+    # and the broadcast view (and the op that made it) disappears from the program.
+    for i, (v, other) in enumerate(((m.a, m.b), (m.b, m.a))):
+        t = v.node.op_type
+        if t not in ("BroadcastTo", "BroadcastToShapeOf"):
+            continue
+        x = v.node.inputs[0]
+        if x.dtype == v.dtype and same_shape(other, v, _memo(m)) and same_shape(m.root, v, _memo(m)):
+            inputs = [x, other] if i == 0 else [other, x]
+            return m.ctx.make(m.node.op_type, inputs, m.node.attrs, like=m.node)
+    return None
+
+
 @rewrite(Pat("AddN"))
 def _add_n_zeros(m: Match) -> Value | None:
     inputs = m.node.inputs
@@ -399,35 +416,31 @@ def merge_common_subexpressions(program: Program) -> int:
     """Merge pure nodes with the same type, inputs and attributes; returns how many were merged."""
     seen: dict[Any, Node] = {}
     replace: dict[Value, Value] = {}
-    node_map: dict[Node, Node] = {}
     out: list[Node] = []
-    for orig in program.nodes:
-        node = orig
-        inputs = tuple(replace.get(v, v) for v in node.inputs)
-        control = tuple(node_map.get(c, c) for c in node.control)
-        if inputs != node.inputs or control != node.control:
-            node = program.rebuilt(node, inputs, control)
+    for node in program.nodes:
+        if replace:
+            remap_inputs(node, replace)
         key = None
         if not node.stateful and node.op_type not in (FEED, "Fused") and not node.control:
             try:
-                attrs = tuple(sorted((k, _freeze(v)) for k, v in node.attrs.items()))
-                key = (node.op_type, tuple((id(v.node), v.index) for v in inputs), attrs, node.kernel)
-                hash(key)
+                attrs = tuple(sorted((k, _freeze(v)) for k, v in node.attrs.items())) if node.attrs else ()
+                key = (node.op_type, tuple(map(_value_key, node.inputs)), attrs, node.kernel)
+                first = seen.get(key)
             except TypeError:
-                key = None
-        first = seen.get(key) if key is not None else None
-        if first is not None:
-            node = first
-        else:
+                key = first = None
+            if first is not None:
+                for a, b in zip(node.outputs, first.outputs):
+                    replace[a] = b
+                continue
             if key is not None:
                 seen[key] = node
-            out.append(node)
-        node_map[orig] = node
-        if node is not orig:
-            for a, b in zip(orig.outputs, node.outputs):
-                replace[a] = b
+        out.append(node)
     merged = len(program.nodes) - len(out)
     program.nodes = out
-    program.outputs = [replace.get(v, v) for v in program.outputs]
-    program.targets = [node_map.get(n, n) for n in program.targets]
+    if replace:
+        finish_replacements(program, replace)
     return merged
+
+
+def _value_key(v: Value) -> tuple[int, int]:
+    return (id(v.node), v.index)

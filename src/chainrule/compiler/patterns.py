@@ -78,9 +78,9 @@ class Pat:
             inputs = node.inputs
             if len(inputs) != len(self.src):
                 return False
-            saved = dict(bound)
+            saved = dict(bound) if self.commutative else None
             if not all(p.match(x, bound) for p, x in zip(self.src, inputs)):
-                if not (self.commutative and len(inputs) == 2):
+                if saved is None or len(inputs) != 2:
                     return False
                 bound.clear()
                 bound.update(saved)
@@ -238,36 +238,50 @@ class RewriteContext:
 
 
 def rewrite_program(program: Program, matcher: PatternMatcher, options: Any, max_sweeps: int = 16) -> dict[str, int]:
-    """Run ``matcher`` over ``program`` to a fixed point, in place; returns how often each rule fired."""
+    """Run ``matcher`` over ``program`` to a fixed point, in place; returns how often each rule fired.
+
+    The program's nodes are its own (copied from the graph), so they are updated in place:
+    a node whose input was replaced reads the replacement.
+    """
     fired: dict[str, int] = {}
     for _ in range(max_sweeps):
         ctx = RewriteContext(program, matcher, options)
         replace: dict[Value, Value] = {}
-        node_map: dict[Node, Node] = {}
         for node in program.nodes:
-            inputs = tuple(replace.get(v, v) for v in node.inputs)
-            control = tuple(node_map.get(c, c) for c in node.control)
-            if inputs != node.inputs or control != node.control:
-                new = program.rebuilt(node, inputs, control)
-                for a, b in zip(node.outputs, new.outputs):
-                    replace[a] = b
-            else:
-                new = node
-            node_map[node] = new
-            if new.stateful or len(new.outputs) != 1:
-                ctx._out.append(new)
+            if replace:
+                remap_inputs(node, replace)
+            if node.stateful or len(node.outputs) != 1:
+                ctx._out.append(node)
                 continue
-            result = ctx.settle(new)
+            result = ctx.settle(node)
             if result is not node.out:
                 replace[node.out] = result
         program.nodes = ctx._out
-        program.outputs = [replace.get(v, v) for v in program.outputs]
-        program.targets = [node_map.get(n, n) for n in program.targets]
+        if replace:
+            finish_replacements(program, replace)
         for k, n in ctx.fired.items():
             fired[k] = fired.get(k, 0) + n
         if not ctx.fired:
             break
     return fired
+
+
+def remap_inputs(node: Node, replace: dict[Value, Value]) -> None:
+    """Point ``node``'s inputs and control edges at the replacements of replaced values."""
+    if any(v in replace for v in node.inputs):
+        node.inputs = tuple(replace.get(v, v) for v in node.inputs)
+    if node.control:
+        node.control = tuple(_replaced_node(c, replace) for c in node.control)
+
+
+def _replaced_node(node: Node, replace: dict[Value, Value]) -> Node:
+    return replace[node.outputs[0]].node if len(node.outputs) == 1 and node.outputs[0] in replace else node
+
+
+def finish_replacements(program: Program, replace: dict[Value, Value]) -> None:
+    """Apply ``replace`` to the program's outputs and targets (nodes were remapped as they were visited)."""
+    program.outputs = [replace.get(v, v) for v in program.outputs]
+    program.targets = [_replaced_node(n, replace) for n in program.targets]
 
 
 # --- facts about values that rules use ------------------------------------------------------------

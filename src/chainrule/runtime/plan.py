@@ -16,15 +16,17 @@ creation site, and the static and run-time inputs, as the interpreter did.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from chainrule import compiler
-from chainrule.compiler.fusion import Emitter, emit_node, template
+from chainrule.compiler.fusion import NO_OUT, Emitter, emit_node, template
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.framework import errors
 from chainrule.framework.graph import Operation, Tensor
@@ -87,14 +89,23 @@ class Plan:
         options: Any = None,
     ) -> None:
         self.options = compiler.resolve_options(options)
+        self._state = state
         program = Program.from_graph(fetch_tensors, target_ops, feed_tensors)
         if self.options.passes:
             compiler.optimize_program(program, self.options)
         self.program = program
         self.source: str | None = None
         if self.options.codegen:
-            self._fn, self._lines, self._filename, self.source = _generate(program, xp, state)
+            generated = _generate(program, xp, state, self.options)
+            self._fn, self._lines, self._filename, self.source, has_buffers = generated
             self.execute = self._execute_generated  # type: ignore[method-assign]
+            if has_buffers:
+                # A plan that writes into buffers it keeps must not run twice at once (threads, or a
+                # kernel that runs the session again): a second caller gets a buffer-free version.
+                options = dataclasses.replace(self.options, reuse_buffers=False)
+                self._fallback = _generate(program, xp, state, options)[:3]
+                self._lock = threading.Lock()
+                self.execute = self._execute_exclusive  # type: ignore[method-assign]
         else:
             self._steps, slots = _interpreter_steps(program, xp, state)
             self._num_slots = len(slots)
@@ -112,23 +123,66 @@ class Plan:
         except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
             raise self._locate_error(e) from e
 
-    def _locate_error(self, e: Exception) -> Exception:
+    def _execute_exclusive(self, feed_values: Sequence[Any]) -> list[Any]:
+        if self._lock.acquire(blocking=False):
+            try:
+                return self._fn(*feed_values)
+            except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
+                raise self._locate_error(e) from e
+            finally:
+                self._lock.release()
+        fn, lines, filename = self._fallback
+        try:
+            return fn(*feed_values)
+        except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
+            raise self._locate_error(e, lines, filename) from e
+
+    def _locate_error(self, e: Exception, lines: dict | None = None, filename: str | None = None) -> Exception:
+        lines = self._lines if lines is None else lines
+        filename = filename or self._filename
         tb = e.__traceback__
         frame_info = None
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename == self._filename:
+            if tb.tb_frame.f_code.co_filename == filename:
                 frame_info = (tb.tb_frame, tb.tb_lineno)
             tb = tb.tb_next
         if frame_info is None:
             return e
         frame, lineno = frame_info
-        entry = self._lines.get(lineno)
+        entry = lines.get(lineno)
         if entry is None:
             return e
         node, member, arg_names = entry
         local = frame.f_locals
         values = [local.get(n, frame.f_globals.get(n)) for n in arg_names]
         return _runtime_error(member, values, e)
+
+    def profile(
+        self, feed_values: Sequence[Any], xp: Any = np, state: RunState | None = None
+    ) -> list[tuple[Node, float]]:
+        """Run the program once node by node, timing each kernel: ``[(node, seconds), ...]`` in order.
+
+        Uses the optimized program (fused nodes run as one kernel); for finding where time goes.
+        """
+        import time
+
+        state = state or self._state
+        steps, slots = _interpreter_steps(self.program, xp, state)
+        values: list[Any] = [None] * len(slots)
+        values[: len(feed_values)] = feed_values
+        timings = []
+        for node, kernel, ins, outs, release in steps:
+            t0 = time.perf_counter()
+            result = kernel(*[values[i] for i in ins])
+            timings.append((node, time.perf_counter() - t0))
+            if len(outs) == 1:
+                values[outs[0]] = result
+            elif outs:
+                for s_, r in zip(outs, result):
+                    values[s_] = r
+            for s_ in release:
+                values[s_] = None
+        return timings
 
     # -- interpreter (Options(codegen=False)): one kernel call per step --------------------------
     def _execute_interpreted(self, feed_values: Sequence[Any]) -> list[Any]:
@@ -176,16 +230,22 @@ def _last_uses(program: Program) -> dict[int, list[Value]]:
     return release
 
 
-def _generate(program: Program, xp: Any, state: RunState) -> tuple[Callable[..., Any], dict, str, str]:
+def _generate(
+    program: Program, xp: Any, state: RunState, options: Any
+) -> tuple[Callable[..., Any], dict, str, str, bool]:
     """Source and function for ``program``: one line (or a few) per node, values as locals."""
     em = Emitter()
+    inline = xp is np
+    buffers = plan_buffers(program, options.buffer_min_bytes) if inline and options.reuse_buffers else {}
+    buffer_names: dict[tuple[Node, int], str] = {}
+    for key, buf in buffers.items():
+        buffer_names[key] = em.bind("buf", buf)
     names: dict[Value, str] = {}
     params = [f"f{i}" for i in range(len(program.feeds))]
     for v, p in zip(program.feeds, params):
         names[v] = p
     lines: list[str] = []
     line_info: dict[int, tuple[Node, Node, list[str]]] = {}
-    inline = xp is np
     release = _last_uses(program)
     used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
 
@@ -202,7 +262,8 @@ def _generate(program: Program, xp: Any, state: RunState) -> tuple[Callable[...,
         target = f"v{node.id}"
         if t == "Fused" and inline:
             members = set(node.extra.members)
-            emitted = node.extra.emit(em, args, target)
+            own = {i: buffer_names[(node, i)] for i in range(len(node.extra.members)) if (node, i) in buffer_names}
+            emitted = node.extra.emit(em, args, target, own)
             inner: dict[Value, str] = dict(zip(node.inputs, args))
             last_reader = {v: m for m in node.extra.members for v in m.inputs}
             for j, (code, member) in enumerate(emitted):
@@ -218,8 +279,10 @@ def _generate(program: Program, xp: Any, state: RunState) -> tuple[Callable[...,
                     if done:
                         lines.append(f"del {', '.join(dict.fromkeys(done))}")
         elif inline and template(node) is not None:
-            for code in emit_node(em, node, args, target):
+            for code in emit_node(em, node, args, target, into=buffer_names.get((node, 0))):
                 add(code, node, node, args)
+        elif inline and (code := _specialized(em, node, args, buffer_names.get((node, 0)))) is not None:
+            add(f"{target} = {code}", node, node, args)
         elif t in ("SumToShapeOf", "BroadcastToShapeOf"):
             k = em.bind("k", bind_kernel(node, xp, state))
             a, b = args
@@ -251,7 +314,7 @@ def _generate(program: Program, xp: Any, state: RunState) -> tuple[Callable[...,
     source = f"def plan({', '.join(params)}):\n" + "".join(f"    {ln}\n" for ln in lines)
     namespace = dict(em.globals)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program
-    return namespace["plan"], line_info, filename, source
+    return namespace["plan"], line_info, filename, source, bool(buffers)
 
 
 def _interpreter_steps(program: Program, xp: Any, state: RunState) -> tuple[list[tuple[Any, ...]], dict[Value, int]]:
@@ -296,3 +359,153 @@ def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception
         f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
     )
     return cls(op.node_def, op, message)
+
+
+# --- specialized calls: kernels whose attributes or constant inputs can be decided once -------------
+_BUILTIN_KERNEL_MODULES = frozenset(
+    ["chainrule.ops.array_ops", "chainrule.ops.broadcast_ops", "chainrule.ops.linalg_ops", "chainrule.ops.math_ops"]
+)
+
+
+def _builtin(node: Node) -> bool:
+    if node.kernel is not None:
+        return False
+    return getattr(get_op_def(node.op_type).kernel, "__module__", None) in _BUILTIN_KERNEL_MODULES
+
+
+def _const_tuple(v: Value) -> tuple[int, ...] | None:
+    if v.node.op_type != "Const":
+        return None
+    return tuple(int(d) for d in np.ravel(v.node.attrs["value"]))
+
+
+def _specialized(em: Emitter, node: Node, args: list[str], out: str | None) -> str | None:
+    """An expression doing what ``node``'s kernel does, with constant shapes and attributes decided now.
+
+    The kernels convert shape tensors to tuples (and decode slices) on every call; with a constant
+    shape input that is done here, once. ``out`` (MatMul only): a preallocated array for the result.
+    """
+    t = node.op_type
+    if not _builtin(node):
+        return None
+    if t == "MatMul":
+        a, b = args
+        if node.attrs.get("transpose_a"):
+            a = f"{em.ufunc('swapaxes')}({a}, -1, -2)"
+        if node.attrs.get("transpose_b"):
+            b = f"{em.ufunc('swapaxes')}({b}, -1, -2)"
+        return f"{em.ufunc('matmul')}({a}, {b}{', out=' + out if out else ''})"
+    if t in ("Reshape", "BroadcastTo", "SumToShape", "Fill"):
+        shape = _const_tuple(node.inputs[0 if t == "Fill" else 1])
+        if shape is None:
+            return None
+        s = em.constant(shape)
+        if t == "Reshape":
+            return f"{em.ufunc('reshape')}({args[0]}, {s})"
+        if t == "BroadcastTo":
+            return f"{em.ufunc('broadcast_to')}({args[0]}, {s})"
+        if t == "Fill":
+            return f"{em.ufunc('full')}({s}, {args[1]}, dtype={args[1]}.dtype)"
+        from chainrule.ops.broadcast_ops import sum_to_shape_kernel
+
+        k = em.bind("k", functools.partial(sum_to_shape_kernel, np))
+        return f"{args[0]} if {args[0]}.shape == {s} else {k}({args[0]}, {s})"
+    if t == "StridedSlice" and len(args) == 1:
+        from chainrule.ops.array_ops import _decode_key
+
+        key = em.bind("key", _decode_key(node.attrs["spec"], ()))
+        return f"{args[0]}[{key}]"
+    return None
+
+
+# --- buffers reused across runs ----------------------------------------------------------------
+# Op types whose kernels always return new arrays (never a view of an input): a buffer read by
+# them is free again once they ran. Any other op may return a view, which keeps the buffer busy.
+_FRESH_OUTPUTS = frozenset(["MatMul", "AddN", "Sum", "Max", "Min", "Prod", "Softmax", "LogSoftmax", "ConcatV2", "Pack"])
+
+
+def _fresh(node: Node) -> bool:
+    if node.op_type == "Fused" or template(node) is not None:
+        return True
+    return node.op_type in _FRESH_OUTPUTS and node.kernel is None and not get_op_def(node.op_type).stateful
+
+
+def plan_buffers(program: Program, min_bytes: int) -> dict[tuple[Node, int], np.ndarray]:
+    """Preallocated arrays for the large results of ops that can write into one (``out=``).
+
+    A site is ``(node, i)``: the node's output (``i = 0``), or for a fused node the member ``i``
+    that allocates. A value qualifies when its static shape is known, it is at least ``min_bytes``,
+    and neither it nor any view of it is fetched or reaches a stateful op (so no reference to the
+    buffer outlives the run). Sites whose lifetimes (through views) do not overlap share a buffer,
+    so the memory held between runs is about the peak of what one run keeps alive.
+    """
+    position = {n: i for i, n in enumerate(program.nodes)}
+    consumers: dict[Value, list[Node]] = {}
+    for n in program.nodes:
+        for v in n.inputs:
+            consumers.setdefault(v, []).append(n)
+    fetched = set(program.outputs)
+
+    def lifetime(v: Value) -> int | None:
+        """Last position that may read ``v`` or a view of it; None when it escapes the run."""
+        end = position[v.node]
+        stack, seen = [v], {v}
+        while stack:
+            u = stack.pop()
+            if u in fetched:
+                return None
+            for c in consumers.get(u, ()):
+                if c.stateful:
+                    return None
+                end = max(end, position[c])
+                if not _fresh(c):
+                    for o in c.outputs:
+                        if o not in seen:
+                            seen.add(o)
+                            stack.append(o)
+        return end
+
+    def big_enough(v: Value) -> bool:
+        if not v.shape.is_fully_defined():
+            return False
+        return v.shape.num_elements() * v.dtype.as_numpy_dtype.itemsize >= min_bytes  # type: ignore[operator]
+
+    sites: list[tuple[int, int, tuple[Node, int], Value]] = []  # (start, end, site, value)
+    for node in program.nodes:
+        p = position[node]
+        if node.op_type == "Fused":
+            for i, holds_result in node.extra.allocating_members():
+                member_out = node.extra.members[i].out
+                v = node.out if holds_result else member_out
+                if not big_enough(member_out) or member_out.dtype != v.dtype:
+                    continue
+                end = lifetime(node.out) if holds_result else p
+                if end is not None:
+                    sites.append((p, end, (node, i), member_out))
+        elif len(node.outputs) == 1 and big_enough(node.out):
+            steps = template(node)
+            if (steps is not None and steps[0][0] not in NO_OUT) or (node.op_type == "MatMul" and _builtin(node)):
+                end = lifetime(node.out)
+                if end is not None:
+                    sites.append((p, end, (node, 0), node.out))
+    free: dict[tuple[str, tuple[int, ...]], list[np.ndarray]] = {}
+    busy: list[tuple[int, tuple[str, tuple[int, ...]], np.ndarray]] = []
+    assigned: dict[tuple[Node, int], np.ndarray] = {}
+    by_start: dict[int, list[tuple[int, tuple[Node, int], Value]]] = {}
+    for start, end, site, v in sites:
+        by_start.setdefault(start, []).append((end, site, v))
+    for p in range(len(program.nodes)):
+        for end, site, v in by_start.get(p, ()):
+            key = (v.dtype.as_numpy_dtype.str, tuple(v.shape.dims))  # type: ignore[arg-type]
+            pool = free.get(key)
+            buf = pool.pop() if pool else np.empty(key[1], dtype=key[0])
+            assigned[site] = buf
+            busy.append((end, key, buf))
+        still = []
+        for end, key, buf in busy:
+            if end <= p:
+                free.setdefault(key, []).append(buf)
+            else:
+                still.append((end, key, buf))
+        busy = still
+    return assigned
