@@ -102,7 +102,10 @@ class Emitter:
         return key
 
     def constant(self, value: Any) -> str:
-        key = (type(value), getattr(value, "dtype", None), repr(value))
+        if isinstance(value, (np.ndarray, np.generic)):
+            key = (type(value), value.dtype.str, np.shape(value), value.tobytes())
+        else:
+            key = (type(value), repr(value))
         name = self._consts.get(key)
         if name is None:
             name = self.bind("const", value)

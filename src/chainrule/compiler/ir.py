@@ -112,6 +112,7 @@ class Program:
         self.outputs: list[Value] = []
         self.targets: list[Node] = []
         self.stats: dict[str, int] = {}
+        self.dirty: set[Node] | None = None  # nodes rewrites should look at again (None: all)
         self._next_id = 0
 
     # -- construction ---------------------------------------------------------------------------

@@ -417,9 +417,10 @@ def merge_common_subexpressions(program: Program) -> int:
     seen: dict[Any, Node] = {}
     replace: dict[Value, Value] = {}
     out: list[Node] = []
+    touched: set[Node] = set()
     for node in program.nodes:
-        if replace:
-            remap_inputs(node, replace)
+        if replace and remap_inputs(node, replace):
+            touched.add(node)
         key = None
         if not node.stateful and node.op_type not in (FEED, "Fused") and not node.control:
             try:
@@ -437,6 +438,8 @@ def merge_common_subexpressions(program: Program) -> int:
         out.append(node)
     merged = len(program.nodes) - len(out)
     program.nodes = out
+    if program.dirty is not None:
+        program.dirty |= touched
     if replace:
         finish_replacements(program, replace)
     return merged

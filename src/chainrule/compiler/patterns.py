@@ -180,6 +180,7 @@ class RewriteContext:
         self.matcher = matcher
         self.options = options
         self.fired: dict[str, int] = {}
+        self.touched: set[Node] = set()  # nodes made or rewired in this sweep
         self._out: list[Node] = []
         self._depth = 0
 
@@ -234,6 +235,8 @@ class RewriteContext:
             self._depth -= 1
         if v.node is node:
             self._out.append(node)
+            if self._depth:  # a node a rule made (not the one being visited)
+                self.touched.add(node)
         return v
 
 
@@ -241,37 +244,49 @@ def rewrite_program(program: Program, matcher: PatternMatcher, options: Any, max
     """Run ``matcher`` over ``program`` to a fixed point, in place; returns how often each rule fired.
 
     The program's nodes are its own (copied from the graph), so they are updated in place:
-    a node whose input was replaced reads the replacement.
+    a node whose input was replaced reads the replacement. After the first sweep only nodes
+    near a change (new, rewired, or reading one that is) are tried again.
     """
     fired: dict[str, int] = {}
+    dirty = program.dirty
     for _ in range(max_sweeps):
         ctx = RewriteContext(program, matcher, options)
         replace: dict[Value, Value] = {}
+        touched = ctx.touched
         for node in program.nodes:
-            if replace:
-                remap_inputs(node, replace)
+            if replace and remap_inputs(node, replace):
+                touched.add(node)
             if node.stateful or len(node.outputs) != 1:
+                ctx._out.append(node)
+                continue
+            if dirty is not None and node not in dirty and not any(v.node in dirty for v in node.inputs):
                 ctx._out.append(node)
                 continue
             result = ctx.settle(node)
             if result is not node.out:
                 replace[node.out] = result
+                touched.add(result.node)
         program.nodes = ctx._out
         if replace:
             finish_replacements(program, replace)
         for k, n in ctx.fired.items():
             fired[k] = fired.get(k, 0) + n
+        dirty = touched
         if not ctx.fired:
             break
+    program.dirty = dirty
     return fired
 
 
-def remap_inputs(node: Node, replace: dict[Value, Value]) -> None:
-    """Point ``node``'s inputs and control edges at the replacements of replaced values."""
+def remap_inputs(node: Node, replace: dict[Value, Value]) -> bool:
+    """Point ``node``'s inputs and control edges at the replacements of replaced values; True if any."""
+    changed = False
     if any(v in replace for v in node.inputs):
         node.inputs = tuple(replace.get(v, v) for v in node.inputs)
+        changed = True
     if node.control:
         node.control = tuple(_replaced_node(c, replace) for c in node.control)
+    return changed
 
 
 def _replaced_node(node: Node, replace: dict[Value, Value]) -> Node:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import itertools
 import threading
 from collections.abc import Callable, Sequence
@@ -90,6 +91,23 @@ class Plan:
     ) -> None:
         self.options = compiler.resolve_options(options)
         self._state = state
+        # Building makes many small objects that all stay alive: the cyclic GC would only rescan them.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(fetch_tensors, target_ops, feed_tensors, xp, state)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _build(
+        self,
+        fetch_tensors: Sequence[Tensor],
+        target_ops: Sequence[Operation],
+        feed_tensors: Sequence[Tensor],
+        xp: Any,
+        state: RunState,
+    ) -> None:
         program = Program.from_graph(fetch_tensors, target_ops, feed_tensors)
         if self.options.passes:
             compiler.optimize_program(program, self.options)
@@ -102,8 +120,8 @@ class Plan:
             if has_buffers:
                 # A plan that writes into buffers it keeps must not run twice at once (threads, or a
                 # kernel that runs the session again): a second caller gets a buffer-free version.
-                options = dataclasses.replace(self.options, reuse_buffers=False)
-                self._fallback = _generate(program, xp, state, options)[:3]
+                self._fallback: tuple[Any, ...] | None = None
+                self._fallback_args = (program, xp, state, dataclasses.replace(self.options, reuse_buffers=False))
                 self._lock = threading.Lock()
                 self.execute = self._execute_exclusive  # type: ignore[method-assign]
         else:
@@ -131,6 +149,8 @@ class Plan:
                 raise self._locate_error(e) from e
             finally:
                 self._lock.release()
+        if self._fallback is None:  # made on first need: most plans never run inside themselves
+            self._fallback = _generate(*self._fallback_args)[:3]
         fn, lines, filename = self._fallback
         try:
             return fn(*feed_values)
