@@ -240,6 +240,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     checks = []
+    ratios: dict[str, list[float]] = {}
     for name in opts.instances:
         inst, first, med, err, csr = bench_instance(name, opts.repeats, not opts.no_jax)
         checks.append(f"{name}: max rel diff {err:.1e}, CSR assembly alone {csr * 1e3:.1f} ms")
@@ -251,12 +252,15 @@ def main() -> None:
                 if key[0] != tool or key[1] == "F":
                     continue
                 t_j = med[key]
+                ratios.setdefault(f"{tool} {key[1][2:]}", []).append(t_j / t_f)
                 lines.append(
                     f"| {name} | {inst.p} | {tool} | {key[1][2:]} | {t_f * 1e3:.1f} | {t_j * 1e3:.1f} | "
                     f"**{t_j / t_f:.1f}** | {first[(tool, 'F')]:.2f} / {first[key]:.2f} |"
                 )
         print(lines[-1], flush=True)
-    lines += ["", "Agreement: " + "; ".join(checks) + ".", ""]
+    summary = ", ".join(f"{k} {min(v):.1f}-{max(v):.1f} (median {np.median(v):.1f})" for k, v in ratios.items())
+    lines += ["", f"J/F over {', '.join(opts.instances)}: {summary}.", ""]
+    lines += ["Agreement: " + "; ".join(checks) + ".", ""]
 
     hvp_rows = bench_hvp(opts.hvp_repeats)
     lines += [

@@ -104,11 +104,11 @@ def test_custom_op_without_a_rule_uses_its_gradient_and_register_jvp_adds_one():
 
     calls = []
 
+    @register_jvp("CubeForJvpTest")
     def rule(op, tx):
         calls.append(op.name)
         return [3.0 * tx * op.inputs[0] * op.inputs[0]]
 
-    register_jvp("CubeForJvpTest", rule)
     (t,) = cr.forward_gradients(cube(x), [x], [cr.constant([1.0, 2.0], cr.float64)])
     np.testing.assert_allclose(_run(t, {x: [1.0, 3.0]}), [3.0, 54.0])
     assert calls

@@ -80,13 +80,15 @@ def register_op(
     return op_def
 
 
-def register_jvp(op_type: str, jvp: Callable[..., Sequence[Any]]) -> Callable[..., Sequence[Any]]:
+def register_jvp(op_type: str, jvp: Callable[..., Sequence[Any]] | None = None) -> Any:
     """Declare the forward-mode rule ``jvp(op, *input_tangents) -> [tangent per output]`` of a registered op.
 
     An input tangent is None where it is zero (and for non-float inputs); a rule returns None
     for an output whose tangent is zero. Ops without a rule get their JVP by transposing their
-    gradient. Returns ``jvp`` so it can be used as a decorator body.
+    gradient. Use as ``register_jvp("Cos", fn)`` or as a decorator ``@register_jvp("Cos")``.
     """
+    if jvp is None:
+        return lambda fn: register_jvp(op_type, fn)
     op_def = get_op_def(op_type)
     _OP_DEFS[op_type] = dataclasses.replace(op_def, jvp=jvp)
     return jvp
