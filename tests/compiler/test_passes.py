@@ -409,3 +409,21 @@ def test_optimize_reports_what_fired(x):
     (dx,) = cr.gradients(cr.cos(x), [x])
     program = compiler.optimize(dx, feeds=[x])
     assert program.stats["mul_minus_one"] == 1 and program.stats["dce"] >= 1, program.stats
+
+
+def test_fast_reductions_are_opt_in_and_close():
+    x = cr.placeholder(cr.float64, [25, 100, 10], name="x")
+    y = cr.reduce_sum(cr.square(x), axis=2) + cr.reduce_sum(x, axis=[1], keepdims=True)[:, :, 0]
+    (g,) = cr.gradients(cr.reduce_sum(y * y), [x])
+    value = np.random.default_rng(0).normal(size=(25, 100, 10))
+    with (
+        cr.Session(graph=x.graph) as exact,
+        cr.Session(graph=x.graph, optimize=compiler.Options(fast_reductions=True)) as fast,
+    ):
+        want = exact.run([y, g], {x: value})
+        got = fast.run([y, g], {x: value})
+        (plan,) = fast._plans.values()
+        (exact_plan,) = exact._plans.values()
+    assert "einsum" in plan.source and "einsum" not in exact_plan.source
+    for a, b in zip(want, got):
+        np.testing.assert_allclose(b, a, rtol=1e-12)

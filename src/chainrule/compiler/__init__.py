@@ -76,6 +76,9 @@ class Options:
     reuse_buffers : large intermediate results are written (``out=``) into arrays the plan keeps
         between runs, instead of fresh allocations (page faults) each run.
     buffer_min_bytes : the size from which a result gets such a buffer.
+    fast_reductions : sums of few terms (up to 4096 float64 or 64 float32 values) use ``np.einsum``,
+        several times faster than ``np.sum`` over small axes but adding in another order, so the
+        last bits of results change; off by default.
     """
 
     passes: tuple[str, ...] = ALL_PASSES
@@ -87,6 +90,7 @@ class Options:
     max_rounds: int = 8
     reuse_buffers: bool = True
     buffer_min_bytes: int = 1 << 16
+    fast_reductions: bool = False
 
     def with_passes(self, *names: str) -> Options:
         unknown = set(names) - set(ALL_PASSES)

@@ -95,6 +95,7 @@ class Emitter:
         self.globals: dict[str, Any] = {"np": np}
         self._consts: dict[Any, str] = {}
         self._count = 0
+        self.options: Any = None  # the compiler options of the plan being generated
 
     def ufunc(self, name: str) -> str:
         key = "np_" + name

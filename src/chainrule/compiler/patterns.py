@@ -308,7 +308,8 @@ def uniform_value(v: Value) -> Any:
         if arr.size == 0:
             return None
         first = arr.flat[0]
-        if arr.size == 1 or bool(np.all(arr == first)):
+        # Large constants are data, not the ones and zeros that rules look for: don't scan them.
+        if arr.size == 1 or (arr.size <= 4096 and bool(np.all(arr == first))):
             return first
         return None
     if node.op_type == "Fill":

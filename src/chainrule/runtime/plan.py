@@ -255,6 +255,7 @@ def _generate(
 ) -> tuple[Callable[..., Any], dict, str, str, bool]:
     """Source and function for ``program``: one line (or a few) per node, values as locals."""
     em = Emitter()
+    em.options = options
     inline = xp is np
     buffers = plan_buffers(program, options.buffer_min_bytes) if inline and options.reuse_buffers else {}
     buffer_names: dict[tuple[Node, int], str] = {}
@@ -383,7 +384,13 @@ def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception
 
 # --- specialized calls: kernels whose attributes or constant inputs can be decided once -------------
 _BUILTIN_KERNEL_MODULES = frozenset(
-    ["chainrule.ops.array_ops", "chainrule.ops.broadcast_ops", "chainrule.ops.linalg_ops", "chainrule.ops.math_ops"]
+    [
+        "chainrule.ops.array_ops",
+        "chainrule.ops.broadcast_ops",
+        "chainrule.ops.linalg_ops",
+        "chainrule.ops.math_ops",
+        "chainrule.ops.reduction_ops",
+    ]
 )
 
 
@@ -426,16 +433,63 @@ def _specialized(em: Emitter, node: Node, args: list[str], out: str | None) -> s
             return f"{em.ufunc('broadcast_to')}({args[0]}, {s})"
         if t == "Fill":
             return f"{em.ufunc('full')}({s}, {args[1]}, dtype={args[1]}.dtype)"
+        x = node.inputs[0]
+        if x.shape.is_fully_defined() and tuple(x.shape.dims) != shape:  # type: ignore[arg-type]
+            lead = len(x.shape.dims) - len(shape)  # type: ignore[arg-type]
+            axes = tuple(range(lead)) + tuple(
+                lead + i
+                for i, d in enumerate(shape)
+                if d == 1 and x.shape.dims[lead + i] != 1  # type: ignore[index]
+            )
+            fast = _einsum_sum(em, x, axes, args[0])
+            if fast is not None:
+                return f"{fast}.reshape({s})"
         from chainrule.ops.broadcast_ops import sum_to_shape_kernel
 
         k = em.bind("k", functools.partial(sum_to_shape_kernel, np))
         return f"{args[0]} if {args[0]}.shape == {s} else {k}({args[0]}, {s})"
+    if t == "Sum" and node.inputs[0].shape.rank is not None:
+        x = node.inputs[0]
+        rank = x.shape.rank
+        axis = node.attrs.get("axis")
+        axes = tuple(range(rank)) if axis is None else tuple(a % rank for a in axis) if rank else ()
+        fast = _einsum_sum(em, x, axes, args[0])
+        if fast is not None:
+            if not node.attrs.get("keepdims"):
+                return fast
+            if node.out.shape.is_fully_defined():
+                return f"{fast}.reshape({em.constant(tuple(node.out.shape.dims))})"
     if t == "StridedSlice" and len(args) == 1:
         from chainrule.ops.array_ops import _decode_key
 
         key = em.bind("key", _decode_key(node.attrs["spec"], ()))
         return f"{args[0]}[{key}]"
     return None
+
+
+# Short sums (Options(fast_reductions=True), off by default): np.sum is slow over small or inner
+# axes; einsum is several times faster there. It adds in a different order, so results change in
+# the last bits (n * eps: about 1e-12 for 4096 float64s), which is why it is opt-in: a run that
+# must reproduce the uncompiled graph bit for bit (or a tight optimizer tolerance) keeps np.sum.
+_EINSUM_MAX_TERMS = {"float64": 4096, "float32": 64}
+
+
+def _einsum_sum(em: Emitter, x: Value, axes: tuple[int, ...], arg: str) -> str | None:
+    """``np.sum(x, axis=axes)`` as an einsum call, when asked for and the summed count is small and known."""
+    if not em.options.fast_reductions:
+        return None
+    limit = _EINSUM_MAX_TERMS.get(x.dtype.name)
+    dims = x.shape.dims
+    if limit is None or dims is None or not axes or any(dims[a] is None for a in axes):
+        return None
+    count = 1
+    for a in axes:
+        count *= dims[a]  # type: ignore[operator]
+    if count > limit or count == 0:
+        return None
+    subs_in = list(range(len(dims)))
+    subs_out = [i for i in subs_in if i not in axes]
+    return f"{em.ufunc('einsum')}({arg}, {em.constant(tuple(subs_in))}, {em.constant(tuple(subs_out))})"
 
 
 # --- buffers reused across runs ----------------------------------------------------------------
