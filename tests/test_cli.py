@@ -30,6 +30,13 @@ def test_demo_prints_the_table_trains_and_saves_a_checkpoint(tmp_path, capsys):
     checkpoint = cr.train.latest_checkpoint(str(out_dir / "digits_mlp"))
     assert checkpoint is not None and os.path.isfile(checkpoint)
     assert f"Output folder: {out_dir}" in out and checkpoint in out
+    # The lecture's pictures: the plot, the graph page, TensorBoard logs, the loss curve.
+    assert "d/dx cos(x) as mathematics: -sin(x)" in out
+    for name in ("cos_derivative.png", "cos_graph.html", "digits_mlp_loss.png"):
+        assert (out_dir / name).stat().st_size > 1000, name
+    for run in ("cos", "digits_mlp"):
+        assert any(f.name.startswith("events.out.tfevents") for f in (out_dir / "tensorboard" / run).iterdir())
+    assert f"tensorboard --logdir {out_dir / 'tensorboard'}" in out
 
 
 def test_demo_steps_are_a_list_and_share_a_context(tmp_path, capsys):
@@ -55,7 +62,8 @@ def test_demo_without_scikit_learn_still_succeeds(tmp_path, capsys, monkeypatch)
     out = capsys.readouterr().out
     skipped = [line for line in out.splitlines() if "scikit-learn is not installed" in line]
     assert len(skipped) == 1 and "pip install" in skipped[0]
-    assert "pi        = 3.1415926536" in out and ctx.artifacts == []
+    assert "pi        = 3.1415926536" in out
+    assert ctx.artifacts and not any("digits" in path for _, path in ctx.artifacts)
 
 
 def test_demo_default_output_folder_is_a_new_temporary_folder(monkeypatch, capsys, tmp_path):

@@ -55,7 +55,7 @@ DemoStep = Callable[[DemoContext], None]
 
 
 def cos_derivative(ctx: DemoContext, points: int = 9) -> None:
-    """Differentiate cos symbolically and compare with -sin."""
+    """Differentiate cos symbolically and compare with -sin; keep the graph for the viewers."""
     import chainrule as cr
 
     graph = cr.Graph()
@@ -66,12 +66,46 @@ def cos_derivative(ctx: DemoContext, points: int = 9) -> None:
         xs = np.linspace(-np.pi, np.pi, points)
         with cr.Session() as sess:
             y_v, dy_v = sess.run([y, dy], {x: xs})
+            plot_xs = np.linspace(-2 * np.pi, 2 * np.pi, 400)
+            plot_y, plot_dy = sess.run([y, dy], {x: plot_xs})
     print("The derivative of cos, built as a graph by cr.gradients and run by a Session:\n")
     print(f"{'x':>10} {'cos x':>12} {'d/dx cos x':>14} {'-sin x':>12}")
     for row in zip(xs, y_v, dy_v, -np.sin(xs)):
         print("".join(f"{v:>{w}.6f}" for v, w in zip(row, (10, 13, 15, 13))))
     print(f"\nmax |d/dx cos x - (-sin x)| = {np.max(np.abs(dy_v + np.sin(xs))):.1e}")
     print(f"gradient ops: {[op.name for op in graph.get_operations() if op.name.startswith('gradients/')]}")
+    print(f"d/dx cos(x) as mathematics: {cr.explain(dy)}")
+    ctx.results["cos"] = (graph, plot_xs, plot_y, plot_dy)
+
+
+def cos_artifacts(ctx: DemoContext) -> None:
+    """The lecture's pictures: cos and its derivative plotted, the graph as a page and in TensorBoard."""
+    import chainrule as cr
+
+    graph, xs, ys, dys = ctx.results["cos"]
+    print("\nSeeing the graph and the derivative:")
+    try:
+        plot = cr.viz.plot_function_and_derivative(
+            xs,
+            ys,
+            dys,
+            ref=-np.sin(xs),
+            path=ctx.path("cos_derivative.png"),
+            f_label="cos(x)",
+            df_label="d/dx cos(x) (chainrule)",
+            ref_label="-sin(x)",
+            title="cos and its derivative, computed by chainrule",
+        )
+        ctx.artifact("plot of cos, its derivative and -sin", plot)
+    except ImportError as e:
+        print(f"  plot skipped: {e}")
+    ctx.artifact("graph page (open in a browser)", cr.viz.render(graph, ctx.path("cos_graph.html")))
+    try:
+        logdir = os.path.dirname(ctx.path("tensorboard", "cos", "x"))
+        cr.summary.write_log(logdir, graph=graph)
+        ctx.artifact("TensorBoard log of the cos graph", logdir)
+    except ImportError as e:
+        print(f"  TensorBoard log skipped: {e}")
 
 
 def minimize_cos(ctx: DemoContext, steps: int = 60) -> None:
@@ -125,9 +159,26 @@ def digits_mlp(ctx: DemoContext) -> None:
         model.saver.restore(sess, cr.train.latest_checkpoint(os.path.dirname(path)))
         _, restored = digits.evaluate(model, sess, data.x_test, data.y_test)
     print(f"  restored into a new session: test accuracy {restored:.2%}")
+    try:
+        logdir = os.path.dirname(ctx.path("tensorboard", "digits_mlp", "x"))
+        cr.summary.write_log(logdir, graph=model.graph, scalars={"loss": result.losses})
+        ctx.artifact("TensorBoard log of the MLP (graph, loss curve)", logdir)
+    except ImportError as e:
+        print(f"  TensorBoard log skipped: {e}")
+    try:
+        curve = cr.viz.plot_curve(
+            result.losses,
+            ctx.path("digits_mlp_loss.png"),
+            title="digits MLP: mini-batch loss",
+            xlabel="step",
+            ylabel="loss",
+        )
+        ctx.artifact("loss curve", curve)
+    except ImportError as e:
+        print(f"  loss plot skipped: {e}")
 
 
-DEMO_STEPS: list[DemoStep] = [cos_derivative, minimize_cos, digits_mlp]
+DEMO_STEPS: list[DemoStep] = [cos_derivative, cos_artifacts, minimize_cos, digits_mlp]
 """The demo's steps, in order; append a function of a :class:`DemoContext` to add one."""
 
 
@@ -161,6 +212,8 @@ def demo(
     print(f"\nOutput folder: {out}")
     for description, path in ctx.artifacts:
         print(f"  {os.path.relpath(path, out)}  ({description})")
+    if any("TensorBoard" in description for description, _ in ctx.artifacts):
+        print(f"View the graphs and the loss curve with:  tensorboard --logdir {os.path.join(out, 'tensorboard')}")
     return ctx
 
 
@@ -184,9 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser = sub.add_parser(
         "bench", help="time chainrule beside NumPy and the installed peers (quick sizes; --full for benchmarks/)"
     )
-    from chainrule.bench.runner import add_arguments as add_bench_arguments
-
-    add_bench_arguments(bench_parser)
+    try:
+        from chainrule.bench.runner import add_arguments as add_bench_arguments
+    except ImportError as e:  # the demo must work even if the benchmark runner cannot load
+        bench_parser.set_defaults(bench_error=str(e))
+    else:
+        add_bench_arguments(bench_parser)
     args = parser.parse_args(argv)
     if args.version:
         from chainrule import __version__
