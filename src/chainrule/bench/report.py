@@ -85,6 +85,8 @@ def problem_tables(res: dict[str, Any], problem: str, alloc: str) -> list[str]:
     tools = [t for t in cfg.tools if any(_get(med, alloc, problem, s, t, k) for s in sizes for k in "FJ")]
     peers = [t for t in tools if t != "chainrule"]
     out: list[str] = []
+    if not tools:
+        return out
     for kind, label in (("J", "gradient J"), ("F", "objective F")):
         rows = [[s] + [fmt_time(_get(med, alloc, problem, s, t, kind)) for t in tools] for s in sizes]
         out += [f"**{label}, median time per call** ({alloc} allocator)", ""] + _table(["size"] + tools, rows) + [""]
@@ -235,9 +237,9 @@ def markdown(res: dict[str, Any], command: str) -> str:
         "",
         "- Every tool runs in a process of its own (`python -m chainrule.bench.worker`), the tools one after "
         "another, never two at once.",
-        f"- Each worker runs {cfg.rounds} time(s) under each allocator setting, interleaved "
-        "(round 1: every tool tuned then every tool default; round 2 again). Times are medians of all calls pooled "
-        f"over the rounds. Per worker and size: a warm-up call after the checks, then calls until at least "
+        f"- Each tool ran in {cfg.rounds} process(es) per allocator setting it was measured under (a '-' in a "
+        "table: not measured there). Times are medians of all calls pooled over those processes. Per process "
+        "and size: a warm-up call after the checks, then calls until at least "
         f"{cfg.timing['min_reps']:.0f} calls and {cfg.timing['min_time']:g} s, at most {cfg.timing['max_reps']:.0f} "
         f"calls, or {cfg.timing['max_time']:g} s once 2 calls are in.",
         "- Allocator settings: **tuned** = "
@@ -257,9 +259,9 @@ def markdown(res: dict[str, Any], command: str) -> str:
         "- Peak memory: separate processes, one per tool and F/J, with "
         + ", ".join(f"`{k}={v}`" for k, v in MEMORY_ENV.items())
         + " so that resident memory follows live memory; after two warm-up calls the resident high-water mark "
-        "is reset (`/proc/self/clear_refs`) and one call's peak above the resident memory before it is read "
-        "from `VmHWM`. For NumPy-based tools tracemalloc's peak of one call is given too (NumPy reports its "
-        "buffers to tracemalloc).",
+        "is reset (`/proc/self/clear_refs`) and the third call's peak above the resident memory after set-up "
+        "(before the first run) is read from `VmHWM`. For NumPy-based tools tracemalloc's peak, traced from the "
+        "same point, is given too (NumPy reports its buffers to tracemalloc).",
         "",
         "## Correctness (checked before timing)",
         "",
@@ -342,7 +344,8 @@ def memory_table(res: dict[str, Any]) -> list[str]:
         rows.append(row)
     header = ["tool", "F resident", "J resident", "J/F", "F tracemalloc", "J tracemalloc", "J/F"]
     note = (
-        f"One call of {size}, peak above what was resident before it. TensorFlow and XLA keep freed "
+        f"One call of {size} (the third), peak above what was resident once the problem was set up and before "
+        "it first ran, so buffers a tool keeps between calls count. TensorFlow and XLA keep freed "
         "buffers in pools of their own, so their resident deltas understate their peaks; tracemalloc sees "
         "NumPy's buffers only."
     )

@@ -239,6 +239,38 @@ def run(cfg: Config) -> dict[str, Any]:
     return res
 
 
+def merge(saved: list[dict[str, Any]], fallback: Config) -> dict[str, Any]:
+    """One result from several saved runs (say, the tuned and the default allocator run separately):
+    records, memory and checks concatenated, the configs' tools, sizes and allocators united."""
+    configs = [Config(**s["config"]) if isinstance(s.get("config"), dict) else fallback for s in saved]
+    cfg = dataclasses.replace(configs[0])
+    for c in configs[1:]:
+        cfg.problems += [p for p in c.problems if p not in cfg.problems]
+        cfg.tools += [t for t in c.tools if t not in cfg.tools]
+        cfg.allocators += [a for a in c.allocators if a not in cfg.allocators]
+        cfg.sizes = {p: list(cfg.sizes.get(p, [])) for p in cfg.problems}
+        for p, names in c.sizes.items():
+            cfg.sizes.setdefault(p, [])
+            cfg.sizes[p] += [n for n in names if n not in cfg.sizes[p]]
+        cfg.rounds = max(cfg.rounds, c.rounds)
+    order = {t: i for i, t in enumerate(TOOL_ORDER)}
+    cfg.tools.sort(key=lambda t: order.get(t, len(order)))
+    res: dict[str, Any] = {"config": cfg, "versions": {}, "profiles": []}
+    for key in ("records", "memory", "failures", "cross_checks", "profiles"):
+        res[key] = [x for s in saved for x in s.get(key, [])]
+    for s in saved:
+        res["versions"].update(s.get("versions", {}))
+    if all(Path(x["check"]["grad_file"]).exists() for x in res["records"] if x.get("check", {}).get("grad_file")):
+        res["cross_checks"] = cross_check(res["records"])
+    res["wall_s"] = sum(s.get("wall_s", 0.0) for s in saved)
+    res["load_before"] = saved[0].get("load_before", [0, 0, 0])
+    res["load_after"] = saved[-1].get("load_after", [0, 0, 0])
+    return res
+
+
+TOOL_ORDER = ("chainrule", "chainrule-noopt", "numpy", "jax", "torch", "tensorflow", "tensorflow-unrolled", "autograd")
+
+
 def gaps(res: dict[str, Any]) -> list[tuple[str, str, str, str, float]]:
     """Where chainrule's gradient trails most: (label, problem, size, peer, chainrule J / peer J) for the
     largest ratio over the fastest peer at any size, and for the GMM size that trails PyTorch most."""
@@ -332,12 +364,14 @@ def fmt_ratio(r: float | None) -> str:
     return "-" if r is None else (f"{r:.2f}" if r < 10 else f"{r:.0f}")
 
 
-def text_table(res: dict[str, Any], allocator: str | None = None) -> str:
+def text_table(res: dict[str, Any], allocator: str | None = None, extras: bool = True) -> str:
     """A plain-text table for the terminal: per problem and size, each tool's F, J, J/F and
     chainrule's J over the tool's J."""
     cfg: Config = res["config"]
     med = medians(res)
-    allocator = allocator or cfg.allocators[0]
+    if allocator is None:
+        last = cfg.allocators[-1]
+        return "\n\n".join(text_table(res, a, extras=a == last) for a in cfg.allocators)
     lines = [f"allocator: {allocator} (times are medians)"]
     header = f"{'problem':8} {'size':16} {'tool':16} {'F':>10} {'J':>10} {'J/F':>6} {'cr/tool J':>10} {'cr/tool F':>10}"
     lines += [header, "-" * len(header)]
@@ -355,8 +389,10 @@ def text_table(res: dict[str, Any], allocator: str | None = None) -> str:
                     f"{p:8} {s:16} {t:16} {fmt_time(f):>10} {fmt_time(j):>10} {fmt_ratio(jf):>6} "
                     f"{fmt_ratio(rj):>10} {fmt_ratio(rf):>10}"
                 )
+    if not extras:
+        return "\n".join(lines)
     if res["memory"]:
-        lines += ["", "peak memory of one call above resident memory before it:"]
+        lines += ["", "peak memory of one call above resident memory after set-up:"]
         lines += [_memory_line(m) for m in res["memory"]]
     if res["failures"]:
         lines += ["", "FAILURES:"] + [f"  {f}" for f in res["failures"]]
@@ -427,10 +463,7 @@ def run_from_args(args: Any, command: str | None = None) -> int:
     cfg.verbose = not args.quiet
     cfg.profile = cfg.profile or args.profile
     if args.from_json:
-        res = json.loads(Path(args.from_json).read_text())
-        if isinstance(res.get("config"), dict):
-            cfg = Config(**res["config"])
-        res["config"] = cfg
+        res = merge([json.loads(Path(f).read_text()) for f in args.from_json.split(",")], cfg)
         if args.profile and not res.get("profiles"):
             res["profiles"] = run_profiles(res, tempfile.mkdtemp(prefix="chainrule-bench-"))
     else:

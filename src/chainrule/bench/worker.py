@@ -95,26 +95,37 @@ def _status_kib(field: str) -> int:
 
 
 def peak_memory(fn: Any, traced: bool) -> dict[str, Any]:
-    """One call's peak memory above what was resident before it: the resident high-water mark
-    (reset through /proc/self/clear_refs; run with glibc told to unmap freed blocks so resident
-    memory follows live memory) and, for NumPy-based tools, tracemalloc's peak."""
+    """Peak memory of one call above what was resident once the problem was set up (graph built,
+    nothing run yet): buffers a tool keeps between calls count, compile-time garbage does not.
+
+    Resident: the high-water mark of the third call (reset through /proc/self/clear_refs; run with
+    glibc told to unmap freed blocks, so resident memory follows live memory). For NumPy-based tools
+    also tracemalloc's peak, traced from the same point."""
+    import tracemalloc
+
     out: dict[str, Any] = {}
+    gc.collect()
+    rss_base = _status_kib("VmRSS")
+    if traced:
+        tracemalloc.start()
+    for _ in range(2):
+        fn()
     gc.collect()
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")  # resets VmHWM to the current VmRSS
-        rss0 = _status_kib("VmRSS")
-        fn()
-        out["rss_peak_bytes"] = max(0, _status_kib("VmHWM") - rss0) * 1024
     except OSError as e:
         out["rss_error"] = str(e)
     if traced:
-        import tracemalloc
-
-        gc.collect()
-        tracemalloc.start()
-        fn()
-        out["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+    fn()
+    if "rss_error" not in out:
+        out["rss_peak_bytes"] = max(0, _status_kib("VmHWM") - rss_base) * 1024
+        out["rss_retained_bytes"] = max(0, _status_kib("VmRSS") - rss_base) * 1024
+    if traced:
+        current, peak = tracemalloc.get_traced_memory()
+        out["traced_peak_bytes"] = peak
+        out["traced_retained_bytes"] = current
         tracemalloc.stop()
     return out
 
@@ -166,8 +177,6 @@ def run_task(tool_name: str, module: Any, task: dict[str, Any], spec: dict[str, 
         fn = case.objective if memory == "F" else case.gradient
         if fn is None:
             return result
-        for _ in range(2):
-            fn()
         result["memory"] = {
             memory: peak_memory(fn, traced=tool_name in ("chainrule", "chainrule-noopt", "numpy", "autograd"))
         }
