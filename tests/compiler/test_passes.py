@@ -427,3 +427,17 @@ def test_fast_reductions_are_opt_in_and_close():
     assert "einsum" in plan.source and "einsum" not in exact_plan.source
     for a, b in zip(want, got):
         np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_gradients_of_slices_that_tile_become_one_concat():
+    x = cr.placeholder(cr.float64, [8, 3], name="x")
+    loss = cr.reduce_sum(cr.sin(x[:2])) + cr.reduce_sum(x[2:5] * x[2:5]) + cr.reduce_sum(cr.exp(x[5:]))
+    (g,) = cr.gradients(loss, [x])
+    assert dump(g, [x], passes=()).count("StridedSliceGrad") == 4  # x[2:5] is read twice
+    after = dump(g, [x], passes=ALL_BUT_FUSION)
+    assert "StridedSliceGrad" not in after and "ConcatV2(" in after, after
+    # Slices that leave a gap (x[7:] is never read) keep their scatter-into-zeros gradients.
+    (h,) = cr.gradients(cr.reduce_sum(cr.sin(x[:3])) + cr.reduce_sum(cr.sin(x[3:7])), [x])
+    assert "StridedSliceGrad" in dump(h, [x], passes=ALL_BUT_FUSION)
+    value = np.arange(24.0).reshape(8, 3) / 10
+    same_results([g, h], {x: value})

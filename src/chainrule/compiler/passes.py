@@ -377,6 +377,52 @@ def _add_n_zeros(m: Match) -> Value | None:
     return m.ctx.make("AddN", keep, like=m.node)
 
 
+def _slice_of_first_axis(node: Node, n: int) -> tuple[int, int] | None:
+    """``[start, stop)`` of a ``StridedSliceGrad`` that fills one step-1 slice of axis 0 (length ``n``)."""
+    if node.op_type != "StridedSliceGrad" or len(node.inputs) != 2:
+        return None
+    spec = node.attrs.get("spec")
+    if not spec or len(spec) != 1 or spec[0][0] != "slice":
+        return None
+    _, start, stop, step = spec[0]
+    if any(isinstance(v, tuple) for v in (start, stop, step)) or step not in (None, 1):
+        return None
+    begin, end, _ = slice(start, stop).indices(n)
+    return (begin, max(begin, end))
+
+
+@rewrite(Pat("AddN"))
+def _slice_gradients_to_concat(m: Match) -> Value | None:
+    # The gradient of x[0:a], x[a:b], x[b:] ... summed back is those gradients side by side:
+    # AddN(StridedSliceGrad(shape, g1, [0:a]), StridedSliceGrad(shape, g2, [a:b]), ...) -> concat(g1, g2, ...).
+    inputs = m.node.inputs
+    shape = _static_target(inputs[0].node.inputs[0]) if inputs[0].node.op_type == "StridedSliceGrad" else None
+    if shape is None or not shape:
+        return None
+    pieces = []
+    for v in inputs:
+        if v.node.op_type != "StridedSliceGrad" or _static_target(v.node.inputs[0]) != shape:
+            return None
+        span = _slice_of_first_axis(v.node, shape[0])
+        if span is None:
+            return None
+        pieces.append((span, v.node.inputs[1]))
+    by_span: dict[tuple[int, int], list[Value]] = {}
+    for span, g in pieces:  # gradients of the same slice add up first (in the order AddN had them)
+        by_span.setdefault(span, []).append(g)
+    at = 0
+    parts = []
+    for (begin, end), gs in sorted(by_span.items()):
+        if begin != at:
+            return None
+        if end > begin:
+            parts.append(gs[0] if len(gs) == 1 else m.ctx.make("AddN", gs, like=gs[0].node))
+        at = end
+    if at != shape[0] or len(parts) < 2:
+        return None
+    return m.ctx.make("ConcatV2", parts, {"axis": 0}, like=m.node)
+
+
 @rewrite(Pat("Select", Pat.var("c"), Pat.var("x"), Pat.var("x")))
 def _select_same(m: Match) -> Value | None:
     return m.x if covers(m.x, m.c, _memo(m)) else None
