@@ -206,3 +206,18 @@ def test_a_plan_running_inside_itself_does_not_share_its_buffers():
     expected = lambda v: np.exp((np.tanh(3 * v) + 1) * 0.5) + np.tanh(3 * v) + 1  # noqa: E731
     np.testing.assert_allclose(out, expected(value), rtol=1e-12)
     np.testing.assert_allclose(nested[0], expected(2.0), rtol=1e-12)
+
+
+def test_plans_of_one_session_share_their_buffers():
+    x = cr.placeholder(cr.float64, [200, 300], name="x")
+    y = cr.reduce_sum(cr.tanh(x * 2.0) * cr.sin(x) + 1.0)
+    (g,) = cr.gradients(y, [x])
+    value = np.linspace(-1, 1, 60_000).reshape(200, 300)
+    with cr.Session() as sess:
+        sess.run(y, {x: value})
+        after_objective = sess._state.buffers.nbytes
+        sess.run([y, g], {x: value})
+        after_both = sess._state.buffers.nbytes
+    assert after_objective > 0
+    # The gradient's plan reuses the objective's arrays and adds only what it needs beyond them.
+    assert after_both <= after_objective + 3 * value.nbytes

@@ -37,6 +37,29 @@ _DEFAULT_GRAPH_SEED = 87654321  # TensorFlow's, used when only an op seed is set
 _PLAN_IDS = itertools.count()
 
 
+class BufferPool:
+    """Arrays that plans write large intermediate results into, kept between runs.
+
+    Shared by the plans of one Session (one run at a time uses them; ``lock`` says which),
+    so a Session that runs an objective and its gradient keeps one set of buffers, not two.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, tuple[int, ...]], list[np.ndarray]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[int, ...]], i: int) -> np.ndarray:
+        """The ``i``-th array of dtype and shape ``key`` (made on first request)."""
+        arrays = self._arrays.setdefault(key, [])
+        while len(arrays) <= i:
+            arrays.append(np.empty(key[1], dtype=key[0]))
+        return arrays[i]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for arrays in self._arrays.values() for a in arrays)
+
+
 class RunState:
     """What persists across runs of one Session: variable values and random streams."""
 
@@ -44,6 +67,7 @@ class RunState:
         self.variables: dict[str, Any] = {}
         self._rngs: dict[str, np.random.Generator] = {}
         self._graph_seed = graph_seed
+        self.buffers = BufferPool()
 
     def random_generator(self, op: Operation) -> np.random.Generator:
         """The op's own random stream, reproducible when the op or the graph has a seed."""
@@ -122,7 +146,7 @@ class Plan:
                 # kernel that runs the session again): a second caller gets a buffer-free version.
                 self._fallback: tuple[Any, ...] | None = None
                 self._fallback_args = (program, xp, state, dataclasses.replace(self.options, reuse_buffers=False))
-                self._lock = threading.Lock()
+                self._lock = state.buffers.lock
                 self.execute = self._execute_exclusive  # type: ignore[method-assign]
         else:
             self._steps, slots = _interpreter_steps(program, xp, state)
@@ -257,7 +281,8 @@ def _generate(
     em = Emitter()
     em.options = options
     inline = xp is np
-    buffers = plan_buffers(program, options.buffer_min_bytes) if inline and options.reuse_buffers else {}
+    use_buffers = inline and options.reuse_buffers
+    buffers = plan_buffers(program, options.buffer_min_bytes, state.buffers) if use_buffers else {}
     buffer_names: dict[tuple[Node, int], str] = {}
     for key, buf in buffers.items():
         buffer_names[key] = em.bind("buf", buf)
@@ -504,14 +529,15 @@ def _fresh(node: Node) -> bool:
     return node.op_type in _FRESH_OUTPUTS and node.kernel is None and not get_op_def(node.op_type).stateful
 
 
-def plan_buffers(program: Program, min_bytes: int) -> dict[tuple[Node, int], np.ndarray]:
+def plan_buffers(program: Program, min_bytes: int, pool: BufferPool) -> dict[tuple[Node, int], np.ndarray]:
     """Preallocated arrays for the large results of ops that can write into one (``out=``).
 
     A site is ``(node, i)``: the node's output (``i = 0``), or for a fused node the member ``i``
     that allocates. A value qualifies when its static shape is known, it is at least ``min_bytes``,
     and neither it nor any view of it is fetched or reaches a stateful op (so no reference to the
     buffer outlives the run). Sites whose lifetimes (through views) do not overlap share a buffer,
-    so the memory held between runs is about the peak of what one run keeps alive.
+    so the memory held between runs is about the peak of what one run keeps alive; the arrays
+    come from ``pool``, which the plans of one Session share.
     """
     position = {n: i for i, n in enumerate(program.nodes)}
     consumers: dict[Value, list[Node]] = {}
@@ -565,14 +591,19 @@ def plan_buffers(program: Program, min_bytes: int) -> dict[tuple[Node, int], np.
     free: dict[tuple[str, tuple[int, ...]], list[np.ndarray]] = {}
     busy: list[tuple[int, tuple[str, tuple[int, ...]], np.ndarray]] = []
     assigned: dict[tuple[Node, int], np.ndarray] = {}
+    made: dict[tuple[str, tuple[int, ...]], int] = {}
     by_start: dict[int, list[tuple[int, tuple[Node, int], Value]]] = {}
     for start, end, site, v in sites:
         by_start.setdefault(start, []).append((end, site, v))
     for p in range(len(program.nodes)):
         for end, site, v in by_start.get(p, ()):
             key = (v.dtype.as_numpy_dtype.str, tuple(v.shape.dims))  # type: ignore[arg-type]
-            pool = free.get(key)
-            buf = pool.pop() if pool else np.empty(key[1], dtype=key[0])
+            available = free.get(key)
+            if available:
+                buf = available.pop()
+            else:
+                buf = pool.get(key, made.get(key, 0))
+                made[key] = made.get(key, 0) + 1
             assigned[site] = buf
             busy.append((end, key, buf))
         still = []
