@@ -49,46 +49,53 @@ BINARY_BROADCAST = frozenset(
 
 
 # --- symbolic shape classes -------------------------------------------------------------------------
-def shape_class(v: Value, memo: dict[Value, Value]) -> Value:
-    """A representative value that ``v`` provably has the same run-time shape as (``v`` itself if none)."""
+def shape_class(v: Value, memo: dict[Value, Value], depth: int = 0) -> Value:
+    """A representative value that ``v`` provably has the same run-time shape as (``v`` itself if none).
+
+    Follows ops that keep a shape (unary elementwise ops, broadcasts into a known side, fills and
+    reshapes to ``shape(y)``...). Deep chains stop at a bound, which only weakens the proof.
+    """
     hit = memo.get(v)
     if hit is not None:
         return hit
+    if depth > 100:
+        return v
+    depth += 1
     node = v.node
     rep = v
     t = node.op_type
     if t in UNARY_SAME_SHAPE and node.inputs:
-        rep = shape_class(node.inputs[0], memo)
+        rep = shape_class(node.inputs[0], memo, depth)
     elif t in BINARY_BROADCAST and len(node.inputs) == 2:
         a, b = node.inputs
-        if covers(a, b, memo):
-            rep = shape_class(a, memo)
-        elif covers(b, a, memo):
-            rep = shape_class(b, memo)
-    elif t in ("Fill", "Reshape", "BroadcastTo", "SumToShape") and node.inputs[-1 if t == "Fill" else 1] is not None:
+        if covers(a, b, memo, depth):
+            rep = shape_class(a, memo, depth)
+        elif covers(b, a, memo, depth):
+            rep = shape_class(b, memo, depth)
+    elif t in ("Fill", "Reshape", "BroadcastTo", "SumToShape") and len(node.inputs) == 2:
         dims = node.inputs[0] if t == "Fill" else node.inputs[1]
         if dims.node.op_type == "Shape":
-            rep = shape_class(dims.node.inputs[0], memo)
+            rep = shape_class(dims.node.inputs[0], memo, depth)
     elif t in ("SumToShapeOf", "BroadcastToShapeOf"):
-        rep = shape_class(node.inputs[1], memo)
+        rep = shape_class(node.inputs[1], memo, depth)
     elif t == "Select" and len(node.inputs) == 3:
         c, a, b = node.inputs
-        if covers(a, c, memo) and covers(a, b, memo):
-            rep = shape_class(a, memo)
+        if covers(a, c, memo, depth) and covers(a, b, memo, depth):
+            rep = shape_class(a, memo, depth)
     memo[v] = rep
     return rep
 
 
-def same_shape(a: Value, b: Value, memo: dict[Value, Value]) -> bool:
+def same_shape(a: Value, b: Value, memo: dict[Value, Value], depth: int = 0) -> bool:
     """Proof that ``a`` and ``b`` have the same shape at run time."""
     if same_static_shape(a.shape, b.shape):
         return True
-    return shape_class(a, memo) is shape_class(b, memo)
+    return shape_class(a, memo, depth) is shape_class(b, memo, depth)
 
 
-def covers(big: Value, small: Value, memo: dict[Value, Value]) -> bool:
+def covers(big: Value, small: Value, memo: dict[Value, Value], depth: int = 0) -> bool:
     """Proof that broadcasting ``small`` against ``big`` gives ``big``'s shape."""
-    return broadcasts_into(small.shape, big.shape) or same_shape(big, small, memo)
+    return broadcasts_into(small.shape, big.shape) or same_shape(big, small, memo, depth)
 
 
 def _memo(m: Match) -> dict[Value, Value]:
