@@ -221,3 +221,14 @@ def test_plans_of_one_session_share_their_buffers():
     assert after_objective > 0
     # The gradient's plan reuses the objective's arrays and adds only what it needs beyond them.
     assert after_both <= after_objective + 3 * value.nbytes
+
+
+def test_deep_graphs_compile_without_recursion_limits():
+    x = cr.placeholder(cr.float64, [None], name="x")
+    y = x
+    for i in range(1500):
+        y = cr.sin(y) * cr.ones_like(y) + x if i % 3 == 0 else cr.tanh(y) * 1.0
+    (g,) = cr.gradients(cr.reduce_sum(y), [x])
+    value = np.linspace(0, 1, 5)
+    with cr.Session() as fast, cr.Session(optimize=False) as plain:
+        np.testing.assert_array_equal(fast.run(g, {x: value}), plain.run(g, {x: value}))
