@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.framework.graph import Graph
 from chainrule.transforms import api
 
 
@@ -39,23 +38,6 @@ def vec_np(x):
 
 X = np.array([0.3, -1.2, 0.7, 2.0])
 
-
-@pytest.fixture
-def op_counter(monkeypatch):
-    counts = {"graphs": 0, "ops": 0}
-    init, create_op = Graph.__init__, Graph.create_op
-
-    def counting_init(self, *a, **k):
-        counts["graphs"] += 1
-        init(self, *a, **k)
-
-    def counting_create_op(self, *a, **k):
-        counts["ops"] += 1
-        return create_op(self, *a, **k)
-
-    monkeypatch.setattr(Graph, "__init__", counting_init)
-    monkeypatch.setattr(Graph, "create_op", counting_create_op)
-    return counts
 
 
 # -- grad / value_and_grad --------------------------------------------------------------------

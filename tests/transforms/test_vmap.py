@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.framework.graph import Graph
 from chainrule.transforms.batching import register_batch_rule
 
 rng = np.random.default_rng(0)
@@ -18,23 +17,6 @@ def f(x):  # one example: [3] -> [3]
 def f_np(x):
     return np.sin(x) * np.sum(x * x, axis=-1, keepdims=True) + x[..., ::-1]
 
-
-@pytest.fixture
-def op_counter(monkeypatch):
-    counts = {"graphs": 0, "ops": 0}
-    init, create_op = Graph.__init__, Graph.create_op
-
-    def counting_init(self, *a, **k):
-        counts["graphs"] += 1
-        init(self, *a, **k)
-
-    def counting_create_op(self, *a, **k):
-        counts["ops"] += 1
-        return create_op(self, *a, **k)
-
-    monkeypatch.setattr(Graph, "__init__", counting_init)
-    monkeypatch.setattr(Graph, "create_op", counting_create_op)
-    return counts
 
 
 def test_vmap_numpy_in_numpy_out_and_cached(op_counter):
