@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
+from ops_helpers import run
 
 import chainrule as cr
 from chainrule.ops import array_ops
@@ -16,15 +17,7 @@ from chainrule.testing.samples import array as array_samples
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _run(fetches, feed=None):
-    with cr.Session() as sess:
-        return sess.run(fetches, feed)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    with cr.Graph().as_default():
-        yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def test_every_public_array_op_has_a_sample_and_an_error_sample_or_is_trivial():
@@ -53,7 +46,7 @@ def test_zero_out_gradient_pattern(static_shape):
     if static_shape == [2, 3]:
         assert out.shape == (2, 3)
     g = np.arange(1, 7, dtype=np.float32).reshape(2, 3) + 0.5
-    got = _run(out, {to_zero: np.zeros((2, 3), np.float32), grad: g})
+    got = run(out, {to_zero: np.zeros((2, 3), np.float32), grad: g})
     want = np.zeros((2, 3), np.float32)
     want[0, 0] = 1.5
     np.testing.assert_array_equal(got, want)
@@ -63,7 +56,7 @@ def test_zero_out_gradient_pattern(static_shape):
 def test_zero_out_gradient_pattern_on_3d_input_with_unknown_rank():
     to_zero = cr.placeholder(cr.float64)
     grad = cr.placeholder(cr.float64)
-    got = _run(_zero_out_grad(to_zero, grad), {to_zero: np.ones((2, 1, 2)), grad: np.full((2, 1, 2), 7.0)})
+    got = run(_zero_out_grad(to_zero, grad), {to_zero: np.ones((2, 1, 2)), grad: np.full((2, 1, 2), 7.0)})
     np.testing.assert_array_equal(got, [[[7.0, 0.0]], [[0.0, 0.0]]])
 
 
@@ -79,7 +72,7 @@ def test_zero_out_gradient_pattern_as_a_registered_gradient():
         y = cr.identity(x)
     w = np.arange(6, dtype=np.float32).reshape(2, 3) + 2.0
     (dx,) = cr.gradients(cr.reduce_sum(y * w), [x])
-    got = _run(dx, {x: np.ones((2, 3), np.float32)})
+    got = run(dx, {x: np.ones((2, 3), np.float32)})
     np.testing.assert_array_equal(got, [[2.0, 0, 0], [0, 0, 0]])
 
 
@@ -93,7 +86,7 @@ def test_list_holding_a_tensor_is_packed_into_an_int32_matrix():
     index = cr.zeros_like(cr.shape(cr.placeholder(cr.float32, [4, 5, 6])))
     packed = cr.convert_to_tensor([index])
     assert packed.dtype == cr.int32 and packed.shape == (1, 3)
-    np.testing.assert_array_equal(_run(packed), [[0, 0, 0]])
+    np.testing.assert_array_equal(run(packed), [[0, 0, 0]])
 
 
 # --- getitem ---------------------------------------------------------------------------------------
@@ -142,7 +135,7 @@ def test_getitem_matches_numpy(case, unknown_dims):
             assert y.shape.is_fully_defined() and tuple(y.shape.as_list()) == want.shape
         w = np.random.default_rng(0).standard_normal(want.shape)
         (dx,) = cr.gradients(cr.reduce_sum(y * w), [x])
-        got, got_dx = _run([y, dx], feed)
+        got, got_dx = run([y, dx], feed)
     np.testing.assert_array_equal(got, want)
     # Basic indexing never repeats an element: the gradient is w written back in place.
     want_dx = np.zeros(shape)
@@ -166,7 +159,7 @@ def test_getitem_with_tensor_slice_bounds():
     assert y.shape.as_list() == [None]
     (dx,) = cr.gradients(cr.reduce_sum(y * y), [x])
     value = np.arange(5.0)
-    got, got_dx = _run([y, dx], {x: value, start: 3})
+    got, got_dx = run([y, dx], {x: value, start: 3})
     np.testing.assert_array_equal(got, [3.0, 4.0])
     np.testing.assert_array_equal(got_dx, [0, 0, 0, 6.0, 8.0])
 
@@ -175,7 +168,7 @@ def test_getitem_index_out_of_range_at_run_time():
     x = cr.placeholder(cr.float32, [None])
     i = cr.placeholder(cr.int32, [])
     with pytest.raises(cr.errors.InvalidArgumentError, match="StridedSlice"):
-        _run(x[i], {x: np.zeros(2, np.float32), i: 5})
+        run(x[i], {x: np.zeros(2, np.float32), i: 5})
 
 
 def test_getitem_rejects_bool_and_list_indices():
@@ -188,7 +181,7 @@ def test_getitem_rejects_bool_and_list_indices():
 
 def test_iterating_over_a_tensor_unpacks_the_first_dimension():
     a, b = cr.constant([[1, 2], [3, 4]])
-    np.testing.assert_array_equal(_run([a, b]), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(run([a, b]), [[1, 2], [3, 4]])
 
 
 # --- reshape, transpose, concat, stack (property tests) ---------------------------------------------
@@ -218,7 +211,7 @@ def test_reshape_matches_numpy(data):
     assert tuple(y.shape.as_list()) == want.shape
     w = np.random.default_rng(1).standard_normal(want.shape)
     (dx,) = cr.gradients(cr.reduce_sum(y * w), [x])
-    got, got_dx = _run([y, dx], {x: value})
+    got, got_dx = run([y, dx], {x: value})
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got_dx, w.reshape(shape))
 
@@ -237,7 +230,7 @@ def test_transpose_matches_numpy(case):
     want = value.transpose(perm)
     w = np.random.default_rng(3).standard_normal(want.shape)
     (dx,) = cr.gradients(cr.reduce_sum(y * w), [x])
-    got, got_dx = _run([y, dx], {x: value})
+    got, got_dx = run([y, dx], {x: value})
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got_dx, w.transpose(np.argsort(perm)))
     assert tuple(cr.transpose(cr.placeholder(cr.float64, shape), perm).shape.as_list()) == want.shape
@@ -265,7 +258,7 @@ def test_concat_and_split_match_numpy(data):
     w = np.random.default_rng(9).standard_normal(want.shape)
     grads = cr.gradients(cr.reduce_sum(y * w), xs)
     feed = dict(zip(xs, values, strict=True))
-    got, got_parts, got_grads = _run([y, parts, grads], feed)
+    got, got_parts, got_grads = run([y, parts, grads], feed)
     np.testing.assert_array_equal(got, want)
     for part, v in zip(got_parts, values, strict=True):
         np.testing.assert_array_equal(part, v)
@@ -289,7 +282,7 @@ def test_concat_gradient_with_unknown_shapes_is_twice_differentiable():
     (da, db) = cr.gradients(cr.reduce_sum(y * y * y), [a, b])
     (dda,) = cr.gradients(cr.reduce_sum(da), [a])
     va, vb = np.array([[1.0, 2.0]]), np.array([[3.0]])
-    got = _run([da, db, dda], {a: va, b: vb})
+    got = run([da, db, dda], {a: va, b: vb})
     np.testing.assert_allclose(got[0], 3 * va**2)
     np.testing.assert_allclose(got[1], 3 * vb**2)
     np.testing.assert_allclose(got[2], 6 * va)
@@ -302,7 +295,7 @@ def test_stack_with_negative_axis_and_unknown_rank():
     va, vb = np.ones((2, 3)), np.zeros((2, 3))
     w = np.random.default_rng(0).standard_normal((2, 3, 2))
     da, db = cr.gradients(cr.reduce_sum(y * w), [a, b])
-    got, ga, gb = _run([y, da, db], {a: va, b: vb})
+    got, ga, gb = run([y, da, db], {a: va, b: vb})
     np.testing.assert_array_equal(got, np.stack([va, vb], -1))
     np.testing.assert_array_equal(ga, w[..., 0])
     np.testing.assert_array_equal(gb, w[..., 1])
@@ -327,7 +320,7 @@ def test_split_with_tensor_sizes_needs_num_when_length_unknown():
     a, b = cr.split(x, sizes, num=2)
     assert a.shape.as_list() == [None]
     (dx,) = cr.gradients(cr.reduce_sum(a) + 2 * cr.reduce_sum(b), [x])
-    got = _run([a, b, dx], {x: np.arange(5.0), sizes: [2, 3]})
+    got = run([a, b, dx], {x: np.arange(5.0), sizes: [2, 3]})
     np.testing.assert_array_equal(got[0], [0, 1])
     np.testing.assert_array_equal(got[1], [2, 3, 4])
     np.testing.assert_array_equal(got[2], [1, 1, 2, 2, 2])
@@ -344,7 +337,7 @@ def test_unused_outputs_of_unstack_get_zero_gradients():
     x = cr.placeholder(cr.float64, [3, 2])
     parts = cr.unstack(x)
     (dx,) = cr.gradients(cr.reduce_sum(parts[1] * 3.0), [x])
-    np.testing.assert_array_equal(_run(dx, {x: np.ones((3, 2))}), [[0, 0], [3, 3], [0, 0]])
+    np.testing.assert_array_equal(run(dx, {x: np.ones((3, 2))}), [[0, 0], [3, 3], [0, 0]])
 
 
 # --- slice, pad, tile with index tensors known only at run time -------------------------------------
@@ -355,7 +348,7 @@ def test_slice_with_dynamic_begin_and_size():
     y = cr.slice(x, begin, size)
     assert y.shape.as_list() == [None, None]
     value = np.arange(12.0).reshape(3, 4)
-    got = _run(y, {x: value, begin: [1, 1], size: [-1, 2]})
+    got = run(y, {x: value, begin: [1, 1], size: [-1, 2]})
     np.testing.assert_array_equal(got, value[1:, 1:3])
 
 
@@ -387,7 +380,7 @@ def test_pad_constant_values_gradient_counts_padded_elements():
     c = cr.placeholder(cr.float64, [])
     y = cr.pad(x, [[1, 1], [0, 1]], constant_values=c)
     dx, dc = cr.gradients(y, [x, c])
-    got_dx, got_dc = _run([dx, dc], {x: np.zeros((2, 2)), c: 1.0})
+    got_dx, got_dc = run([dx, dc], {x: np.zeros((2, 2)), c: 1.0})
     np.testing.assert_array_equal(got_dx, np.ones((2, 2)))
     assert got_dc == 4 * 3 - 4
 
@@ -396,7 +389,7 @@ def test_mirror_pad_gradient_folds_borders_back():
     x = cr.placeholder(cr.float64, [4])
     for mode, want in [("REFLECT", [1, 2, 2, 1]), ("SYMMETRIC", [2, 2, 1, 1])]:
         (dx,) = cr.gradients(cr.pad(x, [[2, 0]], mode), [x])
-        np.testing.assert_array_equal(_run(dx, {x: np.zeros(4)}), want, err_msg=mode)
+        np.testing.assert_array_equal(run(dx, {x: np.zeros(4)}), want, err_msg=mode)
 
 
 def test_tile_with_unknown_input_shape():
@@ -404,7 +397,7 @@ def test_tile_with_unknown_input_shape():
     y = cr.tile(x, [2, 3])
     assert y.shape.as_list() == [None, None]
     (dx,) = cr.gradients(y, [x])
-    got, got_dx = _run([y, dx], {x: np.ones((1, 2))})
+    got, got_dx = run([y, dx], {x: np.ones((1, 2))})
     assert got.shape == (2, 6)
     np.testing.assert_array_equal(got_dx, np.full((1, 2), 6.0))
 
@@ -414,7 +407,7 @@ def test_gather_gradient_accumulates_repeated_indices():
     p = cr.placeholder(cr.float64, [3, 2])
     y = cr.gather(p, [0, 0, 2, 0])
     (dp,) = cr.gradients(y, [p])
-    np.testing.assert_array_equal(_run(dp, {p: np.zeros((3, 2))}), [[3, 3], [0, 0], [1, 1]])
+    np.testing.assert_array_equal(run(dp, {p: np.zeros((3, 2))}), [[3, 3], [0, 0], [1, 1]])
 
 
 def test_gather_along_inner_axis_with_unknown_dims():
@@ -423,7 +416,7 @@ def test_gather_along_inner_axis_with_unknown_dims():
     y = cr.gather(p, i, axis=1)
     (dp,) = cr.gradients(y, [p])
     value = np.arange(12.0).reshape(2, 3, 2)
-    got, got_dp = _run([y, dp], {p: value, i: [2, 2, 0]})
+    got, got_dp = run([y, dp], {p: value, i: [2, 2, 0]})
     np.testing.assert_array_equal(got, value[:, [2, 2, 0]])
     want = np.zeros((2, 3, 2))
     want[:, 0] = 1
@@ -433,17 +426,17 @@ def test_gather_along_inner_axis_with_unknown_dims():
 
 def test_gather_keyword_axis_and_tf_positional_order():
     p = cr.constant([[1, 2, 3], [4, 5, 6]])
-    np.testing.assert_array_equal(_run(cr.gather(p, [2, 0], None, "g", 1)), [[3, 1], [6, 4]])
-    np.testing.assert_array_equal(_run(cr.gather(p, [1], axis=-2)), [[4, 5, 6]])
+    np.testing.assert_array_equal(run(cr.gather(p, [2, 0], None, "g", 1)), [[3, 1], [6, 4]])
+    np.testing.assert_array_equal(run(cr.gather(p, [1], axis=-2)), [[4, 5, 6]])
 
 
 def test_gather_nd_gradient_accumulates_and_scatter_nd_adds_duplicates():
     p = cr.placeholder(cr.float64, [2, 2])
     y = cr.gather_nd(p, [[0, 1], [0, 1], [1, 0]])
     (dp,) = cr.gradients(y, [p])
-    np.testing.assert_array_equal(_run(dp, {p: np.zeros((2, 2))}), [[0, 2], [1, 0]])
+    np.testing.assert_array_equal(run(dp, {p: np.zeros((2, 2))}), [[0, 2], [1, 0]])
     s = cr.scatter_nd([[1], [1], [0]], cr.constant([1.0, 2.0, 4.0]), [3])
-    np.testing.assert_array_equal(_run(s), [4.0, 3.0, 0.0])
+    np.testing.assert_array_equal(run(s), [4.0, 3.0, 0.0])
 
 
 def test_scatter_nd_with_dynamic_shape():
@@ -451,7 +444,7 @@ def test_scatter_nd_with_dynamic_shape():
     shape = cr.placeholder(cr.int32, [1])
     y = cr.scatter_nd([[0], [2]], u, shape)
     assert y.shape.as_list() == [None]
-    np.testing.assert_array_equal(_run(y, {u: [1.0, 2.0], shape: [4]}), [1.0, 0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(run(y, {u: [1.0, 2.0], shape: [4]}), [1.0, 0.0, 2.0, 0.0])
 
 
 # --- range, one_hot, sparse_to_dense, reverse, squeeze, expand_dims ------------------------------------------
@@ -463,9 +456,9 @@ def test_range_dtypes_and_tensor_arguments():
     limit = cr.placeholder(cr.int32, [])
     r = cr.range(1, limit, 2)
     assert r.shape.as_list() == [None]
-    np.testing.assert_array_equal(_run(r, {limit: 8}), [1, 3, 5, 7])
+    np.testing.assert_array_equal(run(r, {limit: 8}), [1, 3, 5, 7])
     with pytest.raises(cr.errors.InvalidArgumentError, match="delta must not be 0"):
-        _run(cr.range(0, limit, 0), {limit: 3})
+        run(cr.range(0, limit, 0), {limit: 3})
 
 
 def test_range_is_not_differentiable():
@@ -477,7 +470,7 @@ def test_range_is_not_differentiable():
 def test_one_hot_out_of_range_indices_give_off_value_and_dtype_follows_on_value():
     y = cr.one_hot([1, 5, -1], 3, on_value=cr.constant(2.0, cr.float64), off_value=-1.0)
     assert y.dtype == cr.float64
-    np.testing.assert_array_equal(_run(y), [[-1, 2, -1], [-1, -1, -1], [-1, -1, -1]])
+    np.testing.assert_array_equal(run(y), [[-1, 2, -1], [-1, -1, -1], [-1, -1, -1]])
     assert cr.one_hot([0], 2).dtype == cr.float32
     assert cr.one_hot(cr.placeholder(cr.int32, [None]), 4).shape.as_list() == [None, 4]
     assert cr.one_hot(cr.placeholder(cr.int32, [5]), cr.placeholder(cr.int32, [])).shape.as_list() == [5, None]
@@ -488,7 +481,7 @@ def test_one_hot_gradient_wrt_on_and_off_values():
     off = cr.placeholder(cr.float64, [])
     y = cr.one_hot([0, 1, 7], 4, on, off)
     d_on, d_off = cr.gradients(y, [on, off])
-    assert tuple(_run([d_on, d_off], {on: 1.0, off: 0.0})) == (2.0, 10.0)
+    assert tuple(run([d_on, d_off], {on: 1.0, off: 0.0})) == (2.0, 10.0)
 
 
 def test_sparse_to_dense_default_value_gradient_and_validation():
@@ -496,19 +489,19 @@ def test_sparse_to_dense_default_value_gradient_and_validation():
     d = cr.placeholder(cr.float64, [])
     y = cr.sparse_to_dense([[0, 0], [1, 2]], [2, 3], v, d)
     dv, dd = cr.gradients(y * y, [v, d])
-    got = _run([y, dv, dd], {v: [1.0, 2.0], d: 3.0})
+    got = run([y, dv, dd], {v: [1.0, 2.0], d: 3.0})
     np.testing.assert_array_equal(got[0], [[1, 3, 3], [3, 3, 2]])
     np.testing.assert_array_equal(got[1], [2.0, 4.0])
     assert got[2] == 4 * 2 * 3.0
     dup = cr.sparse_to_dense([1, 1], [3], 5.0, validate_indices=False)
-    np.testing.assert_array_equal(_run(dup), [0, 5, 0])
+    np.testing.assert_array_equal(run(dup), [0, 5, 0])
 
 
 def test_sparse_to_dense_output_shape_from_a_tensor():
     n = cr.placeholder(cr.int32, [])
     y = cr.sparse_to_dense([2], cr.stack([n]), 1.0)
     assert y.shape.as_list() == [None]
-    np.testing.assert_array_equal(_run(y, {n: 4}), [0, 0, 1, 0])
+    np.testing.assert_array_equal(run(y, {n: 4}), [0, 0, 1, 0])
 
 
 def test_squeeze_and_expand_dims_with_unknown_shapes():
@@ -519,7 +512,7 @@ def test_squeeze_and_expand_dims_with_unknown_shapes():
     assert cr.expand_dims(cr.placeholder(cr.float32), 0).shape.rank is None
     assert cr.squeeze(cr.placeholder(cr.float32, [1, 3]), squeeze_dims=[0]).shape == (3,)
     assert cr.expand_dims(cr.placeholder(cr.float32, [3]), dim=1).shape == (3, 1)
-    got = _run(cr.squeeze(x), {x: np.ones((1, 1, 1), np.float32)})
+    got = run(cr.squeeze(x), {x: np.ones((1, 1, 1), np.float32)})
     assert got.shape == ()
 
 
@@ -527,7 +520,7 @@ def test_reverse_with_unknown_rank():
     x = cr.placeholder(cr.float64)
     y = cr.reverse(x, [-1])
     (dx,) = cr.gradients(cr.reduce_sum(y * np.array([1.0, 2.0, 3.0])), [x])
-    got, got_dx = _run([y, dx], {x: np.array([[1.0, 2.0, 3.0]])})
+    got, got_dx = run([y, dx], {x: np.array([[1.0, 2.0, 3.0]])})
     np.testing.assert_array_equal(got, [[3, 2, 1]])
     np.testing.assert_array_equal(got_dx, [[3, 2, 1]])
 
@@ -537,7 +530,7 @@ def test_zeros_like_and_ones_like_with_unknown_shapes_and_dtypes():
     z, o = cr.zeros_like(x), cr.ones_like(x, dtype=cr.int32)
     assert z.dtype == cr.float64 and o.dtype == cr.int32
     assert z.shape.is_compatible_with([3, 2])
-    got_z, got_o = _run([z, o], {x: np.full((3, 2), 5.0)})
+    got_z, got_o = run([z, o], {x: np.full((3, 2), 5.0)})
     np.testing.assert_array_equal(got_z, np.zeros((3, 2)))
     np.testing.assert_array_equal(got_o, np.ones((3, 2), np.int32))
     assert got_o.dtype == np.int32

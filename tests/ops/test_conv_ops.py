@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ops_helpers import run
 
 import chainrule as cr
 from chainrule.testing.samples.conv import avg_pool_ref, conv2d_ref, max_pool_ref
 
-
-def _run(fetches, feed=None):
-    with cr.Session() as sess:
-        return sess.run(fetches, feed)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    graph = cr.Graph()
-    with graph.as_default():
-        yield graph
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 # --- static shapes ----------------------------------------------------------------------------
@@ -81,7 +72,7 @@ def test_same_padding_puts_the_odd_pad_after(size, k, s, before):
     x = np.arange(1.0, size * size + 1).reshape(1, size, size, 1)
     w = np.zeros((k, k, 1, 1))
     w[0, 0] = 1.0
-    out = _run(cr.nn.conv2d(cr.constant(x), cr.constant(w), s, "SAME"))
+    out = run(cr.nn.conv2d(cr.constant(x), cr.constant(w), s, "SAME"))
     padded = np.pad(x, ((0, 0), (before, k), (before, k), (0, 0)))
     n_out = -(-size // s)
     np.testing.assert_array_equal(out, padded[:, : n_out * s : s, : n_out * s : s, :])
@@ -89,16 +80,16 @@ def test_same_padding_puts_the_odd_pad_after(size, k, s, before):
 
 def test_max_pool_pads_with_minus_infinity():
     x = -5.0 - np.arange(9.0).reshape(1, 3, 3, 1)
-    out = _run(cr.nn.max_pool2d(cr.constant(x), 2, 2, "SAME"))
+    out = run(cr.nn.max_pool2d(cr.constant(x), 2, 2, "SAME"))
     np.testing.assert_array_equal(out[0, :, :, 0], [[-5.0, -7.0], [-11.0, -13.0]])
 
 
 def test_avg_pool_same_averages_only_real_elements():
     x = np.ones((1, 3, 3, 1))
-    out = _run(cr.nn.avg_pool2d(cr.constant(x), 3, 1, "SAME"))
+    out = run(cr.nn.avg_pool2d(cr.constant(x), 3, 1, "SAME"))
     np.testing.assert_allclose(out, np.ones((1, 3, 3, 1)))  # zeros from padding would pull borders below 1
     x = np.arange(9.0).reshape(1, 3, 3, 1)
-    out = _run(cr.nn.avg_pool2d(cr.constant(x), 2, 2, "SAME"))
+    out = run(cr.nn.avg_pool2d(cr.constant(x), 2, 2, "SAME"))
     np.testing.assert_allclose(out[0, :, :, 0], [[2.0, 3.5], [6.5, 8.0]])
 
 
@@ -107,13 +98,13 @@ def test_max_pool_gradient_goes_to_first_maximum_on_ties():
     # TensorFlow scans each window row-major and keeps the first maximum (strict '>' comparison).
     x = cr.constant(np.array([[3.0, 1.0, 2.0, 2.0], [3.0, 3.0, 2.0, 2.0]]).reshape(1, 2, 4, 1))
     (g,) = cr.gradients(cr.reduce_sum(cr.nn.max_pool2d(x, 2, 2, "VALID")), [x])
-    np.testing.assert_array_equal(_run(g)[0, :, :, 0], [[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(run(g)[0, :, :, 0], [[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
 
 
 def test_max_pool_overlapping_windows_accumulate_gradient():
     x = cr.constant(np.array([[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]).reshape(1, 3, 3, 1))
     (g,) = cr.gradients(cr.reduce_sum(cr.nn.max_pool2d(x, 2, 1, "VALID")), [x])
-    assert _run(g)[0, 1, 1, 0] == 4.0
+    assert run(g)[0, 1, 1, 0] == 4.0
 
 
 def test_max_pool_gradient_never_lands_on_padding():
@@ -121,7 +112,7 @@ def test_max_pool_gradient_never_lands_on_padding():
     y = cr.nn.max_pool2d(x, 3, 2, "SAME")
     (g,) = cr.gradients(cr.reduce_sum(y), [x])
     for value in (np.full((1, 3, 3, 2), -np.inf), np.full((1, 3, 3, 2), np.nan)):
-        grad = _run(g, {x: value})
+        grad = run(g, {x: value})
         assert grad.sum() == 2 * 4  # every output element's gradient reached a real input element
 
 
@@ -132,7 +123,7 @@ def test_max_pool_grad_grad_gathers_at_argmax():
     v = cr.constant(np.array([10.0, 20.0, 30.0, 40.0]).reshape(1, 2, 2, 1))
     (gg,) = cr.gradients(cr.reduce_sum(gx * v), [seed])
     assert gg.op.type == "MaxPoolGradGrad"
-    assert _run(gg, {seed: np.ones((1, 1, 1, 1))}).item() == 20.0
+    assert run(gg, {seed: np.ones((1, 1, 1, 1))}).item() == 20.0
 
 
 # --- NCHW, transpose, adjointness ---------------------------------------------------------------
@@ -140,7 +131,7 @@ def test_nchw_matches_nhwc():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3, 2, 3, 4))
     nhwc = np.transpose(x, (0, 2, 3, 1))
-    got = _run(
+    got = run(
         [
             cr.nn.conv2d(x, w, [1, 1, 2, 1], [[0, 0], [0, 0], [1, 1], [0, 2]], data_format="NCHW"),
             cr.nn.max_pool2d(x, [1, 1, 2, 2], [1, 1, 2, 2], "SAME", data_format="NCHW"),
@@ -166,7 +157,7 @@ def test_conv2d_transpose_is_the_adjoint_of_conv2d(size, strides, padding, dilat
     v = rng.standard_normal(y.shape.as_list())
     xt = cr.nn.conv2d_transpose(v, w, list(x.shape), strides, padding, dilations=dilations)
     assert xt.shape.as_list() == list(x.shape)
-    y_val, xt_val = _run([y, xt])
+    y_val, xt_val = run([y, xt])
     np.testing.assert_allclose(np.sum(y_val * v), np.sum(x * xt_val), rtol=1e-10)
 
 
@@ -177,8 +168,8 @@ def test_backprop_input_with_dynamic_input_sizes():
     dx = cr.nn.conv2d_backprop_input(sizes, w, dy, 2, "SAME")
     assert dx.shape.as_list() == [1, None, None, 1]
     # Input sizes 3 and 4 both give a stride-2 SAME output of 2: input_sizes picks which.
-    assert _run(dx, {sizes: [1, 3, 3, 1]}).shape == (1, 3, 3, 1)
-    assert _run(dx, {sizes: [1, 4, 4, 1]}).shape == (1, 4, 4, 1)
+    assert run(dx, {sizes: [1, 3, 3, 1]}).shape == (1, 3, 3, 1)
+    assert run(dx, {sizes: [1, 4, 4, 1]}).shape == (1, 4, 4, 1)
 
 
 def test_hessian_of_a_conv_loss():
@@ -186,7 +177,7 @@ def test_hessian_of_a_conv_loss():
     w = cr.placeholder(cr.float64, [2, 2, 1, 1])
     y = cr.nn.max_pool2d(cr.tanh(cr.nn.conv2d(x, w, 1, "SAME")), 2, 2, "VALID")
     (h,) = cr.hessians(cr.reduce_sum(y * y), [w])
-    value = _run(h, {w: np.full((2, 2, 1, 1), 0.3)})
+    value = run(h, {w: np.full((2, 2, 1, 1), 0.3)})
     assert value.shape == (2, 2, 1, 1, 2, 2, 1, 1)
     flat = value.reshape(4, 4)
     np.testing.assert_allclose(flat, flat.T, rtol=1e-8, atol=1e-12)

@@ -7,22 +7,12 @@ import sys
 
 import numpy as np
 import pytest
+from ops_helpers import run
 
 import chainrule as cr
 from chainrule.testing.samples import rand
 
 la = cr.linalg
-
-
-def _run(fetches, feed=None):
-    with cr.Session() as sess:
-        return sess.run(fetches, feed)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    cr.reset_default_graph()
-    yield
 
 
 # --- namespaces -------------------------------------------------------------------------------
@@ -57,7 +47,7 @@ def test_matmul_operator_with_numpy_operands():
     a, b = rand(2, 3), rand(3, 2, seed=1)
     t = cr.constant(b)
     left, right = a @ t, cr.constant(a) @ b
-    got_left, got_right = _run([left, right])
+    got_left, got_right = run([left, right])
     np.testing.assert_allclose(got_left, a @ b)
     np.testing.assert_allclose(got_right, a @ b)
 
@@ -88,7 +78,7 @@ def test_einsum_static_shapes_and_unknown_rank():
     out = cr.einsum("...ij->...ji", u)
     assert out.shape.rank is None
     value = rand(2, 3, 4)
-    np.testing.assert_allclose(_run(out, {u: value}), np.swapaxes(value, -1, -2))
+    np.testing.assert_allclose(run(out, {u: value}), np.swapaxes(value, -1, -2))
     with pytest.raises(ValueError, match="needs the ranks"):
         cr.gradients(cr.reduce_sum(out), [u])
 
@@ -111,7 +101,7 @@ def test_matmul_broadcast_gradients_sum_over_batch(unknown):
     a = cr.placeholder(cr.float64, [None] * 4 if unknown else av.shape)
     b = cr.placeholder(cr.float64, [None] * 3 if unknown else bv.shape)
     ga, gb = cr.gradients(cr.reduce_sum(cr.matmul(a, b)), [a, b])
-    got_a, got_b = _run([ga, gb], {a: av, b: bv})
+    got_a, got_b = run([ga, gb], {a: av, b: bv})
     ones = np.ones((2, 4, 2, 2))
     np.testing.assert_allclose(got_a, (ones @ np.swapaxes(bv, -1, -2)).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(got_b, (np.swapaxes(av, -1, -2) @ ones).sum(axis=0))
@@ -150,7 +140,7 @@ def test_einsum_matches_numpy_and_gradients(equation, shapes):
     args = [rand(*s, seed=i) for i, s in enumerate(shapes)]
     phs = [cr.placeholder(cr.float64, [None] * len(s)) for s in shapes]
     out = cr.einsum(equation, *phs)
-    got = _run(out, dict(zip(phs, args, strict=True)))
+    got = run(out, dict(zip(phs, args, strict=True)))
     want = np.einsum(equation, *args)
     assert np.shape(got) == np.shape(want)
     np.testing.assert_allclose(got, want)
@@ -162,7 +152,7 @@ def test_einsum_list_operands_and_integer_inputs():
     b = cr.constant(np.arange(3, dtype=np.int32))
     out = cr.einsum("ij,j", [a, b])
     assert out.dtype == cr.int32
-    np.testing.assert_array_equal(_run(out), np.arange(6).reshape(2, 3) @ np.arange(3))
+    np.testing.assert_array_equal(run(out), np.arange(6).reshape(2, 3) @ np.arange(3))
 
 
 def test_einsum_rejects_non_string():
@@ -181,7 +171,7 @@ def test_tensordot_axes_pair_of_ints_and_constant_tensor():
     a, b = cr.constant(av), cr.constant(bv)
     out1 = cr.tensordot(a, b, [2, 0])
     out2 = cr.tensordot(a, b, cr.constant([[1, 2], [1, 0]]))
-    got1, got2 = _run([out1, out2])
+    got1, got2 = run([out1, out2])
     np.testing.assert_allclose(got1, np.tensordot(av, bv, [2, 0]))
     np.testing.assert_allclose(got2, np.tensordot(av, bv, [[1, 2], [1, 0]]))
 
@@ -196,9 +186,9 @@ def test_triangular_solve_scipy_and_numpy_paths_agree(monkeypatch, lower, adjoin
     tri = np.tril(a) if lower else np.triu(a)
     want = np.linalg.solve(tri.T if adjoint else tri, b)
     out = la.triangular_solve(cr.constant(a), cr.constant(b), lower=lower, adjoint=adjoint)
-    with_scipy = _run(out)
+    with_scipy = run(out)
     monkeypatch.setitem(sys.modules, "scipy.linalg", None)  # makes `from scipy.linalg import ...` fail
-    without_scipy = _run(out)
+    without_scipy = run(out)
     np.testing.assert_allclose(with_scipy, want)
     np.testing.assert_allclose(without_scipy, want)
 
@@ -208,7 +198,7 @@ def test_triangular_solve_reads_one_triangle_and_keeps_float32():
     garbage = a + np.triu(np.full((3, 3), 100.0, np.float32), 1)
     b = rand(3, 2, seed=1).astype(np.float32)
     out = la.triangular_solve(cr.constant(garbage), cr.constant(b))
-    got = _run(out)
+    got = run(out)
     assert got.dtype == np.float32 and out.dtype == cr.float32
     np.testing.assert_allclose(got, np.linalg.solve(a, b), rtol=1e-5)
 
@@ -220,7 +210,7 @@ def test_det_gradient_and_hessian_2x2():
     (g,) = cr.gradients(d, [x])
     (h,) = cr.hessians(d, [x])
     value = rand(2, 2) + 2 * np.eye(2)
-    got_g, got_h = _run([g, h], {x: value})
+    got_g, got_h = run([g, h], {x: value})
     np.testing.assert_allclose(got_g, np.linalg.det(value) * np.linalg.inv(value).T)
     # det = x00 x11 - x01 x10, so its Hessian is constant.
     want_h = np.zeros((2, 2, 2, 2))
@@ -235,7 +225,7 @@ def test_slogdet_sign_has_no_gradient():
     (g_sign,) = cr.gradients(sign, [x], unconnected_gradients="zero")
     (g_log,) = cr.gradients(logabs, [x])
     value = -(rand(3, 3) + 3 * np.eye(3))
-    got_sign, got_log = _run([g_sign, g_log], {x: value})
+    got_sign, got_log = run([g_sign, g_log], {x: value})
     np.testing.assert_allclose(got_sign, 0)
     np.testing.assert_allclose(got_log, np.linalg.inv(value).T)
 
@@ -248,7 +238,7 @@ def test_cholesky_gradient_is_symmetric_and_matches_symmetric_differences():
     a = cr.placeholder(cr.float64, [3, 3])
     loss = cr.reduce_sum(la.cholesky(a) * w)
     (g,) = cr.gradients(loss, [a])
-    got = _run(g, {a: a_value})
+    got = run(g, {a: a_value})
     np.testing.assert_allclose(got, got.T, atol=1e-12)
     e = rng.standard_normal((3, 3))
     e = e + e.T  # symmetric direction: stays in the SPD set
@@ -266,7 +256,7 @@ def test_quadratic_form_hessian():
     x = cr.placeholder(cr.float64, [3, 1])
     q = cr.matmul(x, cr.matmul(cr.constant(av), x), transpose_a=True)
     (h,) = cr.hessians(q, [x])
-    np.testing.assert_allclose(_run(h, {x: rand(3, 1, seed=1)}).reshape(3, 3), av + av.T)
+    np.testing.assert_allclose(run(h, {x: rand(3, 1, seed=1)}).reshape(3, 3), av + av.T)
 
 
 def test_logdet_gradient_is_inverse_for_spd():
@@ -274,16 +264,16 @@ def test_logdet_gradient_is_inverse_for_spd():
     spd = m @ m.T + 3 * np.eye(3)
     x = cr.placeholder(cr.float64, [3, 3])
     (g,) = cr.gradients(la.logdet(x), [x])
-    np.testing.assert_allclose(_run(g, {x: spd}), np.linalg.inv(spd))
+    np.testing.assert_allclose(run(g, {x: spd}), np.linalg.inv(spd))
 
 
 def test_eye_variants():
     n = cr.placeholder(cr.int32, [])
     dynamic = la.eye(n, dtype=cr.float64)
-    np.testing.assert_array_equal(_run(dynamic, {n: 3}), np.eye(3))
+    np.testing.assert_array_equal(run(dynamic, {n: 3}), np.eye(3))
     static = la.eye(2, 3, batch_shape=[2], dtype=cr.float64)
     assert static.shape == cr.TensorShape([2, 2, 3])
-    np.testing.assert_array_equal(_run(static), np.broadcast_to(np.eye(2, 3), (2, 2, 3)))
+    np.testing.assert_array_equal(run(static), np.broadcast_to(np.eye(2, 3), (2, 2, 3)))
 
 
 def test_matrix_transpose_unknown_rank():
@@ -291,6 +281,6 @@ def test_matrix_transpose_unknown_rank():
     y = la.matrix_transpose(x)
     assert y.op.type == "LinalgMatrixTranspose"
     (g,) = cr.gradients(cr.reduce_sum(y * cr.constant(rand(2, 4, 3))), [x])
-    got_y, got_g = _run([y, g], {x: rand(2, 3, 4)})
+    got_y, got_g = run([y, g], {x: rand(2, 3, 4)})
     np.testing.assert_allclose(got_y, np.swapaxes(rand(2, 3, 4), -1, -2))
     np.testing.assert_allclose(got_g, np.swapaxes(rand(2, 4, 3), -1, -2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ops_helpers import run
 
 import chainrule as cr
 
@@ -44,18 +45,13 @@ def _close(got, want, rtol=1e-12, atol=1e-300):
     np.testing.assert_allclose(got, np.asarray(want, np.float64), rtol=rtol, atol=atol)
 
 
-def _run(fetches, feed):
-    with cr.Session() as sess:
-        return sess.run(fetches, feed)
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_family_is_finite_and_exact_for_huge_logits(dtype):
     x = cr.placeholder(dtype, [None, 3])
     w = np.arange(15, dtype=dtype).reshape(5, 3) / 7 - 1  # a cotangent that exercises every entry
     sm, lsm = cr.nn.softmax(x), cr.nn.log_softmax(x)
     g_sm, g_lsm = cr.gradients(cr.reduce_sum(sm * w), [x])[0], cr.gradients(cr.reduce_sum(lsm * w), [x])[0]
-    got = _run([sm, lsm, g_sm, g_lsm], {x: EXTREME.astype(dtype)})
+    got = run([sm, lsm, g_sm, g_lsm], {x: EXTREME.astype(dtype)})
     p, logp = _ref_softmax(EXTREME), _ref_log_softmax(EXTREME)
     w = w.astype(LD)
     rtol = 1e-12 if dtype == np.float64 else 1e-6
@@ -71,7 +67,7 @@ def test_softmax_cross_entropy_huge_logits_values_and_gradients(dtype):
     loss = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=x)
     gx, gy = cr.gradients(loss, [x, y])
     (gxx,) = cr.gradients(cr.reduce_sum(gx * np.linspace(-1, 1, 15, dtype=dtype).reshape(5, 3)), [x])
-    got = _run([loss, gx, gy, gxx], {x: EXTREME.astype(dtype), y: LABELS.astype(dtype)})
+    got = run([loss, gx, gy, gxx], {x: EXTREME.astype(dtype), y: LABELS.astype(dtype)})
     rtol = 1e-12 if dtype == np.float64 else 1e-6
     logp = _ref_log_softmax(EXTREME)
     _close(got[0], -np.sum(LABELS * logp, -1), rtol)
@@ -87,7 +83,7 @@ def test_sparse_softmax_cross_entropy_huge_logits(dtype):
     loss = cr.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=x)
     (gx,) = cr.gradients(loss, [x])
     (gxx,) = cr.gradients(cr.reduce_sum(gx * gx), [x])
-    got = _run([loss, gx, gxx], {x: EXTREME.astype(dtype), labels: SPARSE})
+    got = run([loss, gx, gxx], {x: EXTREME.astype(dtype), labels: SPARSE})
     rtol = 1e-12 if dtype == np.float64 else 1e-6
     one_hot = np.eye(3)[SPARSE]
     _close(got[0], -np.take_along_axis(_ref_log_softmax(EXTREME), SPARSE[:, None], -1)[:, 0], rtol)
@@ -103,7 +99,7 @@ def test_sigmoid_cross_entropy_huge_logits(dtype):
     loss = cr.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
     gx, gz = cr.gradients(loss, [x, z])
     (gxx,) = cr.gradients(cr.reduce_sum(gx), [x])
-    got = _run([loss, gx, gz, gxx], {x: logits.astype(dtype), z: labels.astype(dtype)})
+    got = run([loss, gx, gz, gxx], {x: logits.astype(dtype), z: labels.astype(dtype)})
     xl, zl = logits.astype(LD), labels.astype(LD)
     # -z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x)) in extended precision (exp(1000) fits),
     # a different formula from the kernel's.
@@ -118,18 +114,18 @@ def test_sigmoid_cross_entropy_huge_logits(dtype):
 
 def test_log_softmax_keeps_precision_of_a_dominant_class():
     x = cr.placeholder(cr.float64, [2])
-    out = _run(cr.nn.log_softmax(x), {x: np.array([0.0, -40.0])})
+    out = run(cr.nn.log_softmax(x), {x: np.array([0.0, -40.0])})
     np.testing.assert_allclose(out, [-np.exp(-40.0), -40.0 - np.exp(-40.0)], rtol=1e-14)
     loss = cr.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=np.array([[0.0, -40.0]]))
-    np.testing.assert_allclose(_run(loss, None), [np.exp(-40.0)], rtol=1e-14)
+    np.testing.assert_allclose(run(loss, None), [np.exp(-40.0)], rtol=1e-14)
 
 
 def test_softmax_handles_ties_and_one_class():
     x = cr.placeholder(cr.float64, [None, None])
-    out = _run([cr.nn.softmax(x), cr.nn.log_softmax(x)], {x: np.array([[5.0, 5.0, 5.0, 5.0]])})
+    out = run([cr.nn.softmax(x), cr.nn.log_softmax(x)], {x: np.array([[5.0, 5.0, 5.0, 5.0]])})
     np.testing.assert_allclose(out[0], [[0.25] * 4])
     np.testing.assert_allclose(out[1], [[-np.log(4)] * 4], rtol=1e-15)
-    out = _run([cr.nn.softmax(x), cr.nn.log_softmax(x)], {x: np.array([[3.0], [-1e300]])})
+    out = run([cr.nn.softmax(x), cr.nn.log_softmax(x)], {x: np.array([[3.0], [-1e300]])})
     np.testing.assert_array_equal(out[0], [[1.0], [1.0]])
     np.testing.assert_array_equal(out[1], [[0.0], [0.0]])
 
@@ -146,23 +142,23 @@ def test_softmax_handles_ties_and_one_class():
 def test_activation_gradients_at_and_around_the_kink(fn, expected):
     x = cr.placeholder(cr.float64, [3])
     (g,) = cr.gradients(cr.reduce_sum(fn(x)), [x])
-    np.testing.assert_allclose(_run(g, {x: np.array([-1.0, 0.0, 1.0])}), expected, rtol=1e-15)
+    np.testing.assert_allclose(run(g, {x: np.array([-1.0, 0.0, 1.0])}), expected, rtol=1e-15)
 
 
 def test_activations_keep_dtype_and_values():
     v = np.array([-2.0, -0.0, 0.0, 3.0], np.float32)
     x = cr.constant(v)
-    relu, lrelu, elu = _run([cr.nn.relu(x), cr.nn.leaky_relu(x), cr.nn.elu(x)], None)
+    relu, lrelu, elu = run([cr.nn.relu(x), cr.nn.leaky_relu(x), cr.nn.elu(x)], None)
     assert relu.dtype == lrelu.dtype == elu.dtype == np.float32
     np.testing.assert_array_equal(relu, [0, 0, 0, 3])
     np.testing.assert_allclose(lrelu, [-0.4, 0, 0, 3], rtol=1e-7)
     np.testing.assert_allclose(elu, [np.expm1(-2.0), 0, 0, 3], rtol=1e-6)
-    assert _run(cr.nn.relu(cr.constant([-3, 4])), None).tolist() == [0, 4]
+    assert run(cr.nn.relu(cr.constant([-3, 4])), None).tolist() == [0, 4]
 
 
 def test_elu_of_huge_inputs_does_not_warn():
     with np.errstate(all="raise"):
-        out = _run(cr.nn.elu(cr.constant([1000.0, -1000.0], dtype=cr.float64)), None)
+        out = run(cr.nn.elu(cr.constant([1000.0, -1000.0], dtype=cr.float64)), None)
     np.testing.assert_array_equal(out, [1000.0, -1.0])
 
 
@@ -186,7 +182,7 @@ def test_softmax_cross_entropy_on_another_axis_matches_transposed():
     labels = np.random.default_rng(1).dirichlet(np.ones(3), size=4).T
     a = cr.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits, axis=0)
     b = cr.nn.softmax_cross_entropy_with_logits(labels=labels.T, logits=logits.T)
-    va, vb = _run([a, b], None)
+    va, vb = run([a, b], None)
     np.testing.assert_allclose(va, vb, rtol=1e-14)
 
 
@@ -198,20 +194,20 @@ def test_sparse_label_out_of_range_names_the_op():
         cr.errors.InvalidArgumentError,
         match=r"(?s)label value of 7 .*\[0, 3\).*'xent' \(SparseSoftmaxCrossEntropyWithLogits\)",
     ):
-        _run(loss, {logits: np.zeros((2, 3)), labels: [1, 7]})
+        run(loss, {logits: np.zeros((2, 3)), labels: [1, 7]})
     (g,) = cr.gradients(loss, [logits])
-    np.testing.assert_allclose(_run(g, {logits: np.zeros((1, 3)), labels: [2]}), [[1 / 3, 1 / 3, -2 / 3]], rtol=1e-6)
+    np.testing.assert_allclose(run(g, {logits: np.zeros((1, 3)), labels: [2]}), [[1 / 3, 1 / 3, -2 / 3]], rtol=1e-6)
 
 
 def test_l2_loss_and_bias_add():
     t = np.array([[1.0, -2.0], [3.0, 0.5]])
-    assert _run(cr.nn.l2_loss(t), None) == pytest.approx(np.sum(t**2) / 2)
+    assert run(cr.nn.l2_loss(t), None) == pytest.approx(np.sum(t**2) / 2)
     v = cr.placeholder(cr.float64, [None, 2])
     b = cr.constant([10.0, 20.0], dtype=cr.float64)
     out = cr.nn.bias_add(v, b)
     assert out.shape.as_list() == [None, 2]
     (gb,) = cr.gradients(cr.reduce_sum(out * out), [b])
-    got, g = _run([out, gb], {v: t})
+    got, g = run([out, gb], {v: t})
     np.testing.assert_array_equal(got, t + [10.0, 20.0])
     np.testing.assert_allclose(g, np.sum(2 * (t + [10.0, 20.0]), axis=0))
 
@@ -220,7 +216,7 @@ def test_l2_loss_and_bias_add():
 def test_dropout_drops_at_rate_and_scales_kept_units():
     x = cr.ones([200, 500], dtype=cr.float64)
     for y, keep in [(cr.nn.dropout(x, rate=0.3, seed=5), 0.7), (cr.nn.dropout(x, keep_prob=0.25, seed=5), 0.25)]:
-        out = _run(y, None)
+        out = run(y, None)
         assert set(np.unique(out)) <= {0.0, 1 / keep}
         frac = np.mean(out != 0)
         assert abs(frac - keep) < 0.01, frac
@@ -232,7 +228,7 @@ def test_dropout_gradient_is_the_same_mask_and_scale():
     y = cr.nn.dropout(x, rate=0.5)
     (g,) = cr.gradients(cr.reduce_sum(y), [x])
     val = np.random.default_rng(0).uniform(1, 2, size=(4, 6))
-    out, grad = _run([y, g], {x: val})
+    out, grad = run([y, g], {x: val})
     np.testing.assert_allclose(out, val * grad)
     assert set(np.unique(grad)) <= {0.0, 2.0}
 
@@ -252,7 +248,7 @@ def test_dropout_seed_reproducible_and_fresh_each_run():
 
 def test_dropout_noise_shape_drops_whole_rows():
     x = cr.ones([100, 8])
-    out = _run(cr.nn.dropout(x, rate=0.5, noise_shape=[100, 1], seed=1), None)
+    out = run(cr.nn.dropout(x, rate=0.5, noise_shape=[100, 1], seed=1), None)
     assert np.all((out == 0).all(axis=1) | (out == 2).all(axis=1))
     assert 20 < np.sum(out[:, 0] == 0) < 80
 
@@ -260,7 +256,7 @@ def test_dropout_noise_shape_drops_whole_rows():
 def test_dropout_rate_tensor_and_identity_at_zero():
     x = cr.ones([1000], dtype=cr.float64)
     rate = cr.placeholder(cr.float64, [])
-    out = _run(cr.nn.dropout(x, rate=rate, seed=0), {rate: 0.75})
+    out = run(cr.nn.dropout(x, rate=rate, seed=0), {rate: 0.75})
     assert set(np.unique(out)) <= {0.0, 4.0} and 0.2 < np.mean(out != 0) < 0.3
     assert cr.nn.dropout(x, rate=0.0).op.type == "Identity"
     assert cr.nn.dropout(x, keep_prob=1.0).op.type == "Identity"

@@ -7,20 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ops_helpers import run
 
 import chainrule as cr
 from chainrule.ops import reduction_ops
 
-
-def _run(fetches, feed=None):
-    with cr.Session() as sess:
-        return sess.run(fetches, feed)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    with cr.Graph().as_default():
-        yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 # --- max / min ties ---------------------------------------------------------------------------
@@ -29,14 +21,14 @@ def test_extremum_gradient_is_split_evenly_among_ties(reduce):
     sign = 1.0 if reduce is cr.reduce_max else -1.0
     x = cr.constant(sign * np.array([1.0, 3.0, 3.0]))
     (g,) = cr.gradients(reduce(x), [x])
-    np.testing.assert_allclose(_run(g), [0.0, 0.5, 0.5])
+    np.testing.assert_allclose(run(g), [0.0, 0.5, 0.5])
 
 
 def test_max_ties_per_slice_with_keepdims_and_upstream_gradient():
     x = cr.constant([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [5.0, 4.0, 0.0]])
     y = cr.reduce_max(x, axis=1, keepdims=True)
     (g,) = cr.gradients(y, [x], grad_ys=[cr.constant([[1.0], [3.0], [2.0]])])
-    np.testing.assert_allclose(_run(g), [[0, 0.5, 0.5], [1, 1, 1], [2, 0, 0]])
+    np.testing.assert_allclose(run(g), [[0, 0.5, 0.5], [1, 1, 1], [2, 0, 0]])
 
 
 # --- logsumexp --------------------------------------------------------------------------------
@@ -46,7 +38,7 @@ def test_logsumexp_is_finite_for_large_inputs(dtype):
     x = cr.constant(values)
     y = cr.reduce_logsumexp(x, axis=1)
     (g,) = cr.gradients(y, [x])
-    got, grad = _run([y, g])
+    got, grad = run([y, g])
     assert got.dtype == dtype
     np.testing.assert_allclose(got, [1000 + np.log(2), -1000 + np.log(2), 1000], rtol=1e-6)
     np.testing.assert_allclose(grad, [[0.5, 0.5], [0.5, 0.5], [1.0, 0.0]], rtol=1e-6)
@@ -55,8 +47,8 @@ def test_logsumexp_is_finite_for_large_inputs(dtype):
 def test_logsumexp_of_all_minus_inf_slice_is_minus_inf_not_nan():
     x = cr.constant([[-np.inf, -np.inf, -np.inf], [0.0, 1.0, -np.inf]])
     with np.errstate(divide="ignore"):
-        got = _run(cr.reduce_logsumexp(x, axis=-1))
-        everything = _run(cr.reduce_logsumexp(cr.constant([-np.inf, -np.inf])))
+        got = run(cr.reduce_logsumexp(x, axis=-1))
+        everything = run(cr.reduce_logsumexp(cr.constant([-np.inf, -np.inf])))
     assert not np.isnan(got).any()
     np.testing.assert_allclose(got, [-np.inf, np.log(1 + np.e)])
     assert everything == -np.inf
@@ -64,16 +56,16 @@ def test_logsumexp_of_all_minus_inf_slice_is_minus_inf_not_nan():
 
 def test_logsumexp_of_empty_axis_is_minus_inf_and_of_plus_inf_is_inf():
     with np.errstate(divide="ignore"):
-        empty = _run(cr.reduce_logsumexp(cr.constant(np.zeros((2, 0))), axis=1))
+        empty = run(cr.reduce_logsumexp(cr.constant(np.zeros((2, 0))), axis=1))
     np.testing.assert_array_equal(empty, [-np.inf, -np.inf])
-    assert _run(cr.reduce_logsumexp(cr.constant([np.inf, 1.0]))) == np.inf
+    assert run(cr.reduce_logsumexp(cr.constant([np.inf, 1.0]))) == np.inf
 
 
 def test_logsumexp_matches_scipy():
     special = pytest.importorskip("scipy.special")
     values = np.random.default_rng(0).normal(size=(3, 4, 5)) * 30
     for axis, keepdims in [(None, False), (1, True), ([0, 2], False)]:
-        got = _run(cr.reduce_logsumexp(cr.constant(values), axis=axis, keepdims=keepdims))
+        got = run(cr.reduce_logsumexp(cr.constant(values), axis=axis, keepdims=keepdims))
         want = special.logsumexp(values, axis=None if axis is None else tuple(np.atleast_1d(axis)), keepdims=keepdims)
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
@@ -84,18 +76,18 @@ def test_arg_reductions_return_int64_and_the_first_index_on_ties(fn):
     values = np.array([[1.0, 3.0, 3.0, 1.0], [2.0, 2.0, 2.0, 2.0]])
     t = fn(cr.constant(values), axis=1)
     assert t.dtype == cr.int64 and t.shape.as_list() == [2]
-    got = _run(t)
+    got = run(t)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, [1, 0] if fn is cr.argmax else [0, 0])
     t32 = fn(cr.constant(values), axis=0, output_type=cr.int32)
-    assert t32.dtype == cr.int32 and _run(t32).dtype == np.int32
+    assert t32.dtype == cr.int32 and run(t32).dtype == np.int32
 
 
 def test_arg_reductions_are_not_differentiable():
     x = cr.constant([1.0, 2.0])
     y = cr.cast(cr.argmax(x), cr.float32) + cr.reduce_sum(x)
     (g,) = cr.gradients(y, [x])
-    np.testing.assert_allclose(_run(g), [1.0, 1.0])
+    np.testing.assert_allclose(run(g), [1.0, 1.0])
 
 
 # --- bad axes: errors at graph construction that name the op and this file ---------------------
@@ -134,25 +126,25 @@ def test_integer_reductions_keep_their_dtype():
     values = np.array([[3, -7, 2], [-5, 4, 9]], np.int32)
     x = cr.constant(values)
     outs = [cr.reduce_sum(x), cr.reduce_prod(x, 0), cr.reduce_mean(x, 1), cr.cumsum(x, 1), cr.cumprod(x, 0)]
-    for t, v in zip(outs, _run(outs), strict=True):
+    for t, v in zip(outs, run(outs), strict=True):
         assert t.dtype == cr.int32 and v.dtype == np.int32
 
 
 def test_integer_mean_truncates_toward_zero_as_tensorflow():
     x = cr.constant(np.array([[-1, -2], [1, 2], [-7, 0]], np.int64))
-    np.testing.assert_array_equal(_run(cr.reduce_mean(x, axis=1)), [-1, 1, -3])
+    np.testing.assert_array_equal(run(cr.reduce_mean(x, axis=1)), [-1, 1, -3])
 
 
 def test_float_mean_of_empty_axis_is_nan():
     with np.errstate(invalid="ignore"):
-        got = _run(cr.reduce_mean(cr.constant(np.zeros((0, 3))), axis=0))
+        got = run(cr.reduce_mean(cr.constant(np.zeros((0, 3))), axis=0))
     assert got.shape == (3,) and np.isnan(got).all()
 
 
 def test_tf1_keyword_aliases_and_tensor_axis():
     values = np.arange(6.0).reshape(2, 3)
     x = cr.constant(values)
-    got = _run(
+    got = run(
         [
             cr.reduce_sum(x, reduction_indices=1, keep_dims=True),
             cr.reduce_mean(x, axis=cr.constant([0])),
@@ -179,7 +171,7 @@ def test_prod_and_cumprod_gradients_at_zeros():
     (g_prod,) = cr.gradients(cr.reduce_prod(x), [x])
     (g_cum,) = cr.gradients(cr.cumprod(x), [x])
     (hess,) = cr.hessians(cr.reduce_prod(x), [x])
-    got_prod, got_cum, got_hess = _run([g_prod, g_cum, hess])
+    got_prod, got_cum, got_hess = run([g_prod, g_cum, hess])
     np.testing.assert_allclose(got_prod, [0.0, 6.0, 0.0])
     # y = [x0, x0 x1, x0 x1 x2]: d/dx0 = 1 + x1 + x1 x2, d/dx1 = x0 + x0 x2, d/dx2 = x0 x1
     np.testing.assert_allclose(got_cum, [1.0, 8.0, 0.0])
@@ -194,7 +186,7 @@ def test_linear_scan_gradients(reverse):
     def scan(a_t, b_t):
         return reduction_ops._linear_scan(a_t, b_t, 1, reverse)
 
-    out = _run(scan(cr.constant(a), cr.constant(b)))
+    out = run(scan(cr.constant(a), cr.constant(b)))
     want = np.zeros_like(b)
     for row in range(2):
         steps = range(3, -1, -1) if reverse else range(4)
@@ -226,10 +218,10 @@ def _grad_and_hvp(fn, values, shape):
     rng = np.random.default_rng(1)
     x = cr.placeholder(cr.float64, shape)
     y = fn(x)
-    w = rng.standard_normal(_run(cr.shape(y), {x: values}))
+    w = rng.standard_normal(run(cr.shape(y), {x: values}))
     (g,) = cr.gradients(cr.reduce_sum(y * w), [x])
     (h,) = cr.gradients(cr.reduce_sum(g * rng.standard_normal(values.shape)), [x], unconnected_gradients="zero")
-    return _run([y, g, h], {x: values})
+    return run([y, g, h], {x: values})
 
 
 @pytest.mark.parametrize("name", sorted(DIFFERENTIABLE))
@@ -256,7 +248,7 @@ def test_prod_forward_with_unknown_rank_and_a_clear_gradient_error():
     x = cr.placeholder(cr.float64, None)
     y = cr.reduce_prod(x, axis=-1)
     assert y.shape.rank is None
-    np.testing.assert_allclose(_run(y, {x: np.arange(1.0, 7.0).reshape(2, 3)}), [6.0, 120.0])
+    np.testing.assert_allclose(run(y, {x: np.arange(1.0, 7.0).reshape(2, 3)}), [6.0, 120.0])
     with pytest.raises(ValueError, match="rank of its input"):
         cr.gradients(y, [x])
 
@@ -316,9 +308,9 @@ def test_reductions_match_numpy(name, case):
                 want = np.asarray(REFERENCES[name](values, np_axis, keepdims))
             except ValueError:  # NumPy: a max over an empty axis; chainrule raises when run
                 with pytest.raises(cr.errors.InvalidArgumentError, match="zero-size"):
-                    _run(outs[0], {known: values})
+                    run(outs[0], {known: values})
                 return
-            got = _run(outs, feed)
+            got = run(outs, feed)
     assert outs[0].shape.is_fully_defined() and tuple(outs[0].shape.as_list()) == want.shape
     assert outs[0].dtype.as_numpy_dtype == want.dtype
     assert outs[1].shape.rank == want.ndim
