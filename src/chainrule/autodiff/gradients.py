@@ -18,7 +18,7 @@ import collections
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.framework.graph import Operation, Tensor
+from chainrule.framework.graph import Operation, Tensor, reachable
 from chainrule.ops import array_ops, math_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import get_op_def, gradient_function
@@ -33,28 +33,29 @@ def _as_list(value: Any) -> tuple[list[Any], bool]:
 def _between(ys: Sequence[Tensor], xs: Sequence[Tensor], stop_ops: set[Operation]) -> set[Operation]:
     """Ops reachable forward from some x (without crossing a stop) that also reach some y."""
     consumers = xs[0].graph._consumers if xs else {}
-    forward: set[Operation] = set()
-    stack = [x.op for x in xs]
-    from_x: set[Operation] = set()
-    while stack:
-        op = stack.pop()
-        if op in from_x:
-            continue
-        from_x.add(op)
-        for out in op.outputs:
-            if not _differentiable(out):
-                continue  # shapes, indices and masks carry no gradient
-            for consumer in consumers.get(out, ()):
-                if consumer not in stop_ops:
-                    stack.append(consumer)
-    stack = [y.op for y in ys]
-    while stack:
-        op = stack.pop()
-        if op in forward or op not in from_x:
-            continue
-        forward.add(op)
-        stack.extend(t.op for t in op.inputs)
-    return forward
+    return _needed_within(ys, _downstream([x.op for x in xs], consumers, stop_ops))
+
+
+def _downstream(
+    start: Sequence[Operation],
+    consumers: dict[Tensor, list[Operation]],
+    stop_ops: set[Operation] | frozenset[Operation] = frozenset(),
+) -> set[Operation]:
+    """``start`` and the ops that consume their float outputs, transitively, without entering a stop op.
+
+    Only float tensors are followed: shapes, indices and masks carry no derivative.
+    """
+    return reachable(
+        start,
+        lambda op: (
+            c for out in op.outputs if _differentiable(out) for c in consumers.get(out, ()) if c not in stop_ops
+        ),
+    )
+
+
+def _needed_within(ys: Sequence[Tensor], ops: set[Operation]) -> set[Operation]:
+    """The ops of ``ops`` that some y depends on through ops of ``ops``."""
+    return reachable((y.op for y in ys if y.op in ops), lambda op: (t.op for t in op.inputs if t.op in ops))
 
 
 def _differentiable(t: Tensor) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.dtypes import DType
-from chainrule.framework.graph import Graph, Operation, Tensor
+from chainrule.framework.graph import Graph, Operation, Tensor, reachable
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.registry import get_op_def
 
@@ -153,15 +153,10 @@ class Program:
         that is a topological order, and it is the order the user wrote stateful ops in).
         """
         fed = {t: i for i, t in enumerate(feeds)}
-        needed: set[Operation] = set()
-        stack: list[Operation] = list(targets) + [t.op for t in fetches if t not in fed]
-        while stack:
-            op = stack.pop()
-            if op in needed:
-                continue
-            needed.add(op)
-            stack.extend(t.op for t in op.inputs if t not in fed)
-            stack.extend(op.control_inputs)
+        needed = reachable(
+            list(targets) + [t.op for t in fetches if t not in fed],
+            lambda op: [*(t.op for t in op.inputs if t not in fed), *op.control_inputs],
+        )
         prog = cls()
         values: dict[Tensor, Value] = {}
         for t in feeds:

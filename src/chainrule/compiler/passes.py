@@ -35,6 +35,7 @@ from chainrule.compiler.patterns import (
     same_static_shape,
     uniform_value,
 )
+from chainrule.framework.graph import reachable
 from chainrule.ops.registry import get_op_def
 
 # Elementwise ops of one input whose output has the input's shape (for shape classes and fusion).
@@ -442,15 +443,8 @@ def eliminate_dead_code(program: Program) -> int:
     Stateful nodes that made it into the program are kept: the user's run executed them
     (variable reads raise for uninitialized variables, assignments have effects).
     """
-    live: set[Node] = set()
-    stack = [v.node for v in program.outputs] + list(program.targets) + [n for n in program.nodes if n.stateful]
-    while stack:
-        node = stack.pop()
-        if node in live:
-            continue
-        live.add(node)
-        stack.extend(v.node for v in node.inputs)
-        stack.extend(node.control)
+    roots = [v.node for v in program.outputs] + list(program.targets) + [n for n in program.nodes if n.stateful]
+    live = reachable(roots, lambda node: [*(v.node for v in node.inputs), *node.control])
     before = len(program.nodes)
     program.nodes = [n for n in program.nodes if n in live]
     return before - len(program.nodes)

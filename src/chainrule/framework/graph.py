@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from chainrule.framework import errors
 from chainrule.framework.dtypes import DType
@@ -359,3 +359,23 @@ def name_scope(name: str | None) -> contextlib.AbstractContextManager[str]:
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> contextlib.AbstractContextManager[None]:
     return get_default_graph().control_dependencies(control_inputs)
+
+
+_Node = TypeVar("_Node")
+
+
+def reachable(start: Iterable[_Node], successors: Callable[[_Node], Iterable[_Node]]) -> set[_Node]:
+    """``start`` and everything reachable from it by following ``successors``, as a set.
+
+    Depth-first with an explicit stack, so deep graphs do not hit the recursion limit; the nodes
+    can be anything hashable (Operations, the compiler's Nodes).
+    """
+    seen: set[_Node] = set()
+    stack = list(start)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(successors(node))
+    return seen

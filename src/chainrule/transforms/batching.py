@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import errors
-from chainrule.framework.graph import Graph, Operation, Tensor
+from chainrule.framework.graph import Graph, Operation, Tensor, reachable
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, linalg_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
@@ -659,15 +659,7 @@ def _copy_or_fold(op: Operation, inputs: list[Tensor]) -> tuple[Tensor, ...]:
 
 
 def _ancestors(outputs: Sequence[Tensor]) -> list[Operation]:
-    seen: set[Operation] = set()
-    stack = [t.op for t in outputs]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        stack.extend(t.op for t in op.inputs)
-        stack.extend(op.control_inputs)
+    seen = reachable((t.op for t in outputs), lambda op: [*(t.op for t in op.inputs), *op.control_inputs])
     return sorted(seen, key=lambda o: o._id)
 
 

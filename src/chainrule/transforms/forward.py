@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autodiff.gradients import _backprop_op, gradients
+from chainrule.autodiff.gradients import _backprop_op, _differentiable, _downstream, _needed_within, gradients
 from chainrule.framework.graph import Operation, Tensor
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_to_tensor
@@ -36,32 +36,11 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _differentiable(t: Tensor) -> bool:
-    return t.dtype.is_floating
-
-
 def _between(ys: Sequence[Tensor], xs: Sequence[Tensor]) -> list[Operation]:
     """Ops downstream of some x (through float tensors) that some y depends on, in creation order."""
     consumers = xs[0].graph._consumers
-    downstream: set[Operation] = set()
-    stack = [c for x in xs for c in consumers.get(x, ())]
-    while stack:
-        op = stack.pop()
-        if op in downstream:
-            continue
-        downstream.add(op)
-        for out in op.outputs:
-            if _differentiable(out):
-                stack.extend(consumers.get(out, ()))
-    needed: set[Operation] = set()
-    stack = [y.op for y in ys]
-    while stack:
-        op = stack.pop()
-        if op in needed or op not in downstream:
-            continue
-        needed.add(op)
-        stack.extend(t.op for t in op.inputs)
-    return sorted(needed, key=lambda o: o._id)
+    downstream = _downstream([c for x in xs for c in consumers.get(x, ())], consumers)
+    return sorted(_needed_within(ys, downstream), key=lambda o: o._id)
 
 
 def forward_gradients(

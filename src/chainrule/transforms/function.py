@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Graph, Tensor
+from chainrule.framework.graph import Graph, Tensor, reachable
 from chainrule.ops.constant_op import placeholder
 from chainrule.runtime.plan import Plan
 from chainrule.runtime.session import Session
@@ -112,24 +112,12 @@ class Deferred:
 
 def _split(program: LinearProgram) -> list[Tensor]:
     """The residuals of ``program``: tensors computed without its inputs that its linear part reads."""
-    depends = set()  # ops downstream of the program's inputs
-    stack = [t.op for t in program.inputs]
-    while stack:
-        op = stack.pop()
-        if op in depends:
-            continue
-        depends.add(op)
-        for out in op.outputs:
-            stack.extend(out.consumers())
-    linear_ops = set()  # ... that the outputs need
-    stack = [t.op for t in program.outputs if t.op in depends]
-    while stack:
-        op = stack.pop()
-        if op in linear_ops:
-            continue
-        linear_ops.add(op)
-        stack.extend(t.op for t in op.inputs if t.op in depends)
-        stack.extend(c for c in op.control_inputs if c in depends)
+    # The ops downstream of the program's inputs, and of those, the ones that the outputs need.
+    depends = reachable((t.op for t in program.inputs), lambda op: [c for out in op.outputs for c in out.consumers()])
+    linear_ops = reachable(
+        (t.op for t in program.outputs if t.op in depends),
+        lambda op: [*(t.op for t in op.inputs if t.op in depends), *(c for c in op.control_inputs if c in depends)],
+    )
     residuals: dict[Tensor, None] = {}
     for op in sorted(linear_ops, key=lambda o: o._id):
         for t in op.inputs:
