@@ -219,13 +219,7 @@ class Plan:
             t0 = time.perf_counter()
             result = kernel(*[values[i] for i in ins])
             timings.append((node, time.perf_counter() - t0))
-            if len(outs) == 1:
-                values[outs[0]] = result
-            elif outs:
-                for s_, r in zip(outs, result):
-                    values[s_] = r
-            for s_ in release:
-                values[s_] = None
+            _store(values, outs, result, release)
         return timings
 
     # -- interpreter (Options(codegen=False)): one kernel call per step --------------------------
@@ -240,13 +234,7 @@ class Plan:
                 if inner is not None:
                     raise _runtime_error(inner[0], inner[1], e) from e
                 raise _runtime_error(node, [values[i] for i in ins], e) from e
-            if len(outs) == 1:
-                values[outs[0]] = result
-            elif outs:
-                for s, r in zip(outs, result):
-                    values[s] = r
-            for s in release:
-                values[s] = None
+            _store(values, outs, result, release)
         return [values[s] for s in self._fetch_slots]
 
 
@@ -383,6 +371,20 @@ def _interpreter_steps(program: Program, xp: Any, state: RunState) -> tuple[list
             )
         )
     return steps, slots
+
+
+def _store(values: list[Any], outs: tuple[int, ...], result: Any, release: tuple[int, ...]) -> None:
+    """Put an interpreter step's result in its output slots, then free the slots it was the last to read.
+
+    A single-output kernel's result is stored as is, a multi-output kernel's is unpacked.
+    """
+    if len(outs) == 1:
+        values[outs[0]] = result
+    elif outs:
+        for s, r in zip(outs, result):
+            values[s] = r
+    for s in release:
+        values[s] = None
 
 
 def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception:
