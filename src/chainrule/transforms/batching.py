@@ -304,12 +304,18 @@ def _reshape(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: li
     return [(array_ops.reshape(x, ctx.prepend_batch(shape)), True)]
 
 
+def _shape_length(op: Operation, shape: Tensor, what: str) -> int:
+    """How many entries the 1-D shape tensor ``shape`` has: the per-example rank it describes."""
+    n = shape.shape[0] if shape.shape.rank == 1 else None
+    if n is None:
+        raise _unsupported(op, f"the length of the {what} must be known")
+    return n
+
+
 def _broadcast_to(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
     _need_unbatched(op, batched, [1], "target shape")
     x, shape = inputs
-    n = shape.shape[0] if shape.shape.rank == 1 else None
-    if n is None:
-        raise _unsupported(op, "the length of the target shape must be known")
+    n = _shape_length(op, shape, "target shape")
     x = _align(x, True, _rank(x, True, op), n)
     return [(array_ops.broadcast_to(x, ctx.prepend_batch(shape)), True)]
 
@@ -317,9 +323,7 @@ def _broadcast_to(ctx: BatchContext, op: Operation, inputs: list[Tensor], batche
 def _sum_to_shape(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
     _need_unbatched(op, batched, [1], "target shape")
     x, shape = inputs
-    n = shape.shape[0] if shape.shape.rank == 1 else None
-    if n is None:
-        raise _unsupported(op, "the length of the target shape must be known")
+    n = _shape_length(op, shape, "target shape")
     lead = _rank(x, True, op) - n  # per-example leading axes that un-broadcasting sums away
     target = ctx.prepend_batch(array_ops.concat([constant(np.ones(lead, np.int32)), shape], 0) if lead else shape)
     out = array_ops.sum_to_shape(x, target)
@@ -331,9 +335,7 @@ def _sum_to_shape(ctx: BatchContext, op: Operation, inputs: list[Tensor], batche
 def _fill(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
     _need_unbatched(op, batched, [0], "shape")
     dims, value = inputs
-    n = dims.shape[0] if dims.shape.rank == 1 else None
-    if n is None:
-        raise _unsupported(op, "the length of the shape must be known")
+    n = _shape_length(op, dims, "shape")
     return [(array_ops.broadcast_to(_align(value, True, 0, n), ctx.prepend_batch(dims)), True)]
 
 
