@@ -180,7 +180,8 @@ def _softmax_xent_kernel(xp: Any, logits: Any, labels: Any, axis: int) -> Any:
     return xp.asarray(logits.dtype.type(0) - xp.sum(labels * _log_softmax_kernel(xp, logits, axis), axis=axis))
 
 
-def _softmax_xent_infer(inputs: list[Tensor], axis: int) -> list[Any]:
+def _same_shape_logits_labels(inputs: list[Tensor]) -> tuple[Any, TensorShape]:
+    """The dtype and merged shape of float ``logits`` and ``labels`` of one shape (dense cross-entropies)."""
     logits, labels = inputs
     check_kind("op", logits, FLOAT, "logits")
     dtype = common_dtype(inputs)
@@ -188,7 +189,11 @@ def _softmax_xent_infer(inputs: list[Tensor], axis: int) -> list[Any]:
         raise ValueError(
             f"logits and labels must have the same shape, got logits {logits.shape} and labels {labels.shape}"
         )
-    shape = logits.shape.merge_with(labels.shape)
+    return dtype, logits.shape.merge_with(labels.shape)
+
+
+def _softmax_xent_infer(inputs: list[Tensor], axis: int) -> list[Any]:
+    dtype, shape = _same_shape_logits_labels(inputs)
     if shape.rank == 0:
         raise ValueError("logits and labels must have rank >= 1, got scalars")
     return [(dtype, _without_axis(shape, axis))]
@@ -301,14 +306,7 @@ def _sigmoid_xent_kernel(xp: Any, logits: Any, labels: Any) -> Any:
 
 
 def _sigmoid_xent_infer(inputs: list[Tensor]) -> list[Any]:
-    logits, labels = inputs
-    check_kind("op", logits, FLOAT, "logits")
-    dtype = common_dtype(inputs)
-    if not logits.shape.is_compatible_with(labels.shape):
-        raise ValueError(
-            f"logits and labels must have the same shape, got logits {logits.shape} and labels {labels.shape}"
-        )
-    return [(dtype, logits.shape.merge_with(labels.shape))]
+    return [_same_shape_logits_labels(inputs)]
 
 
 def _sigmoid_xent_grad(op: Any, g: Tensor) -> list[Tensor]:
