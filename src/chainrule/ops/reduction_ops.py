@@ -10,6 +10,7 @@ a mean nan, and a max/min of an empty slice is an error at run time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -148,8 +149,12 @@ def _grad_to_input(op: Any, g: Tensor) -> Tensor:
     return broadcast_to(g, target)
 
 
-def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str) -> Any:
-    register_op(op_type, lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims), _reduce_infer(op_type), grad)
+def _public_reduction(public_name: str, body: Callable[[Tensor, Any, bool, str | None], Tensor], doc: str) -> Any:
+    """A public reduction with TensorFlow 1.x's signature: ``body(x, axis, keepdims, name)`` does the work.
+
+    The signature (with the deprecated ``reduction_indices`` / ``keep_dims`` spellings) is written once
+    here for every reduction, primitive or composite.
+    """
 
     def fn(
         input_tensor: Any,
@@ -162,11 +167,22 @@ def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str) 
         x = convert_to_tensor(input_tensor)
         axis = _pick(axis, reduction_indices, "axis", "reduction_indices")
         keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
-        return apply(op_type, x, name=name, axis=_axis_attr(axis, x.shape.rank), keepdims=keepdims)
+        return body(x, axis, keepdims, name)
 
     fn.__doc__ = doc
     fn.__name__ = fn.__qualname__ = public_name
     return fn
+
+
+def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str) -> Any:
+    register_op(op_type, lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims), _reduce_infer(op_type), grad)
+    return _public_reduction(
+        public_name,
+        lambda x, axis, keepdims, name: apply(
+            op_type, x, name=name, axis=_axis_attr(axis, x.shape.rank), keepdims=keepdims
+        ),
+        doc,
+    )
 
 
 _REDUCE_DOC = """
@@ -262,23 +278,8 @@ reduce_prod = _reduction(
 
 
 # --- mean (composite: sum / count) ------------------------------------------------------------
-def reduce_mean(
-    input_tensor: Any,
-    axis: Any = None,
-    keepdims: bool | None = None,
-    name: str | None = None,
-    reduction_indices: Any = None,
-    keep_dims: bool | None = None,
-) -> Tensor:
-    """Mean over ``axis``: a composite, the sum divided by the number of reduced elements.
-
-    Integer inputs give an integer mean, truncated toward zero as TensorFlow's (and 0 for an
-    empty slice, where there is no nan to return); a floating mean over an empty axis is nan.
-    Parameters as ``reduce_sum``.
-    """
-    x = convert_to_tensor(input_tensor)
-    axes = _checked_axes("reduce_mean", x, _pick(axis, reduction_indices, "axis", "reduction_indices"))
-    keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+def _mean(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
+    axes = _checked_axes("reduce_mean", x, axis)
     total = reduce_sum(x, axis=axes, keepdims=keepdims)
     dims = x.shape.dims
     reduced = None if dims is None else [dims[a] for a in (range(len(dims)) if axes is None else axes)]
@@ -293,6 +294,15 @@ def reduce_mean(
         # Truncating division (TensorFlow's integer mean): floor division of |total|, sign put back.
         return math_ops.multiply(math_ops.sign(total), math_ops.floordiv(math_ops.abs(total), count), name=name)
     return math_ops.divide(total, count, name=name)
+
+
+reduce_mean = _public_reduction(
+    "reduce_mean",
+    _mean,
+    doc="Mean over ``axis``: a composite, the sum divided by the number of reduced elements.\n\n"
+    "    Integer inputs give an integer mean, truncated toward zero as TensorFlow's (and 0 for an\n"
+    "    empty slice, where there is no nan to return); a floating mean over an empty axis is nan." + _REDUCE_DOC,
+)
 
 
 # --- logsumexp (composite, shifted by the max) --------------------------------------------------
@@ -313,27 +323,22 @@ register_op(
 )
 
 
-def reduce_logsumexp(
-    input_tensor: Any,
-    axis: Any = None,
-    keepdims: bool | None = None,
-    name: str | None = None,
-    reduction_indices: Any = None,
-    keep_dims: bool | None = None,
-) -> Tensor:
-    """``log(sum(exp(x)))`` over ``axis``, shifted by the max so it neither overflows nor underflows.
-
-    A composite (its gradient, ``softmax(x) * g``, comes out of the pieces): an all ``-inf``
-    slice gives ``-inf`` and an empty slice ``-inf`` too. Parameters as ``reduce_sum``.
-    """
-    x = convert_to_tensor(input_tensor)
-    axes = _checked_axes("reduce_logsumexp", x, _pick(axis, reduction_indices, "axis", "reduction_indices"), FLOAT)
-    keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+def _logsumexp(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
+    axes = _checked_axes("reduce_logsumexp", x, axis, FLOAT)
     shift = apply("LogSumExpShift", x, axis=axes)
     total = reduce_sum(math_ops.exp(x - shift), axis=axes, keepdims=keepdims)
     # Summing the size-1 axes of the shift just drops them when keepdims is False.
     shift = shift if keepdims else reduce_sum(shift, axis=axes)
     return math_ops.add(math_ops.log(total), shift, name=name)
+
+
+reduce_logsumexp = _public_reduction(
+    "reduce_logsumexp",
+    _logsumexp,
+    doc="``log(sum(exp(x)))`` over ``axis``, shifted by the max so it neither overflows nor underflows.\n\n"
+    "    A composite (its gradient, ``softmax(x) * g``, comes out of the pieces): an all ``-inf``\n"
+    "    slice gives ``-inf`` and an empty slice ``-inf`` too." + _REDUCE_DOC,
+)
 
 
 # --- argmax, argmin -------------------------------------------------------------------------
