@@ -18,6 +18,7 @@ is handled by transposes in the Python functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,31 @@ def _crop(xpad: Any, pads: tuple[tuple[int, int], tuple[int, int]], hw: tuple[in
     return xpad[:, pads[0][0] : pads[0][0] + hw[0], pads[1][0] : pads[1][0] + hw[1], :]
 
 
+def _col2im(
+    xp: Any,
+    nhwc: tuple[int, ...],
+    pads: tuple[tuple[int, int], tuple[int, int]],
+    k: tuple[int, int],
+    strides: tuple[int, ...],
+    dilations: tuple[int, ...],
+    out: tuple[int, int],
+    dtype: Any,
+    tap_values: Callable[[int, int], Any] | None,
+) -> Any:
+    """The transpose of ``_windows``: an NHWC array of shape ``nhwc`` that sums, for every filter tap
+    ``(i, j)``, ``tap_values(i, j)`` (one value per output position) into the elements that tap sees.
+
+    ``tap_values=None`` (nothing to scatter, e.g. an empty gradient) gives zeros.
+    """
+    n, h, w, c = nhwc
+    xpad = xp.zeros((n, h + sum(pads[0]), w + sum(pads[1]), c), dtype=dtype)
+    if tap_values is not None:
+        for i in range(k[0]):
+            for j in range(k[1]):
+                xpad[_tap(k, i, j, strides, dilations, out)] += tap_values(i, j)
+    return _crop(xpad, pads, (h, w))
+
+
 def _as_sizes(sizes: Any) -> tuple[int, int, int, int]:
     values = tuple(int(v) for v in np.ravel(sizes))
     if len(values) != 4 or min(values) < 0:
@@ -312,35 +338,47 @@ def _backprop_input_kernel(
         raise ValueError(_channel_message(c, w.shape[2]))
     out, pads = _plan((h, wd), w.shape[:2], strides, dilations, padding, explicit_paddings)
     _check_out_backprop(dy, n, out, w.shape[3])
-    dtype = np.result_type(w, dy)
-    dxpad = xp.zeros((n, h + sum(pads[0]), wd + sum(pads[1]), c), dtype=dtype)
-    if dy.size and c:
-        cols = xp.tensordot(dy, w, axes=([3], [3]))  # [N, OH, OW, KH, KW, C]
-        for i in range(w.shape[0]):
-            for j in range(w.shape[1]):
-                dxpad[_tap(w.shape[:2], i, j, strides, dilations, out)] += cols[:, :, :, i, j, :]
-    return _crop(dxpad, pads, (h, wd))
+    cols = xp.tensordot(dy, w, axes=([3], [3])) if dy.size and c else None  # [N, OH, OW, KH, KW, C]
+    taps = None if cols is None else (lambda i, j: cols[:, :, :, i, j, :])
+    return _col2im(xp, (n, h, wd, c), pads, w.shape[:2], strides, dilations, out, np.result_type(w, dy), taps)
+
+
+def _check_backprop_kinds(
+    op_type: str, sizes: Tensor, sizes_name: str, operand: Tensor, dy: Tensor, attrs: tuple[Any, ...]
+) -> Any:
+    """Dtype and attribute checks shared by both Conv2D backprop shape rules; returns the result dtype."""
+    check_kind(op_type, sizes, "iu", sizes_name)
+    dtype = common_dtype([operand, dy])
+    check_kind(op_type, operand, FLOAT)
+    _check_conv_attrs(*attrs)
+    return dtype
+
+
+def _check_out_backprop_hw(
+    xs: list[int | None], ws: list[int | None], ys: list[int | None], attrs: tuple[Any, ...], forward: str
+) -> None:
+    """out_backprop's height and width must be those of the Conv2D (described by ``forward``) it transposes."""
+    strides, padding, explicit_paddings, dilations, _ = attrs
+    expected = _conv_out_shape(xs, ws, strides, padding, explicit_paddings, dilations)
+    for axis, what in ((1, "height"), (2, "width")):
+        _same(
+            ys[axis],
+            expected[axis],
+            f"out_backprop has {what} {ys[axis]}, but " + forward.format(what=what, xs=xs, want=expected[axis]),
+        )
 
 
 def _backprop_input_infer(
     inputs: list[Tensor], strides: Any, padding: str, explicit_paddings: Any, dilations: Any, data_format: str
 ) -> list[Any]:
     sizes, w, dy = inputs
-    check_kind("Conv2DBackpropInput", sizes, "iu", "input_sizes")
-    dtype = common_dtype([w, dy])
-    check_kind("Conv2DBackpropInput", w, FLOAT)
-    _check_conv_attrs(strides, padding, explicit_paddings, dilations, data_format)
+    attrs = (strides, padding, explicit_paddings, dilations, data_format)
+    dtype = _check_backprop_kinds("Conv2DBackpropInput", sizes, "input_sizes", w, dy, attrs)
     xs, ws, ys = _sizes(sizes, "input_sizes"), _rank4(w, "filters"), _rank4(dy, "out_backprop")
     xs[3] = _same(xs[3], ws[2], _channel_message(xs[3], ws[2]))
     xs[0] = _same(xs[0], ys[0], f"input_sizes has batch {xs[0]} but out_backprop has batch {ys[0]}")
     _same(ys[3], ws[3], f"out_backprop has {ys[3]} channels but the filters have {ws[3]} output channels")
-    expected = _conv_out_shape(xs, ws, strides, padding, explicit_paddings, dilations)
-    for axis, what in ((1, "height"), (2, "width")):
-        _same(
-            ys[axis],
-            expected[axis],
-            f"out_backprop has {what} {ys[axis]}, but a Conv2D of input_sizes {xs} gives {expected[axis]}",
-        )
+    _check_out_backprop_hw(xs, ws, ys, attrs, "a Conv2D of input_sizes {xs} gives {want}")
     return [(dtype, TensorShape(xs))]
 
 
@@ -387,21 +425,13 @@ def _backprop_filter_infer(
     inputs: list[Tensor], strides: Any, padding: str, explicit_paddings: Any, dilations: Any, data_format: str
 ) -> list[Any]:
     x, sizes, dy = inputs
-    check_kind("Conv2DBackpropFilter", sizes, "iu", "filter_sizes")
-    dtype = common_dtype([x, dy])
-    check_kind("Conv2DBackpropFilter", x, FLOAT)
-    _check_conv_attrs(strides, padding, explicit_paddings, dilations, data_format)
+    attrs = (strides, padding, explicit_paddings, dilations, data_format)
+    dtype = _check_backprop_kinds("Conv2DBackpropFilter", sizes, "filter_sizes", x, dy, attrs)
     xs, ws, ys = _rank4(x, "input"), _sizes(sizes, "filter_sizes"), _rank4(dy, "out_backprop")
     ws[2] = _same(ws[2], xs[3], _channel_message(xs[3], ws[2]))
     ws[3] = _same(ws[3], ys[3], f"out_backprop has {ys[3]} channels but filter_sizes has {ws[3]} output channels")
     _same(xs[0], ys[0], f"input has batch {xs[0]} but out_backprop has batch {ys[0]}")
-    expected = _conv_out_shape(xs, ws, strides, padding, explicit_paddings, dilations)
-    for axis, what in ((1, "height"), (2, "width")):
-        _same(
-            ys[axis],
-            expected[axis],
-            f"out_backprop has {what} {ys[axis]}, but the Conv2D output {what} is {expected[axis]}",
-        )
+    _check_out_backprop_hw(xs, ws, ys, attrs, "the Conv2D output {what} is {want}")
     return [(dtype, TensorShape(ws))]
 
 
@@ -501,14 +531,9 @@ def _max_pool_grad_kernel(
     if g.shape != y.shape:
         raise ValueError(f"grad has shape {g.shape}, but the MaxPool output has shape {y.shape}")
     out, pads = _pool_plan(x.shape[1:3], ksize, strides, padding)
-    dxpad = xp.zeros((x.shape[0], x.shape[1] + sum(pads[0]), x.shape[2] + sum(pads[1]), x.shape[3]), dtype=g.dtype)
-    if g.size:
-        idx, out, pads = _max_pool_argmax(xp, x, ksize, strides, padding)
-        k = ksize[1:3]
-        for i in range(k[0]):
-            for j in range(k[1]):
-                dxpad[_tap(k, i, j, strides, _NO_DILATION, out)] += xp.where(idx == i * k[1] + j, g, 0)
-    return _crop(dxpad, pads, x.shape[1:3])
+    idx = _max_pool_argmax(xp, x, ksize, strides, padding)[0] if g.size else None
+    taps = None if idx is None else (lambda i, j: xp.where(idx == i * ksize[2] + j, g, 0))
+    return _col2im(xp, x.shape, pads, ksize[1:3], strides, _NO_DILATION, out, g.dtype, taps)
 
 
 def _max_pool_grad_grad_kernel(
@@ -602,14 +627,9 @@ def _avg_pool_grad_kernel(xp: Any, sizes: Any, g: Any, ksize: Any, strides: Any,
     n, h, w, c = _as_sizes(sizes)
     out, pads = _pool_plan((h, w), ksize, strides, padding)
     _check_out_backprop(g, n, out, c)
-    dxpad = xp.zeros((n, h + sum(pads[0]), w + sum(pads[1]), c), dtype=g.dtype)
-    if g.size:
-        share = g / _window_counts(xp, (h, w), ksize, strides, pads, out)
-        k = ksize[1:3]
-        for i in range(k[0]):
-            for j in range(k[1]):
-                dxpad[_tap(k, i, j, strides, _NO_DILATION, out)] += share
-    return _crop(dxpad, pads, (h, w))
+    share = g / _window_counts(xp, (h, w), ksize, strides, pads, out) if g.size else None
+    taps = None if share is None else (lambda i, j: share)
+    return _col2im(xp, (n, h, w, c), pads, ksize[1:3], strides, _NO_DILATION, out, g.dtype, taps)
 
 
 def _avg_pool_grad_infer(inputs: list[Tensor], ksize: Any, strides: Any, padding: str, data_format: str) -> list[Any]:
