@@ -493,6 +493,19 @@ def _jacobian_fwd(
 _MODES = ("auto", "rev", "fwd")
 
 
+def _jacobian_function(
+    fun: Callable[..., Any], build: Callable[..., Any], nums: tuple[int, ...], single: bool, mode: str, what: str
+) -> Function:
+    """The Function for ``fun`` that returns the Jacobian of ``build`` (``fun``, or the graph of its gradient)."""
+    return Function(
+        fun,
+        symbolic=_jacobian_builder(build, nums, single, mode, False, what),
+        lower=_jacobian_builder(build, nums, single, mode, True, what),
+        float_argnums=nums,
+        name=what,
+    )
+
+
 def jacobian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto") -> Function:
     """The Jacobian of ``fun``, as a NumPy-in, NumPy-out function built once per signature.
 
@@ -514,13 +527,7 @@ def jacobian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: st
         raise ValueError(f"cr.jacobian: mode must be one of {_MODES}, got {mode!r}")
     what = f"cr.jacobian({_fn_name(fun)})"
     nums, single = _argnums(argnums, what)
-    return Function(
-        fun,
-        symbolic=_jacobian_builder(fun, nums, single, mode, False, what),
-        lower=_jacobian_builder(fun, nums, single, mode, True, what),
-        float_argnums=nums,
-        name=what,
-    )
+    return _jacobian_function(fun, fun, nums, single, mode, what)
 
 
 def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto") -> Function:
@@ -534,13 +541,7 @@ def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str
     what = f"cr.hessian({_fn_name(fun)})"
     nums, single = _argnums(argnums, what)
     gbuild, _ = _grad_builder(fun, argnums, False, False, what)
-    return Function(
-        fun,
-        symbolic=_jacobian_builder(gbuild, nums, single, mode, False, what),
-        lower=_jacobian_builder(gbuild, nums, single, mode, True, what),
-        float_argnums=nums,
-        name=what,
-    )
+    return _jacobian_function(fun, gbuild, nums, single, mode, what)
 
 
 # --------------------------------------------------------------------------------------------
