@@ -487,7 +487,7 @@ def _specialized(em: Emitter, node: Node, args: list[str], out: str | None) -> s
             if node.out.shape.is_fully_defined():
                 return f"{fast}.reshape({em.constant(tuple(node.out.shape.dims))})"
     if t == "StridedSlice" and len(args) == 1:
-        from chainrule.ops.array_ops import _decode_key
+        from chainrule.ops.indexing_ops import _decode_key
 
         key = em.bind("key", _decode_key(node.attrs["spec"], ()))
         return f"{args[0]}[{key}]"
