@@ -311,6 +311,18 @@ def _check_rank(t: Tensor, ranks: tuple[int, ...], what: str) -> None:
         raise ValueError(f"{what} must have rank {want}, got shape {t.shape}")
 
 
+def _merge_rank(rank: int | None, t: Tensor, t_rank: int, message: str) -> int | None:
+    """``rank`` merged with the length of ``t``, a tensor with one entry (or row) per dimension.
+
+    ``t`` has rank ``t_rank`` (1: begin, size, multiples; 2: paddings). When both are known and
+    differ, ValueError with ``message`` formatted with ``rank``, ``n`` (t's length) and ``shape``.
+    """
+    n = t.shape[0] if t.shape.rank == t_rank else None
+    if rank is not None and n is not None and n != rank:
+        raise ValueError(message.format(rank=rank, n=n, shape=t.shape))
+    return n if rank is None else rank
+
+
 def _one_or_tuple(parts: list[Any]) -> Any:
     # The executor stores a kernel's result as is for a single-output op, and unpacks a tuple otherwise.
     return parts[0] if len(parts) == 1 else tuple(parts)
@@ -567,11 +579,8 @@ def _pad_shape(x: Tensor, paddings: Tensor, sign: int = 1) -> TensorShape:
     _check_int(paddings, "paddings")
     if paddings.shape.rank is not None and (paddings.shape.rank != 2 or paddings.shape[1] not in (None, 2)):
         raise ValueError(f"paddings must have shape [rank, 2], got {paddings.shape}")
-    rank = x.shape.rank
-    n = paddings.shape[0] if paddings.shape.rank == 2 else None
-    if rank is not None and n is not None and rank != n:
-        raise ValueError(f"paddings must have one row per dimension of the input ({rank}), got shape {paddings.shape}")
-    rank = n if rank is None else rank
+    message = "paddings must have one row per dimension of the input ({rank}), got shape {shape}"
+    rank = _merge_rank(x.shape.rank, paddings, 2, message)
     if rank is None:
         return TensorShape(None)
     p = constant_value(paddings)
@@ -693,11 +702,8 @@ def _tile_infer(inputs: list[Tensor]) -> list[Any]:
     x, multiples = inputs
     _check_int(multiples, "multiples")
     _check_rank(multiples, (1,), "multiples")
-    rank = x.shape.rank
-    n = multiples.shape[0] if multiples.shape.rank == 1 else None
-    if rank is not None and n is not None and rank != n:
-        raise ValueError(f"multiples must have one entry per dimension of the input ({rank}), got {n}")
-    rank = n if rank is None else rank
+    message = "multiples must have one entry per dimension of the input ({rank}), got {n}"
+    rank = _merge_rank(x.shape.rank, multiples, 1, message)
     if rank is None:
         return [(x.dtype, TensorShape(None))]
     m = constant_value(multiples)

@@ -20,6 +20,7 @@ from chainrule.ops.array_ops import (
     _check_rank,
     _index_tensor,
     _math,
+    _merge_rank,
     _reduce_sum,
     _shape_of,
     _static_int,
@@ -215,10 +216,7 @@ def _slice_infer(inputs: list[Tensor]) -> list[Any]:
     _check_rank(size_t, (1,), "size")
     rank = x.shape.rank
     for t in (begin, size_t):
-        n = t.shape[0] if t.shape.rank == 1 else None
-        if rank is not None and n is not None and n != rank:
-            raise ValueError(f"begin and size must have one entry per dimension ({rank}), got shape {t.shape}")
-        rank = n if rank is None else rank
+        rank = _merge_rank(rank, t, 1, "begin and size must have one entry per dimension ({rank}), got shape {shape}")
     if rank is None:
         return [(x.dtype, TensorShape(None))]
     in_dims = x.shape.dims or (None,) * rank
