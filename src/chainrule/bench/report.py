@@ -190,7 +190,7 @@ def targets(res: dict[str, Any], alloc: str) -> list[str]:
                 f"- Overhead (200-op chain) gradient {label}: {mark(1 / v >= factor if factor > 1 else v < 1)}; "
                 f"{tool} time / chainrule time = {1 / v:.2f}."
             )
-    mem = {(m["tool"], m["kind"]): m for m in res["memory"]}
+    mem = {(m["tool"], m["kind"]): m for m in res["memory"]} if alloc == cfg.allocators[0] else {}
     f, j = mem.get(("chainrule", "F")), mem.get(("chainrule", "J"))
     if f and j:
         key = "traced_peak_bytes" if "traced_peak_bytes" in f and "traced_peak_bytes" in j else "rss_peak_bytes"
@@ -254,7 +254,9 @@ def markdown(res: dict[str, Any], command: str) -> str:
         "only. JAX: `jax.jit` of the objective and of `jax.grad` (LSTM: the time loop as `lax.scan`, as "
         "compiling 1023 unrolled steps takes minutes). PyTorch: eager, objective under `torch.no_grad`, "
         "`torch.autograd.grad`. TensorFlow: `tf.function` graph mode with `GradientTape` (Grappler on, no XLA; "
-        "LSTM unrolled like chainrule's graph). HIPS autograd: `autograd.grad`. The same formulation "
+        "LSTM time loop as `tf.scan`; `tensorflow-unrolled`: the LSTM unrolled like chainrule's graph, which "
+        "TensorFlow takes minutes to trace and optimize, so it runs l2_c1024 once). HIPS autograd: "
+        "`autograd.grad`. The same formulation "
         "everywhere (Q's lower triangle by a gather, a batched matmul).",
         "- Peak memory: separate processes, one per tool and F/J, with "
         + ", ".join(f"`{k}={v}`" for k, v in MEMORY_ENV.items())
