@@ -27,6 +27,20 @@ def _as_list(result):
     return list(result) if isinstance(result, (list, tuple)) else [result]
 
 
+def _args(sample):
+    """The sample's arguments (floats as float64) and the indices of the differentiated ones."""
+    values = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in sample.args]
+    wrt = list(sample.wrt) if sample.wrt is not None else [i for i, v in enumerate(values) if v.dtype.kind == "f"]
+    return values, wrt
+
+
+def _placeholders(sample, values, wrt):
+    """In the default graph: a placeholder per argument, the sample's float outputs, the differentiated inputs."""
+    inputs = [cr.placeholder(v.dtype, v.shape, name=f"arg{i}") for i, v in enumerate(values)]
+    outputs = [o for o in _as_list(sample.fn(*inputs)) if o.dtype.is_floating]
+    return inputs, outputs, [inputs[i] for i in wrt]
+
+
 def _forward(outputs, xs, tangents, use_rules):
     saved = forward.USE_RULES
     forward.USE_RULES = use_rules
@@ -39,13 +53,10 @@ def _forward(outputs, xs, tangents, use_rules):
 @pytest.mark.parametrize("sample", GRAD_SAMPLES, ids=lambda s: s.id)
 def test_jvp_matches_reverse_mode_and_central_differences(sample):
     rng = np.random.default_rng(0)
-    values = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in sample.args]
-    wrt = list(sample.wrt) if sample.wrt is not None else [i for i, v in enumerate(values) if v.dtype.kind == "f"]
+    values, wrt = _args(sample)
     graph = cr.Graph()
     with graph.as_default():
-        inputs = [cr.placeholder(v.dtype, v.shape, name=f"arg{i}") for i, v in enumerate(values)]
-        outputs = [o for o in _as_list(sample.fn(*inputs)) if o.dtype.is_floating]
-        xs = [inputs[i] for i in wrt]
+        inputs, outputs, xs = _placeholders(sample, values, wrt)
         vs = [rng.standard_normal(values[i].shape) for i in wrt]
         ws = [rng.standard_normal(o.shape.as_list()) for o in outputs]
         tangents = [cr.constant(v) for v in vs]
@@ -104,13 +115,10 @@ HVP_SAMPLES = list({s.name: s for s in reversed([s for s in GRAD_SAMPLES if s.or
 def test_forward_over_reverse_matches_reverse_over_reverse(sample):
     """Forward mode through each op's *gradient* graph: the JVP rules of the gradient ops."""
     rng = np.random.default_rng(0)
-    values = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in sample.args]
-    wrt = list(sample.wrt) if sample.wrt is not None else [i for i, v in enumerate(values) if v.dtype.kind == "f"]
+    values, wrt = _args(sample)
     graph = cr.Graph()
     with graph.as_default():
-        inputs = [cr.placeholder(v.dtype, v.shape, name=f"arg{i}") for i, v in enumerate(values)]
-        outputs = [o for o in _as_list(sample.fn(*inputs)) if o.dtype.is_floating]
-        xs = [inputs[i] for i in wrt]
+        inputs, outputs, xs = _placeholders(sample, values, wrt)
         scalar = cr.add_n(
             [cr.reduce_sum(o * cr.constant(rng.standard_normal(o.shape.as_list()), dtype=o.dtype)) for o in outputs]
         )
