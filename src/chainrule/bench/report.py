@@ -81,7 +81,7 @@ def _get(med: dict[Any, float], alloc: str, p: str, s: str, t: str, k: str) -> f
 def problem_tables(res: dict[str, Any], problem: str, alloc: str) -> list[str]:
     cfg: Config = res["config"]
     med = medians(res)
-    sizes = cfg.sizes.get(problem, [])
+    sizes = [s for s in cfg.sizes.get(problem, []) if any(k[:3] == (alloc, problem, s) for k in med)]
     tools = [t for t in cfg.tools if any(_get(med, alloc, problem, s, t, k) for s in sizes for k in "FJ")]
     peers = [t for t in tools if t != "chainrule"]
     out: list[str] = []
@@ -209,7 +209,7 @@ def markdown(res: dict[str, Any], command: str) -> str:
     lines = [
         "# chainrule benchmarks: chainrule side by side with its peers",
         "",
-        f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{command}` "
+        f"Generated {res.get('finished') or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{command}` "
         f"(wall time {res['wall_s'] / 60:.1f} min). Regenerate with the same command from the repository root "
         "after `pip install -e '.[bench]'`.",
         "",

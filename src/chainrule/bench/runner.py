@@ -8,6 +8,7 @@ large temporaries do not page-fault again on every call) and once with the alloc
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -231,6 +232,7 @@ def run(cfg: Config) -> dict[str, Any]:
         "wall_s": time.time() - started,
         "load_before": load_before,
         "load_after": os.getloadavg(),
+        "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "config": cfg,
         "profiles": [],
     }
@@ -265,6 +267,8 @@ def merge(saved: list[dict[str, Any]], fallback: Config) -> dict[str, Any]:
     res["wall_s"] = sum(s.get("wall_s", 0.0) for s in saved)
     res["load_before"] = saved[0].get("load_before", [0, 0, 0])
     res["load_after"] = saved[-1].get("load_after", [0, 0, 0])
+    if saved[-1].get("finished"):
+        res["finished"] = saved[-1]["finished"]
     return res
 
 
@@ -438,9 +442,13 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.add_argument("--profile", action="store_true", help="cProfile chainrule where it trails most (on in --full)")
     parser.add_argument("--from-json", metavar="PATH", help="report the results saved by --json instead of running")
+    parser.add_argument(
+        "--command", dest="command_line", help=argparse.SUPPRESS
+    )  # the command shown in a re-rendered report
 
 
 def run_from_args(args: Any, command: str | None = None) -> int:
+    command = command or getattr(args, "command_line", None)
     tool_names = args.tools.split(",") if args.tools else available_tools(peers=not args.no_peers, full=args.full)
     unknown = [t for t in tool_names if t not in tools.TOOLS]
     if unknown:
