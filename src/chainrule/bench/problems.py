@@ -7,7 +7,7 @@ results, synchronized), ``value`` and ``grads`` give NumPy results for the corre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +145,21 @@ def chain_ops(n: int) -> list[str]:
     starting from ``y = x``): values stay bounded, the derivative stays of order one, and no rewrite
     can shorten the chain."""
     return [CHAIN_OPS[i % len(CHAIN_OPS)] for i in range(n)]
+
+
+def run_chain(ops: Sequence[str], x: Any, sin: Callable[[Any], Any], tanh: Callable[[Any], Any]) -> Any:
+    """The chain applied to ``x`` with a framework's own ``sin`` and ``tanh`` (every tool runs this loop)."""
+    y = x
+    for op in ops:
+        if op == "sin":
+            y = sin(y)
+        elif op == "mul":
+            y = y * x
+        elif op == "tanh":
+            y = tanh(y)
+        else:
+            y = y + x
+    return y
 
 
 def chain_numpy(x: float, n: int) -> tuple[float, float]:

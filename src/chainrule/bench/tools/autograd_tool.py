@@ -111,17 +111,7 @@ def chain(n: int) -> Case:
     ops = problems.chain_ops(n)
 
     def f(x: Any) -> Any:
-        y = x
-        for op in ops:
-            if op == "sin":
-                y = anp.sin(y)
-            elif op == "mul":
-                y = y * x
-            elif op == "tanh":
-                y = anp.tanh(y)
-            else:
-                y = y + x
-        return y
+        return problems.run_chain(ops, x, anp.sin, anp.tanh)
 
     grad = autograd.grad(f)
     x = problems.CHAIN_X0

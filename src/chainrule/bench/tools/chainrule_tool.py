@@ -160,16 +160,7 @@ def chain(n: int) -> Case:
     graph = cr.Graph()
     with graph.as_default():
         x = cr.placeholder(cr.float64, [], name="x")
-        y = x
-        for op in problems.chain_ops(n):
-            if op == "sin":
-                y = cr.sin(y)
-            elif op == "mul":
-                y = y * x
-            elif op == "tanh":
-                y = cr.tanh(y)
-            else:
-                y = y + x
+        y = problems.run_chain(problems.chain_ops(n), x, cr.sin, cr.tanh)
         (dx,) = cr.gradients(y, [x])
     sess = _session(graph)
     feed = {x: np.float64(problems.CHAIN_X0)}

@@ -130,17 +130,7 @@ def chain(n: int) -> Case:
     ops = problems.chain_ops(n)
 
     def f(x: Any) -> Any:
-        y = x
-        for op in ops:
-            if op == "sin":
-                y = jnp.sin(y)
-            elif op == "mul":
-                y = y * x
-            elif op == "tanh":
-                y = jnp.tanh(y)
-            else:
-                y = y + x
-        return y
+        return problems.run_chain(ops, x, jnp.sin, jnp.tanh)
 
     fj, gj = jax.jit(f), jax.jit(jax.grad(f))
     x = jnp.asarray(problems.CHAIN_X0, dtype=jnp.float64)

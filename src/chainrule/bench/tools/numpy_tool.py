@@ -31,16 +31,7 @@ def chain(n: int) -> Case:
     def f() -> float:
         # Scalar NumPy, op by op: the interpreter's own cost per elementwise op.
         x = np.float64(problems.CHAIN_X0)
-        y = x
-        for op in problems.chain_ops(n):
-            if op == "sin":
-                y = np.sin(y)
-            elif op == "mul":
-                y = y * x
-            elif op == "tanh":
-                y = np.tanh(y)
-            else:
-                y = y + x
+        y = problems.run_chain(problems.chain_ops(n), x, np.sin, np.tanh)
         return float(y)
 
     return Case(objective=f, gradient=None, value=f, grads=None)

@@ -193,16 +193,6 @@ def chain(n: int) -> Case:
     ops = problems.chain_ops(n)
 
     def f(x: Any) -> Any:
-        y = x
-        for op in ops:
-            if op == "sin":
-                y = tf.sin(y)
-            elif op == "mul":
-                y = y * x
-            elif op == "tanh":
-                y = tf.tanh(y)
-            else:
-                y = y + x
-        return y
+        return problems.run_chain(ops, x, tf.sin, tf.tanh)
 
     return _case(f, [_t(problems.CHAIN_X0)], ())

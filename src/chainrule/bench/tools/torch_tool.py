@@ -128,16 +128,6 @@ def chain(n: int) -> Case:
     ops = problems.chain_ops(n)
 
     def f(x: torch.Tensor) -> torch.Tensor:
-        y = x
-        for op in ops:
-            if op == "sin":
-                y = torch.sin(y)
-            elif op == "mul":
-                y = y * x
-            elif op == "tanh":
-                y = torch.tanh(y)
-            else:
-                y = y + x
-        return y
+        return problems.run_chain(ops, x, torch.sin, torch.tanh)
 
     return _case(f, _leaves(np.float64(problems.CHAIN_X0)), ())
