@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from chainrule.framework import dtypes
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Tensor
-from chainrule.framework.tensor_shape import TensorShape, as_shape
+from chainrule.framework.tensor_shape import TensorShape
 
 FLOAT = "f"
 INT = "iu"
@@ -86,13 +86,10 @@ def comparison(kinds: str = ANY):
     return elementwise(kinds, out_dtype=dtypes.bool_)
 
 
-def normalize_axis(axis: int, rank: int | None, op_type: str = "op") -> int:
+def normalize_axis(axis: int, rank: int | None) -> int:
     if rank is None:
         return axis
     if not -rank <= axis < rank:
         raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {rank}")
     return axis % rank
 
-
-def shape_of(value: object) -> TensorShape:
-    return as_shape(value)
