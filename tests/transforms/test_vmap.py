@@ -124,14 +124,26 @@ def test_errors_are_clear():
         cr.vmap(lambda x: x * cr.random.uniform([3], dtype=cr.float64))(X)
 
 
-def test_an_op_without_a_rule_names_itself_and_a_rule_can_be_registered():
+def test_an_op_without_a_rule_is_batched_by_a_loop_and_a_rule_can_be_registered():
+    calls = []
+
     @cr.custom_op("TwiceForVmapTest")
     def twice(x):
+        calls.append(x.shape)
         return 2 * x
 
-    with pytest.raises(cr.errors.UnimplementedError, match="(?s)TwiceForVmapTest.*register_batch_rule"):
-        cr.vmap(lambda x: twice(x) + 1)(X)
-
-    # An elementwise op: batching is the op itself on the batched input.
-    register_batch_rule("TwiceForVmapTest", lambda ctx, op, inputs, batched: [(twice(inputs[0]), True)])
+    # No rule: the op runs once per example and the results are stacked.
     np.testing.assert_allclose(cr.vmap(lambda x: twice(x) + 1)(X), 2 * X + 1)
+    assert calls == [(3,)] * len(X)
+
+    # A loop needs the batch size when the graph is built; without it the error names the op.
+    with cr.Graph().as_default():
+        unknown = cr.placeholder(cr.float64, [None, 3])
+        with pytest.raises(cr.errors.UnimplementedError, match="(?s)TwiceForVmapTest.*register_batch_rule"):
+            cr.vmap(lambda x: twice(x) + 1)(unknown)
+
+    # An elementwise op: batching is the op itself on the batched input, one call for the batch.
+    register_batch_rule("TwiceForVmapTest", lambda ctx, op, inputs, batched: [(twice(inputs[0]), True)])
+    calls.clear()
+    np.testing.assert_allclose(cr.vmap(lambda x: twice(x) + 1)(X * 3), 6 * X + 1)
+    assert calls == [X.shape]

@@ -17,8 +17,8 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.broadcast_ops import _shape_tensor, broadcast_to, sum_to_shape
 from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor
-from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
-from chainrule.ops.shape_rules import common_dtype, normalize_axis
+from chainrule.ops.registry import UNARY, apply, constant_shape, constant_value, register_op
+from chainrule.ops.shape_rules import common_dtype, normalize_axis, shapes_may_match
 
 __all__ = [
     "broadcast_to",
@@ -54,21 +54,37 @@ __all__ = [
     "sparse_to_dense",
 ]
 
+
 # --- shape queries (not differentiable: their values do not depend on the input's values) ----
+def _explain_static(b: Any, op: Any, args: list[Any]) -> Any:
+    """Shape/Size/Rank: the value when the input's static shape gives it, else ``Shape(x)``."""
+    value = constant_value(op.outputs[0])
+    if value is None:
+        return b.opaque(op.type, args)
+    value = np.asarray(value)
+    return b.num(value.item()) if value.ndim == 0 else b.sym(np.array2string(value, separator=", "))
+
+
 register_op(
     "Shape",
     lambda xp, x, out_type: np.array(x.shape, dtype=out_type.as_numpy_dtype),
     lambda inputs, out_type: [(out_type, TensorShape([inputs[0].shape.rank]))],
     None,
+    explain=_explain_static,
 )
 register_op(
     "Size",
     lambda xp, x, out_type: np.array(x.size, dtype=out_type.as_numpy_dtype),
     lambda inputs, out_type: [(out_type, TensorShape([]))],
     None,
+    explain=_explain_static,
 )
 register_op(
-    "Rank", lambda xp, x: np.array(x.ndim, dtype=np.int32), lambda inputs: [(dtypes.int32, TensorShape([]))], None
+    "Rank",
+    lambda xp, x: np.array(x.ndim, dtype=np.int32),
+    lambda inputs: [(dtypes.int32, TensorShape([]))],
+    None,
+    explain=_explain_static,
 )
 
 
@@ -113,11 +129,25 @@ def _reshape_infer(inputs: list[Tensor]) -> list[Any]:
     return [(x.dtype, TensorShape(dims))]
 
 
+def _reshape_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | None:
+    new_shape = em.constant_shape(node.inputs[1])
+    return None if new_shape is None else f"{em.ufunc('reshape')}({args[0]}, {em.constant(new_shape)})"
+
+
+def _reshape_explain(b: Any, op: Any, args: list[Any]) -> Any:
+    x, out = op.inputs[0].shape, op.outputs[0].shape
+    if x.rank is not None and x.rank == out.rank and shapes_may_match(x, out):
+        return args[0]
+    return b.opaque(op.type, args)
+
+
 register_op(
     "Reshape",
     lambda xp, x, shape: xp.reshape(x, tuple(int(d) for d in shape)),
     _reshape_infer,
     lambda op, g: [reshape(g, shape(op.inputs[0])), None],
+    emit=_reshape_emit,
+    explain=_reshape_explain,
 )
 
 
@@ -127,8 +157,20 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
 
 
 # --- identity, stop_gradient -----------------------------------------------------------------
-register_op("Identity", lambda xp, x: x, lambda inputs: [(inputs[0].dtype, inputs[0].shape)], lambda op, g: [g])
-register_op("StopGradient", lambda xp, x: x, lambda inputs: [(inputs[0].dtype, inputs[0].shape)], None)
+def _same_value(em: Any, node: Any, args: list[str], out: str | None) -> str:
+    return args[0]
+
+
+for _type, _grad in (("Identity", lambda op, g: [g]), ("StopGradient", None)):
+    register_op(
+        _type,
+        lambda xp, x: x,
+        lambda inputs: [(inputs[0].dtype, inputs[0].shape)],
+        _grad,
+        elementwise=UNARY,
+        emit=_same_value,
+        explain=lambda b, op, a: a[0],
+    )
 
 
 def identity(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -149,11 +191,18 @@ def _fill_infer(inputs: list[Tensor]) -> list[Any]:
     return [(value.dtype, constant_shape(dims))]
 
 
+def _fill_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | None:
+    dims = em.constant_shape(node.inputs[0])
+    return None if dims is None else f"{em.ufunc('full')}({em.constant(dims)}, {args[1]}, dtype={args[1]}.dtype)"
+
+
 register_op(
     "Fill",
     lambda xp, dims, value: xp.full(tuple(int(d) for d in dims), value, dtype=value.dtype),
     _fill_infer,
     lambda op, g: [None, _reduce_all(g)],
+    emit=_fill_emit,
+    explain=lambda b, op, a: a[1],
 )
 
 
@@ -222,7 +271,7 @@ def _pack_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [getitem(g, key) for key in keys]
 
 
-register_op("Pack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _pack_infer, _pack_grad)
+register_op("Pack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _pack_infer, _pack_grad, fresh_output=True)
 
 
 def stack(values: list[Any], axis: int = 0, name: str | None = None) -> Tensor:
@@ -252,7 +301,13 @@ def _transpose_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [transpose(g, [int(i) for i in np.argsort([p % rank for p in perm])])]
 
 
-register_op("Transpose", lambda xp, x, perm: xp.transpose(x, perm), _transpose_infer, _transpose_grad)
+register_op(
+    "Transpose",
+    lambda xp, x, perm: xp.transpose(x, perm),
+    _transpose_infer,
+    _transpose_grad,
+    explain="transpose",
+)
 
 
 def transpose(a: Any, perm: Any = None, name: str | None = None) -> Tensor:
@@ -430,7 +485,13 @@ def _concat_grad(op: Any, g: Tensor) -> list[Tensor]:
     return list(split(g, sizes, axis=axis, num=len(sizes)))
 
 
-register_op("ConcatV2", lambda xp, *xs, axis: xp.concatenate(xs, axis=axis), _concat_infer, _concat_grad)
+register_op(
+    "ConcatV2",
+    lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
+    _concat_infer,
+    _concat_grad,
+    fresh_output=True,
+)
 
 
 def concat(values: list[Any], axis: Any, name: str = "concat") -> Tensor:

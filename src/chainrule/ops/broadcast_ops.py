@@ -6,6 +6,8 @@ back to the shape of an input that was broadcast.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,15 +16,20 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import apply, constant_shape, register_op
-from chainrule.ops.shape_rules import broadcast_shapes
+from chainrule.ops.shape_rules import broadcast_shapes, shapes_may_match
+
+
+def summed_axes(x_shape: Sequence[int], shape: Sequence[int]) -> tuple[int, ...]:
+    """The axes of ``x_shape`` that un-broadcasting to ``shape`` sums over (added or stretched ones)."""
+    lead = len(x_shape) - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and x_shape[lead + i] != 1)
 
 
 def sum_to_shape_kernel(xp: Any, x: Any, shape: Any) -> Any:
     shape = tuple(int(d) for d in shape)
     if x.shape == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1)
+    axes = summed_axes(x.shape, shape)
     out = xp.sum(x, axis=axes, keepdims=True) if axes else x
     return out.reshape(shape)
 
@@ -34,11 +41,35 @@ def _sum_to_shape_infer(inputs: list[Tensor]) -> list[Any]:
     return [(x.dtype, target)]
 
 
+def _sum_to_shape_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | None:
+    target = em.constant_shape(node.inputs[1])
+    if target is None:
+        return None
+    s = em.constant(target)
+    x = node.inputs[0]
+    if x.shape.is_fully_defined() and tuple(x.shape.dims) != target:
+        fast = em.fast_sum(x, summed_axes(x.shape.dims, target), args[0])
+        if fast is not None:
+            return f"{fast}.reshape({s})"
+    k = em.bind("k", functools.partial(sum_to_shape_kernel, np))
+    return f"{args[0]} if {args[0]}.shape == {s} else {k}({args[0]}, {s})"
+
+
+def _sum_to_shape_explain(b: Any, op: Any, args: list[Any]) -> Any:
+    if shapes_may_match(op.inputs[0].shape, op.outputs[0].shape):
+        return args[0]
+    if op.outputs[0].shape.rank == 0:
+        return b.func("sum", args[0])
+    return b.opaque(op.type, args)
+
+
 register_op(
     "SumToShape",
     sum_to_shape_kernel,
     _sum_to_shape_infer,
     lambda op, g: [broadcast_to(g, _shape(op.inputs[0])), None],
+    emit=_sum_to_shape_emit,
+    explain=_sum_to_shape_explain,
 )
 
 
@@ -58,11 +89,18 @@ def _broadcast_to_infer(inputs: list[Tensor]) -> list[Any]:
     return [(x.dtype, out if out.dims is not None else target)]
 
 
+def _broadcast_to_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | None:
+    target = em.constant_shape(node.inputs[1])
+    return None if target is None else f"{em.ufunc('broadcast_to')}({args[0]}, {em.constant(target)})"
+
+
 register_op(
     "BroadcastTo",
     lambda xp, x, shape: xp.broadcast_to(x, tuple(int(d) for d in shape)),
     _broadcast_to_infer,
     lambda op, g: [sum_to_shape(g, _shape(op.inputs[0])), None],
+    emit=_broadcast_to_emit,
+    explain=lambda b, op, a: a[0],
 )
 
 

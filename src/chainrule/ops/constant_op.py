@@ -46,7 +46,21 @@ def _const_infer(inputs: list[Tensor], value: np.ndarray, dtype: DType) -> list[
     return [(dtype, TensorShape(value.shape))]
 
 
-register_op("Const", lambda xp, value, dtype: value, _const_infer, grad=None)
+def _const_explain(b: Any, op: Operation, args: list[Any]) -> Any:
+    """A number, a short array written out, or the constant's name."""
+    value = np.asarray(op.get_attr("value"))
+    if value.size == 1 and value.dtype != object:
+        return b.num(value.reshape(()).item())
+    if 0 < value.size <= 6 and value.dtype != object:
+        return b.sym(np.array2string(value, separator=", "))
+    return b.sym(op.name)
+
+
+def _by_name(b: Any, op: Operation, args: list[Any]) -> Any:
+    return b.sym(op.name)
+
+
+register_op("Const", lambda xp, value, dtype: value, _const_infer, grad=None, explain=_const_explain)
 
 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
@@ -76,7 +90,14 @@ def _placeholder_kernel(xp: Any, *, dtype: DType, shape: TensorShape, **_: Any) 
     raise ValueError(f"You must feed a value for this placeholder (dtype {dtype.name}, shape {shape}) in feed_dict.")
 
 
-register_op("Placeholder", _placeholder_kernel, lambda inputs, dtype, shape: [(dtype, shape)], grad=None, stateful=True)
+register_op(
+    "Placeholder",
+    _placeholder_kernel,
+    lambda inputs, dtype, shape: [(dtype, shape)],
+    grad=None,
+    stateful=True,
+    explain=_by_name,
+)
 
 
 def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Tensor:

@@ -177,11 +177,19 @@ def _strided_slice_grad(op: Any, g: Tensor) -> list[Any]:
     return [dx] + [None] * (len(op.inputs) - 1)
 
 
+def _strided_slice_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | None:
+    """A slice with no tensor index: the decoded key is bound once."""
+    if len(args) != 1:
+        return None
+    return f"{args[0]}[{em.bind('key', _decode_key(node.attrs['spec'], ()))}]"
+
+
 register_op(
     "StridedSlice",
     lambda xp, x, *index, spec: x[_decode_key(spec, index)],
     _strided_slice_infer,
     _strided_slice_grad,
+    emit=_strided_slice_emit,
 )
 
 
@@ -196,8 +204,9 @@ register_op(
     "StridedSliceGrad",
     _strided_slice_grad_kernel,
     lambda inputs, spec: [(inputs[1].dtype, constant_shape(inputs[0]))],
-    lambda op, g: [None, apply("StridedSlice", g, *op.inputs[2:], spec=op.get_attr("spec"))]
-    + [None] * (len(op.inputs) - 2),
+    lambda op, g: (
+        [None, apply("StridedSlice", g, *op.inputs[2:], spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 2)
+    ),
 )
 
 
@@ -206,6 +215,7 @@ def getitem(tensor: Any, key: Any, name: str | None = None) -> Tensor:
     x = convert_to_tensor(tensor)
     spec, dynamic = _encode_key(key)
     return apply("StridedSlice", x, *dynamic, name=name or "strided_slice", spec=spec)
+
 
 # --- slice --------------------------------------------------------------------------------------
 def _slice_infer(inputs: list[Tensor]) -> list[Any]:
@@ -278,6 +288,7 @@ def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor
     """The block of ``input_`` that starts at ``begin`` with extent ``size`` (-1: to the end of that dimension)."""
     return apply("Slice", convert_to_tensor(input_), _shape_tensor(begin), _shape_tensor(size), name=name)
 
+
 # --- gather, gather_nd, scatter_nd ---------------------------------------------------------------
 # Gathers and scatter-adds are each other's gradients; scatter_nd adds duplicates, so the gradient
 # of a gather that reads an element twice receives both contributions.
@@ -322,9 +333,7 @@ def _gather_grad(op: Any, g: Tensor) -> list[Any]:
 register_op("GatherV2", _gather_kernel, _gather_infer, _gather_grad)
 
 
-def gather(
-    params: Any, indices: Any, validate_indices: Any = None, name: str | None = None, axis: Any = 0
-) -> Tensor:
+def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None, axis: Any = 0) -> Tensor:
     """Slices of ``params`` along ``axis`` at ``indices`` (any shape): the output's shape is
     ``params.shape[:axis] + indices.shape + params.shape[axis+1:]``.
 
@@ -428,6 +437,7 @@ def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) 
     i = _index_tensor(indices)
     return apply("ScatterNd", i, convert_to_tensor(updates), _shape_tensor(shape), name=name)
 
+
 # --- one_hot ---------------------------------------------------------------------------------------
 def _one_hot_infer(inputs: list[Tensor], axis: int) -> list[Any]:
     indices, depth, on_value, off_value = inputs
@@ -494,6 +504,7 @@ def one_hot(
         name=name,
         axis=-1 if axis is None else int(axis),
     )
+
 
 # --- sparse_to_dense ------------------------------------------------------------------------------
 def _sparse_to_dense_infer(inputs: list[Tensor], validate_indices: bool) -> list[Any]:

@@ -155,7 +155,35 @@ def _matmul_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [matmul(b, g, transpose_a=True, transpose_b=True), matmul(g, a, transpose_a=True, transpose_b=True)]
 
 
-register_op("MatMul", _matmul_kernel, _matmul_infer, _matmul_grad, broadcasts=True)
+def _matmul_emit(em: Any, node: Any, args: list[str], out: str | None) -> str:
+    a, b = args
+    if node.attrs.get("transpose_a"):
+        a = f"{em.ufunc('swapaxes')}({a}, -1, -2)"
+    if node.attrs.get("transpose_b"):
+        b = f"{em.ufunc('swapaxes')}({b}, -1, -2)"
+    return f"{em.ufunc('matmul')}({a}, {b}{', out=' + out if out else ''})"
+
+
+def _matmul_explain(b: Any, op: Any, args: list[Any]) -> Any:
+    x, y = args
+    if op.get_attr("transpose_a"):
+        x = b.func("transpose", x)
+    if op.get_attr("transpose_b"):
+        y = b.func("transpose", y)
+    return b.func("matmul", x, y)
+
+
+register_op(
+    "MatMul",
+    _matmul_kernel,
+    _matmul_infer,
+    _matmul_grad,
+    broadcasts=True,
+    emit=_matmul_emit,
+    emits_into=True,
+    fresh_output=True,
+    explain=_matmul_explain,
+)
 
 
 def matmul(

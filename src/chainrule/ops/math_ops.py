@@ -1,8 +1,12 @@
-"""Elementwise math: one block per op (kernel, shape rule, gradient), then the Tensor operators.
+"""Elementwise math: one block per op, then the Tensor operators.
 
-Gradient rules are written in chainrule ops and never un-broadcast by hand: ops
-registered with ``broadcasts=True`` have their input gradients summed back to
-the input shapes by reverse mode, in one place.
+Each op is declared once: its ufunc steps (the kernel is made from them, and the
+compiler emits and fuses the same steps), its shape rule, its gradient, its
+elementwise kind and how ``cr.explain`` prints it. A unary op's JVP is its gradient
+(the Jacobian is diagonal); batching and the compiler's shape proofs follow from the
+elementwise kind. Gradient rules are written in chainrule ops and never un-broadcast
+by hand: ops registered with ``broadcasts=True`` have their input gradients summed
+back to the input shapes by reverse mode, in one place.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
-from chainrule.ops.registry import apply, register_op
-from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, comparison, elementwise, unary
+from chainrule.ops.registry import BROADCAST, UNARY, apply, register_op
+from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, broadcast_shapes, comparison, elementwise, unary
+from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
 
 
-def _unary(op_type: str, kernel: Any, grad: Any, kinds: str = FLOAT, doc: str = "") -> Any:
-    register_op(op_type, kernel, unary(kinds), grad)
+def _unary(
+    op_type: str, steps: Any, grad: Any, kinds: str = FLOAT, doc: str = "", explain: Any = None, kernel: Any = None
+) -> Any:
+    """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal)."""
+    register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain)
 
     def fn(x: Any, name: str | None = None) -> Tensor:
         return apply(op_type, convert_to_tensor(x), name=name)
@@ -30,9 +38,13 @@ def _unary(op_type: str, kernel: Any, grad: Any, kinds: str = FLOAT, doc: str = 
     return fn
 
 
-def _binary(op_type: str, kernel: Any, grad: Any, kinds: str = NUMERIC, doc: str = "", out_dtype: Any = None) -> Any:
+def _binary(
+    op_type: str, steps: Any, grad: Any, kinds: str = NUMERIC, doc: str = "", out_dtype: Any = None, explain: Any = None
+) -> Any:
+    """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps."""
     rule = comparison(kinds) if out_dtype is dtypes.bool_ else elementwise(kinds)
-    register_op(op_type, kernel, rule, grad, broadcasts=True)
+    steps = [(steps, 0, 1)] if isinstance(steps, str) else steps
+    register_op(op_type, None, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain)
 
     def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
         x, y = convert_n([x, y])
@@ -42,15 +54,30 @@ def _binary(op_type: str, kernel: Any, grad: Any, kinds: str = NUMERIC, doc: str
     return fn
 
 
+def _ufunc(name: str) -> list[Any]:
+    return [(name, 0)]
+
+
+def _relation(symbol: str) -> Any:
+    return lambda b, op, a: b.rel(symbol, *a)
+
+
+def _power_of(exponent: float) -> Any:
+    return lambda b, op, a: b.pow(a[0], b.num(exponent))
+
+
 # --- arithmetic -----------------------------------------------------------------------------
-add = _binary("Add", lambda xp, x, y: xp.add(x, y), lambda op, g: [g, g], kinds=NUMERIC)
-subtract = _binary("Sub", lambda xp, x, y: xp.subtract(x, y), lambda op, g: [g, -g])
-multiply = _binary("Mul", lambda xp, x, y: xp.multiply(x, y), lambda op, g: [g * op.inputs[1], g * op.inputs[0]])
+add = _binary("Add", "add", lambda op, g: [g, g], kinds=NUMERIC, explain=lambda b, op, a: b.add(*a))
+subtract = _binary("Sub", "subtract", lambda op, g: [g, -g], explain=lambda b, op, a: b.sub(*a))
+multiply = _binary(
+    "Mul", "multiply", lambda op, g: [g * op.inputs[1], g * op.inputs[0]], explain=lambda b, op, a: b.mul(*a)
+)
 _real_div = _binary(
     "RealDiv",
-    lambda xp, x, y: xp.true_divide(x, y),
+    "true_divide",
     lambda op, g: [g / op.inputs[1], -g * op.outputs[0] / op.inputs[1]],
     kinds=FLOAT,
+    explain=lambda b, op, a: b.div(*a),
 )
 
 
@@ -62,29 +89,34 @@ def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
     return _real_div(x, y, name=name)
 
 
-floordiv = _binary("FloorDiv", lambda xp, x, y: xp.floor_divide(x, y), lambda op, g: [None, None])
+floordiv = _binary(
+    "FloorDiv", "floor_divide", lambda op, g: [None, None], explain=lambda b, op, a: b.func("floor", b.div(*a))
+)
 floormod = _binary(
     "FloorMod",
-    lambda xp, x, y: xp.mod(x, y),
+    "mod",
     lambda op, g: [g, -g * floor(op.inputs[0] / op.inputs[1])],
 )
 maximum = _binary(
     "Maximum",
-    lambda xp, x, y: xp.maximum(x, y),
+    "maximum",
     lambda op, g: [where(op.inputs[0] >= op.inputs[1], g, 0), where(op.inputs[0] >= op.inputs[1], 0, g)],
     doc="Elementwise maximum; where ``x == y`` the whole gradient goes to ``x``.",
+    explain="max",
 )
 minimum = _binary(
     "Minimum",
-    lambda xp, x, y: xp.minimum(x, y),
+    "minimum",
     lambda op, g: [where(op.inputs[0] <= op.inputs[1], g, 0), where(op.inputs[0] <= op.inputs[1], 0, g)],
     doc="Elementwise minimum; where ``x == y`` the whole gradient goes to ``x``.",
+    explain="min",
 )
 squared_difference = _binary(
     "SquaredDifference",
-    lambda xp, x, y: xp.square(xp.subtract(x, y)),
+    [("subtract", 0, 1), ("square", PREV)],
     lambda op, g: [2 * g * (op.inputs[0] - op.inputs[1]), -2 * g * (op.inputs[0] - op.inputs[1])],
     doc="``(x - y) ** 2`` elementwise.",
+    explain=lambda b, op, a: b.pow(b.sub(*a), b.num(2)),
 )
 
 
@@ -96,58 +128,80 @@ def _safe_log(x: Tensor) -> Tensor:
 
 pow = _binary(  # noqa: A001 - TensorFlow's name
     "Pow",
-    lambda xp, x, y: xp.power(x, y),
+    "power",
     lambda op, g: [
         g * op.inputs[1] * op.inputs[0] ** (op.inputs[1] - 1),
         g * op.outputs[0] * _safe_log(op.inputs[0]),
     ],
     doc="``x ** y`` elementwise; the gradient w.r.t. ``y`` is taken as 0 where ``x <= 0``.",
+    explain=lambda b, op, a: b.pow(*a),
 )
 atan2 = _binary(
     "Atan2",
-    lambda xp, y, x: xp.arctan2(y, x),
+    "arctan2",
     lambda op, g: [
         g * op.inputs[1] / (op.inputs[0] ** 2 + op.inputs[1] ** 2),
         -g * op.inputs[0] / (op.inputs[0] ** 2 + op.inputs[1] ** 2),
     ],
     kinds=FLOAT,
     doc="``atan2(y, x)``: the angle of the point (x, y), elementwise.",
+    explain="atan2",
 )
 
-negative = _unary("Neg", lambda xp, x: xp.negative(x), lambda op, g: [-g], NUMERIC)
-abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda op, g: [g * sign(op.inputs[0])], NUMERIC)  # noqa: A001
-sign = _unary("Sign", lambda xp, x: xp.sign(x), lambda op, g: [array_ops.zeros_like(op.inputs[0])], NUMERIC)
-square = _unary("Square", lambda xp, x: xp.square(x), lambda op, g: [g * 2 * op.inputs[0]], NUMERIC)
-sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda op, g: [g * 0.5 / op.outputs[0]])
+negative = _unary("Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC, explain=lambda b, op, a: b.neg(a[0]))
+abs = _unary("Abs", _ufunc("absolute"), lambda op, g: [g * sign(op.inputs[0])], NUMERIC, explain="abs")  # noqa: A001
+sign = _unary("Sign", _ufunc("sign"), lambda op, g: [array_ops.zeros_like(op.inputs[0])], NUMERIC, explain="sign")
+square = _unary("Square", _ufunc("square"), lambda op, g: [g * 2 * op.inputs[0]], NUMERIC, explain=_power_of(2))
+sqrt = _unary("Sqrt", _ufunc("sqrt"), lambda op, g: [g * 0.5 / op.outputs[0]], explain=_power_of(0.5))
 rsqrt = _unary(
-    "Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda op, g: [g * -0.5 * op.outputs[0] * op.outputs[0] * op.outputs[0]]
+    "Rsqrt",
+    [("sqrt", 0), ("true_divide", ONE, PREV)],
+    lambda op, g: [g * -0.5 * op.outputs[0] * op.outputs[0] * op.outputs[0]],
+    explain=_power_of(-0.5),
 )
-reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda op, g: [-g * op.outputs[0] * op.outputs[0]])
-exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda op, g: [g * op.outputs[0]])
-expm1 = _unary("Expm1", lambda xp, x: xp.expm1(x), lambda op, g: [g * (op.outputs[0] + 1)])
-log = _unary("Log", lambda xp, x: xp.log(x), lambda op, g: [g / op.inputs[0]])
-log1p = _unary("Log1p", lambda xp, x: xp.log1p(x), lambda op, g: [g / (1 + op.inputs[0])])
-sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda op, g: [g * cos(op.inputs[0])])
-cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda op, g: [-g * sin(op.inputs[0])])
-tan = _unary("Tan", lambda xp, x: xp.tan(x), lambda op, g: [g * (1 + op.outputs[0] * op.outputs[0])])
-asin = _unary("Asin", lambda xp, x: xp.arcsin(x), lambda op, g: [g * rsqrt(1 - op.inputs[0] * op.inputs[0])])
-acos = _unary("Acos", lambda xp, x: xp.arccos(x), lambda op, g: [-g * rsqrt(1 - op.inputs[0] * op.inputs[0])])
-atan = _unary("Atan", lambda xp, x: xp.arctan(x), lambda op, g: [g / (1 + op.inputs[0] * op.inputs[0])])
-sinh = _unary("Sinh", lambda xp, x: xp.sinh(x), lambda op, g: [g * cosh(op.inputs[0])])
-cosh = _unary("Cosh", lambda xp, x: xp.cosh(x), lambda op, g: [g * sinh(op.inputs[0])])
-tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda op, g: [g * (1 - op.outputs[0] * op.outputs[0])])
+reciprocal = _unary(
+    "Reciprocal",
+    [("true_divide", ONE, 0)],
+    lambda op, g: [-g * op.outputs[0] * op.outputs[0]],
+    explain=_power_of(-1),
+)
+exp = _unary("Exp", _ufunc("exp"), lambda op, g: [g * op.outputs[0]], explain="exp")
+expm1 = _unary(
+    "Expm1",
+    _ufunc("expm1"),
+    lambda op, g: [g * (op.outputs[0] + 1)],
+    explain=lambda b, op, a: b.sub(b.func("exp", a[0]), b.num(1)),
+)
+log = _unary("Log", _ufunc("log"), lambda op, g: [g / op.inputs[0]], explain="log")
+log1p = _unary(
+    "Log1p",
+    _ufunc("log1p"),
+    lambda op, g: [g / (1 + op.inputs[0])],
+    explain=lambda b, op, a: b.func("log", b.add(b.num(1), a[0])),
+)
+sin = _unary("Sin", _ufunc("sin"), lambda op, g: [g * cos(op.inputs[0])], explain="sin")
+cos = _unary("Cos", _ufunc("cos"), lambda op, g: [-g * sin(op.inputs[0])], explain="cos")
+tan = _unary("Tan", _ufunc("tan"), lambda op, g: [g * (1 + op.outputs[0] * op.outputs[0])], explain="tan")
+asin = _unary("Asin", _ufunc("arcsin"), lambda op, g: [g * rsqrt(1 - op.inputs[0] * op.inputs[0])], explain="asin")
+acos = _unary("Acos", _ufunc("arccos"), lambda op, g: [-g * rsqrt(1 - op.inputs[0] * op.inputs[0])], explain="acos")
+atan = _unary("Atan", _ufunc("arctan"), lambda op, g: [g / (1 + op.inputs[0] * op.inputs[0])], explain="atan")
+sinh = _unary("Sinh", _ufunc("sinh"), lambda op, g: [g * cosh(op.inputs[0])], explain="sinh")
+cosh = _unary("Cosh", _ufunc("cosh"), lambda op, g: [g * sinh(op.inputs[0])], explain="cosh")
+tanh = _unary("Tanh", _ufunc("tanh"), lambda op, g: [g * (1 - op.outputs[0] * op.outputs[0])], explain="tanh")
 # exp(-log(1 + exp(-x))) neither overflows nor loses digits for large |x|, unlike 1/(1+exp(-x)).
 sigmoid = _unary(
     "Sigmoid",
-    lambda xp, x: xp.exp(-xp.logaddexp(xp.zeros((), x.dtype), -x)),
+    [("negative", 0), ("logaddexp", ZERO_ARRAY, PREV), ("negative", PREV), ("exp", PREV)],
     lambda op, g: [g * op.outputs[0] * (1 - op.outputs[0])],
     doc="Logistic function ``1 / (1 + exp(-x))``, computed without overflow.",
+    explain="sigmoid",
 )
 softplus = _unary(
     "Softplus",
-    lambda xp, x: xp.logaddexp(xp.zeros((), x.dtype), x),
+    [("logaddexp", ZERO_ARRAY, 0)],
     lambda op, g: [g * sigmoid(op.inputs[0])],
     doc="``log(1 + exp(x))``, computed without overflow.",
+    explain="softplus",
 )
 
 
@@ -161,24 +215,29 @@ def _erf_kernel(xp: Any, x: Any) -> Any:
 
 erf = _unary(
     "Erf",
-    _erf_kernel,
+    None,
     lambda op, g: [g * (2 / math.sqrt(math.pi)) * exp(-op.inputs[0] * op.inputs[0])],
     doc="The error function (SciPy's kernel when installed, else ``math.erf`` per element).",
+    explain="erf",
+    kernel=_erf_kernel,
 )
-floor = _unary("Floor", lambda xp, x: xp.floor(x), lambda op, g: [None])
-ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), lambda op, g: [None])
-round = _unary("Round", lambda xp, x: xp.round(x), lambda op, g: [None], doc="Round half to even, elementwise.")  # noqa: A001
+floor = _unary("Floor", _ufunc("floor"), lambda op, g: [None], explain="floor")
+ceil = _unary("Ceil", _ufunc("ceil"), lambda op, g: [None], explain="ceil")
+round = _unary(  # noqa: A001
+    "Round", _ufunc("rint"), lambda op, g: [None], doc="Round half to even, elementwise.", explain="round"
+)
 
 # --- comparisons and logic (not differentiable) ----------------------------------------------
-equal = _binary("Equal", lambda xp, x, y: xp.equal(x, y), None, ANY, out_dtype=dtypes.bool_)
-not_equal = _binary("NotEqual", lambda xp, x, y: xp.not_equal(x, y), None, ANY, out_dtype=dtypes.bool_)
-less = _binary("Less", lambda xp, x, y: xp.less(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
-less_equal = _binary("LessEqual", lambda xp, x, y: xp.less_equal(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
-greater = _binary("Greater", lambda xp, x, y: xp.greater(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
-greater_equal = _binary("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), None, NUMERIC, out_dtype=dtypes.bool_)
-logical_and = _binary("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y), None, BOOL, out_dtype=dtypes.bool_)
-logical_or = _binary("LogicalOr", lambda xp, x, y: xp.logical_or(x, y), None, BOOL, out_dtype=dtypes.bool_)
-logical_not = _unary("LogicalNot", lambda xp, x: xp.logical_not(x), None, BOOL)
+_BOOL = dtypes.bool_
+equal = _binary("Equal", "equal", None, ANY, out_dtype=_BOOL, explain=_relation("=="))
+not_equal = _binary("NotEqual", "not_equal", None, ANY, out_dtype=_BOOL, explain=_relation("!="))
+less = _binary("Less", "less", None, NUMERIC, out_dtype=_BOOL, explain=_relation("<"))
+less_equal = _binary("LessEqual", "less_equal", None, NUMERIC, out_dtype=_BOOL, explain=_relation("<="))
+greater = _binary("Greater", "greater", None, NUMERIC, out_dtype=_BOOL, explain=_relation(">"))
+greater_equal = _binary("GreaterEqual", "greater_equal", None, NUMERIC, out_dtype=_BOOL, explain=_relation(">="))
+logical_and = _binary("LogicalAnd", "logical_and", None, BOOL, out_dtype=_BOOL, explain="and")
+logical_or = _binary("LogicalOr", "logical_or", None, BOOL, out_dtype=_BOOL, explain="or")
+logical_not = _unary("LogicalNot", _ufunc("logical_not"), None, BOOL, explain="not")
 
 
 # --- where ---------------------------------------------------------------------------------
@@ -188,17 +247,18 @@ def _select_infer(inputs: list[Tensor]) -> list[Any]:
         raise TypeError(f"condition {condition.name} must be bool, got {condition.dtype.name}")
     rule = elementwise(ANY)
     ((dtype, _),) = rule([x, y])
-    from chainrule.ops.shape_rules import broadcast_shapes
-
     return [(dtype, broadcast_shapes(condition.shape, x.shape, y.shape))]
 
 
 register_op(
     "Select",
-    lambda xp, c, x, y: xp.where(c, x, y),
+    None,
     _select_infer,
     lambda op, g: [None, where(op.inputs[0], g, 0), where(op.inputs[0], 0, g)],
     broadcasts=True,
+    elementwise=BROADCAST,
+    steps=[("where", 0, 1, 2)],
+    explain=lambda b, op, a: b.where(*a),
 )
 
 
@@ -222,11 +282,20 @@ def _cast_grad(op: Any, g: Tensor) -> list[Any]:
     return [cast(g, src)] if src.is_floating and op.outputs[0].dtype.is_floating else [None]
 
 
+def _cast_jvp(op: Any, t: Tensor | None) -> list[Any]:
+    if t is None or not (op.inputs[0].dtype.is_floating and op.outputs[0].dtype.is_floating):
+        return [None]
+    return [cast(t, op.outputs[0].dtype)]
+
+
 register_op(
     "Cast",
     lambda xp, x, dtype: x.astype(dtype.as_numpy_dtype, copy=False),
     lambda inputs, dtype: [(dtype, inputs[0].shape)],
     _cast_grad,
+    jvp=_cast_jvp,
+    elementwise=UNARY,
+    explain=lambda b, op, a: a[0],
 )
 
 
@@ -262,7 +331,22 @@ def _add_n_kernel(xp: Any, *arrays: Any) -> Any:
     return out
 
 
-register_op("AddN", _add_n_kernel, _add_n_infer, lambda op, g: [g] * len(op.inputs))
+def _add_n_steps(num_inputs: int) -> list[Any] | None:
+    """AddN's kernel as ufunc steps: a0 + a1, then + each further input (the same additions, in order)."""
+    if num_inputs < 2:
+        return None
+    return [("add", 0, 1)] + [("add", PREV, i) for i in range(2, num_inputs)]
+
+
+register_op(
+    "AddN",
+    _add_n_kernel,
+    _add_n_infer,
+    lambda op, g: [g] * len(op.inputs),
+    steps=_add_n_steps,
+    fresh_output=True,
+    explain=lambda b, op, a: b.add(*a),
+)
 
 
 def add_n(inputs: list[Any], name: str | None = None) -> Tensor:

@@ -18,7 +18,7 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, math_ops, random_ops, reduction_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
-from chainrule.ops.registry import apply, constant_shape, register_op
+from chainrule.ops.registry import UNARY, apply, constant_shape, register_op
 from chainrule.ops.shape_rules import (
     FLOAT,
     INT,
@@ -29,6 +29,7 @@ from chainrule.ops.shape_rules import (
     normalize_axis,
     unary,
 )
+from chainrule.ops.ufunc_steps import ZERO_SCALAR
 
 __all__ = [
     "relu",
@@ -57,9 +58,12 @@ softplus = math_ops.softplus
 # Relu: primitive, for TensorFlow's kink convention (gradient 0 at x == 0); maximum(x, 0) would give 1 there.
 register_op(
     "Relu",
-    lambda xp, x: xp.maximum(x, x.dtype.type(0)),
+    None,
     unary(NUMERIC),
     lambda op, g: [math_ops.where(op.outputs[0] > 0, g, 0)],
+    elementwise=UNARY,
+    steps=[("maximum", 0, ZERO_SCALAR)],
+    explain="relu",
 )
 
 
@@ -74,6 +78,8 @@ register_op(
     lambda xp, x: xp.where(x > 0, x, xp.expm1(xp.minimum(x, x.dtype.type(0)))),
     unary(FLOAT),
     lambda op, g: [math_ops.where(op.outputs[0] > 0, g, g * (op.outputs[0] + 1))],
+    elementwise=UNARY,
+    explain="elu",
 )
 
 
@@ -88,6 +94,8 @@ register_op(
     lambda xp, x, alpha: xp.where(x > 0, x, x * x.dtype.type(alpha)),
     unary(FLOAT),
     lambda op, g: [math_ops.where(op.inputs[0] > 0, g, g * op.get_attr("alpha"))],
+    elementwise=UNARY,
+    explain=lambda b, op, a: b.func("leaky_relu", a[0], alpha=op.get_attr("alpha")),
 )
 
 
@@ -133,6 +141,8 @@ register_op(
     lambda op, g: [
         op.outputs[0] * (g - reduction_ops.reduce_sum(g * op.outputs[0], axis=op.get_attr("axis"), keepdims=True))
     ],
+    fresh_output=True,
+    explain="softmax",
 )
 # LogSoftmax: primitive, x - max - log(sum(exp(x - max))) never overflows; its gradient
 # g - exp(y) * sum(g) uses exp(y) <= 1, so it stays finite for logits of any size.
@@ -143,6 +153,8 @@ register_op(
     lambda op, g: [
         g - math_ops.exp(op.outputs[0]) * reduction_ops.reduce_sum(g, axis=op.get_attr("axis"), keepdims=True)
     ],
+    fresh_output=True,
+    explain="log_softmax",
 )
 
 
@@ -374,7 +386,14 @@ def _bias_add_infer(inputs: list[Tensor]) -> list[Any]:
 
 # Primitive for its shape contract (bias 1-D, matching the last axis, checked with a clear
 # error); the gradient is g for both, summed back to the bias's shape by reverse mode.
-register_op("BiasAdd", _bias_add_kernel, _bias_add_infer, lambda op, g: [g, g], broadcasts=True)
+register_op(
+    "BiasAdd",
+    _bias_add_kernel,
+    _bias_add_infer,
+    lambda op, g: [g, g],
+    broadcasts=True,
+    explain=lambda b, op, a: b.add(*a),
+)
 
 
 def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | None = None) -> Tensor:

@@ -174,8 +174,45 @@ def _public_reduction(public_name: str, body: Callable[[Tensor, Any, bool, str |
     return fn
 
 
-def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str) -> Any:
-    register_op(op_type, lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims), _reduce_infer(op_type), grad)
+def _explain_reduction(name: str) -> Callable[..., Any]:
+    def rule(b: Any, op: Any, args: list[Any]) -> Any:
+        axis = op.get_attr("axis")
+        kwargs: dict[str, Any] = {}
+        if axis is not None:
+            kwargs["axis"] = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
+        if op.get_attr("keepdims"):
+            kwargs["keepdims"] = True
+        return b.func(name, args[0], **kwargs)
+
+    return rule
+
+
+def _sum_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | None:
+    """``np.sum`` as a short einsum (``Options(fast_reductions=True)``), else None (the kernel)."""
+    x = node.inputs[0]
+    rank = x.shape.rank
+    if rank is None:
+        return None
+    axis = node.attrs.get("axis")
+    axes = tuple(range(rank)) if axis is None else tuple(a % rank for a in axis) if rank else ()
+    fast = em.fast_sum(x, axes, args[0])
+    if fast is None or not node.attrs.get("keepdims"):
+        return fast
+    if node.out.shape.is_fully_defined():
+        return f"{fast}.reshape({em.constant(tuple(node.out.shape.dims))})"
+    return None
+
+
+def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str, emit: Any = None) -> Any:
+    register_op(
+        op_type,
+        lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims),
+        _reduce_infer(op_type),
+        grad,
+        emit=emit,
+        fresh_output=True,
+        explain=_explain_reduction(public_name.removeprefix("reduce_")),
+    )
     return _public_reduction(
         public_name,
         lambda x, axis, keepdims, name: apply(
@@ -204,6 +241,7 @@ reduce_sum = _reduction(
     lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype),
     lambda op, g: [_grad_to_input(op, g)],
     doc="Sum of elements over ``axis`` (0 over an empty axis)." + _REDUCE_DOC,
+    emit=_sum_emit,
 )
 
 
@@ -272,8 +310,7 @@ reduce_prod = _reduction(
     "reduce_prod",
     lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype),
     _prod_grad,
-    doc="Product over ``axis`` (1 over an empty axis); the gradient is exact at zeros."
-    + _REDUCE_DOC,
+    doc="Product over ``axis`` (1 over an empty axis); the gradient is exact at zeros." + _REDUCE_DOC,
 )
 
 

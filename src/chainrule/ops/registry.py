@@ -1,10 +1,13 @@
 """The op registry: one ``OpDef`` per op type, and the gradient registry.
 
-An op is defined once: its kernel (``kernel(xp, *arrays, **attrs)``, written
-against the NumPy API so other array modules can run it), its static shape and
-dtype rule, and its gradient (built from chainrule ops). ``apply_op`` is the one
-place where ops enter a graph; it runs the shape rule and turns a failure into
-an error naming the op, its inputs and the user's line.
+An op is declared once, in one ``register_op`` call: its kernel (``kernel(xp, *arrays,
+**attrs)``, written against the NumPy API so other array modules can run it, or ufunc
+steps it is made from), its static shape and dtype rule, its gradient (built from
+chainrule ops), and what the transforms, the compiler and the viewers need to know
+(JVP, elementwise kind, code-generator form, ``explain`` form, batching rule). Every
+list those layers use is derived from these declarations. ``apply_op`` is the one
+place where ops enter a graph; it runs the shape rule and turns a failure into an
+error naming the op, its inputs and the user's line.
 """
 
 from __future__ import annotations
@@ -21,28 +24,53 @@ from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
 from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape
+from chainrule.ops.ufunc_steps import Step, Steps, kernel_from_steps, steps_for
 
 OutputSpec = tuple[DType, TensorShape]
 ShapeRule = Callable[..., Sequence[OutputSpec]]
 GradFn = Callable[..., Sequence[Any]]
+JvpRule = Callable[..., Sequence[Any]]
+# ``rule(ctx, op, inputs, batched) -> [(tensor, batched) per output]`` (see ``transforms.batching``).
+BatchRule = Callable[..., Sequence[Any]]
+# ``emit(em, node, args, out) -> expression | None`` (see ``compiler.codegen.Emitter``).
+EmitRule = Callable[..., "str | None"]
+# ``explain(builder, op, args) -> expression`` (see ``viz.explain``), or a function name.
+ExplainRule = str | Callable[..., Any]
+
+# Elementwise kinds (``OpDef.elementwise``): what the compiler's shape proofs and ``cr.vmap`` rely on.
+UNARY = "unary"  # one input (plus attributes); the output has the input's shape
+BROADCAST = "broadcast"  # several inputs that broadcast against each other (NumPy's rule)
 
 
 @dataclass(frozen=True)
 class OpDef:
-    """Everything chainrule knows about one op type.
+    """Everything chainrule knows about one op type: its declaration.
 
     Attributes
     ----------
     name : op type, e.g. ``"Cos"``.
     kernel : ``kernel(xp, *arrays, **attrs)`` returning an array, or a tuple for several outputs.
-        Stateful kernels also receive ``ctx`` (the run context) and ``op``.
+        Stateful kernels also receive ``ctx`` (the run context) and ``op``. Made from ``steps``
+        when only those are given.
     infer : ``infer(inputs, **attrs)`` returning ``[(dtype, TensorShape), ...]``; raises
         ValueError (shape) or TypeError (dtype) for bad inputs.
     broadcasts : inputs broadcast against each other, so reverse mode sums each input's
         gradient back to that input's shape (the one place un-broadcasting happens).
     stateful : reads or writes session state (variables, random streams); never cached,
         folded or merged by the compiler.
-    jvp : optional forward-mode rule ``jvp(op, *tangents) -> [tangent per output]``.
+    jvp : forward-mode rule ``jvp(op, *tangents) -> [tangent per output]``; None: by
+        transposition of the gradient. Derived for ``UNARY`` ops from their gradient.
+    elementwise : ``UNARY``, ``BROADCAST`` or None. Elementwise ops are batched by ``cr.vmap``
+        as themselves, and the compiler's shape proofs follow them.
+    steps : the kernel as NumPy ufunc steps (``ops.ufunc_steps``): how the code generator
+        emits and fuses the op; None when it has no such form.
+    emit : a code-generator rule for ops that are not ufunc steps (MatMul, Reshape...):
+        ``emit(em, node, args, out) -> Python expression`` or None to call the kernel.
+    emits_into : ``emit``'s expression can write into a preallocated array ``out``.
+    fresh_output : the kernel always returns a new array, never a view of an input.
+    explain : how ``cr.explain`` prints the op: a function name (``"cos"``) or
+        ``explain(builder, op, args) -> expression``; None: opaque.
+    batch : ``cr.vmap``'s rule; None: derived from ``elementwise``, else a loop over the batch.
     """
 
     name: str
@@ -50,7 +78,18 @@ class OpDef:
     infer: ShapeRule
     broadcasts: bool = False
     stateful: bool = False
-    jvp: Callable[..., Sequence[Any]] | None = None
+    jvp: JvpRule | None = None
+    elementwise: str | None = None
+    steps: Steps | None = None
+    emit: EmitRule | None = None
+    emits_into: bool = False
+    fresh_output: bool = False
+    explain: ExplainRule | None = None
+    batch: BatchRule | None = None
+
+    def steps_for(self, num_inputs: int) -> Sequence[Step] | None:
+        """The ufunc steps of this op applied to ``num_inputs`` inputs (None: none)."""
+        return steps_for(self.steps, num_inputs)
 
 
 _OP_DEFS: dict[str, OpDef] = {}
@@ -58,21 +97,53 @@ _GRADIENTS: dict[str, GradFn | None] = {}
 _BUILTIN_GRADIENTS: set[str] = set()
 
 
+def diagonal_jvp(grad: GradFn) -> JvpRule:
+    """The JVP of a unary elementwise op from its gradient: the Jacobian is diagonal, so ``J t = J^T t``."""
+
+    def jvp(op: Operation, tangent: Tensor | None) -> Sequence[Any]:
+        return [None] if tangent is None else grad(op, tangent)
+
+    return jvp
+
+
 def register_op(
     name: str,
-    kernel: Callable[..., Any],
+    kernel: Callable[..., Any] | None,
     infer: ShapeRule,
     grad: GradFn | None | str = "undefined",
     *,
     broadcasts: bool = False,
     stateful: bool = False,
-    jvp: Callable[..., Sequence[Any]] | None = None,
+    jvp: JvpRule | None = None,
+    elementwise: str | None = None,
+    steps: Steps | None = None,
+    emit: EmitRule | None = None,
+    emits_into: bool = False,
+    fresh_output: bool = False,
+    explain: ExplainRule | None = None,
+    batch: BatchRule | None = None,
     replace: bool = False,
 ) -> OpDef:
-    """Register an op type; ``grad=None`` marks it not differentiable; ``replace`` allows redefinition."""
+    """Declare an op type (see ``OpDef``); ``grad=None`` marks it not differentiable.
+
+    ``kernel=None`` makes the kernel from ``steps``. ``replace`` allows redefinition: the new
+    declaration replaces the whole old one (a replaced kernel keeps none of the old one's steps
+    or emitters, so the compiler runs the new kernel).
+    """
     if name in _OP_DEFS and not replace:
         raise ValueError(f"Op type '{name}' is already registered.")
-    op_def = OpDef(name, kernel, infer, broadcasts, stateful, jvp)
+    if elementwise not in (None, UNARY, BROADCAST):
+        raise ValueError(f"elementwise must be None, {UNARY!r} or {BROADCAST!r}, got {elementwise!r}")
+    if kernel is None:
+        if steps is None:
+            raise ValueError(f"Op type '{name}' needs a kernel or steps.")
+        kernel = kernel_from_steps(steps)
+    if jvp is None and elementwise == UNARY and callable(grad):
+        jvp = diagonal_jvp(grad)
+    op_def = OpDef(
+        name, kernel, infer, broadcasts, stateful, jvp,
+        elementwise, steps, emit, emits_into, fresh_output, explain, batch,
+    )  # fmt: skip
     _OP_DEFS[name] = op_def
     if grad != "undefined":
         _GRADIENTS[name] = grad  # type: ignore[assignment]
@@ -80,7 +151,11 @@ def register_op(
     return op_def
 
 
-def register_jvp(op_type: str, jvp: Callable[..., Sequence[Any]] | None = None) -> Any:
+def _extend(op_type: str, **fields: Any) -> None:
+    _OP_DEFS[op_type] = dataclasses.replace(get_op_def(op_type), **fields)
+
+
+def register_jvp(op_type: str, jvp: JvpRule | None = None) -> Any:
     """Declare the forward-mode rule ``jvp(op, *input_tangents) -> [tangent per output]`` of a registered op.
 
     An input tangent is None where it is zero (and for non-float inputs); a rule returns None
@@ -89,9 +164,26 @@ def register_jvp(op_type: str, jvp: Callable[..., Sequence[Any]] | None = None) 
     """
     if jvp is None:
         return lambda fn: register_jvp(op_type, fn)
-    op_def = get_op_def(op_type)
-    _OP_DEFS[op_type] = dataclasses.replace(op_def, jvp=jvp)
+    _extend(op_type, jvp=jvp)
     return jvp
+
+
+def register_batch_rule(op_type: str, rule: BatchRule | None = None) -> Any:
+    """Declare how ``cr.vmap`` batches ops of ``op_type``: ``rule(ctx, op, inputs, batched)``.
+
+    ``inputs`` are the op's inputs in the outer graph (batch axis 0 where ``batched``); the rule
+    returns ``[(tensor, batched) per output]``. Ops without a rule are batched as themselves when
+    elementwise, else by a loop over the batch. Usable as a decorator.
+    """
+    if rule is None:
+        return lambda fn: register_batch_rule(op_type, fn)
+    _extend(op_type, batch=rule)
+    return rule
+
+
+def register_explain(op_type: str, rule: ExplainRule) -> None:
+    """Declare how ``cr.explain`` prints ops of ``op_type`` (a function name, or a rule)."""
+    _extend(op_type, explain=rule)
 
 
 def get_op_def(op_type: str) -> OpDef:
@@ -101,8 +193,19 @@ def get_op_def(op_type: str) -> OpDef:
         raise errors.NotFoundError(None, None, f"Op type '{op_type}' is not registered.") from None
 
 
+def find_op_def(op_type: str) -> OpDef | None:
+    """The declaration of ``op_type``, or None when no op of that type is registered."""
+    return _OP_DEFS.get(op_type)
+
+
 def registered_ops() -> dict[str, OpDef]:
+    """Every declared op type and its declaration."""
     return dict(_OP_DEFS)
+
+
+def has_gradient_entry(op_type: str) -> bool:
+    """Whether a gradient (or ``NotDifferentiable``) is registered for ``op_type``."""
+    return op_type in _GRADIENTS
 
 
 class RegisterGradient:

@@ -86,10 +86,14 @@ def comparison(kinds: str = ANY):
     return elementwise(kinds, out_dtype=dtypes.bool_)
 
 
+def shapes_may_match(a: TensorShape, b: TensorShape) -> bool:
+    """Static shapes that are not known to differ."""
+    return not (a.is_fully_defined() and b.is_fully_defined() and a.as_list() != b.as_list())
+
+
 def normalize_axis(axis: int, rank: int | None) -> int:
     if rank is None:
         return axis
     if not -rank <= axis < rank:
         raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {rank}")
     return axis % rank
-

@@ -35,10 +35,22 @@ def _read_kernel(xp: Any, *, ctx: Any, op: Operation, var: str | None = None, **
     return value
 
 
-register_op("VariableV2", _read_kernel, lambda inputs, dtype, shape: [(dtype, shape)], None, stateful=True)
+register_op(
+    "VariableV2",
+    _read_kernel,
+    lambda inputs, dtype, shape: [(dtype, shape)],
+    None,
+    stateful=True,
+    explain=lambda b, op, a: b.sym(op.name),
+)
 # A second read of a variable, ordered by its control inputs (used by initialized_value()).
 register_op(
-    "ReadVariable", _read_kernel, lambda inputs, var, dtype, shape: [(dtype, shape)], lambda op, g: [], stateful=True
+    "ReadVariable",
+    _read_kernel,
+    lambda inputs, var, dtype, shape: [(dtype, shape)],
+    lambda op, g: [],
+    stateful=True,
+    explain=lambda b, op, a: b.sym(op.get_attr("var") or op.name),
 )
 
 

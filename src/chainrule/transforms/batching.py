@@ -26,20 +26,14 @@ from chainrule.framework.graph import Graph, Operation, Tensor, reachable
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, linalg_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
-from chainrule.ops.registry import apply_op, constant_value, get_op_def
+from chainrule.ops.registry import OpDef, apply_op, constant_value, get_op_def, register_batch_rule
 from chainrule.transforms import pytree
 from chainrule.transforms.function import Function, is_tensor_like
 
 # A batching rule: ``rule(ctx, op, inputs, batched) -> [(tensor, batched) per output]`` where
 # ``inputs`` are the op's inputs already moved to the outer graph (batch axis 0 where batched).
+# Rules are part of the op's declaration (``OpDef.batch``); the ones below are registered onto it.
 BatchRule = Callable[..., Sequence[tuple[Tensor, bool]]]
-_RULES: dict[str, BatchRule] = {}
-
-
-def register_batch_rule(op_type: str, rule: BatchRule) -> BatchRule:
-    """Declare how ``cr.vmap`` batches ops of ``op_type`` (see ``BatchRule`` above)."""
-    _RULES[op_type] = rule
-    return rule
 
 
 class BatchContext:
@@ -144,16 +138,27 @@ def _same_shape_elementwise(ctx: BatchContext, op: Operation, inputs: list[Tenso
     return _all_batched(_reapply(op, [ctx.materialize(t, b) for t, b in zip(inputs, batched)]))
 
 
-_UNARY = (
-    "Neg Abs Sign Square Sqrt Rsqrt Reciprocal Exp Expm1 Log Log1p Sin Cos Tan Asin Acos Atan Sinh Cosh Tanh "
-    "Sigmoid Softplus Erf Floor Ceil Round LogicalNot Cast Identity StopGradient Relu Elu LeakyRelu"
-).split()
-_BINARY = (
-    "Add Sub Mul RealDiv FloorDiv FloorMod Maximum Minimum SquaredDifference Pow Atan2 Equal NotEqual Less "
-    "LessEqual Greater GreaterEqual LogicalAnd LogicalOr Select"
-).split()
-for _t in _UNARY + _BINARY:
-    register_batch_rule(_t, _elementwise)
+def _by_loop(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
+    """The fallback for ops without a rule (custom ops): the op once per example, results stacked."""
+    if ctx.size is None:
+        raise errors.UnimplementedError(
+            None,
+            op,
+            f"cr.vmap: no batching rule for op type '{op.type}' ({op.describe()}), and the batch size is not "
+            "known statically, so it cannot be batched by a loop; register a rule with "
+            "cr.transforms.batching.register_batch_rule",
+        )
+    per_example = [_reapply(op, [t[i] if b else t for t, b in zip(inputs, batched)]) for i in range(ctx.size)]
+    return [(array_ops.stack([outs[k] for outs in per_example]), True) for k in range(len(op.outputs))]
+
+
+def batch_rule(op_def: OpDef) -> BatchRule:
+    """The rule ``cr.vmap`` uses for an op: its declared one, elementwise batching, or a loop."""
+    if op_def.batch is not None:
+        return op_def.batch
+    return _elementwise if op_def.elementwise is not None else _by_loop
+
+
 register_batch_rule("AddN", _same_shape_elementwise)
 register_batch_rule("SigmoidCrossEntropyWithLogits", _same_shape_elementwise)
 register_batch_rule("SparseSoftmaxCrossEntropyWithLogits", _same_shape_elementwise)
@@ -614,15 +619,7 @@ def batch_graph(
         if not any(batched):
             outs = [(t, False) for t in _copy_or_fold(op, inputs)]
         else:
-            rule = _RULES.get(op.type)
-            if rule is None:
-                raise errors.UnimplementedError(
-                    None,
-                    op,
-                    f"cr.vmap: no batching rule for op type '{op.type}' ({op.describe()}); register one with "
-                    "cr.transforms.batching.register_batch_rule",
-                )
-            outs = list(rule(ctx, op, inputs, batched))
+            outs = list(batch_rule(get_op_def(op.type))(ctx, op, inputs, batched))
         for t, (new, b) in zip(op.outputs, outs):
             env[t] = (new, b)
 

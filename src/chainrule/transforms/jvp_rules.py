@@ -16,7 +16,6 @@ Four shapes of rule cover most ops:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,70 +81,13 @@ def multilinear(op: Operation, *tangents: T) -> list[T]:
     return [_sum([term[k] for term in terms]) for k in range(len(op.outputs))]
 
 
-def _unary(fn: Callable[[Operation, Tensor], Tensor]) -> Rule:
-    """An elementwise function: ``t * f'(x)``, ``f'`` given in terms of the op's input and output."""
-    return lambda op, t: [fn(op, t)]
-
-
 def _register_all(rules: dict[str, Rule]) -> None:
     for op_type, rule in rules.items():
         register_jvp(op_type, rule)
 
 
-def _x(op: Operation) -> Tensor:
-    return op.inputs[0]
-
-
-def _y(op: Operation) -> Tensor:
-    return op.outputs[0]
-
-
-# --- elementwise unary ------------------------------------------------------------------------
-_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-_register_all(
-    {
-        "Neg": linear,
-        "Identity": linear,
-        "Abs": _unary(lambda op, t: t * math_ops.sign(_x(op))),
-        "Sign": lambda op, t: [None],
-        "Floor": lambda op, t: [None],
-        "Ceil": lambda op, t: [None],
-        "Round": lambda op, t: [None],
-        "Square": _unary(lambda op, t: 2 * t * _x(op)),
-        "Sqrt": _unary(lambda op, t: t * 0.5 / _y(op)),
-        "Rsqrt": _unary(lambda op, t: t * -0.5 * _y(op) * _y(op) * _y(op)),
-        "Reciprocal": _unary(lambda op, t: -t * _y(op) * _y(op)),
-        "Exp": _unary(lambda op, t: t * _y(op)),
-        "Expm1": _unary(lambda op, t: t * (_y(op) + 1)),
-        "Log": _unary(lambda op, t: t / _x(op)),
-        "Log1p": _unary(lambda op, t: t / (1 + _x(op))),
-        "Sin": _unary(lambda op, t: t * math_ops.cos(_x(op))),
-        "Cos": _unary(lambda op, t: -t * math_ops.sin(_x(op))),
-        "Tan": _unary(lambda op, t: t * (1 + _y(op) * _y(op))),
-        "Asin": _unary(lambda op, t: t * math_ops.rsqrt(1 - _x(op) * _x(op))),
-        "Acos": _unary(lambda op, t: -t * math_ops.rsqrt(1 - _x(op) * _x(op))),
-        "Atan": _unary(lambda op, t: t / (1 + _x(op) * _x(op))),
-        "Sinh": _unary(lambda op, t: t * math_ops.cosh(_x(op))),
-        "Cosh": _unary(lambda op, t: t * math_ops.sinh(_x(op))),
-        "Tanh": _unary(lambda op, t: t * (1 - _y(op) * _y(op))),
-        "Sigmoid": _unary(lambda op, t: t * _y(op) * (1 - _y(op))),
-        "Softplus": _unary(lambda op, t: t * math_ops.sigmoid(_x(op))),
-        "Erf": _unary(lambda op, t: t * _TWO_OVER_SQRT_PI * math_ops.exp(-_x(op) * _x(op))),
-        # Same kink conventions as the gradients: Relu/Elu look at the output, LeakyRelu at the input.
-        "Relu": _unary(lambda op, t: math_ops.where(_y(op) > 0, t, 0)),
-        "Elu": _unary(lambda op, t: math_ops.where(_y(op) > 0, t, t * (_y(op) + 1))),
-        "LeakyRelu": _unary(lambda op, t: math_ops.where(_x(op) > 0, t, t * op.get_attr("alpha"))),
-    }
-)
-
-
-def _cast_jvp(op: Operation, t: T) -> list[T]:
-    if t is None or not (op.inputs[0].dtype.is_floating and op.outputs[0].dtype.is_floating):
-        return [None]
-    return [math_ops.cast(t, op.outputs[0].dtype)]
-
-
-register_jvp("Cast", _cast_jvp)
+# Elementwise unary ops need no rule here: their declarations derive the JVP from the gradient
+# (``registry.diagonal_jvp``), and Cast declares its own.
 
 
 # --- elementwise binary -----------------------------------------------------------------------

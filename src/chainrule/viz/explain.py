@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.graph import Operation, Tensor
-from chainrule.ops.registry import constant_value
+from chainrule.ops.registry import find_op_def
 
 __all__ = ["Explanation", "explain"]
 
@@ -55,23 +55,39 @@ class Expr:
         return f"Expr({to_text(self)})"
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, float) and v.is_integer()
-
-
 # Functions folded for constant arguments (only when the result is short: cos(0) -> 1, not sin(1) -> 0.84...).
 _FOLD: dict[str, Callable[..., float]] = {
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "sinh": math.sinh, "cosh": math.cosh,
-    "tanh": math.tanh, "asin": math.asin, "acos": math.acos, "atan": math.atan, "erf": math.erf,
-    "log": math.log, "abs": abs, "floor": math.floor, "ceil": math.ceil, "round": round,
-    "sign": lambda v: float(np.sign(v)), "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
-    "max": max, "min": min, "relu": lambda v: max(v, 0.0),
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "exp": math.exp,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "tanh": math.tanh,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "erf": math.erf,
+    "log": math.log,
+    "abs": abs,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "round": round,
+    "sign": lambda v: float(np.sign(v)),
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "max": max,
+    "min": min,
+    "relu": lambda v: max(v, 0.0),
 }
 _ODD = {"sin", "tan", "tanh", "sinh", "asin", "atan", "erf", "sign"}
 _EVEN = {"cos", "cosh", "abs"}
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
-    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
 }
 
 
@@ -267,135 +283,15 @@ class _Builder:
 
 
 # --- graph -> expression ------------------------------------------------------------------------
-def _same_or_unknown(a: Any, b: Any) -> bool:
-    """Static shapes that are not known to differ."""
-    return not (a.is_fully_defined() and b.is_fully_defined() and a.as_list() != b.as_list())
-
-
-def _const(b: _Builder, op: Operation) -> Expr:
-    value = np.asarray(op._attrs["value"])
-    if value.size == 1 and value.dtype != object:
-        return b.num(value.reshape(()).item())
-    if 0 < value.size <= 6 and value.dtype != object:
-        return b.sym(np.array2string(value, separator=", "))
-    return b.sym(op.name)
-
-
-def _static(b: _Builder, op: Operation, a: list[Expr]) -> Expr:
-    """Shape/Size/Rank: the value when the input's static shape gives it, else ``Shape(x)``."""
-    value = constant_value(op.outputs[0])
-    if value is None:
-        return b.opaque(op.type, a)
-    value = np.asarray(value)
-    return b.num(value.item()) if value.ndim == 0 else b.sym(np.array2string(value, separator=", "))
-
-
-def _reduction(name: str) -> Callable[[_Builder, Operation, list[Expr]], Expr]:
-    def rule(b: _Builder, op: Operation, args: list[Expr]) -> Expr:
-        axis = op._attrs.get("axis")
-        kwargs: dict[str, Any] = {}
-        if axis is not None:
-            kwargs["axis"] = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
-        if op._attrs.get("keepdims"):
-            kwargs["keepdims"] = True
-        return b.func(name, args[0], **kwargs)
-
-    return rule
-
-
-def _unary(name: str) -> Callable[[_Builder, Operation, list[Expr]], Expr]:
-    return lambda b, op, a: b.func(name, a[0])
-
-
-def _sum_to_shape(b: _Builder, op: Operation, a: list[Expr]) -> Expr:
-    if _same_or_unknown(op.inputs[0].shape, op.outputs[0].shape):
-        return a[0]
-    if op.outputs[0].shape.rank == 0:
-        return b.func("sum", a[0])
-    return b.opaque(op.type, a)
-
-
-def _reshape(b: _Builder, op: Operation, a: list[Expr]) -> Expr:
-    x, out = op.inputs[0].shape, op.outputs[0].shape
-    if x.rank is not None and x.rank == out.rank and _same_or_unknown(x, out):
-        return a[0]
-    return b.opaque(op.type, a)
-
-
-def _matmul(b: _Builder, op: Operation, a: list[Expr]) -> Expr:
-    x, y = a
-    if op._attrs.get("transpose_a"):
-        x = b.func("transpose", x)
-    if op._attrs.get("transpose_b"):
-        y = b.func("transpose", y)
-    return b.func("matmul", x, y)
-
-
-_Rule = Callable[[_Builder, Operation, list[Expr]], Expr]
-_RULES: dict[str, _Rule] = {
-    "Const": lambda b, op, a: _const(b, op),
-    "Placeholder": lambda b, op, a: b.sym(op.name),
-    "VariableV2": lambda b, op, a: b.sym(op.name),
-    "ReadVariable": lambda b, op, a: b.sym(op._attrs.get("var") or op.name),
-    "Identity": lambda b, op, a: a[0],
-    "StopGradient": lambda b, op, a: a[0],
-    "Cast": lambda b, op, a: a[0],
-    "Fill": lambda b, op, a: a[1],
-    "ZerosLike": lambda b, op, a: b.num(0),
-    "OnesLike": lambda b, op, a: b.num(1),
-    "BroadcastTo": lambda b, op, a: a[0],
-    "SumToShape": _sum_to_shape,
-    "Reshape": _reshape,
-    "Shape": _static,
-    "Size": _static,
-    "Rank": _static,
-    "FloorDiv": lambda b, op, a: b.func("floor", b.div(*a)),
-    "Add": lambda b, op, a: b.add(*a),
-    "AddV2": lambda b, op, a: b.add(*a),
-    "AddN": lambda b, op, a: b.add(*a),
-    "BiasAdd": lambda b, op, a: b.add(*a),
-    "Sub": lambda b, op, a: b.sub(*a),
-    "Mul": lambda b, op, a: b.mul(*a),
-    "RealDiv": lambda b, op, a: b.div(*a),
-    "Div": lambda b, op, a: b.div(*a),
-    "Neg": lambda b, op, a: b.neg(a[0]),
-    "Pow": lambda b, op, a: b.pow(*a),
-    "Square": lambda b, op, a: b.pow(a[0], b.num(2)),
-    "Sqrt": lambda b, op, a: b.pow(a[0], b.num(0.5)),
-    "Rsqrt": lambda b, op, a: b.pow(a[0], b.num(-0.5)),
-    "Reciprocal": lambda b, op, a: b.pow(a[0], b.num(-1)),
-    "Inv": lambda b, op, a: b.pow(a[0], b.num(-1)),
-    "SquaredDifference": lambda b, op, a: b.pow(b.sub(*a), b.num(2)),
-    "Log1p": lambda b, op, a: b.func("log", b.add(b.num(1), a[0])),
-    "Expm1": lambda b, op, a: b.sub(b.func("exp", a[0]), b.num(1)),
-    "Maximum": lambda b, op, a: b.func("max", *a),
-    "Minimum": lambda b, op, a: b.func("min", *a),
-    "Select": lambda b, op, a: b.where(*a),
-    "SelectV2": lambda b, op, a: b.where(*a),
-    "Greater": lambda b, op, a: b.rel(">", *a),
-    "GreaterEqual": lambda b, op, a: b.rel(">=", *a),
-    "Less": lambda b, op, a: b.rel("<", *a),
-    "LessEqual": lambda b, op, a: b.rel("<=", *a),
-    "Equal": lambda b, op, a: b.rel("==", *a),
-    "NotEqual": lambda b, op, a: b.rel("!=", *a),
-    "Sum": _reduction("sum"),
-    "Mean": _reduction("mean"),
-    "Max": _reduction("max"),
-    "Min": _reduction("min"),
-    "Prod": _reduction("prod"),
-    "MatMul": _matmul,
-    "Transpose": lambda b, op, a: b.func("transpose", a[0]),
-    "LeakyRelu": lambda b, op, a: b.func("leaky_relu", a[0], alpha=op._attrs.get("alpha")),
-}
-for _op_type, _name in {
-    "Sin": "sin", "Cos": "cos", "Tan": "tan", "Asin": "asin", "Acos": "acos", "Atan": "atan", "Sinh": "sinh",
-    "Cosh": "cosh", "Tanh": "tanh", "Exp": "exp", "Log": "log", "Sigmoid": "sigmoid", "Softplus": "softplus",
-    "Erf": "erf", "Abs": "abs", "Sign": "sign", "Floor": "floor", "Ceil": "ceil", "Round": "round", "Relu": "relu",
-    "Elu": "elu", "Softmax": "softmax", "LogSoftmax": "log_softmax", "LogicalNot": "not",
-}.items():
-    _RULES[_op_type] = _unary(_name)
-for _op_type, _name in {"Atan2": "atan2", "LogicalAnd": "and", "LogicalOr": "or"}.items():
-    _RULES[_op_type] = lambda b, op, a, _name=_name: b.func(_name, *a)
+def _expression(b: _Builder, op: Operation, args: list[Expr]) -> Expr:
+    """The op as an expression, by the ``explain`` form its declaration gives (opaque without one)."""
+    op_def = find_op_def(op.type)
+    form = None if op_def is None else op_def.explain
+    if form is None:
+        return b.opaque(op.type, args)
+    if isinstance(form, str):
+        return b.func(form, *args)
+    return form(b, op, args)
 
 
 def _to_exprs(tensors: Sequence[Tensor], b: _Builder) -> dict[Tensor, Expr]:
@@ -410,11 +306,8 @@ def _to_exprs(tensors: Sequence[Tensor], b: _Builder) -> dict[Tensor, Expr]:
     values: dict[Tensor, Expr] = {}
     for op in sorted(needed, key=lambda o: o._id):
         args = [values[t] for t in op.inputs]
-        rule = _RULES.get(op.type)
-        if rule is not None and len(op.outputs) == 1:
-            values[op.outputs[0]] = rule(b, op, args)
-        elif len(op.outputs) == 1:
-            values[op.outputs[0]] = b.opaque(op.type, args)
+        if len(op.outputs) == 1:
+            values[op.outputs[0]] = _expression(b, op, args)
         else:
             for i, t in enumerate(op.outputs):
                 values[t] = b.opaque(op.type, args, i)
@@ -565,14 +458,55 @@ class _Text(_Printer):
 
 
 _GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
-    "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
 }
 _LATEX_FUNCS = {
-    "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh",
-    "asin": r"\arcsin", "acos": r"\arccos", "atan": r"\arctan", "log": r"\log", "sigmoid": r"\sigma",
-    "max": r"\max", "min": r"\min",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "tan": r"\tan",
+    "sinh": r"\sinh",
+    "cosh": r"\cosh",
+    "tanh": r"\tanh",
+    "asin": r"\arcsin",
+    "acos": r"\arccos",
+    "atan": r"\arctan",
+    "log": r"\log",
+    "sigmoid": r"\sigma",
+    "max": r"\max",
+    "min": r"\min",
 }
 _LATEX_RELATIONS = {">": ">", ">=": r"\geq", "<": "<", "<=": r"\leq", "==": "=", "!=": r"\neq"}
 

@@ -1,0 +1,333 @@
+"""Code generation, in one place: programs and fused groups become Python functions.
+
+The generator works on *lines*: each ``Line`` is one statement with the names it assigns,
+the expression, and the node it computes (with that node's argument names), so a failing
+line of a generated function names the user's op without parsing anything back. Lines
+come from the op declarations (``ops.registry``): an elementwise op's ufunc steps are
+emitted inline (writing into a given buffer with ``out=`` where the static shapes prove it
+fits), an op with an ``emit`` rule gets the expression that rule returns, and every other
+op calls its kernel, bound to its attributes ahead of time.
+
+``compile_lines`` turns lines into a function; ``generate_program`` emits a whole program
+(one straight-line function per plan, each value a local deleted after its last use).
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from chainrule.compiler.ir import Node, Program, Value
+from chainrule.ops.registry import find_op_def
+from chainrule.ops.ufunc_steps import NO_OUT, PREV, Step, constant_token
+
+_FUNCTION_IDS = itertools.count()
+
+# Short sums (Options(fast_reductions=True), off by default): np.sum is slow over small or inner
+# axes; einsum is several times faster there. It adds in a different order, so results change in
+# the last bits (n * eps: about 1e-12 for 4096 float64s), which is why it is opt-in: a run that
+# must reproduce the uncompiled graph bit for bit (or a tight optimizer tolerance) keeps np.sum.
+_EINSUM_MAX_TERMS = {"float64": 4096, "float32": 64}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One statement of a generated function.
+
+    Attributes
+    ----------
+    targets : the names it assigns (empty for an expression statement or a ``del``).
+    expr : the expression (for ``del``: the names, comma-separated).
+    node : the program node the line belongs to (None for bookkeeping lines).
+    member : the node whose kernel the line runs (a fused group's member, else ``node``).
+    args : the names holding ``member``'s inputs, in order (for error messages).
+    delete : a ``del`` statement releasing ``expr``'s names.
+    """
+
+    targets: tuple[str, ...]
+    expr: str
+    node: Node | None = None
+    member: Node | None = None
+    args: tuple[str, ...] = ()
+    delete: bool = False
+
+    @classmethod
+    def release(cls, names: Sequence[str]) -> Line:
+        return cls((), ", ".join(dict.fromkeys(names)), delete=True)
+
+    def render(self) -> str:
+        if self.delete:
+            return f"del {self.expr}"
+        if not self.targets:
+            return self.expr
+        if len(self.targets) == 1:
+            return f"{self.targets[0]} = {self.expr}"
+        return f"{', '.join(self.targets)}, = {self.expr}"
+
+
+@dataclass
+class CompiledFunction:
+    """A generated function with its source and, for each line number, the ``Line`` it came from."""
+
+    fn: Callable[..., Any]
+    source: str
+    filename: str
+    lines: dict[int, Line] = field(default_factory=dict)
+
+    def failing_line(self, e: BaseException) -> tuple[Line, Any] | None:
+        """The deepest line of this function in ``e``'s traceback, with that frame (None: not in it)."""
+        found = None
+        tb: TracebackType | None = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.filename:
+                line = self.lines.get(tb.tb_lineno)
+                if line is not None:
+                    found = (line, tb.tb_frame)
+            tb = tb.tb_next
+        return found
+
+    def failing_inputs(self, e: BaseException) -> tuple[Node, list[Any]] | None:
+        """The node whose line raised ``e`` and the values of its inputs at that moment."""
+        hit = self.failing_line(e)
+        if hit is None or hit[0].member is None:
+            return None
+        line, frame = hit
+        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in line.args]
+        return line.member, values  # type: ignore[return-value]
+
+
+def compile_lines(
+    kind: str, params: Sequence[str], lines: Sequence[Line], globals_: dict[str, Any], returns: str
+) -> CompiledFunction:
+    """``def <kind>(params): <lines>; return <returns>`` compiled with ``globals_`` as its globals."""
+    filename = f"<chainrule {kind} {next(_FUNCTION_IDS)}>"
+    body = [ln.render() for ln in lines] + [f"return {returns}"]
+    source = f"def {kind}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
+    namespace = dict(globals_)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program's lines
+    # Tracebacks through generated code show its lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    by_number = {i + 2: ln for i, ln in enumerate(lines)}  # line 1 is the def
+    return CompiledFunction(namespace[kind], source, filename, by_number)
+
+
+class Emitter:
+    """What emitted code refers to: NumPy functions and constants bound as globals of the function.
+
+    Op declarations' ``emit`` rules receive it (``emit(em, node, args, out)``) and use
+    ``ufunc``, ``constant``, ``bind``, ``constant_shape`` and ``fast_sum``.
+    """
+
+    def __init__(self, options: Any = None) -> None:
+        self.globals: dict[str, Any] = {"np": np}
+        self._consts: dict[Any, str] = {}
+        self._count = 0
+        self.options = options  # the compiler options of the code being generated
+
+    def ufunc(self, name: str) -> str:
+        """The global name of ``np.<name>``."""
+        key = "np_" + name
+        self.globals.setdefault(key, getattr(np, name))
+        return key
+
+    def constant(self, value: Any) -> str:
+        """A global name bound to ``value`` (equal constants share one)."""
+        if isinstance(value, (np.ndarray, np.generic)):
+            key = (type(value), value.dtype.str, np.shape(value), value.tobytes())
+        else:
+            key = (type(value), repr(value))
+        name = self._consts.get(key)
+        if name is None:
+            name = self.bind("const", value)
+            self._consts[key] = name
+        return name
+
+    def bind(self, prefix: str, value: Any) -> str:
+        """Bind ``value`` as a global under a new name starting with ``prefix``."""
+        name = f"{prefix}_{self._count}"
+        self._count += 1
+        self.globals[name] = value
+        return name
+
+    @staticmethod
+    def constant_shape(v: Value) -> tuple[int, ...] | None:
+        """The value of a constant shape input as a tuple of ints (None: not a constant)."""
+        if v.node.op_type != "Const":
+            return None
+        return tuple(int(d) for d in np.ravel(v.node.attrs["value"]))
+
+    def fast_sum(self, x: Value, axes: tuple[int, ...], arg: str) -> str | None:
+        """``np.sum(x, axis=axes)`` as an einsum call, when asked for and the summed count is small and known."""
+        if self.options is None or not self.options.fast_reductions:
+            return None
+        limit = _EINSUM_MAX_TERMS.get(x.dtype.name)
+        dims = x.shape.dims
+        if limit is None or dims is None or not axes or any(dims[a] is None for a in axes):
+            return None
+        count = 1
+        for a in axes:
+            count *= dims[a]  # type: ignore[operator]
+        if count > limit or count == 0:
+            return None
+        subs_in = list(range(len(dims)))
+        subs_out = [i for i in subs_in if i not in axes]
+        return f"{self.ufunc('einsum')}({arg}, {self.constant(tuple(subs_in))}, {self.constant(tuple(subs_out))})"
+
+
+# --- ufunc steps ----------------------------------------------------------------------------------
+def node_steps(node: Node) -> Sequence[Step] | None:
+    """The ufunc steps of ``node``, or None when it is not a (declared) elementwise step op.
+
+    An op re-declared by the user (``register_op(..., replace=True)``, ``custom_op``) has no steps
+    unless it declares them, so the compiler then runs its kernel.
+    """
+    if node.kernel is not None or len(node.outputs) != 1:
+        return None
+    op_def = find_op_def(node.op_type)
+    return None if op_def is None else op_def.steps_for(len(node.inputs))
+
+
+def writes_into(node: Node) -> bool:
+    """Whether the code emitted for ``node`` can write its result into a given array (``out=``)."""
+    steps = node_steps(node)
+    if steps is not None:
+        return steps[0][0] not in NO_OUT
+    if node.kernel is not None:
+        return False
+    op_def = find_op_def(node.op_type)
+    return op_def is not None and op_def.emit is not None and op_def.emits_into
+
+
+def step_lines(
+    em: Emitter,
+    node: Node,
+    args: Sequence[str],
+    target: str,
+    into: str | None = None,
+    fresh_out: bool = False,
+    member_of: Node | None = None,
+) -> list[Line]:
+    """Lines computing ``node``'s ufunc steps from the names ``args`` into the name ``target``.
+
+    ``into``: a buffer the first step may write into (``out=``). ``fresh_out``: the result of the
+    first step is known to be an array (not a NumPy scalar), so later steps may write into it.
+    ``member_of``: the fused node ``node`` belongs to.
+    """
+    steps = node_steps(node)
+    assert steps is not None
+    dtype = node.out.dtype.as_numpy_dtype
+    lines = []
+    for i, (fn, *tokens) in enumerate(steps):
+        call_args = []
+        for tok in tokens:
+            if tok == PREV:
+                call_args.append(target)
+            elif isinstance(tok, int):
+                call_args.append(args[tok])
+            else:
+                value = constant_token(tok, dtype)
+                call_args.append(str(value) if isinstance(value, int) else em.constant(value))
+        out = into if i == 0 else (target if fresh_out or into is not None else None)
+        if out is not None and fn not in NO_OUT:
+            call_args.append(f"out={out}")
+        expr = f"{em.ufunc(fn)}({', '.join(call_args)})"
+        lines.append(Line((target,), expr, member_of or node, node, tuple(args)))
+    return lines
+
+
+# --- whole programs -------------------------------------------------------------------------------
+def last_uses(program: Program) -> dict[int, list[Value]]:
+    """For each node position, the values whose last reader it is (fetched values are never released)."""
+    last: dict[Value, int] = {}
+    for i, node in enumerate(program.nodes):
+        for v in node.inputs:
+            last[v] = i
+    keep = set(program.outputs)
+    release: dict[int, list[Value]] = {}
+    for v, i in last.items():
+        if v not in keep:
+            release.setdefault(i, []).append(v)
+    return release
+
+
+KernelBinder = Callable[[Node], Callable[..., Any]]
+
+
+def generate_program(
+    program: Program,
+    bind_kernel: KernelBinder,
+    options: Any,
+    buffers: dict[tuple[Node, int], np.ndarray] | None = None,
+    inline: bool = True,
+) -> CompiledFunction:
+    """One straight-line function ``plan(*feeds) -> [fetched values]`` for ``program``.
+
+    ``bind_kernel(node)`` gives a node's kernel with everything but its input arrays bound.
+    ``inline``: emit ufunc steps and ``emit`` rules (NumPy only); otherwise call every kernel.
+    ``buffers``: preallocated arrays per site (``compiler.memory.plan_buffers``).
+    """
+    em = Emitter(options)
+    buffer_names = {key: em.bind("buf", buf) for key, buf in (buffers or {}).items()}
+    names: dict[Value, str] = {}
+    params = [f"f{i}" for i in range(len(program.feeds))]
+    for v, p in zip(program.feeds, params):
+        names[v] = p
+    lines: list[Line] = []
+    release = last_uses(program)
+    used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
+
+    for i, node in enumerate(program.nodes):
+        t = node.op_type
+        if t == "Const" and node.out in used:
+            names[node.out] = em.bind("c", node.attrs["value"])
+            continue
+        args = tuple(names[v] for v in node.inputs)
+        target = f"v{node.id}"
+        if t == "Fused" and inline:
+            own = {j: buffer_names[(node, j)] for j in range(len(node.extra.members)) if (node, j) in buffer_names}
+            lines.extend(node.extra.emit(em, args, target, own, node))
+        elif inline and node_steps(node) is not None:
+            lines.extend(step_lines(em, node, args, target, into=buffer_names.get((node, 0))))
+        elif inline and (expr := _emitted(em, node, args, buffer_names.get((node, 0)))) is not None:
+            lines.append(Line((target,), expr, node, node, args))
+        elif t in ("SumToShapeOf", "BroadcastToShapeOf"):
+            k = em.bind("k", bind_kernel(node))
+            a, b = args
+            lines.append(Line((target,), f"{a} if {a}.shape == {b}.shape else {k}({a}, {b})", node, node, args))
+        else:
+            k = em.bind("k", bind_kernel(node))
+            call = f"{k}({', '.join(args)})"
+            outs = node.outputs
+            if len(outs) == 1:
+                lines.append(Line((target,) if outs[0] in used else (), call, node, node, args))
+            elif not outs:
+                lines.append(Line((), call, node, node, args))
+            else:
+                parts = tuple(f"{target}_{j}" if o in used else "_" for j, o in enumerate(outs))
+                lines.append(Line(parts, call, node, node, args))
+                for o, p in zip(outs, parts):
+                    if p != "_":
+                        names[o] = p
+        if len(node.outputs) == 1:
+            names[node.out] = target
+        dead = [names[v] for v in release.get(i, ()) if names.get(v, "").startswith("v")]
+        if dead:
+            lines.append(Line.release(dead))
+    returns = "[" + ", ".join(names[v] for v in program.outputs) + "]"
+    return compile_lines("plan", params, lines, em.globals, returns)
+
+
+def _emitted(em: Emitter, node: Node, args: Sequence[str], out: str | None) -> str | None:
+    """The expression the op's declared ``emit`` rule gives for ``node`` (None: call the kernel)."""
+    if node.kernel is not None:
+        return None
+    op_def = find_op_def(node.op_type)
+    if op_def is None or op_def.emit is None:
+        return None
+    return op_def.emit(em, node, list(args), out)
