@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from chainrule.framework import errors
@@ -54,7 +55,7 @@ class Tensor:
         self._shape = self._shape.merge_with(as_shape(shape))
 
     def consumers(self) -> list[Operation]:
-        return [op for op in self.graph._consumers.get(self, [])]
+        return self.graph.consumers(self)
 
     def eval(self, feed_dict: Any = None, session: Any = None) -> Any:
         from chainrule.framework import default_session
@@ -124,7 +125,23 @@ class Operation:
     outputs = property(lambda self: self._outputs, doc="Output tensors, in order.")
     control_inputs = property(lambda self: tuple(self._control_inputs), doc="Ops that must run before this one.")
     source = property(lambda self: self._source, doc="Where the user's code created this op.")
-    attrs = property(lambda self: dict(self._attrs))
+    attrs = property(lambda self: dict(self._attrs), doc="All attributes (a copy), private ones included.")
+    id = property(lambda self: self._id, doc="Position in the graph's creation order (a topological order).")
+
+    @property
+    def kernel_attrs(self) -> dict[str, Any]:
+        """The attributes the kernel receives: the public ones (names not starting with ``_``)."""
+        return {k: v for k, v in self._attrs.items() if not k.startswith("_")}
+
+    @property
+    def gradient_op_type(self) -> str:
+        """The op type whose gradient applies: ``type``, or its ``gradient_override_map`` replacement."""
+        return self._attrs.get("_gradient_op_type", self._type)
+
+    @property
+    def gradient_overridden(self) -> bool:
+        """Whether ``gradient_override_map`` gave this op another op type's gradient."""
+        return "_gradient_op_type" in self._attrs
 
     @property
     def node_def(self) -> dict[str, Any]:
@@ -294,6 +311,15 @@ class Graph:
         return self._finalized
 
     # -- queries ----------------------------------------------------------------------
+    def consumers(self, tensor: Tensor) -> list[Operation]:
+        """The ops that read ``tensor`` (once per use), in creation order."""
+        return list(self._consumers.get(tensor, ()))
+
+    @property
+    def consumer_map(self) -> Mapping[Tensor, list[Operation]]:
+        """Every tensor's consumers, as a read-only mapping (for graph walks)."""
+        return MappingProxyType(self._consumers)
+
     def get_operations(self) -> list[Operation]:
         return list(self._ops)
 
