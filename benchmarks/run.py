@@ -24,10 +24,11 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+# The harness (benchmarks/harness) and this checkout's chainrule (src/), installed or not.
+sys.path[:0] = [str(HERE), str(HERE.parent / "src")]
 
-from chainrule.bench import problems, runner  # noqa: E402
-from chainrule.bench.report import markdown  # noqa: E402
+from harness import problems, runner  # noqa: E402
+from harness.report import markdown  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -2,24 +2,90 @@
 
 Run:  python examples/digits_mlp.py [--epochs 60] [--hidden 256] [--save DIR]
 (needs scikit-learn for the bundled data, nothing is downloaded; tqdm for a progress bar:
-``pip install 'chainrule[examples]'``). The model and training loop live in chainrule.models.digits.
+``pip install 'chainrule[examples]'``). The data, the mini-batch loop and the options are in
+``_digits.py`` beside this file; copy both.
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from chainrule.models import digits
+import _digits
+import numpy as np
+
+import chainrule as cr
 
 
-def main(argv: Sequence[str] | None = None) -> digits.TrainResult:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    digits.add_training_arguments(parser, epochs=60, optimizer="adam")
+def build_model(
+    hidden: Sequence[int] = (256,), learning_rate: float = 1e-3, l2: float = 1e-4, seed: int = 0
+) -> _digits.Model:
+    """ReLU hidden layers of sizes ``hidden``, then 10 logits; trained with Adam."""
+    rng = np.random.default_rng(seed)
+    graph = cr.Graph()
+    with graph.as_default():
+        images = cr.placeholder(cr.float32, [None, _digits.NUM_FEATURES], name="images")
+        labels = cr.placeholder(cr.int32, [None], name="labels")
+        x, weights, biases = images, [], []
+        sizes = [_digits.NUM_FEATURES, *hidden, 10]
+        for i, (size_in, size_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            last = i == len(sizes) - 2
+            with cr.name_scope("output" if last else f"hidden{i + 1}"):
+                w = cr.Variable(_digits.initial_weights(rng, (size_in, size_out), relu=not last), name="weights")
+                b = cr.Variable(np.zeros(size_out, np.float32), name="biases")
+                x = cr.matmul(x, w) + b
+                if not last:
+                    x = cr.nn.relu(x)
+            weights.append(w)
+            biases.append(b)
+        logits = x
+        with cr.name_scope("loss"):
+            xent = cr.reduce_mean(cr.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            loss = xent + l2 * cr.add_n([cr.nn.l2_loss(w) for w in weights])  # the biases unpenalized
+        with cr.name_scope("accuracy"):
+            correct = cr.equal(cr.cast(cr.argmax(logits, axis=1), cr.int32), labels)
+            accuracy = cr.reduce_mean(cr.cast(correct, cr.float32))
+        global_step = cr.train.get_or_create_global_step()
+        optimizer = cr.train.AdamOptimizer(learning_rate)
+        train_op = optimizer.minimize(loss, global_step=global_step)
+        init = cr.global_variables_initializer()  # made last: it also covers Adam's slots
+        saver = cr.train.Saver(max_to_keep=3)
+    return _digits.Model(
+        "mlp",
+        graph,
+        images,
+        labels,
+        logits,
+        loss,
+        accuracy,
+        train_op,
+        global_step,
+        optimizer,
+        init,
+        saver,
+        weights + biases,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> _digits.TrainResult:
+    parser = _digits.training_arguments(__doc__, epochs=60, learning_rate=1e-3, l2=1e-4)
     parser.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes (default 256)")
     args = parser.parse_args(argv)
-    return digits.run_from_args("mlp", args, hidden=tuple(args.hidden))
+    data = _digits.load_digits_split(seed=args.split_seed)
+    model = build_model(args.hidden, args.lr, args.l2, args.seed)
+    print(f"{model.name}: {model.num_parameters} parameters, {model.optimizer.get_name()}, batch {args.batch_size}")
+    with cr.Session(graph=model.graph) as sess:
+        sess.run(model.init)
+        result = _digits.train(
+            sess, model, data, args.epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
+        )
+        print(result.summary())
+        if args.save:
+            os.makedirs(args.save, exist_ok=True)
+            path = model.saver.save(sess, os.path.join(args.save, model.name), global_step=model.global_step)
+            print(f"checkpoint: {path}")
+    return result
 
 
 if __name__ == "__main__":

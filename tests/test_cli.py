@@ -1,4 +1,4 @@
-"""``chainrule demo``: the cos table, the minimization, the digits MLP's accuracy and checkpoint."""
+"""``chainrule demo`` (chainrule.demo): the cos table, the minimization, the digits MLP's accuracy and checkpoint."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import os
 import re
 import subprocess
 import sys
+import types
 
 import pytest
 
 import chainrule as cr
-from chainrule import cli
+from chainrule import cli, demo
 
 
 def test_demo_prints_the_table_trains_and_saves_a_checkpoint(tmp_path, capsys):
@@ -42,23 +43,23 @@ def test_demo_prints_the_table_trains_and_saves_a_checkpoint(tmp_path, capsys):
 def test_demo_steps_are_a_list_and_share_a_context(tmp_path, capsys):
     seen = []
 
-    def writer(ctx: cli.DemoContext) -> None:
+    def writer(ctx: demo.DemoContext) -> None:
         path = ctx.path("extra", "note.txt")
         with open(path, "w") as f:
             f.write("hello")
         ctx.artifact("a note", path)
         seen.append(ctx.out_dir)
 
-    ctx = cli.demo(tmp_path, steps=[cli.cos_derivative, writer])
+    ctx = demo.demo(tmp_path, steps=[demo.cos_derivative, writer])
     out = capsys.readouterr().out
     assert seen == [str(tmp_path)] and ctx.artifacts == [("a note", str(tmp_path / "extra" / "note.txt"))]
     assert "d/dx cos x" in out and os.path.join("extra", "note.txt") + "  (a note)" in out
-    assert cli.digits_mlp in cli.DEMO_STEPS
+    assert demo.DEMO_STEPS[-1] is demo.digits_mlp
 
 
 def test_demo_without_scikit_learn_still_succeeds(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    ctx = cli.demo(tmp_path, progress=False)
+    ctx = demo.demo(tmp_path, progress=False)
     out = capsys.readouterr().out
     skipped = [line for line in out.splitlines() if "scikit-learn is not installed" in line]
     assert len(skipped) == 1 and "pip install" in skipped[0]
@@ -67,8 +68,8 @@ def test_demo_without_scikit_learn_still_succeeds(tmp_path, capsys, monkeypatch)
 
 
 def test_demo_default_output_folder_is_a_new_temporary_folder(monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(cli.tempfile, "mkdtemp", lambda prefix: str(tmp_path / (prefix + "x")))
-    ctx = cli.demo(steps=[])
+    monkeypatch.setattr(demo.tempfile, "mkdtemp", lambda prefix: str(tmp_path / (prefix + "x")))
+    ctx = demo.demo(steps=[])
     assert ctx.out_dir == str(tmp_path / "chainrule-demo-x") and os.path.isdir(ctx.out_dir)
     assert f"Output folder: {ctx.out_dir}" in capsys.readouterr().out
 
@@ -81,3 +82,44 @@ def test_python_dash_m_chainrule_runs_the_cli():
     assert run.returncode == 0 and run.stdout.strip() == cr.__version__
     run = run_module("demo", "--help")
     assert run.returncode == 0 and "--out DIR" in run.stdout and "--epochs" in run.stdout
+
+
+def test_demo_shows_a_progress_bar_with_the_loss(tmp_path, monkeypatch):
+    pytest.importorskip("sklearn")
+    bars = []
+
+    class RecordingBar:  # stands in for tqdm.tqdm, so what the bar is told does not depend on refresh timing
+        def __init__(self, total, **kwargs):
+            self.total, self.desc, self.n, self.postfix, self.closed = total, kwargs.get("desc"), 0, [], False
+            bars.append(self)
+
+        def set_postfix(self, loss, refresh=True):
+            self.postfix.append(loss)
+
+        def update(self, n=1):
+            self.n += n
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=RecordingBar))
+    ctx = demo.DemoContext(out_dir=str(tmp_path), digits_epochs=2, progress=True)
+    demo.digits_mlp(ctx)
+    (bar,) = bars
+    assert bar.desc == "digits MLP" and bar.total == bar.n == 86 and bar.closed  # 1347 / 32 -> 43 steps an epoch
+    losses = ctx.results["digits"]["losses"]
+    assert bar.postfix == [f"{loss:.4f}" for loss in losses] and losses[-5:].mean() < losses[:5].mean()
+    bars.clear()
+    demo.digits_mlp(demo.DemoContext(out_dir=str(tmp_path / "quiet"), digits_epochs=1, progress=False))
+    assert bars == []
+
+
+def test_the_command_line_has_no_bench_command(capsys):
+    # The benchmarks are scripts in a source checkout (python benchmarks/bench.py), not in the package.
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "demo" in out and "python benchmarks/bench.py" in out
+    with pytest.raises(SystemExit):
+        cli.main(["bench"])
+    assert "invalid choice: 'bench'" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """Run the benchmark: one worker process per (tool, allocator setting, round), then aggregate.
 
-Every framework runs in a process of its own (``python -m chainrule.bench.worker``), once with
+Every framework runs in a process of its own (``python -m harness.worker``), once with
 glibc told to keep freed memory (``tuned``: freed blocks are neither unmapped nor trimmed, so
 large temporaries do not page-fault again on every call) and once with the allocator's defaults
 (as users run it). Peak memory is measured in separate processes, one per (tool, F or J).
@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.bench import data, problems, tools
+from harness import data, problems, tools
+
+BENCHMARKS_DIR = Path(__file__).resolve().parents[1]  # benchmarks/, the folder that holds this package
+CHECKOUT_SRC = BENCHMARKS_DIR.parent / "src"  # the checkout's chainrule, measured in preference to another
 
 ALLOCATORS: dict[str, dict[str, str]] = {
     # Above any array these problems make, so freed blocks stay in the heap for reuse.
@@ -80,7 +83,7 @@ def thread_env(threads: int | None) -> dict[str, str]:
 def available_tools(peers: bool = True, full: bool = False) -> list[str]:
     """chainrule (and its no-rewrite variant where the Session has ``optimize=``), NumPy, and each
     peer that is installed (for a full run also TensorFlow's unrolled LSTM)."""
-    from chainrule.bench.tools import chainrule_tool
+    from harness.tools import chainrule_tool
 
     names = ["chainrule"]
     if chainrule_tool.supports_optimize_flag():
@@ -94,7 +97,7 @@ def available_tools(peers: bool = True, full: bool = False) -> list[str]:
 
 
 def default_config(quick: bool, tool_names: list[str] | None = None, problem_names: list[str] | None = None) -> Config:
-    """The quick run of ``chainrule bench`` or the full run behind ``benchmarks/RESULTS.md``."""
+    """The quick run of ``python benchmarks/bench.py`` or the full run behind ``benchmarks/RESULTS.md``."""
     have_data = data.adbench_dir() is not None
     names = list(problem_names or problems.PROBLEMS)
     if not have_data:
@@ -125,9 +128,9 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in MALLOC_VARS}
     env.update(extra)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # The worker must import this very copy of chainrule.
-    src = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # The worker imports this harness (``benchmarks/`` on the path) and this very checkout's chainrule.
+    paths = [str(BENCHMARKS_DIR)] + ([str(CHECKOUT_SRC)] if (CHECKOUT_SRC / "chainrule").is_dir() else [])
+    env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
 
 
@@ -140,7 +143,7 @@ def run_worker(
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec = {"tool": tool, "tasks": tasks, "timing": cfg.timing, "save_dir": save_dir, "check": True}
         spec_path.write_text(json.dumps(spec))
-        cmd = [sys.executable, "-m", "chainrule.bench.worker", str(spec_path), str(out_path)]
+        cmd = [sys.executable, "-m", "harness.worker", str(spec_path), str(out_path)]
         try:
             proc = subprocess.run(cmd, env=_env(env), capture_output=True, text=True, timeout=cfg.worker_timeout)
             rc, stderr = proc.returncode, proc.stderr
@@ -331,7 +334,7 @@ def cross_check(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         base = files.get(("chainrule", problem, size))
         if tool == "chainrule" or base is None:
             continue
-        from chainrule.bench.worker import relative_error
+        from harness.worker import relative_error
 
         err = relative_error(np.load(path), np.load(base))
         out.append({"tool": tool, "problem": problem, "size": size, "rel_err": err})
@@ -417,10 +420,8 @@ def _mb(n: float | None) -> str:
 
 
 def main(argv: list[str] | None = None, command: str | None = None) -> int:
-    """``chainrule bench``: the quick run by default, ``--full`` for the full one."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="chainrule bench", description=__doc__.splitlines()[0])
+    """``python benchmarks/bench.py``: the quick run by default, ``--full`` for the full one."""
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run_from_args(parser.parse_args(argv), command=command)
 
@@ -481,10 +482,10 @@ def run_from_args(args: Any, command: str | None = None) -> int:
         saved = {**res, "config": dataclasses.asdict(cfg)}
         Path(args.json).write_text(json.dumps(saved, indent=1, default=str))
     if args.markdown:
-        from chainrule.bench.report import markdown
+        from harness.report import markdown
 
         if command is None:
-            command = "chainrule " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["bench"] else " ".join(sys.argv)
+            command = " ".join(["python benchmarks/bench.py", *sys.argv[1:]])
         Path(args.markdown).write_text(markdown(res, command=command))
         print(f"\nwrote {args.markdown}")
     return 1 if res["failures"] else 0

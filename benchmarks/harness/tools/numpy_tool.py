@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.bench import data, problems
-from chainrule.bench.problems import Case
+from harness import data, problems
+from harness.problems import Case
 
 
 def available() -> str | None:

@@ -2,7 +2,7 @@
 
 A tool module defines ``available() -> str | None`` (its version, or None when it cannot be
 imported) and ``gmm(inst)``, ``lstm(inst)``, ``mlp(data)``, ``chain(n)``, each returning a
-:class:`chainrule.bench.problems.Case` (``gradient`` None for objective-only tools).
+:class:`harness.problems.Case` (``gradient`` None for objective-only tools).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def installed(name: str) -> bool:
 
 def load(name: str) -> ModuleType:
     """The tool's module (imports its framework)."""
-    module = importlib.import_module(f"chainrule.bench.tools.{TOOLS[name][0]}")
+    module = importlib.import_module(f"harness.tools.{TOOLS[name][0]}")
     if name == "chainrule-noopt":
         module.configure(optimize=False)
     if name == "tensorflow-unrolled":

@@ -9,8 +9,8 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.scipy.special import logsumexp
 
-from chainrule.bench import data, problems
-from chainrule.bench.problems import Case
+from harness import data, problems
+from harness.problems import Case
 
 
 def available() -> str | None:

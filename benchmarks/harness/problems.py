@@ -1,6 +1,6 @@
 """The benchmark problems, their sizes, and plain-NumPy references every tool is checked against.
 
-Each tool module (``chainrule.bench.tools.<tool>``) implements the same math for each problem and
+Each tool module (``harness.tools.<tool>``) implements the same math for each problem and
 returns a :class:`Case`: ``objective`` and ``gradient`` are the timed calls (framework-native
 results, synchronized), ``value`` and ``grads`` give NumPy results for the correctness checks.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.bench import data
+from harness import data
 
 PROBLEMS = ("gmm", "lstm", "mlp", "chain")
 

@@ -11,8 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from chainrule.bench import data, problems  # noqa: E402
-from chainrule.bench.problems import Case  # noqa: E402
+from harness import data, problems  # noqa: E402
+from harness.problems import Case  # noqa: E402
 
 # TensorFlow does not read these itself; the runner sets them for --threads.
 if os.environ.get("TF_NUM_INTRAOP_THREADS"):

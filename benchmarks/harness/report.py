@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.bench.runner import ALLOCATORS, MEMORY_ENV, Config, fmt_ratio, fmt_time, medians, timings
+from harness.runner import ALLOCATORS, MEMORY_ENV, Config, fmt_ratio, fmt_time, medians, timings
 
 
 def machine() -> dict[str, str]:
@@ -55,7 +55,7 @@ def revision() -> str:
     import subprocess
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]  # benchmarks/harness/report.py -> the checkout
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
@@ -235,8 +235,8 @@ def markdown(res: dict[str, Any], command: str) -> str:
         "",
         "## Method",
         "",
-        "- Every tool runs in a process of its own (`python -m chainrule.bench.worker`), the tools one after "
-        "another, never two at once.",
+        "- Every tool runs in a process of its own (`python -m harness.worker`, `benchmarks/` on the path), "
+        "the tools one after another, never two at once.",
         f"- Each tool ran in {cfg.rounds} process(es) per allocator setting it was measured under (a '-' in a "
         "table: not measured there). Times are medians of all calls pooled over those processes. Per process "
         "and size: a warm-up call after the checks, then calls until at least "

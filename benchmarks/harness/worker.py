@@ -1,6 +1,6 @@
 """One benchmark process: one tool, a list of (problem, size) tasks, results as JSON.
 
-Run by the runner as ``python -m chainrule.bench.worker SPEC.json OUT.json`` so that every
+Run by the runner as ``python -m harness.worker SPEC.json OUT.json`` so that every
 framework runs in a process of its own, under the allocator settings the runner chose.
 Each task first checks the tool's values (and gradients) against the references, then times
 the objective (F) and the gradient (J): a warm-up call, then repeated calls, median reported.
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.bench import data, problems
+from harness import data, problems
 
 TOLERANCE = 1e-8  # relative, as ADBench's own tests
 
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = json.loads(Path(argv[0]).read_text())
     out_path = Path(argv[1])
     tool_name = spec["tool"]
-    from chainrule.bench import tools
+    from harness import tools
 
     t0 = time.perf_counter()
     module = tools.load(tool_name)

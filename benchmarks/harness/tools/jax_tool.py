@@ -12,8 +12,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
 
-from chainrule.bench import data, problems  # noqa: E402
-from chainrule.bench.problems import Case  # noqa: E402
+from harness import data, problems  # noqa: E402
+from harness.problems import Case  # noqa: E402
 
 
 def available() -> str | None:

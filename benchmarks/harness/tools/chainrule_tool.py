@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.bench import data, problems
-from chainrule.bench.problems import Case
+from harness import data, problems
+from harness.problems import Case
 
 _SESSION_KWARGS: dict[str, Any] = {}
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from chainrule.bench import data, problems
-from chainrule.bench.problems import Case
+from harness import data, problems
+from harness.problems import Case
 
 torch.set_default_dtype(torch.float64)
 
