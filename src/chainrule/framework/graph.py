@@ -23,6 +23,15 @@ from chainrule.framework.tensor_shape import TensorShape, as_shape
 _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 
 
+# Tensor operators by name ("add", "neg", "getitem"...), installed by the ops layer.
+_OPERATORS: dict[str, Callable[..., Any]] = {}
+
+
+def install_operators(implementations: dict[str, Callable[..., Any]]) -> None:
+    """Give ``Tensor`` its operators: ``{"add": fn(x, y), "neg": fn(x), "getitem": fn(x, key), ...}``."""
+    _OPERATORS.update(implementations)
+
+
 class Tensor:
     """A symbolic handle to one output of an Operation; its value exists only inside ``Session.run``."""
 
@@ -88,10 +97,90 @@ class Tensor:
     def __repr__(self) -> str:
         return f"<cr.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
 
-    @classmethod
-    def _override_operator(cls, name: str, fn: Any) -> None:
-        """Install an operator (``__add__`` ...); the ops layer does this, keeping layers one-way."""
-        setattr(cls, name, fn)
+    # Operators: implemented by the ops layer (``install_operators``), so framework/ stays below ops/.
+    def __add__(self, other: Any) -> Tensor:
+        return _OPERATORS["add"](self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _OPERATORS["add"](other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _OPERATORS["sub"](self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _OPERATORS["sub"](other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _OPERATORS["mul"](self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _OPERATORS["mul"](other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _OPERATORS["truediv"](self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _OPERATORS["truediv"](other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _OPERATORS["floordiv"](self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _OPERATORS["floordiv"](other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _OPERATORS["mod"](self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _OPERATORS["mod"](other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _OPERATORS["pow"](self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _OPERATORS["pow"](other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _OPERATORS["matmul"](self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _OPERATORS["matmul"](other, self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _OPERATORS["and"](self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _OPERATORS["and"](other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _OPERATORS["or"](self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _OPERATORS["or"](other, self)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _OPERATORS["lt"](self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _OPERATORS["le"](self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _OPERATORS["gt"](self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _OPERATORS["ge"](self, other)
+
+    def __neg__(self) -> Tensor:
+        return _OPERATORS["neg"](self)
+
+    def __abs__(self) -> Tensor:
+        return _OPERATORS["abs"](self)
+
+    def __invert__(self) -> Tensor:
+        return _OPERATORS["invert"](self)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _OPERATORS["getitem"](self, key)
 
 
 class Operation:

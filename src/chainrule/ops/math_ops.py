@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, install_operators
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.registry import BROADCAST, UNARY, apply, register_op
@@ -364,10 +364,6 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | 
 
 
 # --- the Tensor operators ------------------------------------------------------------------
-def _reflected(fn: Any) -> Any:
-    return lambda self, other: fn(other, self)
-
-
 def _truediv(x: Any, y: Any) -> Tensor:
     return divide(x, y)
 
@@ -392,29 +388,27 @@ def _logical_or_bitwise(logical: Any, name: str) -> Any:
     return fn
 
 
-_OPERATORS = {
-    "__add__": add,
-    "__sub__": subtract,
-    "__mul__": multiply,
-    "__truediv__": _truediv,
-    "__floordiv__": floordiv,
-    "__mod__": floormod,
-    "__pow__": pow,
-    "__matmul__": _matmul,
-    "__lt__": less,
-    "__le__": less_equal,
-    "__gt__": greater,
-    "__ge__": greater_equal,
-    "__and__": _logical_or_bitwise(logical_and, "&"),
-    "__or__": _logical_or_bitwise(logical_or, "|"),
-}
-for _name, _fn in _OPERATORS.items():
-    Tensor._override_operator(_name, lambda self, other, _fn=_fn: _fn(self, other))
-    if _name not in ("__lt__", "__le__", "__gt__", "__ge__"):
-        Tensor._override_operator(_name.replace("__", "__r", 1), _reflected(_fn))
-Tensor._override_operator("__neg__", lambda self: negative(self))
-Tensor._override_operator("__abs__", lambda self: abs(self))
-Tensor._override_operator("__invert__", lambda self: logical_not(self))
-Tensor._override_operator("__getitem__", _getitem)
+install_operators(
+    {
+        "add": add,
+        "sub": subtract,
+        "mul": multiply,
+        "truediv": _truediv,
+        "floordiv": floordiv,
+        "mod": floormod,
+        "pow": pow,
+        "matmul": _matmul,
+        "lt": less,
+        "le": less_equal,
+        "gt": greater,
+        "ge": greater_equal,
+        "and": _logical_or_bitwise(logical_and, "&"),
+        "or": _logical_or_bitwise(logical_or, "|"),
+        "neg": negative,
+        "abs": abs,
+        "invert": logical_not,
+        "getitem": _getitem,
+    }
+)
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any", "Tensor", "math", "np")]
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any", "Tensor", "install_operators", "math", "np")]
