@@ -14,7 +14,19 @@ the viewers. The passes, by name (``Options.passes``):
 - ``fuse``: chains of elementwise ops become one kernel that reuses its buffers.
 
 The first five run together to a fixed point; fusion runs last. The rule tables
-are data (``patterns.RULES``): add a rule with ``@rewrite(Pat(...), tags=(...))``.
+are values (``PatternMatcher``, composed with ``+``), registered by pass name in the
+tagged database ``RULES``; a rule's function receives the pattern's bindings as typed
+keyword arguments. Add your own rules to a pass::
+
+    from chainrule.compiler import RULES, Pat, PatternMatcher, Value, rule
+
+    @rule(Pat("Square", Pat("Sqrt", Pat.var("y"))))
+    def square_of_sqrt(y: Value) -> Value:  # may also ask for ``root`` and ``ctx``
+        return y
+
+    RULES.register("mine", PatternMatcher([square_of_sqrt]), tags=("algebraic",))
+
+``optimize(...).stats`` says how often each rule (by name) and pass fired.
 
 Examples
 --------
@@ -31,11 +43,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chainrule.compiler import passes as _passes  # noqa: F401 - registers the rule tables
 from chainrule.compiler.fusion import fuse_elementwise
 from chainrule.compiler.ir import FEED, Node, Program, Value, to_graph
-from chainrule.compiler.passes import eliminate_dead_code, merge_common_subexpressions
-from chainrule.compiler.patterns import RULES, Pat, PatternMatcher, rewrite, rewrite_program
+from chainrule.compiler.passes import RULES, eliminate_dead_code, merge_common_subexpressions
+from chainrule.compiler.patterns import (
+    Pat,
+    PatternMatcher,
+    RewriteContext,
+    Rule,
+    RuleDatabase,
+    rewrite_program,
+    rule,
+)
 from chainrule.framework.graph import Operation, Tensor, get_default_graph
 
 __all__ = [
@@ -47,11 +66,15 @@ __all__ = [
     "PatternMatcher",
     "Program",
     "RULES",
+    "RewriteContext",
+    "Rule",
+    "RuleDatabase",
     "Value",
     "default_options",
     "optimize",
     "optimize_program",
-    "rewrite",
+    "rewrite_program",
+    "rule",
     "set_default_options",
     "to_graph",
 ]
@@ -145,7 +168,7 @@ def optimize_program(program: Program, options: Options | None = None) -> dict[s
             stats[name] = stats.get(name, 0) + n
 
     tags = [t for t in _REWRITE_TAGS if t in enabled]
-    matcher = PatternMatcher.from_tags(tags) if tags else None
+    matcher = RULES.query(tags) if tags else None
     for _ in range(options.max_rounds):
         changed = 0
         if matcher is not None:

@@ -11,7 +11,7 @@ into a ``cr.Graph`` for the viewers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,6 +104,8 @@ class Program:
     feeds : one ``Feed`` value per fed tensor, in the caller's order.
     outputs : the fetched values, in the caller's order.
     targets : nodes run for their effects only (fetched operations).
+    stats : after ``compiler.optimize``, how often each rewrite rule (by name) and pass
+        (``"cse"``, ``"dce"``, ``"fuse"``) fired.
     """
 
     def __init__(self) -> None:
@@ -128,20 +130,6 @@ class Program:
         node = Node(self._next_id, op_type, inputs, attrs, specs, **kw)
         self._next_id += 1
         return node
-
-    def rebuilt(self, node: Node, inputs: Sequence[Value], control: Sequence[Node]) -> Node:
-        """A copy of ``node`` (fresh id) reading ``inputs`` and waiting for ``control``."""
-        return self.new_node(
-            node.op_type,
-            inputs,
-            node.attrs,
-            [(v.dtype, v.shape) for v in node.outputs],
-            origin=node.origin,
-            kernel=node.kernel,
-            stateful=node.stateful,
-            control=control,
-            extra=node.extra,
-        )
 
     @classmethod
     def from_graph(
@@ -193,12 +181,6 @@ class Program:
             for v in node.inputs:
                 uses.setdefault(v, []).append(node)
         return uses
-
-    def op_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for node in self.nodes:
-            counts[node.op_type] = counts.get(node.op_type, 0) + 1
-        return counts
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -283,7 +265,6 @@ def to_graph(program: Program, graph: Graph | None = None) -> Graph:
     """
     graph = graph or Graph()
     tensors: dict[Value, Tensor] = {}
-    used_names: set[str] = set()
 
     def name_for(node: Node, fallback: str) -> str:
         base = node.origin.name if node.origin is not None and node.op_type != FEED else fallback
@@ -308,12 +289,6 @@ def to_graph(program: Program, graph: Graph | None = None) -> Graph:
             name_for(node, node.op_type),
             node.origin.source if node.origin is not None else None,
         )
-        used_names.add(op.name)
         for v, t in zip(node.outputs, op.outputs):
             tensors[v] = t
     return graph
-
-
-def iter_values(nodes: Iterable[Node]) -> Iterable[Value]:
-    for node in nodes:
-        yield from node.outputs

@@ -1,14 +1,16 @@
 """The passes: dead-code elimination, common-subexpression merging, and the rule tables.
 
-Rule tables (run to a fixed point by ``patterns.rewrite_program``), by tag:
+Rule tables (``PatternMatcher`` values, run to a fixed point by ``patterns.rewrite_program``),
+registered in ``RULES`` under the pass names that select them (``compiler.Options.passes``):
 
-- ``runtime``: ops that only matter while building graphs or that are identities here:
-  ``Identity``/``StopGradient`` removal, ``SumToShape``/``BroadcastTo``/``Reshape`` to the
-  shape the value already has, and ``SumToShape(x, Shape(y))`` (what gradients of
-  broadcasting ops insert) turned into a node that compares two shapes and returns ``x``.
-- ``fold``: constant folding (pure ops whose inputs are all constants; output size capped),
+- ``runtime`` (``RUNTIME``): ops that only matter while building graphs or that are identities here:
+  ``Identity``/``StopGradient`` removal, casts back through a lossless cast (``f32 -> f64 -> f32``),
+  ``SumToShape``/``BroadcastTo``/``Reshape`` to the shape the value already has, and
+  ``SumToShape(x, Shape(y))`` (what gradients of broadcasting ops insert) turned into a node
+  that compares two shapes and returns ``x``.
+- ``fold`` (``FOLD``): constant folding (pure ops whose inputs are all constants; output size capped),
   and ``Shape``/``Size``/``Rank`` of statically known shapes.
-- ``algebraic``: ``x*1``, ``x+0``, ``x-0``, ``0-x``, ``x/1``, ``x*-1``, ``--x``, ``log(exp x)``,
+- ``algebraic`` (``ALGEBRAIC``): ``x*1``, ``x+0``, ``x-0``, ``0-x``, ``x/1``, ``x*-1``, ``--x``, ``log(exp x)``,
   ``exp(log x)`` for ``x >= 0``, reshape of reshape, transposes that cancel, sums of
   broadcasts, ``AddN`` of zeros, ``-fill(c)``; ``0*x -> zeros`` only with ``assume_finite``
   (it turns ``0*inf`` and ``0*nan`` into 0).
@@ -25,16 +27,19 @@ import numpy as np
 
 from chainrule.compiler.ir import FEED, Node, Program, Value
 from chainrule.compiler.patterns import (
-    Match,
     Pat,
+    PatternMatcher,
+    RewriteContext,
+    RuleDatabase,
     broadcasts_into,
     const_value,
     finish_replacements,
     remap_inputs,
-    rewrite,
+    rule,
     same_static_shape,
     uniform_value,
 )
+from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import reachable
 from chainrule.ops.registry import get_op_def
 
@@ -99,19 +104,36 @@ def covers(big: Value, small: Value, memo: dict[Value, Value], depth: int = 0) -
     return broadcasts_into(small.shape, big.shape) or same_shape(big, small, memo, depth)
 
 
-def _memo(m: Match) -> dict[Value, Value]:
-    return m.ctx.__dict__.setdefault("shape_memo", {})
-
-
 # --- runtime: identities at run time -----------------------------------------------------------------
-@rewrite(Pat(("Identity", "StopGradient"), Pat.var("x")), tags=("runtime",))
-def _identity(m: Match) -> Value:
-    return m.x
+@rule(Pat(("Identity", "StopGradient"), Pat.var("x")))
+def _identity(x: Value) -> Value:
+    return x
 
 
-@rewrite(Pat("Cast", Pat.var("x")), tags=("runtime",))
-def _cast_same(m: Match) -> Value | None:
-    return m.x if m.x.dtype == m.root.dtype else None
+def _lossless(narrow: DType, wide: DType) -> bool:
+    """Every value of ``narrow`` is exactly a value of ``wide`` (so casting there and back is the identity)."""
+    try:
+        a, b = np.dtype(narrow.as_numpy_dtype), np.dtype(wide.as_numpy_dtype)
+    except TypeError:
+        return False
+    if not np.can_cast(a, b, casting="safe"):
+        return False
+    if a.kind in "iu" and b.kind in "fc":  # NumPy calls int64 -> float64 safe; 2**53 + 1 says otherwise
+        return a.itemsize * 8 - (a.kind == "i") <= np.finfo(b).nmant + 1
+    return True
+
+
+@rule(Pat("Cast", Pat.var("x")))
+def _cast_same(root: Value, x: Value) -> Value | None:
+    # A cast back to the dtype a value had before a lossless cast: cast(cast(x32, f64), f32) is x32
+    # (and so is the gradient of such a round trip). ``cr.cast`` never builds a cast to the dtype
+    # its input already has, but a graph built op by op may.
+    if x.dtype == root.dtype:
+        return x
+    inner = x.node
+    if inner.op_type == "Cast" and inner.inputs[0].dtype == root.dtype and _lossless(root.dtype, x.dtype):
+        return inner.inputs[0]
+    return None
 
 
 def _static_target(shape_value: Value) -> tuple[int, ...] | None:
@@ -123,19 +145,19 @@ def _static_target(shape_value: Value) -> tuple[int, ...] | None:
     return None
 
 
-def _shape_is(x: Value, shape_value: Value, m: Match) -> bool:
+def _shape_is(x: Value, shape_value: Value, ctx: RewriteContext) -> bool:
     """Proof that ``x`` already has the shape that the 1-D tensor ``shape_value`` holds."""
     target = _static_target(shape_value)
     if target is not None and -1 not in target:
         return x.shape.is_fully_defined() and tuple(x.shape.dims) == target  # type: ignore[arg-type]
     if shape_value.node.op_type == "Shape":
-        return same_shape(x, shape_value.node.inputs[0], _memo(m))
+        return same_shape(x, shape_value.node.inputs[0], ctx.shape_memo)
     return False
 
 
-@rewrite(Pat(("SumToShape", "BroadcastTo", "Reshape"), Pat.var("x"), Pat.var("s")), tags=("runtime",))
-def _to_own_shape(m: Match) -> Value | None:
-    return m.x if m.x.dtype == m.root.dtype and _shape_is(m.x, m.s, m) else None
+@rule(Pat(("SumToShape", "BroadcastTo", "Reshape"), Pat.var("x"), Pat.var("s")))
+def _to_own_shape(root: Value, x: Value, s: Value, ctx: RewriteContext) -> Value | None:
+    return x if x.dtype == root.dtype and _shape_is(x, s, ctx) else None
 
 
 def _sum_to_shape_of(xp: Any, x: Any, y: Any) -> Any:
@@ -153,16 +175,19 @@ def _broadcast_to_shape_of(xp: Any, x: Any, y: Any) -> Any:
     return xp.broadcast_to(x, y.shape)
 
 
-@rewrite(Pat("SumToShape", Pat.var("x"), Pat("Shape", Pat.var("y"))), tags=("runtime",))
-def _sum_to_shape_of_value(m: Match) -> Value:
-    return m.ctx.make("SumToShapeOf", [m.x, m.y], like=m.node, kernel=_sum_to_shape_of)
+@rule(Pat("SumToShape", Pat.var("x"), Pat("Shape", Pat.var("y"))))
+def _sum_to_shape_of_value(root: Value, x: Value, y: Value, ctx: RewriteContext) -> Value:
+    return ctx.make("SumToShapeOf", [x, y], like=root.node, kernel=_sum_to_shape_of)
 
 
-@rewrite(Pat("BroadcastTo", Pat.var("x"), Pat("Shape", Pat.var("y"))), tags=("runtime",))
-def _broadcast_to_shape_of_value(m: Match) -> Value | None:
-    if m.x.shape.rank is not None and m.y.shape.rank is not None and m.x.shape.rank > m.y.shape.rank:
+@rule(Pat("BroadcastTo", Pat.var("x"), Pat("Shape", Pat.var("y"))))
+def _broadcast_to_shape_of_value(root: Value, x: Value, y: Value, ctx: RewriteContext) -> Value | None:
+    if x.shape.rank is not None and y.shape.rank is not None and x.shape.rank > y.shape.rank:
         return None
-    return m.ctx.make("BroadcastToShapeOf", [m.x, m.y], like=m.node, kernel=_broadcast_to_shape_of)
+    return ctx.make("BroadcastToShapeOf", [x, y], like=root.node, kernel=_broadcast_to_shape_of)
+
+
+RUNTIME = PatternMatcher([_identity, _cast_same, _to_own_shape, _sum_to_shape_of_value, _broadcast_to_shape_of_value])
 
 
 # --- fold: constants ----------------------------------------------------------------------------------
@@ -176,12 +201,12 @@ def _foldable(v: Value) -> bool:
     return all(x.node.op_type == "Const" for x in node.inputs)
 
 
-@rewrite(Pat(None, pred=_foldable), tags=("fold",))
-def _fold_constants(m: Match) -> Value | None:
-    node = m.node
-    limit = m.ctx.options.fold_max_elements
-    out = m.root
-    if out.shape.is_fully_defined() and out.shape.num_elements() > limit:
+@rule(Pat(None, pred=_foldable))
+def _fold_constants(root: Value, ctx: RewriteContext) -> Value | None:
+    node = root.node
+    limit = ctx.options.fold_max_elements
+    size = root.shape.num_elements() if root.shape.is_fully_defined() else None
+    if size is not None and size > limit:
         return None
     try:
         with np.errstate(all="ignore"):
@@ -191,83 +216,90 @@ def _fold_constants(m: Match) -> Value | None:
     if isinstance(result, (tuple, list)):
         return None
     arr = np.asarray(result)
-    if arr.size > limit or arr.dtype != out.dtype.as_numpy_dtype or not out.shape.is_compatible_with(arr.shape):
+    if arr.size > limit or arr.dtype != root.dtype.as_numpy_dtype or not root.shape.is_compatible_with(arr.shape):
         return None
-    return m.ctx.const(arr, out.dtype, like=node)
+    return ctx.const(arr, root.dtype, like=node)
 
 
-@rewrite(Pat(("Shape", "Size", "Rank"), Pat.var("x")), tags=("fold",))
-def _fold_static_shape(m: Match) -> Value | None:
-    shape = m.x.shape
-    t = m.node.op_type
+@rule(Pat(("Shape", "Size", "Rank"), Pat.var("x")))
+def _fold_static_shape(root: Value, x: Value, ctx: RewriteContext) -> Value | None:
+    shape = x.shape
+    t = root.node.op_type
     if t == "Rank":
-        return None if shape.rank is None else m.ctx.const(shape.rank, m.root.dtype, like=m.node)
+        return None if shape.rank is None else ctx.const(shape.rank, root.dtype, like=root.node)
     if not shape.is_fully_defined():
         return None
     value = shape.as_list() if t == "Shape" else shape.num_elements()
-    return m.ctx.const(value, m.root.dtype, like=m.node)
+    return ctx.const(value, root.dtype, like=root.node)
+
+
+FOLD = PatternMatcher([_fold_constants, _fold_static_shape])
 
 
 # --- algebraic simplification ------------------------------------------------------------------------
-def _keeps(m: Match, x: Value, other: Value) -> bool:
+def _keeps(root: Value, x: Value, other: Value, ctx: RewriteContext) -> bool:
     """``x op other`` has ``x``'s shape and dtype, so the op may be replaced by ``x`` (or an op of ``x``)."""
-    return x.dtype == m.root.dtype and covers(x, other, _memo(m))
+    return x.dtype == root.dtype and covers(x, other, ctx.shape_memo)
 
 
-@rewrite(Pat("Mul", Pat.var("x"), Pat.const(1, name="c"), commutative=True))
-def _mul_one(m: Match) -> Value | None:
-    return m.x if _keeps(m, m.x, m.c) else None
+@rule(Pat("Mul", Pat.var("x"), Pat.const(1, name="c"), commutative=True))
+def _mul_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    return x if _keeps(root, x, c, ctx) else None
 
 
-@rewrite(Pat("Add", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
-def _add_zero(m: Match) -> Value | None:
-    return m.x if _keeps(m, m.x, m.c) else None
+@rule(Pat("Add", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
+def _add_zero(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    return x if _keeps(root, x, c, ctx) else None
 
 
-@rewrite(Pat(("Sub", "RealDiv"), Pat.var("x"), Pat.var("c")))
-def _sub_zero_div_one(m: Match) -> Value | None:
-    u = uniform_value(m.c)
-    neutral = 0 if m.node.op_type == "Sub" else 1
-    return m.x if u is not None and u == neutral and _keeps(m, m.x, m.c) else None
+@rule(Pat(("Sub", "RealDiv"), Pat.var("x"), Pat.var("c")))
+def _sub_zero_div_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    u = uniform_value(c)
+    neutral = 0 if root.node.op_type == "Sub" else 1
+    return x if u is not None and u == neutral and _keeps(root, x, c, ctx) else None
 
 
-@rewrite(Pat("Sub", Pat.const(0, name="c"), Pat.var("x")))
-def _zero_minus(m: Match) -> Value | None:
-    return m.ctx.make("Neg", [m.x], like=m.node) if _keeps(m, m.x, m.c) else None
+@rule(Pat("Sub", Pat.const(0, name="c"), Pat.var("x")))
+def _zero_minus(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    return ctx.make("Neg", [x], like=root.node) if _keeps(root, x, c, ctx) else None
 
 
-@rewrite(Pat("Mul", Pat.var("x"), Pat.const(-1, name="c"), commutative=True))
-def _mul_minus_one(m: Match) -> Value | None:
-    return m.ctx.make("Neg", [m.x], like=m.node) if _keeps(m, m.x, m.c) else None
+@rule(Pat("Mul", Pat.var("x"), Pat.const(-1, name="c"), commutative=True))
+def _mul_minus_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    return ctx.make("Neg", [x], like=root.node) if _keeps(root, x, c, ctx) else None
 
 
-@rewrite(Pat("Mul", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
-def _mul_zero(m: Match) -> Value | None:
+@rule(Pat("Mul", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
+def _mul_zero(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
     # 0 * inf and 0 * nan are nan, so this only holds when values are known to be finite.
-    if not m.ctx.options.assume_finite or not covers(m.c, m.x, _memo(m)) or m.root.dtype != m.c.dtype:
+    if not ctx.options.assume_finite or not covers(c, x, ctx.shape_memo) or root.dtype != c.dtype:
         return None
-    return m.c if same_static_shape(m.c.shape, m.root.shape) or covers(m.c, m.x, _memo(m)) else None
+    return c if same_static_shape(c.shape, root.shape) or covers(c, x, ctx.shape_memo) else None
 
 
-@rewrite(Pat("Neg", Pat("Neg", Pat.var("x"))))
-def _neg_neg(m: Match) -> Value:
-    return m.x
+@rule(Pat("Neg", Pat("Neg", Pat.var("x"))))
+def _neg_neg(x: Value) -> Value:
+    return x
 
 
-@rewrite(Pat("Neg", Pat("Fill", Pat.var("dims"), Pat.var("c", pred=lambda v: v.node.op_type == "Const"))))
-def _neg_fill(m: Match) -> Value:
-    minus = m.ctx.const(-const_value(m.c), m.c.dtype, like=m.c.node)
-    return m.ctx.make("Fill", [m.dims, minus], like=m.node)
+def _is_const(v: Value) -> bool:
+    return v.node.op_type == "Const"
 
 
-@rewrite(Pat("Mul", Pat("Neg", Pat.var("x")), Pat("Neg", Pat.var("y"))))
-def _neg_times_neg(m: Match) -> Value:
-    return m.ctx.make("Mul", [m.x, m.y], like=m.node)
+@rule(Pat("Neg", Pat("Fill", Pat.var("dims"), Pat.var("c", pred=_is_const))))
+def _neg_fill(root: Value, dims: Value, c: Value, ctx: RewriteContext) -> Value:
+    minus = ctx.const(-c.node.attrs["value"], c.dtype, like=c.node)
+    return ctx.make("Fill", [dims, minus], like=root.node)
 
 
-@rewrite(Pat("Log", Pat("Exp", Pat.var("x"))))
-def _log_exp(m: Match) -> Value:
-    return m.x  # exact where exp does not overflow, and right (x) where it does
+@rule(Pat("Mul", Pat("Neg", Pat.var("x")), Pat("Neg", Pat.var("y"))))
+def _neg_times_neg(root: Value, x: Value, y: Value, ctx: RewriteContext) -> Value:
+    return ctx.make("Mul", [x, y], like=root.node)
+
+
+@rule(Pat("Log", Pat("Exp", Pat.var("x"))))
+def _log_exp(x: Value) -> Value:
+    return x  # exact where exp does not overflow, and right (x) where it does
 
 
 _NON_NEGATIVE = frozenset(["Exp", "Square", "Abs", "Sqrt", "Relu", "Softplus", "Sigmoid", "Softmax"])
@@ -287,14 +319,14 @@ def _non_negative(v: Value) -> bool:
     return False
 
 
-@rewrite(Pat("Exp", Pat("Log", Pat.var("x", pred=_non_negative))))
-def _exp_log(m: Match) -> Value:
-    return m.x  # exp(log 0) = exp(-inf) = 0, so x >= 0 is enough
+@rule(Pat("Exp", Pat("Log", Pat.var("x", pred=_non_negative))))
+def _exp_log(x: Value) -> Value:
+    return x  # exp(log 0) = exp(-inf) = 0, so x >= 0 is enough
 
 
-@rewrite(Pat("Reshape", Pat("Reshape", Pat.var("x"), Pat.var("s1")), Pat.var("s2")))
-def _reshape_reshape(m: Match) -> Value:
-    return m.ctx.make("Reshape", [m.x, m.s2], m.node.attrs, like=m.node)
+@rule(Pat("Reshape", Pat("Reshape", Pat.var("x"), Pat.var("s1")), Pat.var("s2")))
+def _reshape_reshape(root: Value, x: Value, s2: Value, ctx: RewriteContext) -> Value:
+    return ctx.make("Reshape", [x, s2], root.node.attrs, like=root.node)
 
 
 def _perm(node: Node) -> tuple[int, ...] | None:
@@ -305,84 +337,84 @@ def _perm(node: Node) -> tuple[int, ...] | None:
     return tuple(p % len(perm) for p in perm)
 
 
-@rewrite(Pat("Transpose", Pat.var("x")))
-def _transpose_identity(m: Match) -> Value | None:
-    perm = _perm(m.node)
-    return m.x if perm is not None and perm == tuple(range(len(perm))) else None
+@rule(Pat("Transpose", Pat.var("x")))
+def _transpose_identity(root: Value, x: Value) -> Value | None:
+    perm = _perm(root.node)
+    return x if perm is not None and perm == tuple(range(len(perm))) else None
 
 
-@rewrite(Pat("Transpose", Pat("Transpose", Pat.var("x"), name="inner")))
-def _transpose_transpose(m: Match) -> Value | None:
-    p1, p2 = _perm(m.inner.node), _perm(m.node)
+@rule(Pat("Transpose", Pat("Transpose", Pat.var("x"), name="inner")))
+def _transpose_transpose(root: Value, x: Value, inner: Value, ctx: RewriteContext) -> Value | None:
+    p1, p2 = _perm(inner.node), _perm(root.node)
     if p1 is None or p2 is None or len(p1) != len(p2):
         return None
     composed = tuple(p1[i] for i in p2)
     if composed == tuple(range(len(composed))):
-        return m.x
-    return m.ctx.make("Transpose", [m.x], {"perm": composed}, like=m.node)
+        return x
+    return ctx.make("Transpose", [x], {"perm": composed}, like=root.node)
 
 
 def _broadcast_factor(x: Value, b: Value) -> int | None:
-    if not (x.shape.is_fully_defined() and b.shape.is_fully_defined()):
+    n_x = x.shape.num_elements() if x.shape.is_fully_defined() else None
+    n_b = b.shape.num_elements() if b.shape.is_fully_defined() else None
+    if n_x is None or n_b is None:
         return None
-    n_x, n_b = x.shape.num_elements(), b.shape.num_elements()
     return n_b // n_x if n_x and n_b % n_x == 0 else None
 
 
-def _scaled(m: Match, x: Value, factor: int) -> Value:
+def _scaled(root: Value, x: Value, factor: int, ctx: RewriteContext) -> Value:
     if factor == 1:
         return x
-    return m.ctx.make("Mul", [x, m.ctx.const(factor, x.dtype, like=m.node)], like=x.node, spec=(x.dtype, x.shape))
+    return ctx.make("Mul", [x, ctx.const(factor, x.dtype, like=root.node)], like=x.node, spec=(x.dtype, x.shape))
 
 
-@rewrite(
-    Pat("SumToShape", Pat(("BroadcastTo", "BroadcastToShapeOf"), Pat.var("x"), Pat.var("s"), name="b"), Pat.var("t"))
-)
-def _sum_of_broadcast(m: Match) -> Value | None:
+@rule(Pat("SumToShape", Pat(("BroadcastTo", "BroadcastToShapeOf"), Pat.var("x"), Pat.var("s"), name="b"), Pat.var("t")))
+def _sum_of_broadcast(root: Value, x: Value, b: Value, t: Value, ctx: RewriteContext) -> Value | None:
     # Summing a broadcast copy back to the original shape multiplies by the number of copies.
-    if not _shape_is(m.x, m.t, m) or not m.x.dtype.is_floating:
+    if not _shape_is(x, t, ctx) or not x.dtype.is_floating:
         return None
-    factor = _broadcast_factor(m.x, m.b)
-    return None if factor is None else _scaled(m, m.x, factor)
+    factor = _broadcast_factor(x, b)
+    return None if factor is None else _scaled(root, x, factor, ctx)
 
 
-@rewrite(Pat("Sum", Pat(("BroadcastTo", "BroadcastToShapeOf"), Pat.var("x"), Pat.var("s"), name="b")))
-def _reduce_sum_of_broadcast(m: Match) -> Value | None:
-    if m.node.attrs.get("axis") is not None or m.node.attrs.get("keepdims") or not m.x.dtype.is_floating:
+@rule(Pat("Sum", Pat(("BroadcastTo", "BroadcastToShapeOf"), Pat.var("x"), Pat.var("s"), name="b")))
+def _reduce_sum_of_broadcast(root: Value, x: Value, b: Value, ctx: RewriteContext) -> Value | None:
+    attrs = root.node.attrs
+    if attrs.get("axis") is not None or attrs.get("keepdims") or not x.dtype.is_floating:
         return None
-    factor = _broadcast_factor(m.x, m.b)
+    factor = _broadcast_factor(x, b)
     if factor is None:
         return None
-    total = m.ctx.make("Sum", [m.x], {"axis": None, "keepdims": False}, like=m.node)
-    return _scaled(m, total, factor)
+    total = ctx.make("Sum", [x], {"axis": None, "keepdims": False}, like=root.node)
+    return _scaled(root, total, factor, ctx)
 
 
-@rewrite(Pat(BINARY_BROADCAST, Pat.var("a"), Pat.var("b")))
-def _implicit_broadcast(m: Match) -> Value | None:
+@rule(Pat(BINARY_BROADCAST, Pat.var("a"), Pat.var("b")))
+def _implicit_broadcast(root: Value, a: Value, b: Value, ctx: RewriteContext) -> Value | None:
     # op(broadcast_to(x, s), y) -> op(x, y) when y already has the shape s: the op broadcasts x itself,
     # and the broadcast view (and the op that made it) disappears from the program.
-    for i, (v, other) in enumerate(((m.a, m.b), (m.b, m.a))):
-        t = v.node.op_type
-        if t not in ("BroadcastTo", "BroadcastToShapeOf"):
+    memo = ctx.shape_memo
+    for i, (v, other) in enumerate(((a, b), (b, a))):
+        if v.node.op_type not in ("BroadcastTo", "BroadcastToShapeOf"):
             continue
         x = v.node.inputs[0]
-        if x.dtype == v.dtype and same_shape(other, v, _memo(m)) and same_shape(m.root, v, _memo(m)):
+        if x.dtype == v.dtype and same_shape(other, v, memo) and same_shape(root, v, memo):
             inputs = [x, other] if i == 0 else [other, x]
-            return m.ctx.make(m.node.op_type, inputs, m.node.attrs, like=m.node)
+            return ctx.make(root.node.op_type, inputs, root.node.attrs, like=root.node)
     return None
 
 
-@rewrite(Pat("AddN"))
-def _add_n_zeros(m: Match) -> Value | None:
-    inputs = m.node.inputs
+@rule(Pat("AddN"))
+def _add_n_zeros(root: Value, ctx: RewriteContext) -> Value | None:
+    inputs = root.node.inputs
     keep = [v for v in inputs if not (uniform_value(v) is not None and uniform_value(v) == 0)]
     if len(keep) == len(inputs) and len(inputs) > 1:
         return None
     if not keep:
         return inputs[0]
     if len(keep) == 1:
-        return keep[0] if keep[0].dtype == m.root.dtype else None
-    return m.ctx.make("AddN", keep, like=m.node)
+        return keep[0] if keep[0].dtype == root.dtype else None
+    return ctx.make("AddN", keep, like=root.node)
 
 
 def _slice_of_first_axis(node: Node, n: int) -> tuple[int, int] | None:
@@ -399,11 +431,11 @@ def _slice_of_first_axis(node: Node, n: int) -> tuple[int, int] | None:
     return (begin, max(begin, end))
 
 
-@rewrite(Pat("AddN"))
-def _slice_gradients_to_concat(m: Match) -> Value | None:
+@rule(Pat("AddN"))
+def _slice_gradients_to_concat(root: Value, ctx: RewriteContext) -> Value | None:
     # The gradient of x[0:a], x[a:b], x[b:] ... summed back is those gradients side by side:
     # AddN(StridedSliceGrad(shape, g1, [0:a]), StridedSliceGrad(shape, g2, [a:b]), ...) -> concat(g1, g2, ...).
-    inputs = m.node.inputs
+    inputs = root.node.inputs
     shape = _static_target(inputs[0].node.inputs[0]) if inputs[0].node.op_type == "StridedSliceGrad" else None
     if shape is None or not shape:
         return None
@@ -424,16 +456,45 @@ def _slice_gradients_to_concat(m: Match) -> Value | None:
         if begin != at:
             return None
         if end > begin:
-            parts.append(gs[0] if len(gs) == 1 else m.ctx.make("AddN", gs, like=gs[0].node))
+            parts.append(gs[0] if len(gs) == 1 else ctx.make("AddN", gs, like=gs[0].node))
         at = end
     if at != shape[0] or len(parts) < 2:
         return None
-    return m.ctx.make("ConcatV2", parts, {"axis": 0}, like=m.node)
+    return ctx.make("ConcatV2", parts, {"axis": 0}, like=root.node)
 
 
-@rewrite(Pat("Select", Pat.var("c"), Pat.var("x"), Pat.var("x")))
-def _select_same(m: Match) -> Value | None:
-    return m.x if covers(m.x, m.c, _memo(m)) else None
+@rule(Pat("Select", Pat.var("c"), Pat.var("x"), Pat.var("x")))
+def _select_same(x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    return x if covers(x, c, ctx.shape_memo) else None
+
+
+ALGEBRAIC = PatternMatcher(
+    [
+        _mul_one,
+        _add_zero,
+        _sub_zero_div_one,
+        _zero_minus,
+        _mul_minus_one,
+        _mul_zero,
+        _neg_neg,
+        _neg_fill,
+        _neg_times_neg,
+        _log_exp,
+        _exp_log,
+        _reshape_reshape,
+        _transpose_identity,
+        _transpose_transpose,
+        _sum_of_broadcast,
+        _reduce_sum_of_broadcast,
+        _implicit_broadcast,
+        _add_n_zeros,
+        _slice_gradients_to_concat,
+        _select_same,
+    ]
+)
+
+# The tables by pass name (``compiler.Options.passes``); users register theirs here too.
+RULES = RuleDatabase([("runtime", RUNTIME, ()), ("fold", FOLD, ()), ("algebraic", ALGEBRAIC, ())])
 
 
 # --- dead code and common subexpressions --------------------------------------------------------------

@@ -1,29 +1,42 @@
-"""Rewrites as data: patterns over the IR, rule tables, and the engine that runs them to a fixed point.
+"""Rewrites as data: patterns over the IR, rule tables that are values, and the engine that runs them.
 
-A rule is a ``Pat`` (what to look for) and a function (what to put instead),
-registered into a table under tags, in the style of tinygrad's ``PatternMatcher``
-and PyTensor's ``register_canonicalize``::
+A rule is a ``Pat`` (what to look for) and a function (what to put instead). The function
+receives what the pattern bound as keyword arguments, named and typed, plus ``root`` (the
+matched value) and ``ctx`` (the ``RewriteContext``) when it asks for them; asking for a name
+the pattern does not bind is an error when the rule is made. A ``PatternMatcher`` is an
+immutable table of rules (tinygrad's ``PatternMatcher``): ``a + b`` is the table with ``a``'s
+rules, then ``b``'s. A ``RuleDatabase`` holds named tables with tags (PyTensor's rewrite
+databases), and ``query(tags)`` gives the table a pass runs::
 
-    @rewrite(Pat("Mul", Pat.var("x"), Pat.const(1), commutative=True), tags=("algebraic",))
-    def _mul_one(m):
-        return m.x if proves_broadcast_into(m.root.node.inputs, m.x) else None
+    @rule(Pat("Abs", Pat("Neg", Pat.var("x"))))
+    def abs_of_neg(root: Value, x: Value, ctx: RewriteContext) -> Value | None:
+        return ctx.make("Abs", [x], like=root.node)  # None would leave the value as it is
+
+    MINE = PatternMatcher([abs_of_neg])  # MINE + OTHER: both tables' rules, in order
+    compiler.RULES.register("mine", MINE, tags=("algebraic",))  # now part of the "algebraic" pass
 
 ``rewrite_program`` visits the nodes in order, lets every rule whose root type
 matches try the node, and repeats on whatever the rule returned, until no rule
-fires; then the whole sweep is repeated until the program stops changing.
+fires; then the whole sweep is repeated until the program stops changing. It
+returns how often each rule fired, by name (``optimize`` keeps that in ``Program.stats``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import inspect
+import threading
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.framework.dtypes import DType
 from chainrule.framework.tensor_shape import TensorShape
+
+if TYPE_CHECKING:
+    from chainrule.compiler import Options
 
 
 class Pat:
@@ -42,14 +55,14 @@ class Pat:
 
     def __init__(
         self,
-        op: str | Sequence[str] | None = None,
+        op: str | Iterable[str] | None = None,
         *src: Pat,
         name: str | None = None,
         pred: Callable[[Value], bool] | None = None,
         commutative: bool = False,
     ) -> None:
-        self.ops = None if op is None else frozenset([op] if isinstance(op, str) else op)
-        self.src = tuple(src) if src else None
+        self.ops: frozenset[str] | None = None if op is None else frozenset([op] if isinstance(op, str) else op)
+        self.src: tuple[Pat, ...] | None = tuple(src) if src else None
         self.name = name
         self.pred = pred
         self.commutative = commutative
@@ -68,6 +81,11 @@ class Pat:
             return u is not None and (value is None or _equal_number(u, value))
 
         return Pat(None, name=name, pred=pred)
+
+    def names(self) -> frozenset[str]:
+        """The names this pattern binds (every match binds all of them)."""
+        own = frozenset() if self.name is None else frozenset([self.name])
+        return own.union(*(p.names() for p in self.src or ()))
 
     def match(self, v: Value, bound: dict[str, Value]) -> bool:
         """Match ``v``, adding bindings to ``bound``; on failure ``bound`` may hold partial bindings."""
@@ -101,87 +119,263 @@ class Pat:
         return f"{ops}{src}" + (f" as {self.name}" if self.name else "")
 
 
-class Match:
-    """What a rule function receives: the bindings as attributes, ``root`` and the rewrite context."""
+RuleFn = Callable[..., "Value | None"]
 
-    def __init__(self, root: Value, bound: dict[str, Value], ctx: RewriteContext) -> None:
-        self.root = root
-        self.ctx = ctx
-        self.__dict__.update(bound)
-
-    @property
-    def node(self) -> Node:
-        return self.root.node
+# What every rule function may ask for besides the pattern's bindings.
+RESERVED_NAMES = frozenset(["root", "ctx"])
 
 
-RuleFn = Callable[[Match], "Value | None"]
-
-
-@dataclass
 class Rule:
-    """One entry of a rule table: a pattern, its replacement function, a name and tags."""
+    """One rewrite: a pattern, the function computing the replacement, and a name (for ``Program.stats``).
+
+    ``fn`` is called with keyword arguments: the bindings of ``pat`` that it has parameters for,
+    ``root`` (the matched value) and ``ctx`` (the ``RewriteContext``) if it asks for them. It
+    returns the replacement value, or None to leave the value as it is. Made with ``rule``.
+
+    Raises
+    ------
+    TypeError : ``fn`` asks for a name the pattern does not bind, takes positional-only or
+        ``*args`` parameters, or annotates a parameter with a type other than ``Value``
+        (``RewriteContext`` for ``ctx``).
+    ValueError : the pattern binds ``root`` or ``ctx``.
+    """
+
+    __slots__ = ("pat", "fn", "name", "params", "takes_all")
 
     pat: Pat
     fn: RuleFn
     name: str
-    tags: frozenset[str] = field(default_factory=frozenset)
+    params: tuple[str, ...]  # the keyword arguments ``fn`` gets
+    takes_all: bool  # ``fn`` has ``**kwargs``: it gets every binding, ``root`` and ``ctx``
+
+    def __init__(self, pat: Pat, fn: RuleFn, name: str | None = None) -> None:
+        name = name or fn.__name__.lstrip("_")
+        params, takes_all = _rule_params(pat, fn, name)
+        for attr, value in (("pat", pat), ("fn", fn), ("name", name), ("params", params), ("takes_all", takes_all)):
+            object.__setattr__(self, attr, value)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError(f"a Rule is immutable (can't set {attr!r})")
+
+    def apply(self, root: Value, bound: dict[str, Value], ctx: RewriteContext) -> Value | None:
+        """Call ``fn`` on a match of ``root`` with bindings ``bound``."""
+        env: dict[str, Any] = dict(bound, root=root, ctx=ctx)
+        if self.takes_all:
+            return self.fn(**env)
+        return self.fn(**{p: env[p] for p in self.params})
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name}: {self.pat!r})"
 
 
-RULES: list[Rule] = []  # every registered rule; passes pick theirs by tag
+def _rule_params(pat: Pat, fn: RuleFn, name: str) -> tuple[tuple[str, ...], bool]:
+    """The parameters ``fn`` gets, checked against what ``pat`` binds (see ``Rule``)."""
+    bound = pat.names()
+    clash = bound & RESERVED_NAMES
+    if clash:
+        raise ValueError(f"rule {name!r}: the pattern binds the reserved name(s) {sorted(clash)}")
+    params: list[str] = []
+    takes_all = False
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            takes_all = True
+        elif p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL):
+            raise TypeError(f"rule {name!r}: parameter {p.name!r} must be passable by keyword")
+        elif p.name not in bound and p.name not in RESERVED_NAMES:
+            raise TypeError(
+                f"rule {name!r}: the function asks for {p.name!r}, which {pat!r} does not bind "
+                f"(it binds {sorted(bound)}; root and ctx are always available)"
+            )
+        else:
+            params.append(p.name)
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - annotations that don't resolve here are left to static checkers
+        hints = {}
+    for p_name in params:
+        expected: Any = RewriteContext if p_name == "ctx" else Value
+        got = hints.get(p_name)
+        if got is not None and got is not expected and got is not Any:
+            raise TypeError(f"rule {name!r}: {p_name!r} is a {expected.__name__}, not {got}")
+    return tuple(params), takes_all
 
 
-def rewrite(pat: Pat, tags: Iterable[str] = ("algebraic",), name: str | None = None) -> Callable[[RuleFn], RuleFn]:
-    """Decorator registering ``fn(match) -> Value | None`` as a rewrite of values matching ``pat``."""
+def rule(pat: Pat, name: str | None = None) -> Callable[[RuleFn], Rule]:
+    """Decorator making ``fn`` a ``Rule`` matching ``pat`` (named after ``fn``, leading ``_`` dropped)."""
 
-    def deco(fn: RuleFn) -> RuleFn:
-        RULES.append(Rule(pat, fn, name or fn.__name__.lstrip("_"), frozenset(tags)))
-        return fn
+    def deco(fn: RuleFn) -> Rule:
+        return Rule(pat, fn, name)
 
     return deco
 
 
 class PatternMatcher:
-    """A rule table indexed by root op type; ``rewrite(value)`` returns the first rule's result."""
+    """An immutable rule table, indexed by root op type; ``a + b`` has ``a``'s rules, then ``b``'s.
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
-        self.rules = list(rules)
-        self.by_type: dict[str, list[Rule]] = {}
-        self.generic: list[Rule] = []
-        for rule in self.rules:
-            if rule.pat.ops is None:
-                self.generic.append(rule)
-            else:
-                for op in rule.pat.ops:
-                    self.by_type.setdefault(op, []).append(rule)
-        for rules in self.by_type.values():  # generic rules (any op type) are tried after specific ones
-            rules.extend(self.generic)
+    Rules are tried in table order, those for one op type before those for any op type
+    (``Pat(None)``); ``rewrite(value, ctx)`` returns the first rule's replacement. Rule names
+    are unique within a table.
+    """
 
-    @classmethod
-    def from_tags(cls, tags: Iterable[str]) -> PatternMatcher:
-        wanted = set(tags)
-        return cls([r for r in RULES if r.tags & wanted])
+    __slots__ = ("rules", "_by_type", "_generic")
+
+    rules: tuple[Rule, ...]
+    _by_type: dict[str, tuple[Rule, ...]]
+    _generic: tuple[Rule, ...]
+
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        rules = tuple(rules)
+        seen: set[str] = set()
+        for r in rules:
+            if not isinstance(r, Rule):
+                raise TypeError(f"a PatternMatcher holds Rules (made with @rule), not {r!r}")
+            if r.name in seen:
+                raise ValueError(f"two rules named {r.name!r} in one table")
+            seen.add(r.name)
+        generic = tuple(r for r in rules if r.pat.ops is None)
+        by_type: dict[str, list[Rule]] = {}
+        for r in rules:
+            for op in sorted(r.pat.ops or ()):
+                by_type.setdefault(op, []).append(r)
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "_generic", generic)
+        object.__setattr__(self, "_by_type", {op: (*rs, *generic) for op, rs in by_type.items()})
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError(f"a PatternMatcher is immutable (can't set {attr!r}); compose tables with +")
+
+    def __add__(self, other: PatternMatcher) -> PatternMatcher:
+        if not isinstance(other, PatternMatcher):
+            return NotImplemented
+        return PatternMatcher(self.rules + other.rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __getitem__(self, name: str) -> Rule:
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PatternMatcher) and self.rules == other.rules
+
+    def __hash__(self) -> int:
+        return hash(self.rules)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The rules' names, in order."""
+        return tuple(r.name for r in self.rules)
+
+    def __repr__(self) -> str:
+        return f"PatternMatcher([{', '.join(self.names)}])"
 
     def rewrite(self, v: Value, ctx: RewriteContext) -> Value | None:
-        for rule in self.by_type.get(v.node.op_type, self.generic):
+        """The first replacement a rule gives for ``v`` (counted in ``ctx.fired``), or None."""
+        for r in self._by_type.get(v.node.op_type, self._generic):
             bound: dict[str, Value] = {}
-            if rule.pat.match(v, bound):
-                result = rule.fn(Match(v, bound, ctx))
+            if r.pat.match(v, bound):
+                result = r.apply(v, bound, ctx)
                 if result is not None and result is not v:
-                    ctx.fired[rule.name] = ctx.fired.get(rule.name, 0) + 1
+                    ctx.fired[r.name] = ctx.fired.get(r.name, 0) + 1
                     return result
         return None
 
 
-class RewriteContext:
-    """What rules may use: options, and ``make`` to build new nodes (which are rewritten in turn)."""
+class RuleDatabase:
+    """Named rule tables with tags, in registration order (PyTensor's tagged rewrite databases).
 
-    def __init__(self, program: Program, matcher: PatternMatcher, options: Any) -> None:
+    ``query(tags)`` is the table a pass runs: the rules of every table that carries one of
+    ``tags`` (a table's name is one of its tags), in registration order. The tables are values;
+    the database is the one mutable registry, where users add theirs (``register``), and rule
+    names must be unique across it.
+    """
+
+    def __init__(self, tables: Iterable[tuple[str, PatternMatcher, Iterable[str]]] = ()) -> None:
+        self._entries: tuple[tuple[str, PatternMatcher, frozenset[str]], ...] = ()
+        self._lock = threading.Lock()
+        for name, table, tags in tables:
+            self.register(name, table, tags)
+
+    def register(self, name: str, table: PatternMatcher, tags: Iterable[str] = ()) -> PatternMatcher:
+        """Add ``table`` under ``name`` with ``tags``; returns it.
+
+        Raises ValueError when ``name`` is taken or a rule name is already in the database.
+        """
+        if not isinstance(table, PatternMatcher):
+            raise TypeError(f"register a PatternMatcher, not {table!r}")
+        with self._lock:
+            if name in self:
+                raise ValueError(f"a rule table named {name!r} is already registered")
+            PatternMatcher(r for t in (*self.tables(), table) for r in t)  # rule names stay unique
+            self._entries = (*self._entries, (name, table, frozenset(tags) | {name}))
+        return table
+
+    def unregister(self, name: str) -> PatternMatcher:
+        """Remove the table registered as ``name``; returns it."""
+        with self._lock:
+            table = self[name]
+            self._entries = tuple(e for e in self._entries if e[0] != name)
+        return table
+
+    def query(self, tags: Iterable[str]) -> PatternMatcher:
+        """One table: the rules of the tables carrying any of ``tags``, in registration order."""
+        wanted = frozenset(tags)
+        return PatternMatcher(r for _, table, t in self._entries if t & wanted for r in table)
+
+    def tables(self) -> tuple[PatternMatcher, ...]:
+        return tuple(e[1] for e in self._entries)
+
+    def tags(self, name: str) -> frozenset[str]:
+        for n, _, t in self._entries:
+            if n == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e[0] for e in self._entries)
+
+    def __getitem__(self, name: str) -> PatternMatcher:
+        for n, table, _ in self._entries:
+            if n == name:
+                return table
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(e[0] == name for e in self._entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __repr__(self) -> str:
+        return "RuleDatabase(" + ", ".join(f"{n}: {len(t)} rules {sorted(g)}" for n, t, g in self._entries) + ")"
+
+
+class RewriteContext:
+    """What rules may use: options, ``make``/``const`` to build new nodes (which are rewritten in turn).
+
+    Attributes
+    ----------
+    program, matcher, options : what this sweep runs on and with.
+    fired : how often each rule fired in this sweep, by name.
+    touched : nodes made or rewired in this sweep (the next sweep looks at their neighbourhood).
+    shape_memo : the shape classes proved so far (see ``passes.shape_class``).
+    """
+
+    def __init__(self, program: Program, matcher: PatternMatcher, options: Options) -> None:
         self.program = program
         self.matcher = matcher
         self.options = options
         self.fired: dict[str, int] = {}
-        self.touched: set[Node] = set()  # nodes made or rewired in this sweep
-        self._out: list[Node] = []
+        self.touched: set[Node] = set()
+        self.shape_memo: dict[Value, Value] = {}
+        self._out: list[Node] = []  # the program's nodes after this sweep, in order
         self._depth = 0
 
     def make(
@@ -239,8 +433,34 @@ class RewriteContext:
                 self.touched.add(node)
         return v
 
+    def sweep(self, dirty: set[Node] | None = None) -> None:
+        """Visit the program's nodes once, in order, and make the result the program's nodes.
 
-def rewrite_program(program: Program, matcher: PatternMatcher, options: Any, max_sweeps: int = 16) -> dict[str, int]:
+        With ``dirty``, only nodes in it or reading one of its nodes are tried.
+        """
+        program = self.program
+        replace: dict[Value, Value] = {}
+        for node in program.nodes:
+            if replace and remap_inputs(node, replace):
+                self.touched.add(node)
+            if node.stateful or len(node.outputs) != 1:
+                self._out.append(node)
+                continue
+            if dirty is not None and node not in dirty and not any(v.node in dirty for v in node.inputs):
+                self._out.append(node)
+                continue
+            result = self.settle(node)
+            if result is not node.out:
+                replace[node.out] = result
+                self.touched.add(result.node)
+        program.nodes = self._out
+        if replace:
+            finish_replacements(program, replace)
+
+
+def rewrite_program(
+    program: Program, matcher: PatternMatcher, options: Options, max_sweeps: int = 16
+) -> dict[str, int]:
     """Run ``matcher`` over ``program`` to a fixed point, in place; returns how often each rule fired.
 
     The program's nodes are its own (copied from the graph), so they are updated in place:
@@ -251,27 +471,10 @@ def rewrite_program(program: Program, matcher: PatternMatcher, options: Any, max
     dirty = program.dirty
     for _ in range(max_sweeps):
         ctx = RewriteContext(program, matcher, options)
-        replace: dict[Value, Value] = {}
-        touched = ctx.touched
-        for node in program.nodes:
-            if replace and remap_inputs(node, replace):
-                touched.add(node)
-            if node.stateful or len(node.outputs) != 1:
-                ctx._out.append(node)
-                continue
-            if dirty is not None and node not in dirty and not any(v.node in dirty for v in node.inputs):
-                ctx._out.append(node)
-                continue
-            result = ctx.settle(node)
-            if result is not node.out:
-                replace[node.out] = result
-                touched.add(result.node)
-        program.nodes = ctx._out
-        if replace:
-            finish_replacements(program, replace)
+        ctx.sweep(dirty)
         for k, n in ctx.fired.items():
             fired[k] = fired.get(k, 0) + n
-        dirty = touched
+        dirty = ctx.touched
         if not ctx.fired:
             break
     program.dirty = dirty
