@@ -41,17 +41,15 @@ from chainrule.compiler.patterns import (
 )
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import reachable
-from chainrule.ops.registry import get_op_def
+from chainrule.ops.registry import BROADCAST, UNARY, find_op_def, get_op_def
 
-# Elementwise ops of one input whose output has the input's shape (for shape classes and fusion).
-UNARY_SAME_SHAPE = frozenset(
-    "Neg Abs Sign Square Sqrt Rsqrt Reciprocal Exp Expm1 Log Log1p Sin Cos Tan Asin Acos Atan Sinh Cosh Tanh "
-    "Sigmoid Softplus Erf Floor Ceil Round LogicalNot Relu Elu LeakyRelu Cast Identity StopGradient".split()
-)
-BINARY_BROADCAST = frozenset(
-    "Add Sub Mul RealDiv FloorDiv FloorMod Maximum Minimum Pow Atan2 SquaredDifference Equal NotEqual Less "
-    "LessEqual Greater GreaterEqual LogicalAnd LogicalOr".split()
-)
+
+def elementwise_kind(node: Node) -> str | None:
+    """``UNARY``, ``BROADCAST`` or None: the elementwise kind the node's op declares (compiler types: None)."""
+    if node.kernel is not None:
+        return None
+    op_def = find_op_def(node.op_type)
+    return None if op_def is None else op_def.elementwise
 
 
 # --- symbolic shape classes -------------------------------------------------------------------------
@@ -70,24 +68,21 @@ def shape_class(v: Value, memo: dict[Value, Value], depth: int = 0) -> Value:
     node = v.node
     rep = v
     t = node.op_type
-    if t in UNARY_SAME_SHAPE and node.inputs:
+    kind = elementwise_kind(node)
+    if kind == UNARY and node.inputs:
         rep = shape_class(node.inputs[0], memo, depth)
-    elif t in BINARY_BROADCAST and len(node.inputs) == 2:
-        a, b = node.inputs
-        if covers(a, b, memo, depth):
-            rep = shape_class(a, memo, depth)
-        elif covers(b, a, memo, depth):
-            rep = shape_class(b, memo, depth)
+    elif kind == BROADCAST:
+        # The output has the shape of an input that every other input broadcasts into.
+        for big in node.inputs:
+            if all(small is big or covers(big, small, memo, depth) for small in node.inputs):
+                rep = shape_class(big, memo, depth)
+                break
     elif t in ("Fill", "Reshape", "BroadcastTo", "SumToShape") and len(node.inputs) == 2:
         dims = node.inputs[0] if t == "Fill" else node.inputs[1]
         if dims.node.op_type == "Shape":
             rep = shape_class(dims.node.inputs[0], memo, depth)
     elif t in ("SumToShapeOf", "BroadcastToShapeOf"):
         rep = shape_class(node.inputs[1], memo, depth)
-    elif t == "Select" and len(node.inputs) == 3:
-        c, a, b = node.inputs
-        if covers(a, c, memo, depth) and covers(a, b, memo, depth):
-            rep = shape_class(a, memo, depth)
     memo[v] = rep
     return rep
 
@@ -389,7 +384,11 @@ def _reduce_sum_of_broadcast(root: Value, x: Value, b: Value, ctx: RewriteContex
     return _scaled(root, total, factor, ctx)
 
 
-@rule(Pat(BINARY_BROADCAST, Pat.var("a"), Pat.var("b")))
+def _broadcasting(v: Value) -> bool:
+    return elementwise_kind(v.node) == BROADCAST
+
+
+@rule(Pat(None, Pat.var("a"), Pat.var("b"), pred=_broadcasting))
 def _implicit_broadcast(root: Value, a: Value, b: Value, ctx: RewriteContext) -> Value | None:
     # op(broadcast_to(x, s), y) -> op(x, y) when y already has the shape s: the op broadcasts x itself,
     # and the broadcast view (and the op that made it) disappears from the program.

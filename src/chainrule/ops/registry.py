@@ -203,9 +203,12 @@ def registered_ops() -> dict[str, OpDef]:
     return dict(_OP_DEFS)
 
 
-def has_gradient_entry(op_type: str) -> bool:
-    """Whether a gradient (or ``NotDifferentiable``) is registered for ``op_type``."""
-    return op_type in _GRADIENTS
+def registered_gradient(op_type: str) -> GradFn | None:
+    """The gradient registered for ``op_type`` (None: ``NotDifferentiable``); LookupError if none is."""
+    try:
+        return _GRADIENTS[op_type]
+    except KeyError:
+        raise LookupError(f"No gradient is registered for op type '{op_type}'.") from None
 
 
 class RegisterGradient:
@@ -240,7 +243,7 @@ def NotDifferentiable(op_type: str) -> None:  # noqa: N802 - TensorFlow's name
 
 def gradient_function(op: Operation) -> GradFn | None:
     """The gradient of ``op`` (honouring ``gradient_override_map``); LookupError if none is registered."""
-    op_type = op._attrs.get("_gradient_op_type", op.type)
+    op_type = op.gradient_op_type
     try:
         return _GRADIENTS[op_type]
     except KeyError:
@@ -296,7 +299,7 @@ def constant_value(t: Tensor) -> np.ndarray | None:
     """The value of ``t`` if it is known at graph-construction time, else None."""
     op = t.op
     if op.type == "Const":
-        return op._attrs["value"]
+        return op.get_attr("value")
     if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
         return np.array(op.inputs[0].shape.as_list(), dtype=op.outputs[0].dtype.as_numpy_dtype)
     if op.type == "Size" and op.inputs[0].shape.is_fully_defined():
@@ -305,8 +308,9 @@ def constant_value(t: Tensor) -> np.ndarray | None:
         return np.array(op.inputs[0].shape.rank, dtype=np.int32)
     if op.type == "Pack":
         parts = [constant_value(x) for x in op.inputs]
-        if all(p is not None for p in parts):
-            return np.stack(parts, axis=op._attrs["axis"])
+        known = [p for p in parts if p is not None]
+        if len(known) == len(parts):
+            return np.stack(known, axis=op.get_attr("axis"))
     if op.type in ("Identity", "StopGradient"):
         return constant_value(op.inputs[0])
     if op.type == "Cast":
@@ -323,7 +327,7 @@ def constant_shape(t: Tensor) -> TensorShape:
     op = t.op
     if op.type == "Shape":
         return op.inputs[0].shape if op.inputs[0].shape.rank is not None else TensorShape(None)
-    if op.type == "Pack" and op._attrs["axis"] == 0:
+    if op.type == "Pack" and op.get_attr("axis") == 0:
         dims = []
         for x in op.inputs:
             v = constant_value(x)
