@@ -63,19 +63,19 @@ def build_model(
         init = cr.global_variables_initializer()  # made last: it also covers Adam's slots
         saver = cr.train.Saver(max_to_keep=3)
     return _digits.Model(
-        "cnn",
-        graph,
-        images,
-        labels,
-        logits,
-        loss,
-        accuracy,
-        train_op,
-        global_step,
-        optimizer,
-        init,
-        saver,
-        weights + [b1, b2, b3, b4],
+        name="cnn",
+        graph=graph,
+        images=images,
+        labels=labels,
+        logits=logits,
+        loss=loss,
+        accuracy=accuracy,
+        train_op=train_op,
+        global_step=global_step,
+        optimizer=optimizer,
+        init=init,
+        saver=saver,
+        weights=weights + [b1, b2, b3, b4],
     )
 
 

@@ -41,7 +41,19 @@ def build_model(learning_rate: float = 0.05, l2: float = 1e-3, seed: int = 0) ->
         init = cr.global_variables_initializer()  # made last: it also covers the optimizer's slots
         saver = cr.train.Saver(max_to_keep=3)
     return _digits.Model(
-        "logistic", graph, images, labels, logits, loss, accuracy, train_op, global_step, optimizer, init, saver, [w, b]
+        name="logistic",
+        graph=graph,
+        images=images,
+        labels=labels,
+        logits=logits,
+        loss=loss,
+        accuracy=accuracy,
+        train_op=train_op,
+        global_step=global_step,
+        optimizer=optimizer,
+        init=init,
+        saver=saver,
+        weights=[w, b],
     )
 
 

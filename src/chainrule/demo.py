@@ -37,7 +37,8 @@ class DemoContext:
     digits_epochs : epochs of the digits MLP step.
     progress : show a progress bar (tqdm) while training.
     artifacts : ``(description, path)`` of every file or folder the steps wrote.
-    results : values steps leave for later steps (e.g. ``"digits"``: the training result).
+    results : values steps leave for later steps (e.g. ``"digits"``: the MLP's graph, its
+        mini-batch losses and test accuracy).
     """
 
     out_dir: str
@@ -232,13 +233,20 @@ def digits_mlp(ctx: DemoContext, hidden_units: int = 256, batch_size: int = 32, 
         print(f"  loss {initial_loss:.4f} -> {final_loss:.4f}")
         print(f"  test accuracy: {test_accuracy:.2%} (train {train_accuracy:.2%})")
         path = saver.save(sess, ctx.path("digits_mlp", "model"), global_step=global_step)
-    ctx.results["digits"] = {"losses": np.asarray(losses), "test_accuracy": float(test_accuracy)}
+    ctx.results["digits"] = {"graph": graph, "losses": np.asarray(losses), "test_accuracy": float(test_accuracy)}
     ctx.artifact("checkpoint (weights, Adam slots, global step)", path)
     # A fresh session restored from the file classifies exactly as the trained one.
     with cr.Session(graph=graph) as sess:
         saver.restore(sess, cr.train.latest_checkpoint(os.path.dirname(path)))
         restored = sess.run(accuracy, test_set)
     print(f"  restored into a new session: test accuracy {restored:.2%}")
+
+
+def digits_artifacts(ctx: DemoContext) -> None:
+    """The MLP's graph and loss curve in TensorBoard, and the loss curve as a picture (after :func:`digits_mlp`)."""
+    if "digits" not in ctx.results:  # the MLP was skipped
+        return
+    graph, losses = ctx.results["digits"]["graph"], ctx.results["digits"]["losses"]
     try:
         logdir = os.path.dirname(ctx.path("tensorboard", "digits_mlp", "x"))
         cr.summary.write_log(logdir, graph=graph, scalars={"loss": losses})
@@ -254,7 +262,7 @@ def digits_mlp(ctx: DemoContext, hidden_units: int = 256, batch_size: int = 32, 
         print(f"  loss plot skipped: {e}")
 
 
-DEMO_STEPS: list[DemoStep] = [cos_derivative, cos_artifacts, minimize_cos, digits_mlp]
+DEMO_STEPS: list[DemoStep] = [cos_derivative, cos_artifacts, minimize_cos, digits_mlp, digits_artifacts]
 """The demo's steps, in order; append a function of a :class:`DemoContext` to add one."""
 
 

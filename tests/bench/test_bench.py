@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,5 +120,5 @@ def test_bench_script_replaces_the_cli_command():
 def test_harness_is_imported_from_the_checkout():
     assert Path(runner.__file__).resolve().parent == Path(__file__).resolve().parents[2] / "benchmarks" / "harness"
     env = runner._env({})
-    paths = env["PYTHONPATH"].split(":")
+    paths = env["PYTHONPATH"].split(os.pathsep)
     assert paths[0] == str(runner.BENCHMARKS_DIR) and str(Path(cr.__file__).resolve().parents[1]) in paths
