@@ -138,6 +138,7 @@ class Emitter:
 
     def constant(self, value: Any) -> str:
         """A global name bound to ``value`` (equal constants share one)."""
+        key: tuple[Any, ...]
         if isinstance(value, (np.ndarray, np.generic)):
             key = (type(value), value.dtype.str, np.shape(value), value.tobytes())
         else:

@@ -8,6 +8,7 @@ the memory a Session holds between runs is about the peak of what one run keeps 
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -15,12 +16,15 @@ import numpy as np
 from chainrule.compiler.codegen import node_steps, writes_into
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.ops.registry import find_op_def
+from chainrule.ops.shape_rules import known_dims
+
+BufferKey = tuple[str, tuple[int, ...]]  # (dtype string, static shape): arrays with one key are interchangeable
 
 
 class ArrayPool(Protocol):
     """Where the arrays come from (the Session's pool, shared by its plans)."""
 
-    def get(self, key: tuple[str, tuple[int, ...]], i: int) -> np.ndarray: ...
+    def get(self, key: BufferKey, i: int) -> np.ndarray: ...
 
 
 def fresh_output(node: Node) -> bool:
@@ -69,38 +73,40 @@ def plan_buffers(program: Program, min_bytes: int, pool: ArrayPool) -> dict[tupl
                             stack.append(o)
         return end
 
-    def big_enough(v: Value) -> bool:
-        if not v.shape.is_fully_defined():
-            return False
-        return v.shape.num_elements() * v.dtype.as_numpy_dtype.itemsize >= min_bytes  # type: ignore[operator]
+    def buffer_key(v: Value) -> BufferKey | None:
+        """The key of ``v``'s array when its static shape is known and it is at least ``min_bytes``, else None."""
+        dims = known_dims(v.shape)
+        if dims is None or math.prod(dims) * v.dtype.as_numpy_dtype.itemsize < min_bytes:
+            return None
+        return (v.dtype.as_numpy_dtype.str, tuple(dims))
 
-    sites: list[tuple[int, int, tuple[Node, int], Value]] = []  # (start, end, site, value)
+    sites: list[tuple[int, int, tuple[Node, int], BufferKey]] = []  # (start, end, site, key)
     for node in program.nodes:
         p = position[node]
         if node.op_type == "Fused":
             for i, holds_result in node.extra.allocating_members():
                 member_out = node.extra.members[i].out
                 v = node.out if holds_result else member_out
-                if not big_enough(member_out) or member_out.dtype != v.dtype:
+                key = buffer_key(member_out)
+                if key is None or member_out.dtype != v.dtype:
                     continue
                 end = lifetime(node.out) if holds_result else p
                 if end is not None:
-                    sites.append((p, end, (node, i), member_out))
-        elif len(node.outputs) == 1 and big_enough(node.out):
+                    sites.append((p, end, (node, i), key))
+        elif len(node.outputs) == 1 and (key := buffer_key(node.out)) is not None:
             if writes_into(node):
                 end = lifetime(node.out)
                 if end is not None:
-                    sites.append((p, end, (node, 0), node.out))
-    free: dict[tuple[str, tuple[int, ...]], list[np.ndarray]] = {}
-    busy: list[tuple[int, tuple[str, tuple[int, ...]], np.ndarray]] = []
+                    sites.append((p, end, (node, 0), key))
+    free: dict[BufferKey, list[np.ndarray]] = {}
+    busy: list[tuple[int, BufferKey, np.ndarray]] = []
     assigned: dict[tuple[Node, int], np.ndarray] = {}
-    made: dict[tuple[str, tuple[int, ...]], int] = {}
-    by_start: dict[int, list[tuple[int, tuple[Node, int], Value]]] = {}
-    for start, end, site, v in sites:
-        by_start.setdefault(start, []).append((end, site, v))
+    made: dict[BufferKey, int] = {}
+    by_start: dict[int, list[tuple[int, tuple[Node, int], BufferKey]]] = {}
+    for start, end, site, key in sites:
+        by_start.setdefault(start, []).append((end, site, key))
     for p in range(len(program.nodes)):
-        for end, site, v in by_start.get(p, ()):
-            key = (v.dtype.as_numpy_dtype.str, tuple(v.shape.dims))  # type: ignore[arg-type]
+        for end, site, key in by_start.get(p, ()):
             available = free.get(key)
             if available:
                 buf = available.pop()

@@ -8,7 +8,7 @@ and are re-exported here.
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.broadcast_ops import _shape_tensor, broadcast_to, sum_to_shape
 from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor
 from chainrule.ops.registry import UNARY, apply, constant_shape, constant_value, register_op
-from chainrule.ops.shape_rules import common_dtype, normalize_axis, shapes_may_match
+from chainrule.ops.shape_rules import common_dtype, known_dims, normalize_axis, shapes_may_match
 
 __all__ = [
     "broadcast_to",
@@ -331,7 +331,8 @@ def _reduce_sum(x: Tensor, axis: Any = None) -> Tensor:
 
 def _shape_of(t: Tensor) -> list[int] | Tensor:
     """``t``'s shape as a Python list when static (keeps gradient shapes static), else a Shape op."""
-    return t.shape.as_list() if t.shape.is_fully_defined() else shape(t)
+    dims = known_dims(t.shape)
+    return dims if dims is not None else shape(t)
 
 
 def _static_int(value: Any, what: str) -> int:
@@ -527,7 +528,11 @@ def _split_kernel(xp: Any, x: Any, num_split: int, axis: int) -> Any:
 register_op("Split", _split_kernel, _split_infer, lambda op, *gs: [concat(list(gs), op.get_attr("axis"))])
 
 
-def _resolve_sizes(sizes: list[int], dim: int | None) -> list[int | None]:
+@overload
+def _resolve_sizes(sizes: list[int], dim: int) -> list[int]: ...
+@overload
+def _resolve_sizes(sizes: list[int], dim: int | None) -> list[int | None]: ...
+def _resolve_sizes(sizes: list[int], dim: int | None) -> list[int] | list[int | None]:
     """Size splits with the one -1 filled in where ``dim`` is known; ValueError when they cannot fit."""
     if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
         raise ValueError(f"size splits must be non-negative, with at most one -1, got {sizes}")
@@ -628,9 +633,10 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unst
     x = convert_to_tensor(value)
     if num is None:
         dims = x.shape.dims
-        if dims is None or not -len(dims) <= axis < len(dims) or dims[axis] is None:
+        known = dims[axis] if dims is not None and -len(dims) <= axis < len(dims) else None
+        if known is None:
             raise ValueError(f"cannot infer num from shape {x.shape} along axis {axis}; pass num=")
-        num = dims[axis]
+        num = known
     return list(_apply_multi("Unpack", [x], name, num=int(num), axis=int(axis)))
 
 
@@ -844,9 +850,9 @@ def _range_infer(inputs: list[Tensor], dtype: Any) -> list[Any]:
     for t, what in zip(inputs, ("start", "limit", "delta"), strict=True):
         if t.shape.rank not in (0, None):
             raise ValueError(f"{what} must be a scalar, got shape {t.shape}")
-    values = [constant_value(t) for t in inputs]
-    if all(v is not None for v in values):
-        return [(dtype, TensorShape([len(_arange(np, *values, dtype))]))]
+    start, limit, delta = (constant_value(t) for t in inputs)
+    if start is not None and limit is not None and delta is not None:
+        return [(dtype, TensorShape([len(_arange(np, start, limit, delta, dtype))]))]
     return [(dtype, TensorShape([None]))]
 
 

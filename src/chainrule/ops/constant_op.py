@@ -74,7 +74,10 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     """
     arr = to_numpy(value, as_dtype(dtype) if dtype is not None else None)
     if shape is not None:
-        target = as_shape(shape).as_list()
+        dims = as_shape(shape).as_list()
+        target = [d for d in dims if d is not None]
+        if len(target) != len(dims):
+            raise TypeError(f"constant: the requested shape {tuple(dims)} has unknown dimensions")
         if arr.size == 1:
             arr = np.broadcast_to(arr.reshape(()), target)
         elif arr.size == int(np.prod(target)):

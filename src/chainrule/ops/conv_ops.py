@@ -642,8 +642,8 @@ def _avg_pool_grad_infer(inputs: list[Tensor], ksize: Any, strides: Any, padding
     for a in (0, 3):
         xs[a] = _same(xs[a], gs[a], message.format(TensorShape(_pool_out_shape(xs, ksize, strides, padding))))
     expected = _pool_out_shape(xs, ksize, strides, padding)
-    for a, b in zip(gs, expected, strict=True):
-        _same(a, b, message.format(TensorShape(expected)))
+    for got, want in zip(gs, expected, strict=True):
+        _same(got, want, message.format(TensorShape(expected)))
     return [(g.dtype, TensorShape(xs))]
 
 

@@ -229,7 +229,7 @@ def _check_term(term: str, equation: str, where: str) -> None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_einsum(equation: str, ranks: tuple[int | None, ...]) -> tuple[tuple[str, ...], str] | None:
+def parse_einsum(equation: str, ranks: tuple[int | None, ...]) -> tuple[tuple[str, ...], str] | None:
     """Subscripts of each operand and of the output with ``...`` spelled out as unused letters.
 
     None when an operand with ``...`` has an unknown rank (the output rank is then unknown too).
@@ -292,7 +292,7 @@ def _einsum_infer(inputs: list[Tensor], equation: str) -> list[Any]:
     dtype = common_dtype(inputs)
     for t in inputs:
         check_kind("Einsum", t, NUMERIC)
-    parsed = _parse_einsum(equation, tuple(t.shape.rank for t in inputs))
+    parsed = parse_einsum(equation, tuple(t.shape.rank for t in inputs))
     if parsed is None:
         return [(dtype, TensorShape(None))]
     subs, out = parsed
@@ -321,7 +321,7 @@ def _einsum_infer(inputs: list[Tensor], equation: str) -> list[Any]:
 
 
 def _einsum_kernel(xp: Any, *arrays: Any, equation: str) -> Any:
-    subs, out = _parse_einsum(equation, tuple(a.ndim for a in arrays))  # type: ignore[misc]
+    subs, out = parse_einsum(equation, tuple(a.ndim for a in arrays))  # type: ignore[misc]
     # Size-1 axes broadcast against the same subscript elsewhere (that is what '...' means);
     # broadcast them explicitly rather than rely on einsum doing it.
     size: dict[str, int] = {}
@@ -342,7 +342,7 @@ def _einsum_grad(op: Any, g: Tensor) -> list[Tensor | None]:
     # Subscripts found only in x_i are supplied by multiplying with ones_like(x_i); repeated
     # subscripts (diagonals, traces) are computed on the distinct ones and then written back
     # onto the diagonal by LinalgDiagEmbed. Broadcast size-1 axes are summed by reverse mode.
-    parsed = _parse_einsum(op.get_attr("equation"), tuple(t.shape.rank for t in op.inputs))
+    parsed = parse_einsum(op.get_attr("equation"), tuple(t.shape.rank for t in op.inputs))
     if parsed is None:
         raise ValueError(f"the gradient of {op.name} needs the ranks of the operands that use '...'")
     subs, out = parsed

@@ -12,7 +12,7 @@ back to the input shapes by reverse mode, in one place.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,9 +25,21 @@ from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, broadcast_shape
 from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
 
 
+class _UnaryOp(Protocol):
+    """A declared unary elementwise op."""
+
+    def __call__(self, x: Any, name: str | None = None) -> Tensor: ...
+
+
+class _BinaryOp(Protocol):
+    """A declared binary elementwise op."""
+
+    def __call__(self, x: Any, y: Any, name: str | None = None) -> Tensor: ...
+
+
 def _unary(
     op_type: str, steps: Any, grad: Any, kinds: str = FLOAT, doc: str = "", explain: Any = None, kernel: Any = None
-) -> Any:
+) -> _UnaryOp:
     """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal)."""
     register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain)
 
@@ -40,7 +52,7 @@ def _unary(
 
 def _binary(
     op_type: str, steps: Any, grad: Any, kinds: str = NUMERIC, doc: str = "", out_dtype: Any = None, explain: Any = None
-) -> Any:
+) -> _BinaryOp:
     """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps."""
     rule = comparison(kinds) if out_dtype is dtypes.bool_ else elementwise(kinds)
     steps = [(steps, 0, 1)] if isinstance(steps, str) else steps
@@ -64,6 +76,13 @@ def _relation(symbol: str) -> Any:
 
 def _power_of(exponent: float) -> Any:
     return lambda b, op, a: b.pow(a[0], b.num(exponent))
+
+
+# Declared further down; gradient rules above their declarations refer to them.
+floor: _UnaryOp
+sign: _UnaryOp
+cos: _UnaryOp
+cosh: _UnaryOp
 
 
 # --- arithmetic -----------------------------------------------------------------------------
@@ -120,7 +139,7 @@ squared_difference = _binary(
 )
 
 
-def _safe_log(x: Tensor) -> Tensor:
+def safe_log(x: Tensor) -> Tensor:
     """log(x) where x > 0, else 0: keeps the gradient of pow finite for x <= 0 (double-where)."""
     positive = x > 0
     return where(positive, log(where(positive, x, 1)), 0)
@@ -131,7 +150,7 @@ pow = _binary(  # noqa: A001 - TensorFlow's name
     "power",
     lambda op, g: [
         g * op.inputs[1] * op.inputs[0] ** (op.inputs[1] - 1),
-        g * op.outputs[0] * _safe_log(op.inputs[0]),
+        g * op.outputs[0] * safe_log(op.inputs[0]),
     ],
     doc="``x ** y`` elementwise; the gradient w.r.t. ``y`` is taken as 0 where ``x <= 0``.",
     explain=lambda b, op, a: b.pow(*a),
@@ -411,4 +430,5 @@ install_operators(
     }
 )
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any", "Tensor", "install_operators", "math", "np")]
+_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "install_operators", "math", "np", "safe_log")
+__all__ = [n for n in dir() if not n.startswith("_") and n not in _NOT_EXPORTED]

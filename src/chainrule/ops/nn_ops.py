@@ -379,7 +379,7 @@ def _bias_add_infer(inputs: list[Tensor]) -> list[Any]:
     channels = TensorShape([value.shape[-1]])
     if bias.shape.rank is not None and not channels.is_compatible_with(bias.shape):
         raise ValueError(_bias_mismatch(value.shape, bias.shape))
-    dims = list(value.shape.dims)
+    dims = value.shape.as_list()
     dims[-1] = channels.merge_with(bias.shape)[0]
     return [(dtype, TensorShape(dims))]
 

@@ -23,7 +23,7 @@ from chainrule.ops import array_ops, math_ops
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import apply, constant_value, describe_inputs, register_op
-from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind
+from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind, known_dims
 
 __all__ = [
     "reduce_sum",
@@ -42,8 +42,11 @@ __all__ = [
 # --- axes ------------------------------------------------------------------------------------
 def _axes_tuple(axis: Any, rank: int | None) -> tuple[int, ...] | None:
     """Validated reduction axes, sorted and (when the rank is known) non-negative; None means all axes."""
-    if axis is None:
-        return None
+    return None if axis is None else _given_axes(axis, rank)
+
+
+def _given_axes(axis: Any, rank: int | None) -> tuple[int, ...]:
+    """``_axes_tuple`` for an ``axis`` that is not None."""
     axes = list(axis) if isinstance(axis, tuple) else np.ravel(axis).tolist()
     if any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
         raise TypeError(f"axis must be an int or a list of ints, got {axis!r}")
@@ -116,13 +119,15 @@ def _checked_axes(fn_name: str, x: Tensor, axis: Any, kinds: str = NUMERIC) -> t
 
 
 # --- the way back: broadcast a reduced gradient to the input's shape ------------------------
-def _kept_dims_shape(op: Any) -> list[int] | Tensor:
+def kept_dims_shape(op: Any) -> list[int] | Tensor:
     """The output shape with reduced axes kept as 1 (for broadcasting gradients back)."""
     x = op.inputs[0]
     axis = op.get_attr("axis")
-    if x.shape.is_fully_defined():
-        axes = _axes_tuple(axis, x.shape.rank)
-        return _reduced_shape(x.shape, axes, keepdims=True).as_list()
+    dims = known_dims(x.shape)
+    if dims is not None:
+        axes = _axes_tuple(axis, len(dims))
+        reduced = set(range(len(dims))) if axes is None else set(axes)
+        return [1 if i in reduced else d for i, d in enumerate(dims)]
     full = array_ops.shape(x)
     if axis is None:
         return array_ops.ones_like(full)
@@ -144,7 +149,7 @@ def _grad_to_input(op: Any, g: Tensor) -> Tensor:
     """Broadcast the gradient of a reduction back to the input's shape."""
     x = op.inputs[0]
     if not op.get_attr("keepdims"):
-        g = array_ops.reshape(g, _kept_dims_shape(op))
+        g = array_ops.reshape(g, kept_dims_shape(op))
     target = x.shape.as_list() if x.shape.is_fully_defined() else array_ops.shape(x)
     return broadcast_to(g, target)
 
@@ -249,7 +254,7 @@ reduce_sum = _reduction(
 def _max_min_grad(op: Any, g: Tensor) -> list[Tensor]:
     x, y = op.inputs[0], op.outputs[0]
     if not op.get_attr("keepdims"):
-        y = array_ops.reshape(y, _kept_dims_shape(op))
+        y = array_ops.reshape(y, kept_dims_shape(op))
     is_extremum = math_ops.cast(math_ops.equal(x, y), x.dtype)
     count = reduce_sum(is_extremum, axis=op.get_attr("axis"), keepdims=op.get_attr("keepdims"))
     return [_grad_to_input(op, g / count) * is_extremum]
@@ -284,15 +289,16 @@ def _prod_grad(op: Any, g: Tensor) -> list[Tensor]:
     if rank is None:
         raise ValueError(f"the gradient of {op.name} needs the rank of its input to be known")
     axis = op.get_attr("axis")
-    axes = list(range(rank)) if axis is None else list(_axes_tuple(axis, rank))
+    axes = list(range(rank)) if axis is None else list(_given_axes(axis, rank))
     perm = [i for i in range(rank) if i not in axes] + axes
     identity_perm = perm == list(range(rank))
     xt = x if identity_perm else array_ops.transpose(x, perm)
     kept = rank - len(axes)
     dims = xt.shape.as_list()
-    if all(d is not None for d in dims):
-        flat_shape: list[Any] = dims[:kept] + [int(np.prod(dims[kept:], dtype=np.int64))]
-        xt_shape: Any = dims
+    static = known_dims(xt.shape)
+    if static is not None:
+        flat_shape: list[Any] = static[:kept] + [int(np.prod(static[kept:], dtype=np.int64))]
+        xt_shape: Any = static
     else:
         xt_shape = array_ops.shape(xt)
         flat_shape = [d if d is not None else xt_shape[i] for i, d in enumerate(dims[:kept])]
@@ -319,8 +325,10 @@ def _mean(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
     axes = _checked_axes("reduce_mean", x, axis)
     total = reduce_sum(x, axis=axes, keepdims=keepdims)
     dims = x.shape.dims
-    reduced = None if dims is None else [dims[a] for a in (range(len(dims)) if axes is None else axes)]
-    if reduced is not None and all(d is not None for d in reduced):
+    reduced: list[int] | None = None
+    if dims is not None:
+        reduced = known_dims(TensorShape([dims[a] for a in (range(len(dims)) if axes is None else axes)]))
+    if reduced is not None:
         count: Any = int(np.prod(reduced, dtype=np.int64))
         count = max(count, 1) if x.dtype.is_integer else count
     else:

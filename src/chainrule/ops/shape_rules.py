@@ -97,3 +97,11 @@ def normalize_axis(axis: int, rank: int | None) -> int:
     if not -rank <= axis < rank:
         raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {rank}")
     return axis % rank
+
+
+def known_dims(shape: TensorShape) -> list[int] | None:
+    """The dimensions of ``shape`` as ints when it is fully defined, else None."""
+    if shape.dims is None:
+        return None
+    dims = [d for d in shape.dims if d is not None]
+    return dims if len(dims) == len(shape.dims) else None

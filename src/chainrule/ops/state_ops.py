@@ -217,7 +217,7 @@ def _guard_uninitialized_reads(init: Tensor) -> Tensor:
             else:
                 from chainrule.ops.registry import apply_op
 
-                attrs = {k: v for k, v in op._attrs.items() if not k.startswith("_")}
+                attrs = op.kernel_attrs
                 out = apply_op(op.type, inputs, attrs, op.name.split("/")[-1]).outputs[t.value_index]
         memo[t] = out
         return out

@@ -540,7 +540,7 @@ def _leading_batch(ctx: BatchContext, op: Operation, inputs: list[Tensor], batch
 
 def _einsum(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
     ranks = tuple(_rank(t, b, op) for t, b in zip(inputs, batched))
-    parsed = linalg_ops._parse_einsum(op.get_attr("equation"), ranks)
+    parsed = linalg_ops.parse_einsum(op.get_attr("equation"), ranks)
     if parsed is None:
         raise _unsupported(op, "einsum with '...' needs the ranks of its operands")
     subs, out = parsed
