@@ -56,9 +56,9 @@ from chainrule.ops.state_ops import (
     variables_initializer,
 )
 from chainrule.autodiff.gradients import gradients, hessians
+from chainrule.autodiff.forward import forward_gradients
 from chainrule.runtime.session import Session
 from chainrule.transforms import function, grad, value_and_grad, vjp, jacobian, hessian, hvp, jvp, vmap
-from chainrule.transforms import forward_gradients
 
 __version__ = "0.1.0"
 

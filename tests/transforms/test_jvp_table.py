@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.autodiff import forward
 from chainrule.testing.samples import all_samples
-from chainrule.transforms import forward
 
 GRAD_SAMPLES = [s for s in all_samples().samples if s.order > 0]
 # The rules are compared with transposition on the first sample of each op (the other checks run on all).

@@ -1,7 +1,8 @@
 """Reverse mode: ``gradients(ys, xs)`` adds the graph of d(sum ys)/d(xs) to the graph.
 
 The pass, top to bottom:
-1. Find the ops that lie on a path from some x to some y (``_between``).
+1. Find the ops that lie on a path from some x to some y (``_between``: ``downstream_ops`` of
+   the xs, then ``needed_within`` those by the ys).
 2. Count, for each of those ops, how many of its consumers lie on such a path
    (its *pending* count): an op's gradient is complete only when every consumer
    has sent its share.
@@ -15,7 +16,7 @@ The pass, top to bottom:
 from __future__ import annotations
 
 import collections
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from chainrule.framework.graph import Operation, Tensor, reachable
@@ -32,13 +33,13 @@ def _as_list(value: Any) -> tuple[list[Any], bool]:
 
 def _between(ys: Sequence[Tensor], xs: Sequence[Tensor], stop_ops: set[Operation]) -> set[Operation]:
     """Ops reachable forward from some x (without crossing a stop) that also reach some y."""
-    consumers = xs[0].graph._consumers if xs else {}
-    return _needed_within(ys, _downstream([x.op for x in xs], consumers, stop_ops))
+    consumers: Mapping[Tensor, list[Operation]] = xs[0].graph.consumer_map if xs else {}
+    return needed_within(ys, downstream_ops([x.op for x in xs], consumers, stop_ops))
 
 
-def _downstream(
-    start: Sequence[Operation],
-    consumers: dict[Tensor, list[Operation]],
+def downstream_ops(
+    start: Iterable[Operation],
+    consumers: Mapping[Tensor, Sequence[Operation]],
     stop_ops: set[Operation] | frozenset[Operation] = frozenset(),
 ) -> set[Operation]:
     """``start`` and the ops that consume their float outputs, transitively, without entering a stop op.
@@ -48,27 +49,28 @@ def _downstream(
     return reachable(
         start,
         lambda op: (
-            c for out in op.outputs if _differentiable(out) for c in consumers.get(out, ()) if c not in stop_ops
+            c for out in op.outputs if is_differentiable(out) for c in consumers.get(out, ()) if c not in stop_ops
         ),
     )
 
 
-def _needed_within(ys: Sequence[Tensor], ops: set[Operation]) -> set[Operation]:
+def needed_within(ys: Sequence[Tensor], ops: set[Operation]) -> set[Operation]:
     """The ops of ``ops`` that some y depends on through ops of ``ops``."""
     return reachable((y.op for y in ys if y.op in ops), lambda op: (t.op for t in op.inputs if t.op in ops))
 
 
-def _differentiable(t: Tensor) -> bool:
-    return t.dtype.is_floating
+def is_differentiable(t: Tensor) -> bool:
+    """Whether derivatives flow through ``t``: float tensors only (shapes, indices and masks carry none)."""
+    return bool(t.dtype.is_floating)
 
 
-def _aggregate(grads: list[Tensor]) -> Tensor | None:
-    grads = [g for g in grads if g is not None]
-    if not grads:
+def _aggregate(grads: Sequence[Tensor | None]) -> Tensor | None:
+    live = [g for g in grads if g is not None]
+    if not live:
         return None
-    if len(grads) == 1:
-        return grads[0]
-    return math_ops.add_n(grads)
+    if len(live) == 1:
+        return live[0]
+    return math_ops.add_n(live)
 
 
 def gradients(
@@ -120,7 +122,7 @@ def gradients(
         received: dict[Tensor, list[Tensor]] = collections.defaultdict(list)
         for y, gy in zip(ys_t, grad_ys_list):
             if gy is None:
-                if not _differentiable(y):
+                if not is_differentiable(y):
                     continue
                 gy = array_ops.ones_like(y, name="grad_ys")
             else:
@@ -139,9 +141,9 @@ def gradients(
             for t, g in zip(op.outputs, out_grads):
                 if g is not None and t in x_set:
                     received[t] = [g]  # keep the sum for the result
-            input_grads = _backprop_op(op, out_grads, stop_ops)
+            input_grads = backprop_op(op, out_grads, stop_ops)
             for t, g in zip(op.inputs, input_grads):
-                if g is not None and _differentiable(t):
+                if g is not None and is_differentiable(t):
                     received[t].append(g)
             for t in op.inputs:
                 if t.op in between:
@@ -158,9 +160,16 @@ def gradients(
         return results
 
 
-def _backprop_op(op: Operation, out_grads: list[Tensor | None], stop_ops: set[Operation]) -> list[Tensor | None]:
-    """The gradient of each input of ``op``, given the gradients of its outputs."""
-    none = [None] * len(op.inputs)
+def backprop_op(
+    op: Operation, out_grads: Sequence[Tensor | None], stop_ops: set[Operation] | frozenset[Operation] = frozenset()
+) -> list[Tensor | None]:
+    """The gradient of each input of ``op``, given the gradients of its outputs (None: zero).
+
+    Calls the op's registered gradient function (under ``<op name>_grad``) and, for a broadcasting
+    op, sums each input's gradient back to that input's shape. An op in ``stop_ops``, or one
+    without a gradient (``NotDifferentiable``), gives None for every input.
+    """
+    none: list[Tensor | None] = [None] * len(op.inputs)
     if op in stop_ops or all(g is None for g in out_grads) or not op.inputs:
         return none
     grad_fn = gradient_function(op)
@@ -168,7 +177,7 @@ def _backprop_op(op: Operation, out_grads: list[Tensor | None], stop_ops: set[Op
         return none
     # A multi-output op receives zeros for the outputs nobody differentiated.
     filled = [
-        g if g is not None else (array_ops.zeros_like(t) if _differentiable(t) else None)
+        g if g is not None else (array_ops.zeros_like(t) if is_differentiable(t) else None)
         for t, g in zip(op.outputs, out_grads)
     ]
     with op.graph.name_scope(op.name + "_grad"):  # gradients/<scope>/<op>_grad, as TensorFlow

@@ -22,30 +22,53 @@ class OpError(Exception):
         return self.message
 
 
-def _cls(name: str, doc: str, *bases: type) -> type:
-    return type(name, (OpError, *bases), {"__doc__": doc})
+class CancelledError(OpError):
+    """An operation was cancelled."""
 
 
-CancelledError = _cls("CancelledError", "An operation was cancelled.")
-UnknownError = _cls("UnknownError", "An error of unknown kind, usually raised by a kernel.")
-InvalidArgumentError = _cls(
-    "InvalidArgumentError", "An op received an argument with a bad shape, dtype or value.", ValueError
-)
-NotFoundError = _cls("NotFoundError", "A requested entity (op, tensor, file) was not found.", KeyError)
-AlreadyExistsError = _cls("AlreadyExistsError", "An entity that should be new already exists.")
-FailedPreconditionError = _cls(
-    "FailedPreconditionError", "The system is not in a state to run the op (e.g. an uninitialized variable)."
-)
-OutOfRangeError = _cls("OutOfRangeError", "An index or iteration went past the valid range.", IndexError)
-UnimplementedError = _cls("UnimplementedError", "The operation is not implemented or supported.", NotImplementedError)
-InternalError = _cls("InternalError", "An invariant of chainrule itself was broken.")
-DataLossError = _cls("DataLossError", "Data was lost or corrupted (e.g. a truncated checkpoint).")
-ResourceExhaustedError = _cls("ResourceExhaustedError", "Memory or another resource ran out.", MemoryError)
-InvalidDTypeError = type(
-    "InvalidDTypeError",
-    (InvalidArgumentError, TypeError),
-    {"__doc__": "An op received inputs whose dtypes it cannot accept."},
-)
+class UnknownError(OpError):
+    """An error of unknown kind, usually raised by a kernel."""
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """An op received an argument with a bad shape, dtype or value."""
+
+
+class NotFoundError(OpError, KeyError):
+    """A requested entity (op, tensor, file) was not found."""
+
+
+class AlreadyExistsError(OpError):
+    """An entity that should be new already exists."""
+
+
+class FailedPreconditionError(OpError):
+    """The system is not in a state to run the op (e.g. an uninitialized variable)."""
+
+
+class OutOfRangeError(OpError, IndexError):
+    """An index or iteration went past the valid range."""
+
+
+class UnimplementedError(OpError, NotImplementedError):
+    """The operation is not implemented or supported."""
+
+
+class InternalError(OpError):
+    """An invariant of chainrule itself was broken."""
+
+
+class DataLossError(OpError):
+    """Data was lost or corrupted (e.g. a truncated checkpoint)."""
+
+
+class ResourceExhaustedError(OpError, MemoryError):
+    """Memory or another resource ran out."""
+
+
+class InvalidDTypeError(InvalidArgumentError, TypeError):
+    """An op received inputs whose dtypes it cannot accept."""
+
 
 __all__ = [
     "OpError",

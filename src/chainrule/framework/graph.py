@@ -23,6 +23,34 @@ from chainrule.framework.tensor_shape import TensorShape, as_shape
 _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 
 
+# -- the tensor-like protocol ---------------------------------------------------------------
+# TensorFlow's duck-typing names: an object that stands for a tensor (a Variable) defines
+# ``_as_tensor()`` (its value as a Tensor) and ``_as_graph_element()`` (what a Session fetches).
+# Other packages go through these helpers rather than calling the underscore names.
+def as_graph_element(obj: Any) -> Any:
+    """``obj._as_graph_element()`` for an object that defines the protocol (a Variable), else ``obj``."""
+    convert = getattr(obj, "_as_graph_element", None)
+    return convert() if convert is not None else obj
+
+
+def has_graph_element(obj: Any) -> bool:
+    """Whether ``obj`` defines the ``_as_graph_element`` protocol (a Variable does; a Tensor does not)."""
+    return hasattr(obj, "_as_graph_element")
+
+
+def as_tensor_or_none(obj: Any) -> Tensor | None:
+    """``obj`` if it is a Tensor, ``obj._as_tensor()`` for a tensor-like object (a Variable), else None."""
+    if isinstance(obj, Tensor):
+        return obj
+    convert = getattr(obj, "_as_tensor", None)
+    return convert() if convert is not None else None
+
+
+def is_tensor_like(obj: Any) -> bool:
+    """Whether ``obj`` is a Tensor or stands for one (defines ``_as_tensor``, as a Variable does)."""
+    return isinstance(obj, Tensor) or hasattr(obj, "_as_tensor")
+
+
 # Tensor operators by name ("add", "neg", "getitem"...), installed by the ops layer.
 _OPERATORS: dict[str, Callable[..., Any]] = {}
 
@@ -361,8 +389,7 @@ class Graph:
             return
         ops = []
         for c in control_inputs:
-            if hasattr(c, "_as_graph_element"):
-                c = c._as_graph_element()
+            c = as_graph_element(c)
             if isinstance(c, Tensor):
                 c = c.op
             if not isinstance(c, Operation):
@@ -431,8 +458,8 @@ class Graph:
         return op.outputs[i]
 
     def as_graph_element(self, obj: Any) -> Tensor | Operation:
-        if hasattr(obj, "_as_graph_element"):
-            obj = obj._as_graph_element()
+        """The Tensor or Operation of this graph that ``obj`` (a tensor, op, Variable or name) stands for."""
+        obj = as_graph_element(obj)
         if isinstance(obj, str):
             return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
         if isinstance(obj, (Tensor, Operation)):

@@ -14,6 +14,7 @@ class TensorShape:
     """
 
     __slots__ = ("dims",)
+    dims: tuple[int | None, ...] | None
 
     def __init__(self, dims: Iterable[int | None] | TensorShape | None) -> None:
         if isinstance(dims, TensorShape):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from chainrule import compiler
 from chainrule.framework import default_session, errors
-from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
+from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph, has_graph_element
 from chainrule.ops.constant_op import to_numpy
 from chainrule.runtime.plan import Plan, RunState
 
@@ -86,6 +86,15 @@ class Session:
         """The compiler options this Session's plans are built with."""
         return self._options
 
+    @property
+    def run_state(self) -> RunState:
+        """The state every plan of this Session shares: variable values and random streams.
+
+        A plan built outside the Session (``Plan(..., state=sess.run_state)``) then reads and
+        updates the same variables and draws from the same streams.
+        """
+        return self._state
+
     def _plan(self, fetch_tensors: list[Tensor], target_ops: list[Operation], feed_tensors: list[Tensor]) -> Plan:
         key = (tuple(fetch_tensors), tuple(target_ops), tuple(feed_tensors))
         plan = self._plans.get(key)
@@ -110,12 +119,13 @@ class Session:
         flat: list[Tensor | Operation] = []
         structure = _flatten(fetches, flat, self._graph)
         elements = [self._graph.as_graph_element(k) for k in (feed_dict or {})]
-        if any(not isinstance(e, Tensor) for e in elements) or len(set(elements)) != len(elements):
+        feed_tensors = [e for e in elements if isinstance(e, Tensor)]
+        if len(feed_tensors) != len(elements) or len(set(feed_tensors)) != len(feed_tensors):
             return None  # let the general path raise its error / keep its last-wins rule
         fetch_tensors = [x for x in dict.fromkeys(flat) if isinstance(x, Tensor)]
         target_ops = [x for x in dict.fromkeys(flat) if isinstance(x, Operation)]
-        plan = self._plan(fetch_tensors, target_ops, elements)
-        return _Runner(self, plan, structure, fetch_tensors, elements)
+        plan = self._plan(fetch_tensors, target_ops, feed_tensors)
+        return _Runner(plan, structure, fetch_tensors, feed_tensors, self._to_user)
 
     def _to_user(self, value: Any) -> Any:
         if isinstance(value, np.generic):
@@ -219,21 +229,28 @@ def _fetch_key(fetches: Any) -> Any:
                 return None
             parts.append((name, k))
         return (type(fetches), tuple(parts))
-    if hasattr(fetches, "_as_graph_element"):
+    if has_graph_element(fetches):
         return fetches  # a Variable: hashes by identity
     return None
 
 
 class _Runner:
-    """One prepared (fetch structure, feed keys) pair: checks feeds, runs the plan, builds the result."""
+    """One prepared (fetch structure, feed keys) pair: checks feeds, runs the plan, builds the result.
+
+    ``Session.run`` calls it only while the Session is open (closing drops every runner).
+    """
 
     def __init__(
-        self, session: Session, plan: Plan, structure: Any, fetch_tensors: list[Tensor], feeds: list[Tensor]
+        self,
+        plan: Plan,
+        structure: Any,
+        fetch_tensors: list[Tensor],
+        feeds: list[Tensor],
+        to_user: Callable[[Any], Any],
     ) -> None:
-        self._session = session
         self._execute = plan.execute
         self._feeds = [(t, t.dtype, t.dtype.as_numpy_dtype, t.shape) for t in feeds]
-        to_user = session._to_user
+        self._build: Callable[[list[Any]], Any]
         if isinstance(structure, Tensor):
             self._build = lambda results: to_user(results[0])
         elif isinstance(structure, Operation):
@@ -246,8 +263,6 @@ class _Runner:
             self._build = build
 
     def __call__(self, feed_dict: Mapping[Any, Any] | None) -> Any:
-        if self._session._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
         values = []
         if feed_dict:
             for (element, dtype, np_dtype, shape), value in zip(self._feeds, feed_dict.values()):

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import types
+from typing import Any
 
 _MESSAGE = (
     "cr.summary needs the 'tensorboard' package for its protocol buffers and event-file writer; "
     "install it with: pip install 'chainrule[tensorboard]' (or: pip install tensorboard)"
 )
+
+
+def event_file_path(writer: Any) -> str:
+    """The path of the file an ``EventFileWriter`` writes.
+
+    TensorBoard's writer has no public accessor for it, so this reads its ``_file_name``: the one
+    place chainrule depends on a TensorBoard private, kept here with the other TensorBoard access.
+    """
+    return str(writer._file_name)
 
 
 def require() -> types.SimpleNamespace:

@@ -116,11 +116,12 @@ def node_def(op: Operation) -> Any:
     node = tb.node_def_pb2.NodeDef(name=op.name, op=op.type)
     node.input.extend(tensor_name(t) for t in op.inputs)
     node.input.extend(f"^{c.name}" for c in op.control_inputs)
-    for key, value in op._attrs.items():
+    attrs = op.attrs  # private ones (a gradient override) included
+    for key, value in attrs.items():
         av = attr_value(value)
         if av is not None:
             node.attr[key].CopyFrom(av)
-    if op.outputs and not {"dtype", "T", "out_type"} & op._attrs.keys():
+    if op.outputs and not {"dtype", "T", "out_type"} & attrs.keys():
         node.attr["T"].CopyFrom(attr_value(op.outputs[0].dtype))
     shapes = tb.attr_value_pb2.AttrValue.ListValue(shape=[shape_proto(t.shape) for t in op.outputs])
     node.attr["_output_shapes"].CopyFrom(tb.attr_value_pb2.AttrValue(list=shapes))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.graph import Graph, get_default_graph
-from chainrule.summary._tensorboard import require
+from chainrule.summary._tensorboard import event_file_path, require
 from chainrule.summary.graph_def import to_graph_def
 
 
@@ -58,7 +58,7 @@ class FileWriter:
     @property
     def path(self) -> str:
         """The event file's path."""
-        return self._writer._file_name
+        return event_file_path(self._writer)
 
     def add_event(self, event: Any) -> None:
         """Write an ``Event`` proto (its ``wall_time`` is set to now when left 0)."""

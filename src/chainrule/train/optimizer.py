@@ -212,7 +212,7 @@ class Optimizer:
     def variables(self) -> list[Variable]:
         """Every variable this optimizer created (slots and e.g. Adam's beta powers), in creation order."""
         made = [v for table in self._slots.values() for v in table.values()] + list(self._non_slot_dict.values())
-        return sorted(made, key=lambda v: v.op._id)
+        return sorted(made, key=lambda v: v.op.id)
 
     # -- for subclasses --------------------------------------------------------------------
     def _create_slots(self, var_list: list[Variable]) -> None:

@@ -6,9 +6,9 @@ forward mode (``cr.forward_gradients``: per-op JVP rules, transposition for the 
 ``cr.vmap`` batches a per-example function over a leading axis (graph to graph).
 """
 
+from chainrule.autodiff.forward import forward_gradients
 from chainrule.transforms.api import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from chainrule.transforms.batching import register_batch_rule, vmap
-from chainrule.transforms.forward import forward_gradients
 from chainrule.transforms.function import ConcreteFunction, Function, function, is_tracing
 
 __all__ = [

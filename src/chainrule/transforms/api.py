@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autodiff.forward import forward_gradients
 from chainrule.autodiff.gradients import gradients
 from chainrule.framework.graph import Tensor
 from chainrule.ops import array_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.transforms import pytree
-from chainrule.transforms.forward import forward_gradients
 from chainrule.transforms.function import (
     Deferred,
     Function,
@@ -252,7 +252,7 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tu
         ("vjp", len(primals)),
         lambda: Function(fun, lower=_vjp_lower(fun, what), float_argnums=tuple(range(len(primals))), name=what),
     )
-    found = transform._lookup(primals, {})
+    found = transform.lookup(primals, {})
     assert found is not None
     concrete, dynamic = found
     fetched = concrete.forward(dynamic)

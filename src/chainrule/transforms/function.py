@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Graph, Tensor, reachable
+from chainrule.framework.graph import Graph, Tensor, as_tensor_or_none, is_tensor_like, reachable
 from chainrule.ops.constant_op import placeholder
 from chainrule.runtime.plan import Plan
 from chainrule.runtime.session import Session
@@ -80,8 +80,10 @@ def register_program(program: LinearProgram) -> None:
     stack[-1].programs.append(program)
 
 
-def is_tensor_like(x: Any) -> bool:
-    return isinstance(x, Tensor) or hasattr(x, "_as_tensor")
+def _tensor_or_self(x: Any) -> Any:
+    """A Variable's (tensor-like's) tensor; anything else as it is."""
+    t = as_tensor_or_none(x)
+    return x if t is None else t
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,7 +121,7 @@ def _split(program: LinearProgram) -> list[Tensor]:
         lambda op: [*(t.op for t in op.inputs if t.op in depends), *(c for c in op.control_inputs if c in depends)],
     )
     residuals: dict[Tensor, None] = {}
-    for op in sorted(linear_ops, key=lambda o: o._id):
+    for op in sorted(linear_ops, key=lambda o: o.id):
         for t in op.inputs:
             if t.op not in depends:
                 residuals[t] = None
@@ -172,7 +174,7 @@ class ConcreteFunction:
                 fetches.setdefault(t, len(fetches))
         self.outputs = list(fetches)
         # The Session's run state (random streams) is shared by every plan of this function.
-        state = self.session._state
+        state = self.session.run_state
         self._forward_plan = Plan(self.outputs, [], inputs, np, state)
         self._linear = [
             ([fetches[t] for t in residuals], Plan(p.outputs, [], residuals + p.inputs, np, state))
@@ -364,7 +366,7 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if is_tracing():
             return self._symbolic(*args, **kwargs)
-        found = self._lookup(args, kwargs)
+        found = self.lookup(args, kwargs)
         if found is None:  # called with tensors: build inline in their graph
             return self._symbolic(*args, **kwargs)
         concrete, dynamic = found
@@ -372,7 +374,7 @@ class Function:
 
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
         """The traced graph for this call's signature (traced now if it is new)."""
-        found = self._lookup(args, kwargs)
+        found = self.lookup(args, kwargs)
         if found is None:
             raise TypeError(f"{self._name}: get_concrete_function takes arrays, not tensors")
         return found[0]
@@ -380,9 +382,14 @@ class Function:
     def cache_size(self) -> int:
         return len(self._cache)
 
-    def _lookup(
+    def lookup(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[ConcreteFunction, list[np.ndarray]] | None:
+        """The traced graph for this call's signature (traced now if it is new) and the call's arrays.
+
+        Returns ``(concrete, dynamic)``: feeding ``dynamic`` to ``concrete`` runs the call. None
+        when some argument is a tensor (the call would build its ops inline instead).
+        """
         sig = _signature(args, kwargs, self._float_argnums, self._name)
         if sig is None:
             return None
@@ -409,7 +416,7 @@ class Function:
             args, kwargs = _unflatten_call(treedef, traced_leaves)
             out = self._lower(*args, **kwargs)
             out_leaves, out_treedef = pytree.flatten(out)
-            out_leaves = [x._as_tensor() if hasattr(x, "_as_tensor") else x for x in out_leaves]
+            out_leaves = [_tensor_or_self(x) for x in out_leaves]
             for x in out_leaves:
                 if isinstance(x, Tensor) and x.graph is not graph:
                     raise ValueError(

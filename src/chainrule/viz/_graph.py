@@ -6,7 +6,7 @@ import os
 import re
 from typing import Any
 
-from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
+from chainrule.framework.graph import Graph, Operation, Tensor, as_graph_element, get_default_graph
 
 # Scopes that cr.gradients / cr.hessians put their ops under ("gradients", "gradients_1", ...).
 _GRADIENT_SCOPE = re.compile(r"^(gradients|hessians)(_\d+)?$")
@@ -23,8 +23,7 @@ def is_gradient_scope(scope: str) -> bool:
 
 
 def _as_element(obj: Any) -> Tensor | Operation:
-    if hasattr(obj, "_as_graph_element"):
-        obj = obj._as_graph_element()
+    obj = as_graph_element(obj)
     if not isinstance(obj, (Tensor, Operation)):
         raise TypeError(f"Expected a cr.Graph, a tensor, an operation or a list of them, got {type(obj).__name__}")
     return obj
@@ -56,7 +55,7 @@ def collect(graph_or_tensors: Any = None) -> tuple[Graph, list[Operation]]:
         seen.add(op)
         stack.extend(t.op for t in op.inputs)
         stack.extend(op.control_inputs)
-    return graph, sorted(seen, key=lambda op: op._id)
+    return graph, sorted(seen, key=lambda op: op.id)
 
 
 def source_text(op: Operation) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.framework.graph import Operation, Tensor
+from chainrule.framework.graph import Operation, Tensor, as_tensor_or_none
 from chainrule.ops.registry import find_op_def
 
 __all__ = ["Explanation", "explain"]
@@ -304,7 +304,7 @@ def _to_exprs(tensors: Sequence[Tensor], b: _Builder) -> dict[Tensor, Expr]:
             needed.add(op)
             stack.extend(t.op for t in op.inputs)
     values: dict[Tensor, Expr] = {}
-    for op in sorted(needed, key=lambda o: o._id):
+    for op in sorted(needed, key=lambda o: o.id):
         args = [values[t] for t in op.inputs]
         if len(op.outputs) == 1:
             values[op.outputs[0]] = _expression(b, op, args)
@@ -647,8 +647,9 @@ def explain(t: Any, format: str = "text") -> Any:  # noqa: A002 - the documented
             "explain() got None: cr.gradients returns None for an x that does not affect y "
             "(pass unconnected_gradients='zero' to get zeros)."
         )
-    if hasattr(t, "_as_tensor"):
-        t = t._as_tensor()
+    as_tensor = as_tensor_or_none(t)
+    if as_tensor is not None:
+        t = as_tensor  # a Variable's tensor
     if isinstance(t, Operation):
         raise TypeError(f"explain() needs a tensor, got the operation {t.name!r}; pass one of its outputs.")
     if not isinstance(t, Tensor):

@@ -35,11 +35,11 @@ def _attr_text(value: Any) -> str:
 
 
 def _op_data(op: Operation) -> dict[str, Any]:
-    attrs = {k: _attr_text(v) for k, v in op._attrs.items() if k not in _HIDDEN_ATTRS and not k.startswith("_")}
+    attrs = {k: _attr_text(v) for k, v in op.kernel_attrs.items() if k not in _HIDDEN_ATTRS}
     if op.type == "Const":
-        attrs["value"] = _attr_text(op._attrs["value"])
-    if "_gradient_op_type" in op._attrs:
-        attrs["gradient override"] = str(op._attrs["_gradient_op_type"])
+        attrs["value"] = _attr_text(op.get_attr("value"))
+    if op.gradient_overridden:
+        attrs["gradient override"] = str(op.gradient_op_type)
     return {
         "name": op.name,
         "short": op.name.rsplit("/", 1)[-1],

@@ -27,13 +27,9 @@ Rule = Callable[..., Sequence[Any]]
 T = Tensor | None
 
 
-def _attrs(op: Operation) -> dict[str, Any]:
-    return {k: v for k, v in op._attrs.items() if not k.startswith("_")}
-
-
 def _reapply(op: Operation, inputs: Sequence[Tensor]) -> list[Tensor]:
     """The op again (same type and attributes) on other inputs."""
-    return list(apply_op(op.type, list(inputs), _attrs(op)).outputs)
+    return list(apply_op(op.type, list(inputs), op.kernel_attrs).outputs)
 
 
 def _zero_fill(x: Tensor, t: T) -> Tensor:
@@ -113,7 +109,7 @@ def _pow_jvp(op: Operation, ta: T, tb: T) -> list[T]:
         _sum(
             [
                 None if ta is None else ta * b * a ** (b - 1),
-                None if tb is None else tb * y * math_ops._safe_log(a),
+                None if tb is None else tb * y * math_ops.safe_log(a),
             ]
         )
     ]
@@ -160,7 +156,7 @@ def _max_min_jvp(op: Operation, t: T) -> list[T]:
     x, y = op.inputs[0], op.outputs[0]
     axis, keepdims = op.get_attr("axis"), op.get_attr("keepdims")
     if not keepdims:
-        y = array_ops.reshape(y, reduction_ops._kept_dims_shape(op))
+        y = array_ops.reshape(y, reduction_ops.kept_dims_shape(op))
     is_extremum = math_ops.cast(math_ops.equal(x, y), x.dtype)
     total = reduction_ops.reduce_sum(t * is_extremum, axis=axis, keepdims=keepdims)
     return [total / reduction_ops.reduce_sum(is_extremum, axis=axis, keepdims=keepdims)]

@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autodiff.gradients import _backprop_op, _differentiable, _downstream, _needed_within, gradients
+from chainrule.autodiff import jvp_rules  # noqa: F401 - registers the JVP rules
+from chainrule.autodiff.gradients import backprop_op, downstream_ops, gradients, is_differentiable, needed_within
 from chainrule.framework.graph import Operation, Tensor
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import get_op_def, gradient_function
-from chainrule.transforms import jvp_rules  # noqa: F401 - registers the JVP rules
 
 # Set to False (tests only) to build every op's JVP by transposition.
 USE_RULES = True
@@ -38,9 +38,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def _between(ys: Sequence[Tensor], xs: Sequence[Tensor]) -> list[Operation]:
     """Ops downstream of some x (through float tensors) that some y depends on, in creation order."""
-    consumers = xs[0].graph._consumers
-    downstream = _downstream([c for x in xs for c in consumers.get(x, ())], consumers)
-    return sorted(_needed_within(ys, downstream), key=lambda o: o._id)
+    graph = xs[0].graph
+    consumers = graph.consumer_map
+    downstream = downstream_ops([c for x in xs for c in graph.consumers(x)], consumers)
+    return sorted(needed_within(ys, downstream), key=lambda o: o.id)
 
 
 def forward_gradients(
@@ -85,7 +86,7 @@ def forward_gradients(
     with graph.as_default(), graph.name_scope(name):
         seeds: dict[Tensor, Tensor] = {}
         for x, t in zip(xs_t, tangent_list):
-            if not _differentiable(x):
+            if not is_differentiable(x):
                 continue
             if t is None:
                 t = array_ops.ones_like(x, name="tangent")
@@ -93,10 +94,11 @@ def forward_gradients(
                 t = convert_to_tensor(t, dtype=x.dtype)
                 if x.shape.is_fully_defined() and t.shape.is_fully_defined() and t.shape != x.shape:
                     raise ValueError(f"forward_gradients: tangent of shape {t.shape} for {x.name} of shape {x.shape}")
-            seeds[x] = _add(seeds.get(x), t)
+            prev = seeds.get(x)
+            seeds[x] = t if prev is None else prev + t  # x listed twice: both tangents
         tangent: dict[Tensor, Tensor] = dict(seeds)
         for op in _between(ys_t, xs_t) if xs_t else []:
-            in_tangents = [tangent.get(t) if _differentiable(t) else None for t in op.inputs]
+            in_tangents = [tangent.get(t) if is_differentiable(t) else None for t in op.inputs]
             if all(t is None for t in in_tangents):
                 continue
             outs = jvp_op(op, in_tangents)
@@ -107,7 +109,7 @@ def forward_gradients(
         results: list[Tensor | None] = []
         for y in ys_t:
             ty = tangent.get(y)
-            if ty is None and unconnected_gradients == "zero" and _differentiable(y):
+            if ty is None and unconnected_gradients == "zero" and is_differentiable(y):
                 ty = array_ops.zeros_like(y)
             results.append(ty)
         return results
@@ -127,7 +129,7 @@ def jvp_op(op: Operation, in_tangents: Sequence[Tensor | None]) -> list[Tensor |
     if grad_fn is None:
         return [None] * len(op.outputs)  # not differentiable: reverse mode treats it as a constant too
     op_def = get_op_def(op.type)
-    overridden = "_gradient_op_type" in op._attrs  # a user's gradient must win over the built-in rule
+    overridden = op.gradient_overridden  # a user's gradient must win over the built-in rule
     with op.graph.name_scope(op.name + "_jvp"):
         if op_def.jvp is not None and USE_RULES and not overridden:
             outs = list(op_def.jvp(op, *in_tangents))
@@ -143,7 +145,7 @@ def jvp_op(op: Operation, in_tangents: Sequence[Tensor | None]) -> list[Tensor |
 
 def _fit(t: Any, y: Tensor, broadcasts: bool) -> Tensor | None:
     """The tangent as a tensor of ``y``'s dtype and (for broadcasting ops) shape; None for non-float y."""
-    if t is None or not _differentiable(y):
+    if t is None or not is_differentiable(y):
         return None
     t = convert_to_tensor(t, dtype=y.dtype)
     if y.shape.is_fully_defined():
@@ -156,8 +158,8 @@ def _fit(t: Any, y: Tensor, broadcasts: bool) -> Tensor | None:
 
 def _transpose_jvp(op: Operation, in_tangents: Sequence[Tensor | None]) -> list[Tensor | None]:
     """``J_op · t`` as the derivative of the linear map ``u -> J_op^T u`` (the op's gradient) along ``t``."""
-    us = [array_ops.zeros_like(y, name="u") if _differentiable(y) else None for y in op.outputs]
-    input_grads = _backprop_op(op, us, set())
+    us = [array_ops.zeros_like(y, name="u") if is_differentiable(y) else None for y in op.outputs]
+    input_grads = backprop_op(op, us)
     pairs = [(g, t) for g, t in zip(input_grads, in_tangents) if g is not None and t is not None]
     live = [u for u in us if u is not None]
     if not pairs or not live:
