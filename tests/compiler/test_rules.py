@@ -248,6 +248,23 @@ def test_the_first_rule_in_table_order_wins():
         assert compiler.rewrite_program(program, table, compiler.Options()) == expect
 
 
+def test_a_pattern_over_op_types_chosen_by_a_test_matches_only_those_types():
+    def odd_or_even(op_type: str) -> bool:
+        return op_type in ("Sin", "Cos")
+
+    @rule(Pat.where_type(odd_or_even, Pat("Neg", Pat.var("x"))))
+    def _pull_out_neg(root: Value, x: Value, ctx: RewriteContext) -> Value | None:
+        return ctx.make("Neg", [ctx.make(root.node.op_type, [x], like=root.node)], like=root.node)
+
+    x = cr.placeholder(cr.float64, [3], name="x")
+    y = cr.sin(-x) + cr.cos(-x) + cr.tan(-x) + cr.sin(-(x * 2))
+    program = compiler.Program.from_graph([y], [], [x])
+    fired = compiler.rewrite_program(program, PatternMatcher([_pull_out_neg]), compiler.Options())
+    assert fired == {"pull_out_neg": 3}  # the two sines and the cosine; not the tangent
+    kinds = [n.op_type for n in program.nodes]
+    assert kinds.count("Tan") == 1 and program.nodes[kinds.index("Tan")].inputs[0].node.op_type == "Neg"
+
+
 def test_a_rule_database_selects_tables_by_tag_in_registration_order():
     db = RuleDatabase([("first", PatternMatcher([_neg_to_mul]), ("math",))])
     db.register("second", PatternMatcher([_square_of_sqrt]), tags=("math", "roots"))

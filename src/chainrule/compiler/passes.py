@@ -384,11 +384,12 @@ def _reduce_sum_of_broadcast(root: Value, x: Value, b: Value, ctx: RewriteContex
     return _scaled(root, total, factor, ctx)
 
 
-def _broadcasting(v: Value) -> bool:
-    return elementwise_kind(v.node) == BROADCAST
+def _broadcasting(op_type: str) -> bool:
+    op_def = find_op_def(op_type)
+    return op_def is not None and op_def.elementwise == BROADCAST
 
 
-@rule(Pat(None, Pat.var("a"), Pat.var("b"), pred=_broadcasting))
+@rule(Pat.where_type(_broadcasting, Pat.var("a"), Pat.var("b")))
 def _implicit_broadcast(root: Value, a: Value, b: Value, ctx: RewriteContext) -> Value | None:
     # op(broadcast_to(x, s), y) -> op(x, y) when y already has the shape s: the op broadcasts x itself,
     # and the broadcast view (and the op that made it) disappears from the program.

@@ -44,14 +44,15 @@ class Pat:
 
     Parameters
     ----------
-    op : op type(s) the value's node must have; None matches any node.
+    op : op type(s) the value's node must have; None matches any node. ``Pat.where_type`` makes
+        a pattern whose op types are chosen by a test on the type (e.g. a declared elementwise kind).
     *src : patterns for the node's inputs (all of them, in order); none given: inputs not checked.
     name : bind the matched value under this name (the same name twice must be the same value).
     pred : extra test ``pred(value) -> bool``.
     commutative : for two inputs, also try them swapped.
     """
 
-    __slots__ = ("ops", "src", "name", "pred", "commutative")
+    __slots__ = ("ops", "src", "name", "pred", "commutative", "op_filter")
 
     def __init__(
         self,
@@ -66,6 +67,20 @@ class Pat:
         self.name = name
         self.pred = pred
         self.commutative = commutative
+        self.op_filter: Callable[[str], bool] | None = None
+
+    @staticmethod
+    def where_type(op_filter: Callable[[str], bool], *src: Pat, **kw: Any) -> Pat:
+        """A pattern for the op types ``op_filter(op_type)`` accepts (decided once per op type, not per node)."""
+        pat = Pat(None, *src, **kw)
+        pat.op_filter = op_filter
+        return pat
+
+    def accepts_type(self, op_type: str) -> bool:
+        """Whether a node of ``op_type`` can match at the root (before looking at inputs)."""
+        if self.op_filter is not None:
+            return self.op_filter(op_type)
+        return self.ops is None or op_type in self.ops
 
     @staticmethod
     def var(name: str, pred: Callable[[Value], bool] | None = None) -> Pat:
@@ -91,6 +106,8 @@ class Pat:
         """Match ``v``, adding bindings to ``bound``; on failure ``bound`` may hold partial bindings."""
         node = v.node
         if self.ops is not None and node.op_type not in self.ops:
+            return False
+        if self.op_filter is not None and not self.op_filter(node.op_type):
             return False
         if self.src is not None:
             inputs = node.inputs
@@ -220,7 +237,7 @@ class PatternMatcher:
     __slots__ = ("rules", "_by_type", "_generic")
 
     rules: tuple[Rule, ...]
-    _by_type: dict[str, tuple[Rule, ...]]
+    _by_type: dict[str, tuple[Rule, ...]]  # the rules to try per op type (filled in lazily for filtered ones)
     _generic: tuple[Rule, ...]
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
@@ -232,14 +249,10 @@ class PatternMatcher:
             if r.name in seen:
                 raise ValueError(f"two rules named {r.name!r} in one table")
             seen.add(r.name)
-        generic = tuple(r for r in rules if r.pat.ops is None)
-        by_type: dict[str, list[Rule]] = {}
-        for r in rules:
-            for op in sorted(r.pat.ops or ()):
-                by_type.setdefault(op, []).append(r)
+        generic = tuple(r for r in rules if r.pat.ops is None and r.pat.op_filter is None)
         object.__setattr__(self, "rules", rules)
         object.__setattr__(self, "_generic", generic)
-        object.__setattr__(self, "_by_type", {op: (*rs, *generic) for op, rs in by_type.items()})
+        object.__setattr__(self, "_by_type", {})
 
     def __setattr__(self, attr: str, value: Any) -> None:
         raise AttributeError(f"a PatternMatcher is immutable (can't set {attr!r}); compose tables with +")
@@ -275,9 +288,20 @@ class PatternMatcher:
     def __repr__(self) -> str:
         return f"PatternMatcher([{', '.join(self.names)}])"
 
+    def _rules_for(self, op_type: str) -> tuple[Rule, ...]:
+        """The rules a node of ``op_type`` tries, in table order, those for any op type last (cached)."""
+        specific = tuple(r for r in self.rules if r.pat.ops is not None or r.pat.op_filter is not None)
+        rules = (*(r for r in specific if r.pat.accepts_type(op_type)), *self._generic)
+        self._by_type[op_type] = rules
+        return rules
+
     def rewrite(self, v: Value, ctx: RewriteContext) -> Value | None:
         """The first replacement a rule gives for ``v`` (counted in ``ctx.fired``), or None."""
-        for r in self._by_type.get(v.node.op_type, self._generic):
+        op_type = v.node.op_type
+        candidates = self._by_type.get(op_type)
+        if candidates is None:
+            candidates = self._rules_for(op_type)
+        for r in candidates:
             bound: dict[str, Value] = {}
             if r.pat.match(v, bound):
                 result = r.apply(v, bound, ctx)
