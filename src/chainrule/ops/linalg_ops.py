@@ -212,7 +212,7 @@ def matmul(
 
 
 # --- einsum ----------------------------------------------------------------------------------
-_LETTERS = string.ascii_letters
+EINSUM_LETTERS = string.ascii_letters  # the subscripts an einsum equation may use
 
 
 def _check_term(term: str, equation: str, where: str) -> None:
@@ -221,7 +221,7 @@ def _check_term(term: str, equation: str, where: str) -> None:
         raise ValueError(
             f"einsum equation {equation!r}: '.' may only appear as one '...' per operand ({where} {term!r})"
         )
-    bad = [c for c in rest if c not in _LETTERS]
+    bad = [c for c in rest if c not in EINSUM_LETTERS]
     if bad:
         raise ValueError(
             f"einsum equation {equation!r}: invalid subscript {bad[0]!r} in {where} {term!r} (use letters)"
@@ -259,7 +259,7 @@ def parse_einsum(equation: str, ranks: tuple[int | None, ...]) -> tuple[tuple[st
             ell_ranks.append(r - named)
         elif r is not None and r != named:
             raise ValueError(f"einsum equation {equation!r}: operand {i} has rank {r} but '{term}' names {named} axes")
-    free = [c for c in _LETTERS if c not in eq]
+    free = [c for c in EINSUM_LETTERS if c not in eq]
     n_ell = max(ell_ranks, default=0)
     if n_ell > len(free):
         raise ValueError(f"einsum equation {equation!r}: too many axes under '...'")
@@ -446,8 +446,8 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
     if ra is None or rb is None:
         raise ValueError(f"tensordot needs operands of known rank, got shapes {a.shape} and {b.shape}")
     a_axes, b_axes = _tensordot_axes(axes, ra, rb)
-    sa = _LETTERS[:ra]
-    rest = iter(_LETTERS[ra:])
+    sa = EINSUM_LETTERS[:ra]
+    rest = iter(EINSUM_LETTERS[ra:])
     sb = "".join(sa[a_axes[b_axes.index(j)]] if j in b_axes else next(rest) for j in range(rb))
     out = "".join(c for i, c in enumerate(sa) if i not in a_axes) + "".join(
         c for j, c in enumerate(sb) if j not in b_axes

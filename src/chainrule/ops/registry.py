@@ -270,8 +270,13 @@ def apply_op(
     inputs: Sequence[Tensor],
     attrs: dict[str, Any] | None = None,
     name: str | None = None,
+    *,
+    gradient_op_type: str | None = None,
 ) -> Operation:
-    """Add one op of a registered type to the graph of its inputs (or the default graph)."""
+    """Add one op of a registered type to the graph of its inputs (or the default graph).
+
+    ``gradient_op_type``: give the op that op type's gradient, as ``gradient_override_map`` does.
+    """
     op_def = get_op_def(op_type)
     attrs = attrs or {}
     for i, t in enumerate(inputs):
@@ -286,7 +291,11 @@ def apply_op(
         if where:
             msg += f"\n  created at {where}"
         raise cls(None, None, msg) from None
-    return _graph_for(inputs).create_op(op_type, inputs, specs, attrs, name, user_frame(2))
+    graph = _graph_for(inputs)
+    if gradient_op_type is None:
+        return graph.create_op(op_type, inputs, specs, attrs, name, user_frame(2))
+    with graph.gradient_override_map({op_type: gradient_op_type}):
+        return graph.create_op(op_type, inputs, specs, attrs, name, user_frame(2))
 
 
 def apply(op_type: str, *inputs: Tensor, name: str | None = None, **attrs: Any) -> Any:

@@ -27,6 +27,7 @@ from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, linalg_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.registry import OpDef, apply_op, constant_value, get_op_def, register_batch_rule
+from chainrule.ops.shape_rules import known_dims
 from chainrule.transforms import pytree
 from chainrule.transforms.function import Function, is_tensor_like
 
@@ -85,18 +86,12 @@ def _rank(t: Tensor, batched: bool, op: Operation) -> int:
     return rank - 1 if batched else rank
 
 
-def _attrs(op: Operation) -> dict[str, Any]:
-    return {k: v for k, v in op._attrs.items() if not k.startswith("_")}
-
-
 def _reapply(op: Operation, inputs: Sequence[Tensor], **changes: Any) -> tuple[Tensor, ...]:
     """The op again on other inputs (attributes changed as given), keeping its gradient override."""
-    attrs = _attrs(op)
+    attrs = op.kernel_attrs
     attrs.update(changes)
-    new = apply_op(op.type, list(inputs), attrs)
-    if "_gradient_op_type" in op._attrs:
-        new._attrs["_gradient_op_type"] = op._attrs["_gradient_op_type"]
-    return new.outputs
+    override = op.gradient_op_type if op.gradient_overridden else None
+    return apply_op(op.type, list(inputs), attrs, gradient_op_type=override).outputs
 
 
 def _all_batched(outs: Sequence[Tensor]) -> list[tuple[Tensor, bool]]:
@@ -405,10 +400,10 @@ def _strided_slice_grad(ctx: BatchContext, op: Operation, inputs: list[Tensor], 
     return _all_batched(_reapply(op, [ctx.prepend_batch(shape), g, *index], spec=(_FULL_SLICE, *op.get_attr("spec"))))
 
 
-def _with_batch_index(ctx: BatchContext, indices: Tensor, batched: bool) -> Tensor:
+def _with_batch_index(ctx: BatchContext, op: Operation, indices: Tensor, batched: bool) -> Tensor:
     """Batched multi-indices ``[B, ..., 1 + k]``: each example's position in the batch, then its own index."""
     full = ctx.materialize(indices, batched)
-    rank = full.shape.rank
+    rank = 1 + _rank(full, True, op)
     np_dtype = full.dtype.as_numpy_dtype
     if ctx.size is not None:
         b = constant(np.arange(ctx.size, dtype=np_dtype).reshape([-1] + [1] * (rank - 1)))
@@ -428,7 +423,7 @@ def _gather_nd(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: 
     params, indices = inputs
     if not batched[0]:
         return _all_batched(_reapply(op, inputs))  # each example's indices into the shared params
-    return _all_batched(_reapply(op, [params, _with_batch_index(ctx, indices, batched[1])]))
+    return _all_batched(_reapply(op, [params, _with_batch_index(ctx, op, indices, batched[1])]))
 
 
 def _scatter_as_gather(ctx: BatchContext, indices: Tensor, updates: Tensor, shape: Tensor) -> Tensor | None:
@@ -438,21 +433,21 @@ def _scatter_as_gather(ctx: BatchContext, indices: Tensor, updates: Tensor, shap
     receives at most one update, so ``out[b, i] = updates[b, inv[i]]`` with a zero row for the
     indices nobody writes. Much faster than an accumulating scatter over a batch.
     """
-    idx, dims = constant_value(indices), constant_value(shape)
-    if idx is None or dims is None or idx.ndim == 0:
+    idx, shape_value = constant_value(indices), constant_value(shape)
+    if idx is None or shape_value is None or idx.ndim == 0:
         return None
     k = idx.shape[-1]
-    dims = [int(d) for d in dims]
+    dims = [int(d) for d in shape_value]
     if k == 0 or k > len(dims) or idx.size == 0:
         return None
     flat = idx.reshape(-1, k).astype(np.int64)
     if (flat < 0).any() or (flat >= np.array(dims[:k])).any():
         return None  # let the op report the bad index
     lin = np.ravel_multi_index(tuple(flat.T), dims[:k])
-    if len(np.unique(lin)) != len(lin):
+    if len(np.unique(lin)) != lin.size:
         return None
     rows, rest = int(np.prod(dims[:k])), dims[k:]
-    m = len(lin)
+    m = lin.size
     inv = np.full(rows, m, dtype=np.int32)
     inv[lin] = np.arange(m, dtype=np.int32)
     source = array_ops.reshape(updates, ctx.prepend_batch(constant(np.array([m, *rest], np.int32))))
@@ -471,7 +466,7 @@ def _scatter_nd(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched:
         fast = _scatter_as_gather(ctx, indices, updates, shape)
         if fast is not None:
             return [(fast, True)]
-    full = _with_batch_index(ctx, indices, batched[0])
+    full = _with_batch_index(ctx, op, indices, batched[0])
     return _all_batched(_reapply(op, [full, ctx.materialize(updates, batched[1]), ctx.prepend_batch(shape)]))
 
 
@@ -494,7 +489,7 @@ def _gather(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: lis
     moved = params
     if axis:
         moved = array_ops.transpose(params, [0, axis + 1, *range(1, axis + 1), *range(axis + 2, p_rank + 1)])
-    out = array_ops.gather_nd(moved, _with_batch_index(ctx, indices[..., None], True))  # [B, idx, before, after]
+    out = array_ops.gather_nd(moved, _with_batch_index(ctx, op, indices[..., None], True))  # [B, idx, before, after]
     if axis:
         start = 1 + i_rank
         perm = [0, *range(start, start + axis), *range(1, start), *range(start + axis, p_rank + i_rank)]
@@ -545,7 +540,7 @@ def _einsum(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: lis
         raise _unsupported(op, "einsum with '...' needs the ranks of its operands")
     subs, out = parsed
     used = set("".join(subs) + out)
-    letter = next(c for c in linalg_ops._LETTERS if c not in used)
+    letter = next(c for c in linalg_ops.EINSUM_LETTERS if c not in used)
     terms = [letter + s if b else s for s, b in zip(subs, batched)]
     return [(linalg_ops.einsum(",".join(terms) + "->" + letter + out, *inputs), True)]
 
@@ -582,9 +577,12 @@ def _fold_images(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched
     else:
         flat = array_ops.reshape(x, array_ops.concat([constant(np.array([-1], np.int32)), per[1:]], 0))
     (out,) = _reapply(op, [flat, *inputs[1:]])
-    out_shape = array_ops.concat([ctx.size_vector(), constant(np.array([-1], np.int32)), array_ops.shape(out)[1:]], 0)
-    if ctx.size is not None and out.shape.is_fully_defined():
-        out_shape = [ctx.size, -1, *out.shape.as_list()[1:]]
+    out_shape: Tensor | list[int] = array_ops.concat(
+        [ctx.size_vector(), constant(np.array([-1], np.int32)), array_ops.shape(out)[1:]], 0
+    )
+    out_dims = known_dims(out.shape)
+    if ctx.size is not None and out_dims is not None:
+        out_shape = [ctx.size, -1, *out_dims[1:]]
     return [(array_ops.reshape(out, out_shape), True)]
 
 
@@ -633,16 +631,16 @@ def _copy_or_fold(op: Operation, inputs: list[Tensor]) -> tuple[Tensor, ...]:
     Folding lets the rules see constant indices and shapes (e.g. a scatter at constant indices
     becomes a gather), which per-example graphs are full of.
     """
-    values = [constant_value(t) for t in inputs]
+    values = [v for v in (constant_value(t) for t in inputs) if v is not None]
     op_def = get_op_def(op.type)
     if (
         op.type != "Const"
-        and all(v is not None for v in values)
+        and len(values) == len(inputs)
         and sum(np.size(v) for v in values) <= _FOLD_LIMIT
         and not op_def.stateful
     ):
         try:
-            result = op_def.kernel(np, *values, **_attrs(op))
+            result = op_def.kernel(np, *values, **op.kernel_attrs)
         except Exception:  # noqa: BLE001 - let the copied op report the error when it runs
             result = None
         if result is not None:
@@ -659,7 +657,7 @@ def _copy_or_fold(op: Operation, inputs: list[Tensor]) -> tuple[Tensor, ...]:
 
 def _ancestors(outputs: Sequence[Tensor]) -> list[Operation]:
     seen = reachable((t.op for t in outputs), lambda op: [*(t.op for t in op.inputs), *op.control_inputs])
-    return sorted(seen, key=lambda o: o._id)
+    return sorted(seen, key=lambda o: o.id)
 
 
 def _axes_for(in_axes: Any, n_args: int) -> list[Any]:
@@ -688,6 +686,8 @@ def _move_to_front(t: Tensor, axis: int) -> Tensor:
 
 def _move_from_front(t: Tensor, axis: int) -> Tensor:
     rank = t.shape.rank
+    if rank is None:
+        raise ValueError(f"cr.vmap: out_axes {axis} needs the rank of the output {t.name}")
     axis %= rank
     if axis == 0:
         return t
@@ -698,10 +698,10 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
     def build(*args: Any, **kwargs: Any) -> Any:
         axes = _axes_for(in_axes, len(args))
         outer: list[tuple[Tensor, int | None]] = []
-        arg_parts = []
+        arg_parts: list[tuple[Any, list[Any], list[int | None]]] = []
         for a, ax in zip(args, axes):
             leaves, td = pytree.flatten(a)
-            kinds = []
+            kinds: list[int | None] = []
             for leaf in leaves:
                 if is_tensor_like(leaf) or isinstance(leaf, np.ndarray):
                     t = convert_to_tensor(leaf)
@@ -713,7 +713,7 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
                     kinds.append(None)  # a static Python value, passed as it is
             arg_parts.append((td, leaves, kinds))
         kw_leaves, kw_td = pytree.flatten(kwargs)
-        kw_kinds = []
+        kw_kinds: list[int | None] = []
         for leaf in kw_leaves:  # keyword arguments are shared by all examples
             if is_tensor_like(leaf) or isinstance(leaf, np.ndarray):
                 outer.append((convert_to_tensor(leaf), None))
