@@ -13,7 +13,7 @@ from typing import Any, overload
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, is_tensor_like
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.broadcast_ops import _shape_tensor, broadcast_to, sum_to_shape
 from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor
@@ -337,7 +337,7 @@ def _shape_of(t: Tensor) -> list[int] | Tensor:
 
 def _static_int(value: Any, what: str) -> int:
     """An integer attribute given as a Python int or a tensor whose value is known at build time."""
-    if isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
+    if is_tensor_like(value):
         known = constant_value(convert_to_tensor(value))
         if known is None:
             raise TypeError(f"{what} must be known when the graph is built, got the tensor {value}")

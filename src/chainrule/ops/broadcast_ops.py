@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, is_tensor_like
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import apply, constant_shape, register_op
@@ -116,7 +116,7 @@ def _shape(t: Tensor) -> Tensor:
 
 
 def _shape_tensor(shape: Any) -> Tensor:
-    if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
+    if is_tensor_like(shape):
         return convert_to_tensor(shape)
     if isinstance(shape, TensorShape):
         shape = shape.as_list()

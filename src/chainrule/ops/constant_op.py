@@ -8,7 +8,7 @@ import numpy as np
 
 from chainrule.framework import dtypes
 from chainrule.framework.dtypes import DType, as_dtype
-from chainrule.framework.graph import Operation, Tensor
+from chainrule.framework.graph import Operation, Tensor, as_tensor_or_none
 from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops.registry import apply, register_op
 
@@ -114,15 +114,7 @@ def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Ten
 def _is_nested_with_tensors(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_is_nested_with_tensors(v) for v in value)
-    return _as_tensor_or_none(value) is not None
-
-
-def _as_tensor_or_none(value: Any) -> Tensor | None:
-    if isinstance(value, Tensor):
-        return value
-    if hasattr(value, "_as_tensor"):
-        return value._as_tensor()
-    return None
+    return as_tensor_or_none(value) is not None
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dtype_hint: Any = None) -> Tensor:
@@ -132,7 +124,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
     TensorFlow does. ``dtype_hint`` is used for Python values only (weak typing).
     """
     want = as_dtype(dtype) if dtype is not None else None
-    t = _as_tensor_or_none(value)
+    t = as_tensor_or_none(value)
     if t is not None:
         if want is not None and t.dtype != want:
             raise TypeError(f"Tensor {t.name} has dtype {t.dtype.name}, expected {want.name}.")
@@ -160,7 +152,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
 
 def convert_n(values: Any, dtype_hint: Any = None) -> list[Tensor]:
     """Convert several values so Python scalars take the dtype of the tensors among them."""
-    tensors = [_as_tensor_or_none(v) for v in values]
+    tensors = [as_tensor_or_none(v) for v in values]
     hint = dtype_hint
     for t in tensors:
         if t is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes, errors
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, is_tensor_like
 from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, math_ops
@@ -64,7 +64,7 @@ def _axis_attr(axis: Any, rank: int | None) -> tuple[Any, ...] | None:
     """The ``axis`` attribute: normalized where valid, else as given (for the shape rule to report)."""
     if axis is None:
         return None
-    if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+    if is_tensor_like(axis):
         value = constant_value(convert_to_tensor(axis))
         if value is None:
             raise TypeError("axis must be known when the graph is built (an int, a list of ints or a constant tensor)")
@@ -421,7 +421,7 @@ def _arg_op(op_type: str, np_fn: Any, doc: str) -> Any:
         x = convert_to_tensor(input)
         axis = _pick(axis, dimension, "axis", "dimension")
         axis = 0 if axis is None else axis
-        if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+        if is_tensor_like(axis):
             axis = _axis_attr(axis, None)
             axis = axis[0] if len(axis) == 1 else axis
         elif isinstance(axis, np.integer):
@@ -489,7 +489,7 @@ def _cum_infer(op_type: str):
 
 
 def _cum_attrs(x: Tensor, axis: Any, exclusive: bool, reverse: bool) -> dict[str, Any]:
-    if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+    if is_tensor_like(axis):
         (axis,) = _axis_attr(axis, None) or (None,)
     elif isinstance(axis, np.integer):
         axis = int(axis)

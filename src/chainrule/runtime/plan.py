@@ -75,12 +75,12 @@ class RunState:
             # TensorFlow's rule: with an op seed, the stream depends on (graph seed, op seed) only,
             # so two ops with the same seeds repeat each other; with only a graph seed, the op's
             # position in the graph stands in for its seed.
-            op_seed = op._attrs.get("seed")
+            op_seed = op.kernel_attrs.get("seed")
             if op_seed is None and self._graph_seed is None:
                 rng = np.random.default_rng()
             else:
                 graph_seed = _DEFAULT_GRAPH_SEED if self._graph_seed is None else self._graph_seed
-                rng = np.random.default_rng([graph_seed, op._id if op_seed is None else op_seed])
+                rng = np.random.default_rng([graph_seed, op.id if op_seed is None else op_seed])
             self._rngs[op.name] = rng
         return rng
 

@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import errors
-from chainrule.framework.graph import Graph, Operation, Tensor, reachable
+from chainrule.framework.graph import Graph, Operation, Tensor, is_tensor_like, reachable
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, linalg_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.registry import OpDef, apply_op, constant_value, get_op_def, register_batch_rule
 from chainrule.ops.shape_rules import known_dims
 from chainrule.transforms import pytree
-from chainrule.transforms.function import Function, is_tensor_like
+from chainrule.transforms.function import Function
 
 # A batching rule: ``rule(ctx, op, inputs, batched) -> [(tensor, batched) per output]`` where
 # ``inputs`` are the op's inputs already moved to the outer graph (batch axis 0 where batched).
