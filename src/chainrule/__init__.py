@@ -32,6 +32,59 @@ from chainrule.ops.custom import custom_op
 from chainrule.ops.registry import NotDifferentiable, RegisterGradient
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.math_ops import *  # noqa: F403
+# The math ops by name as well: math_ops computes its __all__, which type checkers cannot read.
+from chainrule.ops.math_ops import (
+    abs,  # noqa: A004 - TensorFlow's public name
+    acos,
+    add,
+    add_n,
+    asin,
+    atan,
+    atan2,
+    cast,
+    ceil,
+    clip_by_value,
+    cos,
+    cosh,
+    divide,
+    equal,
+    erf,
+    exp,
+    expm1,
+    floor,
+    floordiv,
+    floormod,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,  # noqa: A004 - TensorFlow's public name
+    reciprocal,
+    round,  # noqa: A004 - TensorFlow's public name
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    squared_difference,
+    subtract,
+    tan,
+    tanh,
+    where,
+)
 from chainrule.ops.array_ops import *  # noqa: F403
 from chainrule.ops.linalg_ops import einsum, matmul, tensordot
 from chainrule.ops.reduction_ops import (

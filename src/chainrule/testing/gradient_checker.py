@@ -19,6 +19,7 @@ from chainrule.autodiff.gradients import gradients
 from chainrule.framework.graph import Graph, Tensor
 from chainrule.ops import array_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, placeholder
+from chainrule.ops.shape_rules import known_dims
 from chainrule.runtime.session import Session
 
 
@@ -35,6 +36,11 @@ def _numeric_gradient(
         minus[index][i] -= step
         grad[i] = (run(plus) - run(minus)) / (2 * step)
     return grad
+
+
+def _random_weights(rng: np.random.Generator, dims: list[int] | None) -> Any:
+    """Random weights of the given dimensions; 1.0 when they are not all known."""
+    return rng.standard_normal(dims) if dims is not None else 1.0
 
 
 def _as_outputs(result: Any) -> list[Tensor]:
@@ -76,10 +82,7 @@ def check_gradients(
             math_ops.add_n(
                 [
                     reduction_ops.reduce_sum(
-                        o
-                        * constant(
-                            rng.standard_normal(o.shape.as_list()) if o.shape.is_fully_defined() else 1.0, dtype=o.dtype
-                        )
+                        o * constant(_random_weights(rng, known_dims(o.shape)), dtype=o.dtype)
                     )
                     for o in outputs
                 ]
@@ -111,6 +114,7 @@ def check_gradients(
                 # Next order: differentiate s_{k+1} = sum_i <grad_i, v_i> with random directions v.
                 terms = []
                 for g_t, i in zip(grads, wrt):
+                    assert g_t is not None  # unconnected_gradients="zero"
                     v = constant(rng.standard_normal(values[i].shape), dtype=g_t.dtype)
                     terms.append(reduction_ops.reduce_sum(g_t * v))
                 scalar = math_ops.add_n(terms)

@@ -247,6 +247,20 @@ class Optimizer:
             self._hyper[key] = t
         return t
 
+    def _slot(self, var: Variable, name: str) -> Variable:
+        """The slot ``name`` of ``var``, which ``_create_slots`` made; LookupError if it did not."""
+        slot = self.get_slot(var, name)
+        if slot is None:
+            raise LookupError(f"{type(self).__name__} has no slot {name!r} for {var.name}: _create_slots makes it")
+        return slot
+
+    def _non_slot(self, name: str, graph: Graph) -> Variable:
+        """The non-slot variable ``name`` of ``graph``, which ``_create_slots`` made; LookupError if it did not."""
+        v = self._get_non_slot_variable(name, graph)
+        if v is None:
+            raise LookupError(f"{type(self).__name__} has no variable {name!r} in this graph: _create_slots makes it")
+        return v
+
     def _zeros_slot(self, var: Variable, slot_name: str, op_name: str) -> Variable:
         return self._get_or_make_slot(var, 0.0, slot_name, op_name)
 

@@ -68,7 +68,7 @@ class MomentumOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
         momentum = self._hyper_tensor("momentum", self._momentum, var.dtype)
-        accum = self.get_slot(var, "momentum")
+        accum = self._slot(var, "momentum")
         accum_t = accum.assign(accum * momentum + grad)
         if self._use_nesterov:
             return var.assign_sub(grad * lr + accum_t * momentum * lr)
@@ -101,7 +101,7 @@ class AdamOptimizer(Optimizer):
         self._epsilon = epsilon
 
     def _get_beta_accumulators(self, graph: Any) -> tuple[Variable, Variable]:
-        return self._get_non_slot_variable("beta1_power", graph), self._get_non_slot_variable("beta2_power", graph)
+        return self._non_slot("beta1_power", graph), self._non_slot("beta2_power", graph)
 
     def _create_slots(self, var_list: list[Variable]) -> None:
         first = min(var_list, key=lambda v: v.name)
@@ -124,8 +124,8 @@ class AdamOptimizer(Optimizer):
         beta2 = self._hyper_tensor("beta2", self._beta2, dtype)
         epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
         lr_t = lr * math_ops.sqrt(1 - b2p) / (1 - b1p)
-        m = self.get_slot(var, "m")
-        v = self.get_slot(var, "v")
+        m = self._slot(var, "m")
+        v = self._slot(var, "v")
         m_t = m.assign_add((grad - m) * (1 - beta1))
         v_t = v.assign_add((math_ops.square(grad) - v) * (1 - beta2))
         var_update = var.assign_sub(m_t * lr_t / (math_ops.sqrt(v_t) + epsilon))
@@ -181,12 +181,12 @@ class RMSPropOptimizer(Optimizer):
         decay = self._hyper_tensor("decay", self._decay, dtype)
         momentum = self._hyper_tensor("momentum", self._momentum, dtype)
         epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
-        ms = self.get_slot(var, "rms")
-        mom = self.get_slot(var, "momentum")
+        ms = self._slot(var, "rms")
+        mom = self._slot(var, "momentum")
         ms_t = ms.assign_add((math_ops.square(grad) - ms) * (1 - decay))
         updates = [ms_t]
         if self._centered:
-            mg = self.get_slot(var, "mg")
+            mg = self._slot(var, "mg")
             mg_t = mg.assign_add((grad - mg) * (1 - decay))
             updates.append(mg_t)
             denom = ms_t - math_ops.square(mg_t) + epsilon
@@ -222,7 +222,7 @@ class AdagradOptimizer(Optimizer):
 
     def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
         lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
-        acc = self.get_slot(var, "accumulator")
+        acc = self._slot(var, "accumulator")
         acc_t = acc.assign_add(math_ops.square(grad))
         var_update = var.assign_sub(grad * lr * math_ops.rsqrt(acc_t))
         return state_ops.group(var_update, acc_t)

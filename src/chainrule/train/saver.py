@@ -98,7 +98,7 @@ _DTYPES = {d.name: d for d in map(dtypes.as_dtype, ("float16", "float32", "float
 
 
 # -- the file format ---------------------------------------------------------------------------
-def _encode(tensors: Mapping[str, np.ndarray]) -> Iterator[bytes]:
+def _encode(tensors: Mapping[str, np.ndarray]) -> Iterator[bytes | memoryview]:
     """The checkpoint file's bytes, in chunks (header first, then buffers, then the digest)."""
     entries = []
     arrays = []
@@ -132,7 +132,7 @@ def _encode(tensors: Mapping[str, np.ndarray]) -> Iterator[bytes]:
         if start > position:
             yield emit(b"\0" * (start - position))
         if arr.nbytes:
-            yield emit(memoryview(arr.reshape(-1)).cast("B"))
+            yield emit(arr.reshape(-1).data.cast("B"))
         position = start + arr.nbytes
     yield digest.digest()
 
@@ -499,7 +499,7 @@ class Saver:
                     os.remove(path)
         return save_path
 
-    def restore(self, sess: Any, save_path: str, expect_partial: bool = False) -> None:
+    def restore(self, sess: Any, save_path: str | None, expect_partial: bool = False) -> None:
         """Set the variables to the values saved in ``save_path``; all or nothing.
 
         Everything is checked before any variable is assigned: every variable must be in
@@ -514,6 +514,8 @@ class Saver:
             If the file is truncated or corrupted.
         cr.errors.InvalidArgumentError
             If names, shapes or dtypes do not match (the message lists every mismatch).
+        ValueError
+            If ``save_path`` is None (as ``latest_checkpoint`` returns when there is no checkpoint).
         """
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")

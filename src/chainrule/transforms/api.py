@@ -26,6 +26,7 @@ from chainrule.autodiff.gradients import gradients
 from chainrule.framework.graph import Tensor
 from chainrule.ops import array_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
+from chainrule.ops.shape_rules import known_dims
 from chainrule.transforms import pytree
 from chainrule.transforms.function import (
     Deferred,
@@ -56,6 +57,7 @@ def _fn_name(fun: Callable[..., Any]) -> str:
 
 
 def _argnums(argnums: int | Sequence[int], what: str) -> tuple[tuple[int, ...], bool]:
+    nums: tuple[int, ...]
     if isinstance(argnums, (int, np.integer)):
         nums, single = (int(argnums),), True
     else:
@@ -160,9 +162,18 @@ def _match(structure: Any, expected_td: Any, what: str) -> list[Any]:
 
 
 def _static_dims(t: Tensor, what: str, role: str) -> list[int]:
-    if not t.shape.is_fully_defined():
+    dims = known_dims(t.shape)
+    if dims is None:
         raise ValueError(f"{what} needs statically known shapes, but {role} {t.name} has shape {t.shape}")
-    return t.shape.as_list()
+    return dims
+
+
+def _connected(derivatives: Sequence[Tensor | None], what: str) -> list[Tensor]:
+    """Derivatives of float outputs built with ``unconnected_gradients="zero"``: each one a tensor."""
+    out = [d for d in derivatives if d is not None]
+    if len(out) != len(derivatives):
+        raise AssertionError(f"{what}: a derivative is None although unconnected_gradients='zero'")
+    return out
 
 
 def _basis(shape: Sequence[int], k: int, dtype: Any) -> np.ndarray:
@@ -283,7 +294,9 @@ def _vjp_lower(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
         new, parts = _wrap_args(primals, range(len(primals)), what)
         out = fun(*new)
         leaves, out_td = pytree.flatten(out)
-        ys, cts, specs = [], [], []
+        ys: list[Tensor] = []
+        cts: list[Tensor] = []
+        specs: list[tuple[tuple[int, ...], Any] | None] = []  # (shape, dtype) of each float output's cotangent
         for leaf in leaves:
             if is_tensor_like(leaf) and convert_to_tensor(leaf).dtype.is_floating:
                 y = convert_to_tensor(leaf)
@@ -295,7 +308,7 @@ def _vjp_lower(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
                 specs.append(None)
         xs = _flat_xs(parts)
         gs = (
-            gradients(ys, xs, grad_ys=cts, unconnected_gradients="zero")
+            _connected(gradients(ys, xs, grad_ys=cts, unconnected_gradients="zero"), what)
             if ys
             else [array_ops.zeros_like(x) for x in xs]
         )
@@ -354,7 +367,7 @@ def _jvp_builder(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
         live = [y for y in ys if y is not None]
         jvps = forward_gradients(live, xs, t_leaves, unconnected_gradients="zero") if live else []
         it = iter(jvps)
-        t_out = []
+        t_out: list[Any] = []
         for leaf, y in zip(leaves, ys):
             if y is not None:
                 t_out.append(next(it))
@@ -423,13 +436,13 @@ def _jacobian_rev(
     ys: list[Tensor], xs: list[Tensor], y_dims: list[list[int]], x_dims: list[list[int]], deferred: bool
 ) -> list[list[Any]]:
     """Blocks ``J[i][j]`` of shape ``y_i.shape + x_j.shape``, one reverse pass per element of y_i."""
-    blocks = []
+    blocks: list[list[Any]] = []  # tensors, or Deferred values of a linear program
     for y, yd in zip(ys, y_dims):
         m = int(np.prod(yd, dtype=np.int64))
         np_dtype = y.dtype.as_numpy_dtype
         if deferred and m > MAX_STACKED:
             u = placeholder(y.dtype, yd, name="cotangent")
-            gs = gradients(y, xs, grad_ys=u, unconnected_gradients="zero")
+            gs = _connected(gradients(y, xs, grad_ys=u, unconnected_gradients="zero"), "cr.jacobian")
 
             def evaluate(run: Any, yd: list[int] = yd, m: int = m, np_dtype: Any = np_dtype) -> list[Any]:
                 rows = [run([_basis(yd, k, np_dtype)]) for k in range(m)]
@@ -462,7 +475,7 @@ def _jacobian_fwd(
         np_dtype = x.dtype.as_numpy_dtype
         if deferred and n > MAX_STACKED:
             v = placeholder(x.dtype, xd, name="tangent")
-            jvps = forward_gradients(ys, [x], [v], unconnected_gradients="zero")
+            jvps = _connected(forward_gradients(ys, [x], [v], unconnected_gradients="zero"), "cr.jacobian")
 
             def evaluate(run: Any, xd: list[int] = xd, n: int = n, np_dtype: Any = np_dtype) -> list[Any]:
                 cols = [run([_basis(xd, k, np_dtype)]) for k in range(n)]

@@ -21,6 +21,7 @@ odd and even functions of ``-x``; ``where`` with a constant condition or equal b
 
 from __future__ import annotations
 
+import abc
 import itertools
 import math
 import re
@@ -362,11 +363,44 @@ def _split_fraction(e: Expr, b: _Builder) -> tuple[float, list[Expr], list[Expr]
     return coeff, num, den
 
 
-class _Printer:
+class _Printer(abc.ABC):
     """Shared structure of the text and LaTeX printers: precedence and signs; subclasses spell the pieces."""
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
+
+    # -- the pieces each syntax spells -------------------------------------------------------
+    @abc.abstractmethod
+    def paren(self, s: str) -> str: ...
+
+    @abc.abstractmethod
+    def number(self, v: Any) -> str: ...
+
+    @abc.abstractmethod
+    def name(self, s: str) -> str: ...
+
+    @abc.abstractmethod
+    def join(self, parts: list[str]) -> str: ...
+
+    @abc.abstractmethod
+    def fraction(self, numerator: str, coeff: float, den: list[Expr]) -> str: ...
+
+    @abc.abstractmethod
+    def power(self, base: Expr, exp: Expr) -> str: ...
+
+    @abc.abstractmethod
+    def function(self, name: str, args: tuple[Expr, ...], extra: tuple[Any, ...]) -> tuple[str, int]: ...
+
+    @abc.abstractmethod
+    def relation(self, op: str) -> str: ...
+
+    @abc.abstractmethod
+    def where(self, cond: Expr, a: Expr, b: Expr) -> str: ...
+
+    @abc.abstractmethod
+    def opaque(self, op_type: str, args: tuple[Expr, ...], index: int | None) -> str: ...
+
+    # -- the shared structure ------------------------------------------------------------------
 
     def __call__(self, e: Expr) -> str:
         return self.p(e, 0)

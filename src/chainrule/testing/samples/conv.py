@@ -8,6 +8,7 @@ samples are tiny because order-2 checks run the graph twice per input element, t
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -381,6 +382,8 @@ def _conv_error(label, x, w, match, error_type=cr.errors.InvalidArgumentError, s
 
 
 _IAE = cr.errors.InvalidArgumentError
+# Explicit padding, which max_pool2d (typed ``padding: str``) refuses: passed on purpose by an error sample.
+_EXPLICIT_PADDING: Any = [[0, 0], [1, 1], [1, 1], [0, 0]]
 
 ERRORS: list[ErrorSample] = [
     _conv_error(
@@ -503,7 +506,7 @@ ERRORS: list[ErrorSample] = [
     ),
     error(
         "max_pool2d",
-        lambda x: cr.nn.max_pool2d(x, 2, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]),
+        lambda x: cr.nn.max_pool2d(x, 2, 2, _EXPLICIT_PADDING),
         rand(1, 4, 4, 1),
         error=_IAE,
         match=r"MaxPool.*padding must be 'SAME' or 'VALID'",

@@ -69,6 +69,28 @@ _MATMUL_SHAPES = [
     ((2, 0), (0, 3)),  # empty inner dimension: zeros
 ]
 
+# (equation, operand shapes) of the einsum samples.
+_EINSUM_CASES: list[tuple[str, list[tuple[int, ...]]]] = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 2)]),  # implicit output
+    ("ba", [(2, 3)]),  # implicit output sorts: a transpose
+    ("ij->ji", [(2, 3)]),
+    ("ij->", [(2, 3)]),
+    ("i,i->", [(4,), (4,)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ij,k->ik", [(2, 3), (2,)]),  # j is summed inside one operand only
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]),  # '...' broadcasts
+    ("...ij,jk", [(2, 2, 3), (3, 2)]),  # implicit output with '...'
+    ("ij,ij->ij", [(1, 3), (2, 3)]),  # a size-1 axis broadcasts
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+    ("ii->i", [(3, 3)]),  # diagonal
+    ("ii", [(3, 3)]),  # trace
+    ("iij,j->ij", [(2, 2, 3), (3,)]),
+    ("ij,jk->ik", [(2, 0), (0, 3)]),
+    ("ij,jk->ik", [(0, 2), (2, 1)]),
+]
+
 SAMPLES: list[OpSample] = [
     *_binary("matmul", cr.matmul, np.matmul, _MATMUL_SHAPES),
     *_binary("operator_matmul", lambda a, b: a @ b, np.matmul, [((2, 3), (3, 2)), ((2, 2, 3), (3, 1))]),
@@ -142,7 +164,7 @@ SAMPLES: list[OpSample] = [
         lambda a, b: cr.tensordot(a, b, [[0], [1]]),
         rand(3, 2),
         rand(4, 3, seed=1),
-        ref=lambda a, b: np.tensordot(a, b, [[0], [1]]),
+        ref=lambda a, b: np.tensordot(a, b, ([0], [1])),
         label="axes lists",
     ),
     sample(
@@ -150,7 +172,7 @@ SAMPLES: list[OpSample] = [
         lambda a, b: cr.tensordot(a, b, [[1, -2], [0, 1]]),
         rand(2, 3),
         rand(3, 2, seed=1),
-        ref=lambda a, b: np.tensordot(a, b, [[1, 0], [0, 1]]),
+        ref=lambda a, b: np.tensordot(a, b, ([1, 0], [0, 1])),
         label="full contraction",
     ),
     sample(
@@ -170,28 +192,7 @@ SAMPLES: list[OpSample] = [
             ref=lambda *xs, _eq=eq: np.einsum(_eq, *xs),
             label=f"{eq} {_label(*shapes)}",
         )
-        for k, (eq, shapes) in enumerate(
-            [
-                ("ij,jk->ik", [(2, 3), (3, 4)]),
-                ("ij,jk", [(2, 3), (3, 2)]),  # implicit output
-                ("ba", [(2, 3)]),  # implicit output sorts: a transpose
-                ("ij->ji", [(2, 3)]),
-                ("ij->", [(2, 3)]),
-                ("i,i->", [(4,), (4,)]),
-                ("i,j->ij", [(2,), (3,)]),
-                ("ij,k->ik", [(2, 3), (2,)]),  # j is summed inside one operand only
-                ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
-                ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]),  # '...' broadcasts
-                ("...ij,jk", [(2, 2, 3), (3, 2)]),  # implicit output with '...'
-                ("ij,ij->ij", [(1, 3), (2, 3)]),  # a size-1 axis broadcasts
-                ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
-                ("ii->i", [(3, 3)]),  # diagonal
-                ("ii", [(3, 3)]),  # trace
-                ("iij,j->ij", [(2, 2, 3), (3,)]),
-                ("ij,jk->ik", [(2, 0), (0, 3)]),
-                ("ij,jk->ik", [(0, 2), (2, 1)]),
-            ]
-        )
+        for k, (eq, shapes) in enumerate(_EINSUM_CASES)
     ],
     sample(
         "einsum",
