@@ -15,9 +15,8 @@ op calls its kernel, bound to its attributes ahead of time.
 from __future__ import annotations
 
 import itertools
-import linecache
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -71,35 +70,43 @@ class Line:
         return f"{', '.join(self.targets)}, = {self.expr}"
 
 
-@dataclass
 class CompiledFunction:
-    """A generated function with its source and, for each line number, the ``Line`` it came from."""
+    """A generated function with its source and, per line, the node it runs and that node's argument names.
 
-    fn: Callable[..., Any]
-    source: str
-    filename: str
-    lines: dict[int, Line] = field(default_factory=dict)
+    The per-line record is kept as two flat lists (not one object per line): a plan of a large
+    graph has tens of thousands of lines, and objects that live as long as the plan make the
+    cyclic garbage collector's full passes longer.
+    """
 
-    def failing_line(self, e: BaseException) -> tuple[Line, Any] | None:
-        """The deepest line of this function in ``e``'s traceback, with that frame (None: not in it)."""
+    __slots__ = ("fn", "source", "filename", "_members", "_args")
+
+    def __init__(self, fn: Callable[..., Any], source: str, filename: str, lines: Sequence[Line]) -> None:
+        self.fn = fn
+        self.source = source
+        self.filename = filename
+        self._members: list[Node | None] = [ln.member for ln in lines]
+        self._args: list[str] = [",".join(ln.args) for ln in lines]
+
+    def _line_index(self, lineno: int) -> int | None:
+        i = lineno - 2  # line 1 is the def
+        return i if 0 <= i < len(self._members) and self._members[i] is not None else None
+
+    def failing_inputs(self, e: BaseException) -> tuple[Node, list[Any]] | None:
+        """The node whose line raised ``e`` (the deepest such line) and its input values at that moment."""
         found = None
         tb: TracebackType | None = e.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.filename:
-                line = self.lines.get(tb.tb_lineno)
-                if line is not None:
-                    found = (line, tb.tb_frame)
+                i = self._line_index(tb.tb_lineno)
+                if i is not None:
+                    found = (i, tb.tb_frame)
             tb = tb.tb_next
-        return found
-
-    def failing_inputs(self, e: BaseException) -> tuple[Node, list[Any]] | None:
-        """The node whose line raised ``e`` and the values of its inputs at that moment."""
-        hit = self.failing_line(e)
-        if hit is None or hit[0].member is None:
+        if found is None:
             return None
-        line, frame = hit
-        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in line.args]
-        return line.member, values  # type: ignore[return-value]
+        i, frame = found
+        names = self._args[i].split(",") if self._args[i] else []
+        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in names]
+        return self._members[i], values  # type: ignore[return-value]
 
 
 def compile_lines(
@@ -111,10 +118,7 @@ def compile_lines(
     source = f"def {kind}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
     namespace = dict(globals_)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program's lines
-    # Tracebacks through generated code show its lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    by_number = {i + 2: ln for i, ln in enumerate(lines)}  # line 1 is the def
-    return CompiledFunction(namespace[kind], source, filename, by_number)
+    return CompiledFunction(namespace[kind], source, filename, lines)
 
 
 class Emitter:
