@@ -61,7 +61,7 @@ def needed_within(ys: Sequence[Tensor], ops: set[Operation]) -> set[Operation]:
 
 def is_differentiable(t: Tensor) -> bool:
     """Whether derivatives flow through ``t``: float tensors only (shapes, indices and masks carry none)."""
-    return bool(t.dtype.is_floating)
+    return t.dtype.is_floating
 
 
 def _aggregate(grads: Sequence[Tensor | None]) -> Tensor | None:
