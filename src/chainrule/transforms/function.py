@@ -205,9 +205,11 @@ class ConcreteFunction:
         if self._has_deferred:
             for kind, *where in self._leaf_plan:
                 if kind == "d" and where[0] not in assembled:
-                    p = where[0]
-                    run = functools.partial(self.run_linear, p, fetched)
-                    assembled[p] = self.programs[p].evaluate(run)  # type: ignore[misc]
+                    p: int = where[0]
+                    evaluate = self.programs[p].evaluate
+                    if evaluate is None:
+                        raise TypeError("a Deferred output needs a LinearProgram with an evaluate function")
+                    assembled[p] = evaluate(functools.partial(self.run_linear, p, fetched))
         leaves = []
         for kind, *where in self._leaf_plan:
             if kind == "t":
