@@ -233,6 +233,8 @@ def digits_mlp(ctx: DemoContext, hidden_units: int = 256, batch_size: int = 32, 
         print(f"  loss {initial_loss:.4f} -> {final_loss:.4f}")
         print(f"  test accuracy: {test_accuracy:.2%} (train {train_accuracy:.2%})")
         path = saver.save(sess, ctx.path("digits_mlp", "model"), global_step=global_step)
+        if path is None:  # Saver.save writes nothing for a graph without variables
+            raise RuntimeError("the demo's MLP has no variables to save")
     ctx.results["digits"] = {"graph": graph, "losses": np.asarray(losses), "test_accuracy": float(test_accuracy)}
     ctx.artifact("checkpoint (weights, Adam slots, global step)", path)
     # A fresh session restored from the file classifies exactly as the trained one.

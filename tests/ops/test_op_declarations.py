@@ -166,3 +166,59 @@ def test_replacing_a_declaration_drops_the_old_steps_so_the_new_kernel_runs():
         t = cr.placeholder(cr.float64, [3])
         y = registry.apply("ReplacedForDeclTest", t) * 2
         np.testing.assert_array_equal(cr.Session(graph=graph).run(y, {t: np.ones(3)}), np.full(3, 202.0))
+
+
+def test_a_custom_op_goes_through_the_same_declaration():
+    calls = []
+
+    @cr.custom_op("CubeForDeclTest", elementwise="unary", explain="cube")
+    def cube(x):
+        calls.append(x.shape)
+        return x**3
+
+    @cr.RegisterGradient("CubeForDeclTest")
+    def _cube_grad(op, g):
+        return [g * 3 * op.inputs[0] * op.inputs[0]]
+
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    # Batched as itself (one call for the whole batch), not by a loop over the examples.
+    np.testing.assert_allclose(cr.vmap(cube)(x), x**3)
+    assert calls == [(2, 3)]
+    # Forward mode from the gradient registered after the op (a diagonal Jacobian), no transposition.
+    graph = cr.Graph()
+    with graph.as_default():
+        t = cr.placeholder(cr.float64, [2, 3], name="t")
+        y = cube(t)
+        (ty,) = cr.forward_gradients(y, [t], [cr.ones_like(t)])
+        np.testing.assert_allclose(cr.Session(graph=graph).run(ty, {t: x}), 3 * x**2)
+        assert not any("transpose" in op.name for op in graph.get_operations())
+        assert explain(y) == "cube(t)"
+
+
+def test_a_broadcasting_custom_op_has_the_broadcast_shape_and_unbroadcast_gradients():
+    @cr.custom_op("HypotForDeclTest", elementwise="broadcast")
+    def hypot(a, b):
+        return np.hypot(a, b)
+
+    @cr.RegisterGradient("HypotForDeclTest")
+    def _hypot_grad(op, g):
+        a, b = op.inputs
+        return [g * a / op.outputs[0], g * b / op.outputs[0]]
+
+    a, b = np.array([[3.0], [5.0]]), np.array([4.0, 12.0])
+    graph = cr.Graph()
+    with graph.as_default():
+        ta, tb = cr.placeholder(cr.float64, [2, 1]), cr.placeholder(cr.float64, [2])
+        y = hypot(ta, tb)
+        assert y.shape.as_list() == [2, 2]
+        ga, gb = cr.gradients(cr.reduce_sum(y), [ta, tb])
+        assert ga.shape.as_list() == [2, 1] and gb.shape.as_list() == [2]
+        got = cr.Session(graph=graph).run([ga, gb], {ta: a, tb: b})
+    h = np.hypot(a, b)
+    np.testing.assert_allclose(got[0], np.sum(a / h, axis=1, keepdims=True))
+    np.testing.assert_allclose(got[1], np.sum(b / h, axis=0))
+
+
+def test_an_elementwise_custom_op_has_one_output():
+    with pytest.raises(ValueError, match="one output"):
+        cr.custom_op("TwoOutForDeclTest", elementwise="unary", num_outputs=2)

@@ -252,7 +252,8 @@ def _as_sizes(sizes: Any) -> tuple[int, int, int, int]:
     values = tuple(int(v) for v in np.ravel(sizes))
     if len(values) != 4 or min(values) < 0:
         raise ValueError(f"expected a shape of 4 non-negative sizes, got {list(values)}")
-    return values  # type: ignore[return-value]
+    n, h, w, c = values
+    return n, h, w, c
 
 
 def _check_out_backprop(dy: Any, n: int, out: tuple[int, int], channels: int) -> None:

@@ -97,11 +97,16 @@ _GRADIENTS: dict[str, GradFn | None] = {}
 _BUILTIN_GRADIENTS: set[str] = set()
 
 
-def diagonal_jvp(grad: GradFn) -> JvpRule:
-    """The JVP of a unary elementwise op from its gradient: the Jacobian is diagonal, so ``J t = J^T t``."""
+def diagonal_jvp(op_type: str) -> JvpRule:
+    """The JVP of a unary elementwise op from its gradient: the Jacobian is diagonal, so ``J t = J^T t``.
+
+    The gradient is looked up when the rule runs, so an op whose gradient is registered after
+    the op itself (``cr.custom_op`` + ``@cr.RegisterGradient``) gets it too.
+    """
 
     def jvp(op: Operation, tangent: Tensor | None) -> Sequence[Any]:
-        return [None] if tangent is None else grad(op, tangent)
+        grad = _GRADIENTS.get(op_type)
+        return [None] if tangent is None or grad is None else grad(op, tangent)
 
     return jvp
 
@@ -138,8 +143,8 @@ def register_op(
         if steps is None:
             raise ValueError(f"Op type '{name}' needs a kernel or steps.")
         kernel = kernel_from_steps(steps)
-    if jvp is None and elementwise == UNARY and callable(grad):
-        jvp = diagonal_jvp(grad)
+    if jvp is None and elementwise == UNARY and grad is not None:
+        jvp = diagonal_jvp(name)
     op_def = OpDef(
         name, kernel, infer, broadcasts, stateful, jvp,
         elementwise, steps, emit, emits_into, fresh_output, explain, batch,
