@@ -36,11 +36,14 @@ class TensorShape:
         return self.dims is not None and all(d is not None for d in self.dims)
 
     def num_elements(self) -> int | None:
-        if not self.is_fully_defined():
+        """The number of elements, or None when some dimension (or the rank) is unknown."""
+        if self.dims is None:
             return None
         n = 1
-        for d in self.dims:  # type: ignore[union-attr]
-            n *= d  # type: ignore[operator]
+        for d in self.dims:
+            if d is None:
+                return None
+            n *= d
         return n
 
     def as_list(self) -> list[int | None]:
