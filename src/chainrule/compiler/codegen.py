@@ -8,14 +8,14 @@ emitted inline (writing into a given buffer with ``out=`` where the static shape
 fits), an op with an ``emit`` rule gets the expression that rule returns, and every other
 op calls its kernel, bound to its attributes ahead of time.
 
-``compile_lines`` turns lines into a function; ``generate_program`` emits a whole program
+``compile_lines`` turns lines (gathered in a ``Body``) into a function; ``generate_program`` emits a whole program
 (one straight-line function per plan, each value a local deleted after its last use).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -35,7 +35,7 @@ _FUNCTION_IDS = itertools.count()
 _EINSUM_MAX_TERMS = {"float64": 4096, "float32": 64}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One statement of a generated function.
 
@@ -70,22 +70,44 @@ class Line:
         return f"{', '.join(self.targets)}, = {self.expr}"
 
 
-class CompiledFunction:
-    """A generated function with its source and, per line, the node it runs and that node's argument names.
+class Body:
+    """The statements of a function being generated, rendered as they are added.
 
-    The per-line record is kept as two flat lists (not one object per line): a plan of a large
-    graph has tens of thousands of lines, and objects that live as long as the plan make the
-    cyclic garbage collector's full passes longer.
+    Per line it keeps the rendered text, the node the line runs and that node's argument names,
+    in three flat lists, not one object per line: a plan of a large graph has tens of thousands
+    of lines, and objects that outlive the young generations make the cyclic garbage collector's
+    full passes (which plan building triggers) both more frequent and longer.
     """
+
+    __slots__ = ("text", "members", "args")
+
+    def __init__(self, lines: Iterable[Line] = ()) -> None:
+        self.text: list[str] = []
+        self.members: list[Node | None] = []
+        self.args: list[str] = []
+        self.extend(lines)
+
+    def append(self, line: Line) -> None:
+        self.text.append(line.render())
+        self.members.append(line.member)
+        self.args.append(",".join(line.args))
+
+    def extend(self, lines: Iterable[Line]) -> None:
+        for line in lines:
+            self.append(line)
+
+
+class CompiledFunction:
+    """A generated function with its source and, per line, the node it runs and that node's argument names."""
 
     __slots__ = ("fn", "source", "filename", "_members", "_args")
 
-    def __init__(self, fn: Callable[..., Any], source: str, filename: str, lines: Sequence[Line]) -> None:
+    def __init__(self, fn: Callable[..., Any], source: str, filename: str, body: Body) -> None:
         self.fn = fn
         self.source = source
         self.filename = filename
-        self._members: list[Node | None] = [ln.member for ln in lines]
-        self._args: list[str] = [",".join(ln.args) for ln in lines]
+        self._members = body.members
+        self._args = body.args
 
     def _line_index(self, lineno: int) -> int | None:
         i = lineno - 2  # line 1 is the def
@@ -110,15 +132,17 @@ class CompiledFunction:
 
 
 def compile_lines(
-    kind: str, params: Sequence[str], lines: Sequence[Line], globals_: dict[str, Any], returns: str
+    kind: str, params: Sequence[str], lines: Body | Iterable[Line], globals_: dict[str, Any], returns: str
 ) -> CompiledFunction:
     """``def <kind>(params): <lines>; return <returns>`` compiled with ``globals_`` as its globals."""
+    body = lines if isinstance(lines, Body) else Body(lines)
     filename = f"<chainrule {kind} {next(_FUNCTION_IDS)}>"
-    body = [ln.render() for ln in lines] + [f"return {returns}"]
-    source = f"def {kind}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
+    source = (
+        f"def {kind}({', '.join(params)}):\n" + "".join(f"    {t}\n" for t in body.text) + f"    return {returns}\n"
+    )
     namespace = dict(globals_)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program's lines
-    return CompiledFunction(namespace[kind], source, filename, lines)
+    return CompiledFunction(namespace[kind], source, filename, body)
 
 
 class Emitter:
@@ -283,7 +307,7 @@ def generate_program(
     params = [f"f{i}" for i in range(len(program.feeds))]
     for v, p in zip(program.feeds, params):
         names[v] = p
-    lines: list[Line] = []
+    lines = Body()
     release = last_uses(program)
     used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
 

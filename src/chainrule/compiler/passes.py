@@ -533,7 +533,8 @@ def merge_common_subexpressions(program: Program) -> int:
         if not node.stateful and node.op_type not in (FEED, "Fused") and not node.control:
             try:
                 attrs = tuple(sorted((k, _freeze(v)) for k, v in node.attrs.items())) if node.attrs else ()
-                key = (node.op_type, tuple(map(_value_key, node.inputs)), attrs, node.kernel)
+                # Values compare by identity, so the inputs tuple itself is the key (no copy per node).
+                key = (node.op_type, node.inputs, attrs, node.kernel)
                 first = seen.get(key)
             except TypeError:
                 key = first = None
@@ -552,6 +553,3 @@ def merge_common_subexpressions(program: Program) -> int:
         finish_replacements(program, replace)
     return merged
 
-
-def _value_key(v: Value) -> tuple[int, int]:
-    return (id(v.node), v.index)
