@@ -231,7 +231,9 @@ class Operation:
         self._inputs = tuple(inputs)
         self._outputs = tuple(Tensor(self, i, dtype, shape) for i, (dtype, shape) in enumerate(output_specs))
         self._attrs = dict(attrs)
-        self._control_inputs = list(control_inputs)
+        # A tuple (mostly the shared empty one): one list per op would be one more object per op
+        # for the cyclic garbage collector to walk on every full pass.
+        self._control_inputs: tuple[Operation, ...] = tuple(control_inputs)
         self._source = source
         self._id = len(graph._ops)
 
@@ -240,7 +242,7 @@ class Operation:
     graph = property(lambda self: self._graph)
     inputs = property(lambda self: self._inputs, doc="Input tensors, in order.")
     outputs = property(lambda self: self._outputs, doc="Output tensors, in order.")
-    control_inputs = property(lambda self: tuple(self._control_inputs), doc="Ops that must run before this one.")
+    control_inputs = property(lambda self: self._control_inputs, doc="Ops that must run before this one.")
     source = property(lambda self: self._source, doc="Where the user's code created this op.")
     attrs = property(lambda self: dict(self._attrs), doc="All attributes (a copy), private ones included.")
     id = property(lambda self: self._id, doc="Position in the graph's creation order (a topological order).")
@@ -272,7 +274,7 @@ class Operation:
 
     def _add_control_input(self, op: Operation) -> None:
         if op not in self._control_inputs:
-            self._control_inputs.append(op)
+            self._control_inputs = (*self._control_inputs, op)
 
     def describe(self) -> str:
         """``'name' (Type), created at file:line: code`` for error messages."""

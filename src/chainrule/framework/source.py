@@ -5,14 +5,15 @@ from __future__ import annotations
 import linecache
 import os
 import sys
-from dataclasses import dataclass
 from types import FrameType
+from typing import NamedTuple
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@dataclass(frozen=True)
-class SourceLocation:
+class SourceLocation(NamedTuple):
+    """A file, line and function (a tuple of plain values: the garbage collector skips it)."""
+
     filename: str
     lineno: int
     function: str
