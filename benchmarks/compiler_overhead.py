@@ -98,7 +98,7 @@ def measure(name, graph, feeds, fetches, seconds, init=None):
         if init is not None:
             sess.run(init)
         sess.run(fetches, feeds)
-        plan = list(sess._plans.values())[-1]
+        plan = sess.plans[-1]
         nodes = len(plan.program.nodes)
         if any(n.op_type == "Fused" for n in plan.program.nodes):
             members = sum(len(n.extra.members) for n in plan.program.nodes if n.op_type == "Fused")

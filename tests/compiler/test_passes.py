@@ -327,7 +327,7 @@ def test_elementwise_fusion_makes_one_kernel_that_reuses_its_buffer(x):
     """)
     with cr.Session(graph=y.graph) as sess:
         sess.run(y, {x: X})
-        (plan,) = sess._plans.values()
+        (plan,) = sess.plans
     # One allocation for the chain: every later step writes into it (out=).
     assert plan.source.count("out=") == 4
     same_results(y, {x: X})
@@ -359,7 +359,7 @@ def test_numexpr_backend_is_optional_and_agrees():
     value = np.linspace(-3, 3, 100_000)
     with cr.Session(graph=x.graph, optimize=opts) as sess:
         fast = sess.run(y, {x: value})
-        (plan,) = sess._plans.values()
+        (plan,) = sess.plans
     assert "numexpr" in plan.source
     np.testing.assert_allclose(fast, np.exp(-(value**2)) * 2 + np.sin(value) / (1 + value**2), rtol=1e-10, atol=1e-15)
 
@@ -427,8 +427,8 @@ def test_fast_reductions_are_opt_in_and_close():
     ):
         want = exact.run([y, g], {x: value})
         got = fast.run([y, g], {x: value})
-        (plan,) = fast._plans.values()
-        (exact_plan,) = exact._plans.values()
+        (plan,) = fast.plans
+        (exact_plan,) = exact.plans
     assert "einsum" in plan.source and "einsum" not in exact_plan.source
     for a, b in zip(want, got):
         np.testing.assert_allclose(b, a, rtol=1e-12)

@@ -35,7 +35,7 @@ def test_one_plan_per_signature_and_the_same_answers(optimize):
         sess.run([y, z], {x: [0.5]})
         sess.run({"y": y, "z": [z]}, {x: [0.5]})
         sess.run(z, {y: [3.0]})  # feeding y cuts x out
-        assert len(sess._plans) == 3  # [y, z] and {'y': y, 'z': [z]} fetch the same tensors
+        assert len(sess.plans) == 3  # [y, z] and {'y': y, 'z': [z]} fetch the same tensors
         assert sess.run(z, {y: [3.0]}) == 4.0
 
 
@@ -57,7 +57,7 @@ def test_generated_code_is_straight_line_with_kernels_bound_ahead():
     y = cr.matmul(x, x) + cr.transpose(x)
     with cr.Session() as sess:
         sess.run(y, {x: np.eye(2)})
-        (plan,) = sess._plans.values()
+        (plan,) = sess.plans
     src = plan.source
     assert src.startswith("def plan(f0):")
     assert "for " not in src and "partial" not in src  # bound kernels are globals of the function
@@ -181,7 +181,7 @@ def test_plans_run_with_other_array_modules():
 
     with cr.Session(array_module=Wrapped()) as sess:
         np.testing.assert_allclose(sess.run(y, {x: np.zeros(3)}), 3.0)
-        (plan,) = sess._plans.values()
+        (plan,) = sess.plans
     assert "np_exp" not in plan.source
 
 
@@ -201,7 +201,7 @@ def test_a_plan_running_inside_itself_does_not_share_its_buffers():
     value = np.full((100, 200), 0.25)
     with cr.Session() as sess:
         out = sess.run(y, {x: value})
-        (plan,) = sess._plans.values()
+        (plan,) = sess.plans
     assert "buf_" in plan.source
     expected = lambda v: np.exp((np.tanh(3 * v) + 1) * 0.5) + np.tanh(3 * v) + 1  # noqa: E731
     np.testing.assert_allclose(out, expected(value), rtol=1e-12)
@@ -215,9 +215,9 @@ def test_plans_of_one_session_share_their_buffers():
     value = np.linspace(-1, 1, 60_000).reshape(200, 300)
     with cr.Session() as sess:
         sess.run(y, {x: value})
-        after_objective = sess._state.buffers.nbytes
+        after_objective = sess.run_state.buffers.nbytes
         sess.run([y, g], {x: value})
-        after_both = sess._state.buffers.nbytes
+        after_both = sess.run_state.buffers.nbytes
     assert after_objective > 0
     # The gradient's plan reuses the objective's arrays and adds only what it needs beyond them.
     assert after_both <= after_objective + 3 * value.nbytes

@@ -55,7 +55,7 @@ from chainrule.compiler.patterns import (
     rewrite_program,
     rule,
 )
-from chainrule.framework.graph import Operation, Tensor, get_default_graph
+from chainrule.framework.graph import Operation, Tensor, as_graph_element, get_default_graph
 
 __all__ = [
     "ALL_PASSES",
@@ -216,8 +216,7 @@ def optimize(
     graph = None
     elements = []
     for item in items + list(feeds):
-        if hasattr(item, "_as_graph_element"):
-            item = item._as_graph_element()
+        item = as_graph_element(item)
         if isinstance(item, (Tensor, Operation)):
             graph = item.graph
         elements.append(item)

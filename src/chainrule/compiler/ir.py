@@ -152,9 +152,9 @@ class Program:
             prog.feeds.append(node.out)
             values[t] = node.out
         nodes: dict[Operation, Node] = {}
-        for op in sorted(needed, key=lambda o: o._id):
+        for op in sorted(needed, key=lambda o: o.id):
             op_def = get_op_def(op.type)
-            attrs = {k: v for k, v in op._attrs.items() if not k.startswith("_")}
+            attrs = op.kernel_attrs
             node = prog.new_node(
                 op.type,
                 [values[t] for t in op.inputs],

@@ -87,6 +87,14 @@ class Session:
         return self._options
 
     @property
+    def plans(self) -> tuple[Plan, ...]:
+        """The compiled plans this Session keeps, one per (fetches, feeds) signature, oldest first.
+
+        ``plan.program.dump()`` shows what a run executes and ``plan.source`` the generated code.
+        """
+        return tuple(self._plans.values())
+
+    @property
     def run_state(self) -> RunState:
         """The state every plan of this Session shares: variable values and random streams.
 
