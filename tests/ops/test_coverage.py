@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.ops.registry import _GRADIENTS, registered_ops
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
@@ -37,7 +36,7 @@ def test_every_design_op_exists_and_has_samples(namespace, name):
     assert name in SAMPLED or f"{namespace}.{name}" in SAMPLED, f"no OpSample exercises {name}"
 
 
-def test_every_registered_op_type_is_exercised_by_the_table():
+def test_every_registered_op_type_is_exercised_by_the_table(library_declarations):
     seen: set[str] = set()
     for sample, unknown_dims in [(s, False) for s in TABLE.samples] + [
         (s, True) for s in TABLE.samples if s.unknown_dims
@@ -53,19 +52,12 @@ def test_every_registered_op_type_is_exercised_by_the_table():
                 if sample.order > 1 and grads:
                     cr.gradients([cr.reduce_sum(g * g) for g in grads], xs)
         seen.update(op.type for op in graph.get_operations())
-    missing = {
-        name for name in registered_ops() if name not in seen and name not in NOT_IN_TABLE and not _is_user(name)
-    }
+    missing = {name for name in library_declarations["all"] if name not in seen and name not in NOT_IN_TABLE}
     assert not missing, f"op types no sample builds (add samples): {sorted(missing)}"
 
 
-def _is_user(op_type: str) -> bool:
-    """Op types registered by tests (custom_op examples), not by the library."""
-    return registered_ops()[op_type].kernel.__module__ == "chainrule.ops.custom"
-
-
-def test_every_differentiable_op_type_has_a_gradient_or_is_marked():
-    unmarked = [name for name in registered_ops() if name not in _GRADIENTS and not _is_user(name)]
+def test_every_differentiable_op_type_has_a_gradient_or_is_marked(library_declarations):
+    unmarked = library_declarations["no_gradient_entry"]
     assert not unmarked, f"register a gradient or NotDifferentiable for: {unmarked}"
 
 
