@@ -32,6 +32,7 @@ from chainrule.ops.custom import custom_op
 from chainrule.ops.registry import NotDifferentiable, RegisterGradient
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.math_ops import *  # noqa: F403
+
 # The math ops by name as well: math_ops computes its __all__, which type checkers cannot read.
 from chainrule.ops.math_ops import (
     abs,  # noqa: A004 - TensorFlow's public name
@@ -86,6 +87,7 @@ from chainrule.ops.math_ops import (
     where,
 )
 from chainrule.ops.array_ops import *  # noqa: F403
+from chainrule.ops.indexing_ops import *  # noqa: F403
 from chainrule.ops.linalg_ops import einsum, matmul, tensordot
 from chainrule.ops.reduction_ops import (
     argmax,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule.framework.graph import Operation, Tensor
-from chainrule.ops import array_ops, conv_ops, linalg_ops, math_ops, nn_ops, reduction_ops  # noqa: F401
+from chainrule.ops import array_ops, conv_ops, indexing_ops, linalg_ops, math_ops, nn_ops, reduction_ops  # noqa: F401
 from chainrule.ops.registry import apply_op, register_jvp
 
 Rule = Callable[..., Sequence[Any]]
@@ -254,7 +254,7 @@ def _sparse_xent_jvp(op: Operation, t_logits: T, t_labels: T) -> list[T]:
     logits, labels = op.inputs
     depth = logits.shape[-1] if logits.shape.rank is not None else None
     depth_t = depth if depth is not None else array_ops.shape(logits)[-1]
-    one_hot = array_ops.one_hot(labels, depth_t, dtype=logits.dtype)
+    one_hot = indexing_ops.one_hot(labels, depth_t, dtype=logits.dtype)
     return [reduction_ops.reduce_sum(t_logits * (nn_ops.softmax(logits) - one_hot), axis=-1)]
 
 

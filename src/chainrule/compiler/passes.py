@@ -41,6 +41,7 @@ from chainrule.compiler.patterns import (
 )
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import reachable
+from chainrule.ops.broadcast_ops import sum_to_shape_kernel
 from chainrule.ops.registry import BROADCAST, UNARY, find_op_def, get_op_def
 
 
@@ -159,8 +160,6 @@ def _sum_to_shape_of(xp: Any, x: Any, y: Any) -> Any:
     """``SumToShape(x, shape(y))`` with the common case (equal shapes) as one comparison."""
     if x.shape == y.shape:
         return x
-    from chainrule.ops.broadcast_ops import sum_to_shape_kernel
-
     return sum_to_shape_kernel(xp, x, y.shape)
 
 
@@ -552,4 +551,3 @@ def merge_common_subexpressions(program: Program) -> int:
     if replace:
         finish_replacements(program, replace)
     return merged
-

@@ -15,9 +15,10 @@ import numpy as np
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, is_tensor_like
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops.broadcast_ops import _shape_tensor, broadcast_to, sum_to_shape
-from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor
-from chainrule.ops.registry import UNARY, apply, constant_shape, constant_value, register_op
+from chainrule.ops import raw_ops
+from chainrule.ops.broadcast_ops import broadcast_to, sum_to_shape
+from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor, shape_tensor
+from chainrule.ops.registry import UNARY, apply, apply_op, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, known_dims, normalize_axis, shapes_may_match
 
 __all__ = [
@@ -35,23 +36,16 @@ __all__ = [
     "ones_like",
     "fill",
     "stack",
-    "getitem",
     "transpose",
     "expand_dims",
     "squeeze",
     "concat",
     "unstack",
     "split",
-    "slice",
-    "gather",
-    "gather_nd",
-    "scatter_nd",
     "tile",
     "pad",
     "range",
-    "one_hot",
     "reverse",
-    "sparse_to_dense",
 ]
 
 
@@ -153,7 +147,7 @@ register_op(
 
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     """Give ``tensor`` a new shape with the same elements in row-major order; one dim may be -1."""
-    return apply("Reshape", convert_to_tensor(tensor), _shape_tensor(shape), name=name)
+    return apply("Reshape", convert_to_tensor(tensor), shape_tensor(shape), name=name)
 
 
 # --- identity, stop_gradient -----------------------------------------------------------------
@@ -200,21 +194,15 @@ register_op(
     "Fill",
     lambda xp, dims, value: xp.full(tuple(int(d) for d in dims), value, dtype=value.dtype),
     _fill_infer,
-    lambda op, g: [None, _reduce_all(g)],
+    lambda op, g: [None, raw_ops.reduce_sum(g)],
     emit=_fill_emit,
     explain=lambda b, op, a: a[1],
 )
 
 
-def _reduce_all(g: Tensor) -> Tensor:
-    from chainrule.ops.reduction_ops import reduce_sum
-
-    return reduce_sum(g)
-
-
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     """A tensor of shape ``dims`` with every element ``value``."""
-    return apply("Fill", _shape_tensor(dims), convert_to_tensor(value), name=name)
+    return apply("Fill", shape_tensor(dims), convert_to_tensor(value), name=name)
 
 
 def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
@@ -268,7 +256,7 @@ def _pack_grad(op: Any, g: Tensor) -> list[Tensor]:
         keys = [(builtins.slice(None),) * axis + (i,) for i in builtins.range(len(op.inputs))]
     else:
         keys = [(Ellipsis, i) + (builtins.slice(None),) * (-axis - 1) for i in builtins.range(len(op.inputs))]
-    return [getitem(g, key) for key in keys]
+    return [g[key] for key in keys]
 
 
 register_op("Pack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _pack_infer, _pack_grad, fresh_output=True)
@@ -317,18 +305,6 @@ def transpose(a: Any, perm: Any = None, name: str | None = None) -> Tensor:
 
 
 # --- helpers shared by the ops below and by indexing_ops ---------------------------------------
-def _math() -> Any:
-    from chainrule.ops import math_ops  # math_ops imports this module: import late
-
-    return math_ops
-
-
-def _reduce_sum(x: Tensor, axis: Any = None) -> Tensor:
-    from chainrule.ops.reduction_ops import reduce_sum
-
-    return reduce_sum(x, axis=axis)
-
-
 def _shape_of(t: Tensor) -> list[int] | Tensor:
     """``t``'s shape as a Python list when static (keeps gradient shapes static), else a Shape op."""
     dims = known_dims(t.shape)
@@ -592,7 +568,7 @@ def split(
     axis = _static_int(axis, "axis")
     if isinstance(num_or_size_splits, (int, np.integer)) and not isinstance(num_or_size_splits, bool):
         return list(_apply_multi("Split", [x], name, num_split=int(num_or_size_splits), axis=axis))
-    sizes = _shape_tensor(num_or_size_splits)
+    sizes = shape_tensor(num_or_size_splits)
     if num is None:
         if sizes.shape.rank != 1 or sizes.shape[0] is None:
             raise ValueError(f"cannot infer the number of splits from size_splits of shape {sizes.shape}; pass num=")
@@ -601,8 +577,6 @@ def split(
 
 
 def _apply_multi(op_type: str, inputs: list[Tensor], name: str | None, **attrs: Any) -> tuple[Tensor, ...]:
-    from chainrule.ops.registry import apply_op
-
     return apply_op(op_type, inputs, attrs, name).outputs
 
 
@@ -672,14 +646,14 @@ def _pad_infer(inputs: list[Tensor]) -> list[Any]:
 
 def _pad_begin(paddings: Tensor) -> Any:
     p = constant_value(paddings)
-    return p[:, 0] if p is not None else getitem(paddings, (builtins.slice(None), 0))
+    return p[:, 0] if p is not None else paddings[:, 0]
 
 
 def _pad_grad(op: Any, g: Tensor) -> list[Any]:
     x, paddings, _ = op.inputs
-    dx = slice(g, _pad_begin(paddings), _shape_of(x))
+    dx = raw_ops.slice(g, _pad_begin(paddings), _shape_of(x))
     # Every output element that is not a copy of x is constant_values.
-    return [dx, None, _reduce_sum(g) - _reduce_sum(dx)]
+    return [dx, None, raw_ops.reduce_sum(g) - raw_ops.reduce_sum(dx)]
 
 
 def _pad_kernel(xp: Any, x: Any, paddings: Any, c: Any) -> Any:
@@ -800,9 +774,9 @@ def _tile_grad(op: Any, g: Tensor) -> list[Any]:
     if m is not None and x.shape.is_fully_defined():
         split_shape: Any = [int(v) for pair in zip(m, x.shape.as_list(), strict=True) for v in pair]
     else:
-        pairs = stack([_math().cast(multiples, dtypes.int32), shape(x)])
+        pairs = stack([raw_ops.cast(multiples, dtypes.int32), shape(x)])
         split_shape = reshape(transpose(pairs), [-1])
-    return [_reduce_sum(reshape(g, split_shape), axis=list(builtins.range(0, 2 * rank, 2))), None]
+    return [raw_ops.reduce_sum(reshape(g, split_shape), axis=list(builtins.range(0, 2 * rank, 2))), None]
 
 
 register_op("Tile", _tile_kernel, _tile_infer, _tile_grad)
@@ -810,7 +784,7 @@ register_op("Tile", _tile_kernel, _tile_infer, _tile_grad)
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """Repeat ``input`` ``multiples[i]`` times along dimension ``i``."""
-    return apply("Tile", convert_to_tensor(input), _shape_tensor(multiples), name=name)
+    return apply("Tile", convert_to_tensor(input), shape_tensor(multiples), name=name)
 
 
 # --- reverse ---------------------------------------------------------------------------------------
@@ -874,18 +848,5 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name
         ranked = [t.dtype for t in args if t.dtype in _RANGE_DTYPES]
         dtype = max(ranked, key=_RANGE_DTYPES.index) if ranked else dtypes.int32
     dtype = dtypes.as_dtype(dtype)
-    args = [_math().cast(t, dtype) for t in args]
+    args = [raw_ops.cast(t, dtype) for t in args]
     return apply("Range", *args, name=name, dtype=dtype)
-
-
-# Indexing lives in indexing_ops (which builds on the ops above); its public names stay importable
-# from here. Imported last, because indexing_ops imports this module.
-from chainrule.ops.indexing_ops import (  # noqa: E402
-    gather,
-    gather_nd,
-    getitem,
-    one_hot,
-    scatter_nd,
-    slice,  # noqa: A004 - TensorFlow's name
-    sparse_to_dense,
-)

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.framework.graph import Tensor, is_tensor_like
+from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops import raw_ops
+from chainrule.ops.constant_op import convert_to_tensor, shape_tensor
 from chainrule.ops.registry import apply, constant_shape, register_op
 from chainrule.ops.shape_rules import broadcast_shapes, shapes_may_match
 
@@ -67,7 +68,7 @@ register_op(
     "SumToShape",
     sum_to_shape_kernel,
     _sum_to_shape_infer,
-    lambda op, g: [broadcast_to(g, _shape(op.inputs[0])), None],
+    lambda op, g: [broadcast_to(g, raw_ops.shape(op.inputs[0])), None],
     emit=_sum_to_shape_emit,
     explain=_sum_to_shape_explain,
 )
@@ -75,7 +76,7 @@ register_op(
 
 def sum_to_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
     """Sum ``x`` over the axes that broadcasting added or stretched, to get ``shape`` back."""
-    return apply("SumToShape", convert_to_tensor(x), _shape_tensor(shape), name=name)
+    return apply("SumToShape", convert_to_tensor(x), shape_tensor(shape), name=name)
 
 
 def _broadcast_to_infer(inputs: list[Tensor]) -> list[Any]:
@@ -98,7 +99,7 @@ register_op(
     "BroadcastTo",
     lambda xp, x, shape: xp.broadcast_to(x, tuple(int(d) for d in shape)),
     _broadcast_to_infer,
-    lambda op, g: [sum_to_shape(g, _shape(op.inputs[0])), None],
+    lambda op, g: [sum_to_shape(g, raw_ops.shape(op.inputs[0])), None],
     emit=_broadcast_to_emit,
     explain=lambda b, op, a: a[0],
 )
@@ -106,20 +107,4 @@ register_op(
 
 def broadcast_to(x: Any, shape: Any, name: str | None = None) -> Tensor:
     """Broadcast ``x`` to ``shape`` with NumPy rules (a read-only view at run time)."""
-    return apply("BroadcastTo", convert_to_tensor(x), _shape_tensor(shape), name=name)
-
-
-def _shape(t: Tensor) -> Tensor:
-    from chainrule.ops.array_ops import shape
-
-    return shape(t)
-
-
-def _shape_tensor(shape: Any) -> Tensor:
-    if is_tensor_like(shape):
-        return convert_to_tensor(shape)
-    if isinstance(shape, TensorShape):
-        shape = shape.as_list()
-    if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
-        return convert_to_tensor(shape, dtype_hint="int32")
-    return convert_to_tensor(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")
+    return apply("BroadcastTo", convert_to_tensor(x), shape_tensor(shape), name=name)

@@ -8,7 +8,7 @@ import numpy as np
 
 from chainrule.framework import dtypes
 from chainrule.framework.dtypes import DType, as_dtype
-from chainrule.framework.graph import Operation, Tensor, as_tensor_or_none
+from chainrule.framework.graph import Operation, Tensor, as_tensor_or_none, is_tensor_like
 from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops.registry import apply, register_op
 
@@ -132,15 +132,14 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
     if isinstance(value, Operation):
         raise TypeError(f"Cannot convert operation {value.name} to a tensor; use op.outputs[i].")
     if isinstance(value, (list, tuple)) and _is_nested_with_tensors(value):
-        from chainrule.ops.array_ops import stack
-
         parts = [convert_to_tensor(v, dtype=want, dtype_hint=dtype_hint) for v in value]
         dtype_set = {p.dtype for p in parts}
         if len(dtype_set) > 1 and want is None:
             floats = [d for d in dtype_set if d.is_floating]
             target = floats[0] if len(floats) == 1 else None
             parts = [convert_to_tensor(v, dtype=target, dtype_hint=target) for v in value] if target else parts
-        return stack(parts, axis=0, name=name or "packed")
+        # A Pack, as cr.stack builds (declared in array_ops, which imports this module).
+        return apply("Pack", *convert_n(parts), axis=0, name=name or "packed")
     if want is None and dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
         hint = as_dtype(dtype_hint)
         natural = _python_dtype(value)
@@ -164,3 +163,14 @@ def convert_n(values: Any, dtype_hint: Any = None) -> list[Tensor]:
                 hint = as_dtype(np.asarray(v).dtype)
                 break
     return [t if t is not None else convert_to_tensor(v, dtype_hint=hint) for t, v in zip(tensors, values)]
+
+
+def shape_tensor(shape: Any) -> Tensor:
+    """A shape given as a list, tuple, ``TensorShape``, array or tensor, as a 1-D int tensor."""
+    if is_tensor_like(shape):
+        return convert_to_tensor(shape)
+    if isinstance(shape, TensorShape):
+        shape = shape.as_list()
+    if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
+        return convert_to_tensor(shape, dtype_hint="int32")
+    return convert_to_tensor(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")

@@ -13,15 +13,14 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, install_operators
 from chainrule.framework.tensor_shape import TensorShape
+from chainrule.ops import raw_ops
 from chainrule.ops.array_ops import (
     _check_int,
     _check_rank,
     _index_tensor,
-    _math,
     _merge_rank,
-    _reduce_sum,
     _shape_of,
     _static_int,
     expand_dims,
@@ -32,8 +31,7 @@ from chainrule.ops.array_ops import (
     stack,
     transpose,
 )
-from chainrule.ops.broadcast_ops import _shape_tensor
-from chainrule.ops.constant_op import _is_nested_with_tensors, convert_n, convert_to_tensor, to_numpy
+from chainrule.ops.constant_op import _is_nested_with_tensors, convert_n, convert_to_tensor, shape_tensor, to_numpy
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, normalize_axis
 
@@ -173,7 +171,7 @@ def _strided_slice_infer(inputs: list[Tensor], spec: tuple[Any, ...]) -> list[An
 def _strided_slice_grad(op: Any, g: Tensor) -> list[Any]:
     x = op.inputs[0]
     x_shape = x.shape.as_list() if x.shape.is_fully_defined() else shape(x)
-    dx = apply("StridedSliceGrad", _shape_tensor(x_shape), g, *op.inputs[1:], spec=op.get_attr("spec"))
+    dx = apply("StridedSliceGrad", shape_tensor(x_shape), g, *op.inputs[1:], spec=op.get_attr("spec"))
     return [dx] + [None] * (len(op.inputs) - 1)
 
 
@@ -215,6 +213,9 @@ def getitem(tensor: Any, key: Any, name: str | None = None) -> Tensor:
     x = convert_to_tensor(tensor)
     spec, dynamic = _encode_key(key)
     return apply("StridedSlice", x, *dynamic, name=name or "strided_slice", spec=spec)
+
+
+install_operators({"getitem": lambda x, key: getitem(x, key)})  # x[key]
 
 
 # --- slice --------------------------------------------------------------------------------------
@@ -275,8 +276,7 @@ def _slice_grad(op: Any, g: Tensor) -> list[Any]:
         after = np.array(x.shape.as_list()) - b - np.array(y.shape.as_list())
         paddings: Any = np.stack([b, after], axis=1).astype(np.int32)
     else:
-        m = _math()
-        b32 = m.cast(begin, dtypes.int32)
+        b32 = raw_ops.cast(begin, dtypes.int32)
         paddings = stack([b32, shape(x) - b32 - shape(y)], axis=1)
     return [pad(g, paddings), None, None]
 
@@ -286,7 +286,7 @@ register_op("Slice", _slice_kernel, _slice_infer, _slice_grad)
 
 def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
     """The block of ``input_`` that starts at ``begin`` with extent ``size`` (-1: to the end of that dimension)."""
-    return apply("Slice", convert_to_tensor(input_), _shape_tensor(begin), _shape_tensor(size), name=name)
+    return apply("Slice", convert_to_tensor(input_), shape_tensor(begin), shape_tensor(size), name=name)
 
 
 # --- gather, gather_nd, scatter_nd ---------------------------------------------------------------
@@ -435,7 +435,7 @@ def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) 
     ``indices[..., :k]`` index the first k dimensions; ``updates`` has shape ``indices.shape[:-1] + shape[k:]``.
     """
     i = _index_tensor(indices)
-    return apply("ScatterNd", i, convert_to_tensor(updates), _shape_tensor(shape), name=name)
+    return apply("ScatterNd", i, convert_to_tensor(updates), shape_tensor(shape), name=name)
 
 
 # --- one_hot ---------------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ def _one_hot_kernel(xp: Any, indices: Any, depth: Any, on_value: Any, off_value:
 def _one_hot_grad(op: Any, g: Tensor) -> list[Any]:
     indices, depth, on_value, _ = op.inputs
     mask = one_hot(indices, depth, 1, 0, axis=op.get_attr("axis"), dtype=on_value.dtype)
-    return [None, None, _reduce_sum(g * mask), _reduce_sum(g) - _reduce_sum(g * mask)]
+    return [None, None, raw_ops.reduce_sum(g * mask), raw_ops.reduce_sum(g) - raw_ops.reduce_sum(g * mask)]
 
 
 register_op("OneHot", _one_hot_kernel, _one_hot_infer, _one_hot_grad)
@@ -558,9 +558,9 @@ def _sparse_to_dense_grad(op: Any, g: Tensor) -> list[Any]:
     else:
         idx = reshape(indices, stack([-1, size(output_shape)]))
     picked = gather_nd(g, idx)
-    d_values = _reduce_sum(picked) if values.shape.rank == 0 else picked
+    d_values = raw_ops.reduce_sum(picked) if values.shape.rank == 0 else picked
     # Distinct indices: every element not written from sparse_values is default_value.
-    return [None, None, d_values, _reduce_sum(g) - _reduce_sum(picked)]
+    return [None, None, d_values, raw_ops.reduce_sum(g) - raw_ops.reduce_sum(picked)]
 
 
 register_op("SparseToDense", _sparse_to_dense_kernel, _sparse_to_dense_infer, _sparse_to_dense_grad)
@@ -585,7 +585,7 @@ def sparse_to_dense(
     return apply(
         "SparseToDense",
         _index_tensor(sparse_indices),
-        _shape_tensor(output_shape),
+        shape_tensor(output_shape),
         values,
         default,
         name=name,

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, install_operators
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops import array_ops, math_ops  # noqa: F401 - math_ops installs the Tensor operators used here
+from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # noqa: F401 - math_ops installs the Tensor operators used here
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
 from chainrule.ops.registry import apply, constant_value, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, broadcast_shapes, check_kind, common_dtype
@@ -85,7 +85,7 @@ def _broadcast_batch(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
 
 def _expand2(t: Tensor) -> Tensor:
     """``t[..., None, None]``: a batch of scalars as a batch of 1x1 matrices."""
-    return array_ops.getitem(t, (Ellipsis, None, None))
+    return indexing_ops.getitem(t, (Ellipsis, None, None))
 
 
 # --- matrix_transpose ------------------------------------------------------------------------
@@ -209,6 +209,9 @@ def matmul(
         transpose_a=bool(transpose_a or adjoint_a),
         transpose_b=bool(transpose_b or adjoint_b),
     )
+
+
+install_operators({"matmul": lambda a, b: matmul(a, b)})  # a @ b
 
 
 # --- einsum ----------------------------------------------------------------------------------
@@ -778,9 +781,7 @@ def band_part(input: Any, num_lower: Any, num_upper: Any, name: str | None = Non
 
 def trace(x: Any, name: str | None = None) -> Tensor:
     """The sum of the main diagonal of each matrix in the last two axes (composite)."""
-    from chainrule.ops.reduction_ops import reduce_sum
-
-    return reduce_sum(diag_part(x), axis=-1, name=name or "trace")
+    return reduction_ops.reduce_sum(diag_part(x), axis=-1, name=name or "trace")
 
 
 def eye(

@@ -387,16 +387,6 @@ def _truediv(x: Any, y: Any) -> Tensor:
     return divide(x, y)
 
 
-def _matmul(x: Any, y: Any) -> Tensor:
-    from chainrule.ops.linalg_ops import matmul
-
-    return matmul(x, y)
-
-
-def _getitem(x: Any, key: Any) -> Tensor:
-    return array_ops.getitem(x, key)
-
-
 def _logical_or_bitwise(logical: Any, name: str) -> Any:
     def fn(x: Any, y: Any) -> Tensor:
         x, y = convert_n([x, y])
@@ -416,7 +406,6 @@ install_operators(
         "floordiv": floordiv,
         "mod": floormod,
         "pow": pow,
-        "matmul": _matmul,
         "lt": less,
         "le": less_equal,
         "gt": greater,
@@ -426,7 +415,6 @@ install_operators(
         "neg": negative,
         "abs": abs,
         "invert": logical_not,
-        "getitem": _getitem,
     }
 )
 

@@ -16,7 +16,7 @@ import numpy as np
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops import array_ops, math_ops, random_ops, reduction_ops
+from chainrule.ops import array_ops, indexing_ops, math_ops, random_ops, reduction_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.registry import UNARY, apply, constant_shape, register_op
 from chainrule.ops.shape_rules import (
@@ -283,7 +283,7 @@ def _sparse_xent_grad(op: Any, g: Tensor) -> list[Any]:
     logits, labels = op.inputs
     depth = logits.shape[-1] if logits.shape.rank is not None else None
     depth_t = convert_to_tensor(np.int32(depth)) if depth is not None else array_ops.shape(logits)[-1]
-    one_hot = array_ops.one_hot(labels, depth_t, dtype=logits.dtype)  # a constant w.r.t. the logits
+    one_hot = indexing_ops.one_hot(labels, depth_t, dtype=logits.dtype)  # a constant w.r.t. the logits
     return [g[..., None] * (softmax(logits) - one_hot), None]
 
 

@@ -16,8 +16,7 @@ import numpy as np
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops.broadcast_ops import _shape_tensor
-from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.constant_op import convert_to_tensor, shape_tensor
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
 
 __all__ = ["normal", "uniform", "set_seed"]
@@ -135,7 +134,7 @@ def normal(
     """
     dtype = dtypes.as_dtype(dtype)
     out = apply(
-        "RandomStandardNormal", _shape_tensor(shape), name=name or "random_normal", dtype=dtype, seed=_seed_attr(seed)
+        "RandomStandardNormal", shape_tensor(shape), name=name or "random_normal", dtype=dtype, seed=_seed_attr(seed)
     )
     if not _is_number(stddev, 1):
         out = out * convert_to_tensor(stddev, dtype_hint=dtype)
@@ -163,7 +162,7 @@ def uniform(
     seed : op seed; with it (or a graph seed) every new Session repeats the same sequence.
     """
     dtype = dtypes.as_dtype(dtype)
-    shape_t = _shape_tensor(shape)
+    shape_t = shape_tensor(shape)
     if dtype.is_integer:
         if maxval is None:
             raise ValueError(f"uniform: must specify maxval for integer dtype {dtype.name}")

@@ -20,9 +20,10 @@ from chainrule.framework.graph import Tensor, is_tensor_like
 from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, math_ops
+from chainrule.ops.axes import axes_tuple, axis_attr, given_axes
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
-from chainrule.ops.registry import apply, constant_value, describe_inputs, register_op
+from chainrule.ops.registry import apply, describe_inputs, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind, known_dims
 
 __all__ = [
@@ -37,44 +38,6 @@ __all__ = [
     "cumsum",
     "cumprod",
 ]
-
-
-# --- axes ------------------------------------------------------------------------------------
-def _axes_tuple(axis: Any, rank: int | None) -> tuple[int, ...] | None:
-    """Validated reduction axes, sorted and (when the rank is known) non-negative; None means all axes."""
-    return None if axis is None else _given_axes(axis, rank)
-
-
-def _given_axes(axis: Any, rank: int | None) -> tuple[int, ...]:
-    """``_axes_tuple`` for an ``axis`` that is not None."""
-    axes = list(axis) if isinstance(axis, tuple) else np.ravel(axis).tolist()
-    if any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
-        raise TypeError(f"axis must be an int or a list of ints, got {axis!r}")
-    if rank is not None:
-        for a in axes:
-            if not -rank <= a < rank:
-                raise ValueError(f"axis {a} is out of bounds for a tensor of rank {rank}")
-        axes = [a % rank for a in axes]
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"duplicate axes in {list(axis)}")
-    return tuple(sorted(axes))
-
-
-def _axis_attr(axis: Any, rank: int | None) -> tuple[Any, ...] | None:
-    """The ``axis`` attribute: normalized where valid, else as given (for the shape rule to report)."""
-    if axis is None:
-        return None
-    if is_tensor_like(axis):
-        value = constant_value(convert_to_tensor(axis))
-        if value is None:
-            raise TypeError("axis must be known when the graph is built (an int, a list of ints or a constant tensor)")
-        axis = value
-    raw = tuple(np.ravel(np.asarray(axis, dtype=object)).tolist())
-    raw = tuple(a.item() if isinstance(a, np.generic) else a for a in raw)
-    try:
-        return _axes_tuple(raw, rank)
-    except (TypeError, ValueError):
-        return raw
 
 
 def _pick(value: Any, alias: Any, name: str, alias_name: str) -> Any:
@@ -100,7 +63,7 @@ def _reduce_infer(op_type: str, kinds: str = NUMERIC):
     def infer(inputs: list[Tensor], axis: Any, keepdims: bool) -> list[Any]:
         (x,) = inputs
         check_kind(op_type, x, kinds)
-        axes = _axes_tuple(axis, x.shape.rank)
+        axes = axes_tuple(axis, x.shape.rank)
         return [(x.dtype, _reduced_shape(x.shape, axes, keepdims))]
 
     return infer
@@ -110,7 +73,7 @@ def _checked_axes(fn_name: str, x: Tensor, axis: Any, kinds: str = NUMERIC) -> t
     """Validate a composite reduction's input and axes, raising errors that name it (as ``apply_op`` does)."""
     try:
         check_kind(fn_name, x, kinds)
-        return _axes_tuple(_axis_attr(axis, x.shape.rank), x.shape.rank)
+        return axes_tuple(axis_attr(axis, x.shape.rank), x.shape.rank)
     except (TypeError, ValueError) as e:
         where = user_frame(2)
         cls = errors.InvalidDTypeError if isinstance(e, TypeError) else errors.InvalidArgumentError
@@ -125,7 +88,7 @@ def kept_dims_shape(op: Any) -> list[int] | Tensor:
     axis = op.get_attr("axis")
     dims = known_dims(x.shape)
     if dims is not None:
-        axes = _axes_tuple(axis, len(dims))
+        axes = axes_tuple(axis, len(dims))
         reduced = set(range(len(dims))) if axes is None else set(axes)
         return [1 if i in reduced else d for i, d in enumerate(dims)]
     full = array_ops.shape(x)
@@ -221,7 +184,7 @@ def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str, 
     return _public_reduction(
         public_name,
         lambda x, axis, keepdims, name: apply(
-            op_type, x, name=name, axis=_axis_attr(axis, x.shape.rank), keepdims=keepdims
+            op_type, x, name=name, axis=axis_attr(axis, x.shape.rank), keepdims=keepdims
         ),
         doc,
     )
@@ -289,7 +252,7 @@ def _prod_grad(op: Any, g: Tensor) -> list[Tensor]:
     if rank is None:
         raise ValueError(f"the gradient of {op.name} needs the rank of its input to be known")
     axis = op.get_attr("axis")
-    axes = list(range(rank)) if axis is None else list(_given_axes(axis, rank))
+    axes = list(range(rank)) if axis is None else list(given_axes(axis, rank))
     perm = [i for i in range(rank) if i not in axes] + axes
     identity_perm = perm == list(range(rank))
     xt = x if identity_perm else array_ops.transpose(x, perm)
@@ -422,7 +385,7 @@ def _arg_op(op_type: str, np_fn: Any, doc: str) -> Any:
         axis = _pick(axis, dimension, "axis", "dimension")
         axis = 0 if axis is None else axis
         if is_tensor_like(axis):
-            axis = _axis_attr(axis, None)
+            axis = axis_attr(axis, None)
             axis = axis[0] if len(axis) == 1 else axis
         elif isinstance(axis, np.integer):
             axis = int(axis)
@@ -490,7 +453,7 @@ def _cum_infer(op_type: str):
 
 def _cum_attrs(x: Tensor, axis: Any, exclusive: bool, reverse: bool) -> dict[str, Any]:
     if is_tensor_like(axis):
-        (axis,) = _axis_attr(axis, None) or (None,)
+        (axis,) = axis_attr(axis, None) or (None,)
     elif isinstance(axis, np.integer):
         axis = int(axis)
     rank = x.shape.rank

@@ -16,7 +16,7 @@ from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.constant_op import convert_to_tensor
-from chainrule.ops.registry import apply, register_op
+from chainrule.ops.registry import apply, apply_op, register_op
 
 GLOBAL_VARIABLES = "variables"
 TRAINABLE_VARIABLES = "trainable_variables"
@@ -90,8 +90,6 @@ register_op("NoOp", lambda xp: (), lambda inputs: [], None)
 
 def no_op(name: str | None = None) -> Operation:
     """An op that does nothing; useful as a target with control dependencies."""
-    from chainrule.ops.registry import apply_op
-
     return apply_op("NoOp", [], {}, name)
 
 
@@ -215,8 +213,6 @@ def _guard_uninitialized_reads(init: Tensor) -> Tensor:
             if all(a is b for a, b in zip(inputs, op.inputs)):
                 out = t
             else:
-                from chainrule.ops.registry import apply_op
-
                 attrs = op.kernel_attrs
                 out = apply_op(op.type, inputs, attrs, op.name.split("/")[-1]).outputs[t.value_index]
         memo[t] = out

@@ -24,7 +24,7 @@ import numpy as np
 from chainrule.framework import errors
 from chainrule.framework.graph import Graph, Operation, Tensor, is_tensor_like, reachable
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops import array_ops, linalg_ops, math_ops, reduction_ops
+from chainrule.ops import array_ops, indexing_ops, linalg_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.registry import OpDef, apply_op, constant_value, get_op_def, register_batch_rule
 from chainrule.ops.shape_rules import known_dims
@@ -348,7 +348,7 @@ def _tile(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[
 def _slice(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
     _need_unbatched(op, batched, [1, 2], "begin or size")
     x, begin, size = inputs
-    return [(array_ops.slice(x, ctx.prepend_batch(begin, fill=0), ctx.prepend_batch(size, fill=-1)), True)]
+    return [(indexing_ops.slice(x, ctx.prepend_batch(begin, fill=0), ctx.prepend_batch(size, fill=-1)), True)]
 
 
 def _pad(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
@@ -455,7 +455,7 @@ def _scatter_as_gather(ctx: BatchContext, indices: Tensor, updates: Tensor, shap
         pads = np.zeros((2 + len(rest), 2), np.int32)
         pads[1, 1] = 1
         source = array_ops.pad(source, pads)
-    out = array_ops.gather(source, inv, axis=1)
+    out = indexing_ops.gather(source, inv, axis=1)
     return array_ops.reshape(out, ctx.prepend_batch(constant(np.array(dims, np.int32))))
 
 
@@ -489,7 +489,7 @@ def _gather(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: lis
     moved = params
     if axis:
         moved = array_ops.transpose(params, [0, axis + 1, *range(1, axis + 1), *range(axis + 2, p_rank + 1)])
-    out = array_ops.gather_nd(moved, _with_batch_index(ctx, op, indices[..., None], True))  # [B, idx, before, after]
+    out = indexing_ops.gather_nd(moved, _with_batch_index(ctx, op, indices[..., None], True))  # [B, idx, before, after]
     if axis:
         start = 1 + i_rank
         perm = [0, *range(start, start + axis), *range(1, start), *range(start + axis, p_rank + i_rank)]
