@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autodiff import jvp_rules  # noqa: F401 - registers the JVP rules
 from chainrule.autodiff.gradients import backprop_op, downstream_ops, gradients, is_differentiable, needed_within
 from chainrule.framework.graph import Operation, Tensor
 from chainrule.ops import array_ops

@@ -18,6 +18,7 @@ from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import raw_ops
 from chainrule.ops.broadcast_ops import broadcast_to, sum_to_shape
 from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor, shape_tensor
+from chainrule.ops.jvp_forms import linear
 from chainrule.ops.registry import UNARY, apply, apply_op, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, known_dims, normalize_axis, shapes_may_match
 
@@ -142,6 +143,7 @@ register_op(
     lambda op, g: [reshape(g, shape(op.inputs[0])), None],
     emit=_reshape_emit,
     explain=_reshape_explain,
+    jvp=linear,
 )
 
 
@@ -197,6 +199,7 @@ register_op(
     lambda op, g: [None, raw_ops.reduce_sum(g)],
     emit=_fill_emit,
     explain=lambda b, op, a: a[1],
+    jvp=linear,
 )
 
 
@@ -215,21 +218,14 @@ def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Te
     return fill(shape, constant(1, dtype=dtype), name=name)
 
 
-def _like(t: Tensor, value: int, dtype: Any, name: str | None) -> Tensor:
-    dtype = dtypes.as_dtype(dtype) if dtype is not None else t.dtype
-    if t.shape.is_fully_defined():
-        return fill(t.shape.as_list(), constant(value, dtype=dtype), name=name)
-    return fill(shape(t), constant(value, dtype=dtype), name=name)
-
-
 def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """Zeros with the shape (and, by default, dtype) of ``tensor``."""
-    return _like(convert_to_tensor(tensor), 0, dtype, name)
+    return raw_ops.filled_like(convert_to_tensor(tensor), 0, dtype, name)
 
 
 def ones_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """Ones with the shape (and, by default, dtype) of ``tensor``."""
-    return _like(convert_to_tensor(tensor), 1, dtype, name)
+    return raw_ops.filled_like(convert_to_tensor(tensor), 1, dtype, name)
 
 
 # --- stack (TensorFlow's Pack) --------------------------------------------------------------
@@ -259,7 +255,9 @@ def _pack_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [g[key] for key in keys]
 
 
-register_op("Pack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _pack_infer, _pack_grad, fresh_output=True)
+register_op(
+    "Pack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _pack_infer, _pack_grad, fresh_output=True, jvp=linear
+)
 
 
 def stack(values: list[Any], axis: int = 0, name: str | None = None) -> Tensor:
@@ -295,6 +293,7 @@ register_op(
     _transpose_infer,
     _transpose_grad,
     explain="transpose",
+    jvp=linear,
 )
 
 
@@ -378,6 +377,7 @@ register_op(
     lambda xp, x, axis: xp.expand_dims(x, axis),
     _expand_dims_infer,
     lambda op, g: [reshape(g, _shape_of(op.inputs[0]))],
+    jvp=linear,
 )
 
 
@@ -411,6 +411,7 @@ register_op(
     lambda xp, x, axis: xp.squeeze(x, axis=axis),
     _squeeze_infer,
     lambda op, g: [reshape(g, _shape_of(op.inputs[0]))],
+    jvp=linear,
 )
 
 
@@ -468,6 +469,7 @@ register_op(
     _concat_infer,
     _concat_grad,
     fresh_output=True,
+    jvp=linear,
 )
 
 
@@ -501,7 +503,7 @@ def _split_kernel(xp: Any, x: Any, num_split: int, axis: int) -> Any:
     return _one_or_tuple(xp.split(x, num_split, axis=axis))
 
 
-register_op("Split", _split_kernel, _split_infer, lambda op, *gs: [concat(list(gs), op.get_attr("axis"))])
+register_op("Split", _split_kernel, _split_infer, lambda op, *gs: [concat(list(gs), op.get_attr("axis"))], jvp=linear)
 
 
 @overload
@@ -553,6 +555,7 @@ register_op(
     _split_v_kernel,
     _split_v_infer,
     lambda op, *gs: [concat(list(gs), op.get_attr("axis")), None],
+    jvp=linear,
 )
 
 
@@ -599,7 +602,9 @@ def _unpack_kernel(xp: Any, x: Any, num: int, axis: int) -> Any:
     return _one_or_tuple([xp.asarray(p) for p in xp.moveaxis(x, axis, 0)])
 
 
-register_op("Unpack", _unpack_kernel, _unpack_infer, lambda op, *gs: [stack(list(gs), axis=op.get_attr("axis"))])
+register_op(
+    "Unpack", _unpack_kernel, _unpack_infer, lambda op, *gs: [stack(list(gs), axis=op.get_attr("axis"))], jvp=linear
+)
 
 
 def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
@@ -662,7 +667,7 @@ def _pad_kernel(xp: Any, x: Any, paddings: Any, c: Any) -> Any:
     return xp.pad(x, [(int(a), int(b)) for a, b in paddings], mode="constant", constant_values=c)
 
 
-register_op("PadV2", _pad_kernel, _pad_infer, _pad_grad)
+register_op("PadV2", _pad_kernel, _pad_infer, _pad_grad, jvp=linear)
 
 
 def _mirror_pads(x_shape: tuple[int, ...], paddings: Any, mode: str) -> list[tuple[int, int]]:
@@ -711,12 +716,14 @@ register_op(
     _mirror_pad_kernel,
     _mirror_pad_infer,
     lambda op, g: [apply("MirrorPadGrad", g, op.inputs[1], mode=op.get_attr("mode")), None],
+    jvp=linear,
 )
 register_op(
     "MirrorPadGrad",
     _mirror_pad_grad_kernel,
     lambda inputs, mode: [(inputs[0].dtype, _pad_shape(inputs[0], inputs[1], sign=-1))],
     lambda op, g: [apply("MirrorPad", g, op.inputs[1], mode=op.get_attr("mode")), None],
+    jvp=linear,
 )
 
 
@@ -779,7 +786,7 @@ def _tile_grad(op: Any, g: Tensor) -> list[Any]:
     return [raw_ops.reduce_sum(reshape(g, split_shape), axis=list(builtins.range(0, 2 * rank, 2))), None]
 
 
-register_op("Tile", _tile_kernel, _tile_infer, _tile_grad)
+register_op("Tile", _tile_kernel, _tile_infer, _tile_grad, jvp=linear)
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -802,6 +809,7 @@ register_op(
     lambda xp, x, axis: xp.flip(x, axis) if axis else x,
     _reverse_infer,
     lambda op, g: [reverse(g, op.get_attr("axis"))],
+    jvp=linear,
 )
 
 

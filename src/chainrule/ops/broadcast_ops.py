@@ -16,6 +16,7 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import raw_ops
 from chainrule.ops.constant_op import convert_to_tensor, shape_tensor
+from chainrule.ops.jvp_forms import linear
 from chainrule.ops.registry import apply, constant_shape, register_op
 from chainrule.ops.shape_rules import broadcast_shapes, shapes_may_match
 
@@ -71,6 +72,7 @@ register_op(
     lambda op, g: [broadcast_to(g, raw_ops.shape(op.inputs[0])), None],
     emit=_sum_to_shape_emit,
     explain=_sum_to_shape_explain,
+    jvp=linear,
 )
 
 
@@ -102,6 +104,7 @@ register_op(
     lambda op, g: [sum_to_shape(g, raw_ops.shape(op.inputs[0])), None],
     emit=_broadcast_to_emit,
     explain=lambda b, op, a: a[0],
+    jvp=linear,
 )
 
 

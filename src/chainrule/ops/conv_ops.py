@@ -28,6 +28,7 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.jvp_forms import linear, linear_in, multilinear
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind, common_dtype
 
@@ -319,7 +320,7 @@ def _conv2d_grad(op: Any, g: Tensor) -> list[Tensor]:
     ]
 
 
-register_op("Conv2D", _conv2d_kernel, _conv2d_infer, _conv2d_grad)
+register_op("Conv2D", _conv2d_kernel, _conv2d_infer, _conv2d_grad, jvp=multilinear)
 
 
 # --- Conv2DBackpropInput: the transpose of Conv2D with respect to its input (col2im) ---------
@@ -394,7 +395,7 @@ def _backprop_input_grad(op: Any, g: Tensor) -> list[Any]:
     ]
 
 
-register_op("Conv2DBackpropInput", _backprop_input_kernel, _backprop_input_infer, _backprop_input_grad)
+register_op("Conv2DBackpropInput", _backprop_input_kernel, _backprop_input_infer, _backprop_input_grad, jvp=multilinear)
 
 
 # --- Conv2DBackpropFilter: the transpose of Conv2D with respect to its filters --------------
@@ -447,7 +448,9 @@ def _backprop_filter_grad(op: Any, g: Tensor) -> list[Any]:
     ]
 
 
-register_op("Conv2DBackpropFilter", _backprop_filter_kernel, _backprop_filter_infer, _backprop_filter_grad)
+register_op(
+    "Conv2DBackpropFilter", _backprop_filter_kernel, _backprop_filter_infer, _backprop_filter_grad, jvp=multilinear
+)
 
 
 # --- pooling geometry -----------------------------------------------------------------------
@@ -585,12 +588,14 @@ register_op(
     _max_pool_grad_kernel,
     _max_pool_grad_infer(False),
     lambda op, g: [None, None, apply("MaxPoolGradGrad", *op.inputs[:2], g, **_pool_attrs(op))],
+    jvp=linear_in(2),
 )
 register_op(
     "MaxPoolGradGrad",
     _max_pool_grad_grad_kernel,
     _max_pool_grad_infer(True),
     lambda op, g: [None, None, apply("MaxPoolGrad", *op.inputs[:2], g, **_pool_attrs(op))],
+    jvp=linear_in(2),
 )
 
 
@@ -621,6 +626,7 @@ register_op(
     _avg_pool_kernel,
     _avg_pool_infer,
     lambda op, g: [apply("AvgPoolGrad", array_ops.shape(op.inputs[0]), g, **_pool_attrs(op))],
+    jvp=linear,
 )
 
 
@@ -654,6 +660,7 @@ register_op(
     _avg_pool_grad_kernel,
     _avg_pool_grad_infer,
     lambda op, g: [None, apply("AvgPool", g, **_pool_attrs(op))],
+    jvp=linear,
 )
 
 

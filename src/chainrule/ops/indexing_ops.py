@@ -32,6 +32,7 @@ from chainrule.ops.array_ops import (
     transpose,
 )
 from chainrule.ops.constant_op import _is_nested_with_tensors, convert_n, convert_to_tensor, shape_tensor, to_numpy
+from chainrule.ops.jvp_forms import linear
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, normalize_axis
 
@@ -188,6 +189,7 @@ register_op(
     _strided_slice_infer,
     _strided_slice_grad,
     emit=_strided_slice_emit,
+    jvp=linear,
 )
 
 
@@ -205,6 +207,7 @@ register_op(
     lambda op, g: (
         [None, apply("StridedSlice", g, *op.inputs[2:], spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 2)
     ),
+    jvp=linear,
 )
 
 
@@ -281,7 +284,7 @@ def _slice_grad(op: Any, g: Tensor) -> list[Any]:
     return [pad(g, paddings), None, None]
 
 
-register_op("Slice", _slice_kernel, _slice_infer, _slice_grad)
+register_op("Slice", _slice_kernel, _slice_infer, _slice_grad, jvp=linear)
 
 
 def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
@@ -330,7 +333,7 @@ def _gather_grad(op: Any, g: Tensor) -> list[Any]:
     return [transpose(moved, [int(i) for i in np.argsort(p_perm)]), None]
 
 
-register_op("GatherV2", _gather_kernel, _gather_infer, _gather_grad)
+register_op("GatherV2", _gather_kernel, _gather_infer, _gather_grad, jvp=linear)
 
 
 def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None, axis: Any = 0) -> Tensor:
@@ -376,6 +379,7 @@ register_op(
     _gather_nd_kernel,
     _gather_nd_infer,
     lambda op, g: [scatter_nd(op.inputs[1], g, _shape_of(op.inputs[0])), None],
+    jvp=linear,
 )
 
 
@@ -426,6 +430,7 @@ register_op(
     _scatter_nd_kernel,
     _scatter_nd_infer,
     lambda op, g: [None, gather_nd(g, op.inputs[0]), None],
+    jvp=linear,
 )
 
 
@@ -471,7 +476,7 @@ def _one_hot_grad(op: Any, g: Tensor) -> list[Any]:
     return [None, None, raw_ops.reduce_sum(g * mask), raw_ops.reduce_sum(g) - raw_ops.reduce_sum(g * mask)]
 
 
-register_op("OneHot", _one_hot_kernel, _one_hot_infer, _one_hot_grad)
+register_op("OneHot", _one_hot_kernel, _one_hot_infer, _one_hot_grad, jvp=linear)
 
 
 def one_hot(
@@ -563,7 +568,7 @@ def _sparse_to_dense_grad(op: Any, g: Tensor) -> list[Any]:
     return [None, None, d_values, raw_ops.reduce_sum(g) - raw_ops.reduce_sum(picked)]
 
 
-register_op("SparseToDense", _sparse_to_dense_kernel, _sparse_to_dense_infer, _sparse_to_dense_grad)
+register_op("SparseToDense", _sparse_to_dense_kernel, _sparse_to_dense_infer, _sparse_to_dense_grad, jvp=linear)
 
 
 def sparse_to_dense(

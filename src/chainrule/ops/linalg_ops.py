@@ -21,6 +21,7 @@ from chainrule.framework.graph import Tensor, install_operators
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # noqa: F401 - math_ops installs the Tensor operators used here
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
+from chainrule.ops.jvp_forms import Tangent, linear, multilinear, sum_tangents
 from chainrule.ops.registry import apply, constant_value, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, broadcast_shapes, check_kind, common_dtype
 
@@ -94,6 +95,7 @@ register_op(
     lambda xp, x: xp.swapaxes(x, -1, -2),
     lambda inputs: [(inputs[0].dtype, _swap_last(inputs[0]))],
     lambda op, g: [matrix_transpose(g)],
+    jvp=linear,
 )
 
 
@@ -183,6 +185,7 @@ register_op(
     emits_into=True,
     fresh_output=True,
     explain=_matmul_explain,
+    jvp=multilinear,
 )
 
 
@@ -367,7 +370,7 @@ def _einsum_grad(op: Any, g: Tensor) -> list[Tensor | None]:
     return grads
 
 
-register_op("Einsum", _einsum_kernel, _einsum_infer, _einsum_grad, broadcasts=True)
+register_op("Einsum", _einsum_kernel, _einsum_infer, _einsum_grad, broadcasts=True, jvp=multilinear)
 
 
 def _diag_embed_kernel(xp: Any, u: Any, subs_in: str, subs_out: str) -> Any:
@@ -390,6 +393,7 @@ register_op(
     _diag_embed_kernel,
     _diag_embed_infer,
     lambda op, g: [einsum(f"{op.get_attr('subs_out')}->{op.get_attr('subs_in')}", g)],
+    jvp=linear,
 )
 
 
@@ -471,11 +475,17 @@ def _square_infer(out: str) -> Any:
     return infer
 
 
+def _inverse_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    y = op.outputs[0]
+    return [-matmul(y, matmul(t, y))]
+
+
 register_op(
     "MatrixInverse",
     lambda xp, x: xp.linalg.inv(x),
     _square_infer("matrix"),
     lambda op, g: [-matmul(op.outputs[0], matmul(g, op.outputs[0], transpose_b=True), transpose_a=True)],
+    jvp=_inverse_jvp,
 )
 
 
@@ -518,7 +528,15 @@ def _solve_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [grad_matrix, grad_rhs]
 
 
-register_op("MatrixSolve", _solve_kernel, _solve_infer, _solve_grad, broadcasts=True)
+def _solve_jvp(op: Any, t_a: Tangent, t_b: Tangent) -> list[Tangent]:
+    # A X = B  =>  A dX = dB - dA X   (A^T X = B  =>  A^T dX = dB - dA^T X).
+    a, x = op.inputs[0], op.outputs[0]
+    adjoint = op.get_attr("adjoint")
+    rhs = sum_tangents([t_b, None if t_a is None else -matmul(t_a, x, transpose_a=adjoint)])
+    return [None if rhs is None else solve(a, rhs, adjoint=adjoint)]
+
+
+register_op("MatrixSolve", _solve_kernel, _solve_infer, _solve_grad, broadcasts=True, jvp=_solve_jvp)
 
 
 def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
@@ -556,7 +574,24 @@ def _triangular_solve_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [band_part(grad_matrix, -1, 0) if lower else band_part(grad_matrix, 0, -1), grad_rhs]
 
 
-register_op("MatrixTriangularSolve", _triangular_solve_kernel, _solve_infer, _triangular_solve_grad, broadcasts=True)
+def _triangular_solve_jvp(op: Any, t_a: Tangent, t_b: Tangent) -> list[Tangent]:
+    # As a solve, with only the triangle that the kernel reads perturbed.
+    a, x = op.inputs[0], op.outputs[0]
+    lower, adjoint = op.get_attr("lower"), op.get_attr("adjoint")
+    if t_a is not None:
+        t_a = band_part(t_a, -1, 0) if lower else band_part(t_a, 0, -1)
+    rhs = sum_tangents([t_b, None if t_a is None else -matmul(t_a, x, transpose_a=adjoint)])
+    return [None if rhs is None else triangular_solve(a, rhs, lower=lower, adjoint=adjoint)]
+
+
+register_op(
+    "MatrixTriangularSolve",
+    _triangular_solve_kernel,
+    _solve_infer,
+    _triangular_solve_grad,
+    broadcasts=True,
+    jvp=_triangular_solve_jvp,
+)
 
 
 def triangular_solve(
@@ -585,7 +620,18 @@ def _cholesky_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [0.5 * (s_t + matrix_transpose(s_t))]
 
 
-register_op("Cholesky", lambda xp, x: xp.linalg.cholesky(x), _square_infer("matrix"), _cholesky_grad)
+def _cholesky_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    # dL = L Phi(L^-1 dA L^-T) (Phi: the lower triangle, diagonal halved) for the symmetric part of
+    # the tangent: the gradient's convention (perturbations keep the input symmetric).
+    chol = op.outputs[0]
+    sym = 0.5 * (t + matrix_transpose(t))
+    left = triangular_solve(chol, sym, lower=True)  # L^-1 S
+    middle = triangular_solve(chol, matrix_transpose(left), lower=True)  # L^-1 S L^-T
+    middle = band_part(middle, -1, 0) - 0.5 * band_part(middle, 0, 0)
+    return [matmul(chol, middle)]
+
+
+register_op("Cholesky", lambda xp, x: xp.linalg.cholesky(x), _square_infer("matrix"), _cholesky_grad, jvp=_cholesky_jvp)
 
 
 def cholesky(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
@@ -605,11 +651,16 @@ def cholesky_solve(chol: Any, rhs: Any, name: str | None = None) -> Tensor:
 
 
 # --- det, slogdet, logdet --------------------------------------------------------------------
+def _trace_of_solve(a: Tensor, t: Tensor) -> Tensor:
+    return trace(solve(a, t))
+
+
 register_op(
     "MatrixDeterminant",
     lambda xp, x: xp.asarray(xp.linalg.det(x)),
     _square_infer("scalar"),
     lambda op, g: [_expand2(g * op.outputs[0]) * inv(op.inputs[0], adjoint=True)],
+    jvp=lambda op, t: [op.outputs[0] * _trace_of_solve(op.inputs[0], t)],
 )
 
 
@@ -631,6 +682,7 @@ register_op(
     _slogdet_kernel,
     _square_infer("two scalars"),
     lambda op, g_sign, g_log: [_expand2(g_log) * inv(op.inputs[0], adjoint=True)],
+    jvp=lambda op, t: [None, _trace_of_solve(op.inputs[0], t)],
 )
 
 
@@ -663,6 +715,7 @@ register_op(
     lambda xp, x: xp.diagonal(x, axis1=-2, axis2=-1).copy(),
     _diag_part_infer,
     lambda op, g: [set_diag(array_ops.zeros_like(op.inputs[0]), g)],
+    jvp=linear,
 )
 
 
@@ -695,6 +748,7 @@ register_op(
     _set_diag_kernel,
     _set_diag_infer,
     lambda op, g: [set_diag(g, array_ops.zeros_like(op.inputs[1])), diag_part(g)],
+    jvp=linear,
 )
 
 
@@ -721,7 +775,7 @@ def _diag_infer(inputs: list[Tensor]) -> list[Any]:
     return [(d.dtype, TensorShape([*d.shape.dims, d.shape.dims[-1]]))]
 
 
-register_op("MatrixDiag", _diag_kernel, _diag_infer, lambda op, g: [diag_part(g)])
+register_op("MatrixDiag", _diag_kernel, _diag_infer, lambda op, g: [diag_part(g)], jvp=linear)
 
 
 def diag(diagonal: Any, name: str | None = None) -> Tensor:
@@ -752,6 +806,7 @@ register_op(
     _band_part_kernel,
     _band_part_infer,
     lambda op, g: [band_part(g, op.get_attr("num_lower"), op.get_attr("num_upper"))],
+    jvp=linear,
 )
 
 

@@ -20,6 +20,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, install_operators
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
+from chainrule.ops.jvp_forms import Tangent, sum_tangents, zero, zero_fill
 from chainrule.ops.registry import BROADCAST, UNARY, apply, register_op
 from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, broadcast_shapes, comparison, elementwise, unary
 from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
@@ -51,12 +52,21 @@ def _unary(
 
 
 def _binary(
-    op_type: str, steps: Any, grad: Any, kinds: str = NUMERIC, doc: str = "", out_dtype: Any = None, explain: Any = None
+    op_type: str,
+    steps: Any,
+    grad: Any,
+    kinds: str = NUMERIC,
+    doc: str = "",
+    out_dtype: Any = None,
+    explain: Any = None,
+    jvp: Any = None,
 ) -> _BinaryOp:
     """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps."""
     rule = comparison(kinds) if out_dtype is dtypes.bool_ else elementwise(kinds)
     steps = [(steps, 0, 1)] if isinstance(steps, str) else steps
-    register_op(op_type, None, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain)
+    register_op(
+        op_type, None, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain, jvp=jvp
+    )
 
     def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
         x, y = convert_n([x, y])
@@ -74,6 +84,15 @@ def _relation(symbol: str) -> Any:
     return lambda b, op, a: b.rel(symbol, *a)
 
 
+def _negated(t: Tangent) -> Tangent:
+    return None if t is None else -t
+
+
+def _select_between(cond: Tensor, ta: Tangent, tb: Tangent, a: Tensor, b: Tensor) -> Tensor:
+    """The tangent of ``where(cond, a, b)``: each side's tangent where it is chosen."""
+    return where(cond, zero_fill(a, ta), zero_fill(b, tb))
+
+
 def _power_of(exponent: float) -> Any:
     return lambda b, op, a: b.pow(a[0], b.num(exponent))
 
@@ -86,17 +105,50 @@ cosh: _UnaryOp
 
 
 # --- arithmetic -----------------------------------------------------------------------------
-add = _binary("Add", "add", lambda op, g: [g, g], kinds=NUMERIC, explain=lambda b, op, a: b.add(*a))
-subtract = _binary("Sub", "subtract", lambda op, g: [g, -g], explain=lambda b, op, a: b.sub(*a))
-multiply = _binary(
-    "Mul", "multiply", lambda op, g: [g * op.inputs[1], g * op.inputs[0]], explain=lambda b, op, a: b.mul(*a)
+add = _binary(
+    "Add",
+    "add",
+    lambda op, g: [g, g],
+    kinds=NUMERIC,
+    explain=lambda b, op, a: b.add(*a),
+    jvp=lambda op, ta, tb: [sum_tangents([ta, tb])],
 )
+subtract = _binary(
+    "Sub",
+    "subtract",
+    lambda op, g: [g, -g],
+    explain=lambda b, op, a: b.sub(*a),
+    jvp=lambda op, ta, tb: [sum_tangents([ta, _negated(tb)])],
+)
+
+
+def _mul_jvp(op: Any, ta: Tangent, tb: Tangent) -> list[Tangent]:
+    a, b = op.inputs
+    return [sum_tangents([None if ta is None else ta * b, None if tb is None else a * tb])]
+
+
+multiply = _binary(
+    "Mul",
+    "multiply",
+    lambda op, g: [g * op.inputs[1], g * op.inputs[0]],
+    explain=lambda b, op, a: b.mul(*a),
+    jvp=_mul_jvp,
+)
+
+
+def _div_jvp(op: Any, ta: Tangent, tb: Tangent) -> list[Tangent]:
+    b, y = op.inputs[1], op.outputs[0]
+    num = sum_tangents([ta, None if tb is None else -tb * y])
+    return [None if num is None else num / b]
+
+
 _real_div = _binary(
     "RealDiv",
     "true_divide",
     lambda op, g: [g / op.inputs[1], -g * op.outputs[0] / op.inputs[1]],
     kinds=FLOAT,
     explain=lambda b, op, a: b.div(*a),
+    jvp=_div_jvp,
 )
 
 
@@ -109,12 +161,17 @@ def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 floordiv = _binary(
-    "FloorDiv", "floor_divide", lambda op, g: [None, None], explain=lambda b, op, a: b.func("floor", b.div(*a))
+    "FloorDiv",
+    "floor_divide",
+    lambda op, g: [None, None],
+    explain=lambda b, op, a: b.func("floor", b.div(*a)),
+    jvp=zero,
 )
 floormod = _binary(
     "FloorMod",
     "mod",
     lambda op, g: [g, -g * floor(op.inputs[0] / op.inputs[1])],
+    jvp=lambda op, ta, tb: [sum_tangents([ta, None if tb is None else -tb * floor(op.inputs[0] / op.inputs[1])])],
 )
 maximum = _binary(
     "Maximum",
@@ -122,6 +179,7 @@ maximum = _binary(
     lambda op, g: [where(op.inputs[0] >= op.inputs[1], g, 0), where(op.inputs[0] >= op.inputs[1], 0, g)],
     doc="Elementwise maximum; where ``x == y`` the whole gradient goes to ``x``.",
     explain="max",
+    jvp=lambda op, ta, tb: [_select_between(op.inputs[0] >= op.inputs[1], ta, tb, *op.inputs)],
 )
 minimum = _binary(
     "Minimum",
@@ -129,6 +187,7 @@ minimum = _binary(
     lambda op, g: [where(op.inputs[0] <= op.inputs[1], g, 0), where(op.inputs[0] <= op.inputs[1], 0, g)],
     doc="Elementwise minimum; where ``x == y`` the whole gradient goes to ``x``.",
     explain="min",
+    jvp=lambda op, ta, tb: [_select_between(op.inputs[0] <= op.inputs[1], ta, tb, *op.inputs)],
 )
 squared_difference = _binary(
     "SquaredDifference",
@@ -136,6 +195,7 @@ squared_difference = _binary(
     lambda op, g: [2 * g * (op.inputs[0] - op.inputs[1]), -2 * g * (op.inputs[0] - op.inputs[1])],
     doc="``(x - y) ** 2`` elementwise.",
     explain=lambda b, op, a: b.pow(b.sub(*a), b.num(2)),
+    jvp=lambda op, ta, tb: [2 * (op.inputs[0] - op.inputs[1]) * sum_tangents([ta, _negated(tb)])],
 )
 
 
@@ -154,7 +214,23 @@ pow = _binary(  # noqa: A001 - TensorFlow's name
     ],
     doc="``x ** y`` elementwise; the gradient w.r.t. ``y`` is taken as 0 where ``x <= 0``.",
     explain=lambda b, op, a: b.pow(*a),
+    jvp=lambda op, ta, tb: [
+        sum_tangents(
+            [
+                None if ta is None else ta * op.inputs[1] * op.inputs[0] ** (op.inputs[1] - 1),
+                None if tb is None else tb * op.outputs[0] * safe_log(op.inputs[0]),
+            ]
+        )
+    ],
 )
+
+
+def _atan2_jvp(op: Any, ty: Tangent, tx: Tangent) -> list[Tangent]:
+    y, x = op.inputs
+    num = sum_tangents([None if ty is None else x * ty, None if tx is None else -y * tx])
+    return [None if num is None else num / (x * x + y * y)]
+
+
 atan2 = _binary(
     "Atan2",
     "arctan2",
@@ -165,6 +241,7 @@ atan2 = _binary(
     kinds=FLOAT,
     doc="``atan2(y, x)``: the angle of the point (x, y), elementwise.",
     explain="atan2",
+    jvp=_atan2_jvp,
 )
 
 negative = _unary("Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC, explain=lambda b, op, a: b.neg(a[0]))
@@ -278,6 +355,9 @@ register_op(
     elementwise=BROADCAST,
     steps=[("where", 0, 1, 2)],
     explain=lambda b, op, a: b.where(*a),
+    jvp=lambda op, tc, ta, tb: [
+        None if ta is None and tb is None else _select_between(op.inputs[0], ta, tb, op.inputs[1], op.inputs[2])
+    ],
 )
 
 
@@ -365,6 +445,7 @@ register_op(
     steps=_add_n_steps,
     fresh_output=True,
     explain=lambda b, op, a: b.add(*a),
+    jvp=lambda op, *ts: [sum_tangents(ts)],
 )
 
 

@@ -18,6 +18,7 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, random_ops, reduction_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
+from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents
 from chainrule.ops.registry import UNARY, apply, constant_shape, register_op
 from chainrule.ops.shape_rules import (
     FLOAT,
@@ -134,6 +135,11 @@ def _softmax_infer(inputs: list[Tensor], axis: int) -> list[Any]:
 
 
 # Softmax: primitive, shifted by the max so exp never overflows; the gradient y * (g - sum(g * y)) needs only y.
+def _softmax_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    y = op.outputs[0]
+    return [y * (t - reduction_ops.reduce_sum(t * y, axis=op.get_attr("axis"), keepdims=True))]
+
+
 register_op(
     "Softmax",
     _softmax_kernel,
@@ -143,9 +149,17 @@ register_op(
     ],
     fresh_output=True,
     explain="softmax",
+    jvp=_softmax_jvp,
 )
+
+
 # LogSoftmax: primitive, x - max - log(sum(exp(x - max))) never overflows; its gradient
 # g - exp(y) * sum(g) uses exp(y) <= 1, so it stays finite for logits of any size.
+def _log_softmax_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    p = math_ops.exp(op.outputs[0])
+    return [t - reduction_ops.reduce_sum(t * p, axis=op.get_attr("axis"), keepdims=True)]
+
+
 register_op(
     "LogSoftmax",
     _log_softmax_kernel,
@@ -155,6 +169,7 @@ register_op(
     ],
     fresh_output=True,
     explain="log_softmax",
+    jvp=_log_softmax_jvp,
 )
 
 
@@ -223,7 +238,29 @@ def _softmax_xent_grad(op: Any, g: Tensor) -> list[Tensor]:
 
 # Primitive with a fused gradient built from Softmax/LogSoftmax: one stable pass, a shape check
 # that names the op, and gradients (w.r.t. logits and labels) that are finite for any logits.
-register_op("SoftmaxCrossEntropyWithLogits", _softmax_xent_kernel, _softmax_xent_infer, _softmax_xent_grad)
+def _softmax_xent_jvp(op: Any, t_logits: Tangent, t_labels: Tangent) -> list[Tangent]:
+    logits, labels = op.inputs
+    axis = op.get_attr("axis")
+    log_p = log_softmax(logits, axis)
+    terms = []
+    if t_labels is not None:
+        terms.append(-reduction_ops.reduce_sum(t_labels * log_p, axis=axis))
+    if t_logits is not None:
+        total = reduction_ops.reduce_sum(labels, axis=axis)
+        terms.append(
+            total * reduction_ops.reduce_sum(t_logits * math_ops.exp(log_p), axis=axis)
+            - reduction_ops.reduce_sum(labels * t_logits, axis=axis)
+        )
+    return [sum_tangents(terms)]
+
+
+register_op(
+    "SoftmaxCrossEntropyWithLogits",
+    _softmax_xent_kernel,
+    _softmax_xent_infer,
+    _softmax_xent_grad,
+    jvp=_softmax_xent_jvp,
+)
 
 
 def softmax_cross_entropy_with_logits(*, labels: Any, logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
@@ -289,7 +326,23 @@ def _sparse_xent_grad(op: Any, g: Tensor) -> list[Any]:
 
 # Primitive with a fused gradient (softmax - one_hot): one stable pass, and a label range check
 # at run time that names the op (a gather of log_softmax would fail with an opaque index error).
-register_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_kernel, _sparse_xent_infer, _sparse_xent_grad)
+def _sparse_xent_jvp(op: Any, t_logits: Tangent, t_labels: Tangent) -> list[Tangent]:
+    if t_logits is None:
+        return [None]
+    logits, labels = op.inputs
+    depth = logits.shape[-1] if logits.shape.rank is not None else None
+    depth_t = depth if depth is not None else array_ops.shape(logits)[-1]
+    one_hot = indexing_ops.one_hot(labels, depth_t, dtype=logits.dtype)
+    return [reduction_ops.reduce_sum(t_logits * (softmax(logits) - one_hot), axis=-1)]
+
+
+register_op(
+    "SparseSoftmaxCrossEntropyWithLogits",
+    _sparse_xent_kernel,
+    _sparse_xent_infer,
+    _sparse_xent_grad,
+    jvp=_sparse_xent_jvp,
+)
 
 
 def sparse_softmax_cross_entropy_with_logits(*, labels: Any, logits: Any, name: str | None = None) -> Tensor:
@@ -331,7 +384,19 @@ def _sigmoid_xent_grad(op: Any, g: Tensor) -> list[Tensor]:
 
 # Primitive with a fused gradient: the value keeps full precision for large |x| (where
 # softplus(x) - x * z cancels), and sigmoid(x) - z is a stable gradient at every x, kink-free at 0.
-register_op("SigmoidCrossEntropyWithLogits", _sigmoid_xent_kernel, _sigmoid_xent_infer, _sigmoid_xent_grad)
+def _sigmoid_xent_jvp(op: Any, tx: Tangent, tz: Tangent) -> list[Tangent]:
+    x, z = op.inputs
+    dx = math_ops.where(x >= 0, (1 - z) - math_ops.sigmoid(-x), math_ops.sigmoid(x) - z)  # as the gradient
+    return [sum_tangents([None if tx is None else tx * dx, None if tz is None else -tz * x])]
+
+
+register_op(
+    "SigmoidCrossEntropyWithLogits",
+    _sigmoid_xent_kernel,
+    _sigmoid_xent_infer,
+    _sigmoid_xent_grad,
+    jvp=_sigmoid_xent_jvp,
+)
 
 
 def sigmoid_cross_entropy_with_logits(*, labels: Any, logits: Any, name: str | None = None) -> Tensor:
@@ -393,6 +458,7 @@ register_op(
     lambda op, g: [g, g],
     broadcasts=True,
     explain=lambda b, op, a: b.add(*a),
+    jvp=linear,
 )
 
 

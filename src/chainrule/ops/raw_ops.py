@@ -17,7 +17,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Tensor
 from chainrule.ops.axes import axis_attr
-from chainrule.ops.constant_op import shape_tensor
+from chainrule.ops.constant_op import constant, shape_tensor
 from chainrule.ops.registry import apply
 
 
@@ -34,6 +34,13 @@ def cast(t: Tensor, dtype: DType) -> Tensor:
 def reduce_sum(t: Tensor, axis: Any = None) -> Tensor:
     """``cr.reduce_sum(t, axis)``."""
     return apply("Sum", t, axis=axis_attr(axis, t.shape.rank), keepdims=False)
+
+
+def filled_like(t: Tensor, value: int, dtype: Any = None, name: str | None = None) -> Tensor:
+    """``cr.zeros_like`` / ``cr.ones_like``: ``value`` in ``t``'s shape (static when known)."""
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else t.dtype
+    dims: Any = t.shape.as_list() if t.shape.is_fully_defined() else shape(t)
+    return apply("Fill", shape_tensor(dims), constant(value, dtype=dtype), name=name)
 
 
 def slice(x: Tensor, begin: Any, size: Any) -> Tensor:  # noqa: A001 - TensorFlow's name

@@ -23,6 +23,7 @@ from chainrule.ops import array_ops, math_ops
 from chainrule.ops.axes import axes_tuple, axis_attr, given_axes
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.jvp_forms import Tangent, linear
 from chainrule.ops.registry import apply, describe_inputs, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind, known_dims
 
@@ -171,12 +172,15 @@ def _sum_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | Non
     return None
 
 
-def _reduction(op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str, emit: Any = None) -> Any:
+def _reduction(
+    op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str, emit: Any = None, jvp: Any = None
+) -> Any:
     register_op(
         op_type,
         lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims),
         _reduce_infer(op_type),
         grad,
+        jvp=jvp,
         emit=emit,
         fresh_output=True,
         explain=_explain_reduction(public_name.removeprefix("reduce_")),
@@ -210,6 +214,7 @@ reduce_sum = _reduction(
     lambda op, g: [_grad_to_input(op, g)],
     doc="Sum of elements over ``axis`` (0 over an empty axis)." + _REDUCE_DOC,
     emit=_sum_emit,
+    jvp=linear,
 )
 
 
@@ -223,6 +228,17 @@ def _max_min_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [_grad_to_input(op, g / count) * is_extremum]
 
 
+def _max_min_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    # The gradient's convention: tied extrema share the derivative evenly.
+    x, y = op.inputs[0], op.outputs[0]
+    axis, keepdims = op.get_attr("axis"), op.get_attr("keepdims")
+    if not keepdims:
+        y = array_ops.reshape(y, kept_dims_shape(op))
+    is_extremum = math_ops.cast(math_ops.equal(x, y), x.dtype)
+    total = reduce_sum(t * is_extremum, axis=axis, keepdims=keepdims)
+    return [total / reduce_sum(is_extremum, axis=axis, keepdims=keepdims)]
+
+
 reduce_max = _reduction(
     "Max",
     "reduce_max",
@@ -230,6 +246,7 @@ reduce_max = _reduction(
     _max_min_grad,
     doc="Maximum over ``axis``; the gradient is split evenly among tied maxima.\n\n"
     "    A maximum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
+    jvp=_max_min_jvp,
 )
 reduce_min = _reduction(
     "Min",
@@ -238,6 +255,7 @@ reduce_min = _reduction(
     _max_min_grad,
     doc="Minimum over ``axis``; the gradient is split evenly among tied minima.\n\n"
     "    A minimum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
+    jvp=_max_min_jvp,
 )
 
 
@@ -467,6 +485,7 @@ register_op(
     _cumulative(np.cumsum, 0),
     _cum_infer("Cumsum"),
     lambda op, g: [cumsum(g, op.get_attr("axis"), op.get_attr("exclusive"), not op.get_attr("reverse"))],
+    jvp=linear,
 )
 
 
@@ -486,6 +505,7 @@ register_op(
     _shift_kernel,
     _cum_infer("ShiftAlongAxis"),
     lambda op, g: [_shift(g, op.get_attr("axis"), not op.get_attr("reverse"))],
+    jvp=linear,
 )
 
 

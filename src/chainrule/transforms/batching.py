@@ -24,7 +24,9 @@ import numpy as np
 from chainrule.framework import errors
 from chainrule.framework.graph import Graph, Operation, Tensor, is_tensor_like, reachable
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops import array_ops, indexing_ops, linalg_ops, math_ops, reduction_ops
+
+# conv_ops and nn_ops are imported for their declarations: their batching rules are registered here.
+from chainrule.ops import array_ops, conv_ops, indexing_ops, linalg_ops, math_ops, nn_ops, reduction_ops  # noqa: F401
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.registry import OpDef, apply_op, constant_value, get_op_def, register_batch_rule
 from chainrule.ops.shape_rules import known_dims
