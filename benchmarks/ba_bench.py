@@ -26,7 +26,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ba_problem as ba  # noqa: E402
-
 import chainrule as cr  # noqa: E402
 from chainrule.transforms import api  # noqa: E402
 

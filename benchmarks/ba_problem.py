@@ -48,9 +48,7 @@ def read_ba(path: str | Path) -> BAInstance:
     cam, x, w, feat = vals[:N_CAM], vals[N_CAM : N_CAM + 3], vals[N_CAM + 3], vals[N_CAM + 4 :]
     i = np.arange(p)
     obs = np.stack([i % n, i % m], axis=1).astype(np.int32)
-    return BAInstance(
-        n, m, p, np.tile(cam, (n, 1)), np.tile(x, (m, 1)), np.full(p, w), np.tile(feat, (p, 1)), obs
-    )
+    return BAInstance(n, m, p, np.tile(cam, (n, 1)), np.tile(x, (m, 1)), np.full(p, w), np.tile(feat, (p, 1)), obs)
 
 
 # --- one observation, in chainrule ops ----------------------------------------------------------

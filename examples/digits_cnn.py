@@ -12,9 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-import _digits
 import numpy as np
 
+import _digits
 import chainrule as cr
 
 

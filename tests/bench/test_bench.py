@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import chainrule as cr
 from harness import data, problems, report, runner, worker
 from harness.problems import Case
 from harness.tools import chainrule_tool
-
-import chainrule as cr
 
 needs_adbench = pytest.mark.skipif(data.adbench_dir() is None, reason="shared/adbench not found")
 

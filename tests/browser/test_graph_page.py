@@ -24,8 +24,10 @@ import pytest
 import chainrule as cr
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or (
-    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+CHROMIUM = (
+    shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 )
 
 pytestmark = pytest.mark.skipif(
@@ -49,10 +51,19 @@ class Browser:
         to_child_r, self._to_child = (_above_9(fd) for fd in os.pipe())
         self._from_child, from_child_w = (_above_9(fd) for fd in os.pipe())
         flags = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--remote-debugging-pipe", f"--user-data-dir={self._profile}",
-            f"--window-size={width},{height}", "about:blank",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={self._profile}",
+            f"--window-size={width},{height}",
+            "about:blank",
         ]
         # The browser reads commands on fd 3 and writes replies on fd 4; bash puts the pipe ends there
         # (bash, not sh: dash cannot redirect descriptors above 9, which the pipe ends may be).
@@ -238,8 +249,9 @@ def test_graph_page_in_chromium(browser, tmp_path):
 
     # Hovering an op shows its type, dtype, shape and the line of this file that created it.
     browser.mouse("mouseMoved", *_center(browser, '#graph .node.op[data-id="o:Cos"]'))
-    tip = browser.evaluate("document.getElementById('tooltip').style.display + '|' + "
-                           "document.getElementById('tooltip').textContent")
+    tip = browser.evaluate(
+        "document.getElementById('tooltip').style.display + '|' + document.getElementById('tooltip').textContent"
+    )
     shown, text = tip.split("|", 1)
     assert shown == "block"
     assert "op: Cos" in text and "float64" in text and "(?,)" in text

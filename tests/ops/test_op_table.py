@@ -78,7 +78,12 @@ def test_forward_float32_keeps_dtype(sample):
 @pytest.mark.parametrize("sample", GRAD_SAMPLES, ids=lambda s: s.id)
 def test_gradients_match_central_differences(sample):
     cr.test.check_gradients(
-        sample.fn, sample.args, order=sample.order, wrt=sample.wrt, rtol=sample.grad_rtol, atol=sample.grad_atol,
+        sample.fn,
+        sample.args,
+        order=sample.order,
+        wrt=sample.wrt,
+        rtol=sample.grad_rtol,
+        atol=sample.grad_atol,
         delta=sample.grad_delta,
     )
 
@@ -87,9 +92,7 @@ def test_gradients_match_central_differences(sample):
 def test_bad_input_raises_clear_error(sample):
     graph = cr.Graph()
     with graph.as_default():
-        inputs = [
-            cr.placeholder(a.dtype, a.shape if sample.static_shapes else [None] * a.ndim) for a in sample.args
-        ]
+        inputs = [cr.placeholder(a.dtype, a.shape if sample.static_shapes else [None] * a.ndim) for a in sample.args]
         with pytest.raises(sample.error, match=re.compile(sample.match, re.S)) as info:
             out = sample.fn(*inputs)
             if sample.at_run:

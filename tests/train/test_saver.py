@@ -73,8 +73,19 @@ def _snapshot(directory):
 def test_round_trip(trained, tmp_path):
     sess, saver, train, path, saved = trained
     assert path == str(tmp_path / "model-2") and os.path.isfile(path)
-    assert sorted(saved) == ["b", "b/Adam", "b/Adam_1", "beta1_power", "beta2_power", "empty", "flags",
-                             "global_step", "w", "w/Adam", "w/Adam_1"]
+    assert sorted(saved) == [
+        "b",
+        "b/Adam",
+        "b/Adam_1",
+        "beta1_power",
+        "beta2_power",
+        "empty",
+        "flags",
+        "global_step",
+        "w",
+        "w/Adam",
+        "w/Adam_1",
+    ]
     sess.run(train)
     assert sess.run(cr.train.get_global_step()) == 3
     saver.restore(sess, path)
@@ -336,8 +347,13 @@ def test_flipped_byte(trained, where):
     sess, saver, _, path, saved = trained
     data = bytearray(open(path, "rb").read())
     (header_len,) = struct.unpack_from("<Q", data, 8)
-    position = {"magic": 2, "length": 9, "header": 16 + header_len // 2, "payload": 16 + header_len + 5,
-                "digest": len(data) - 3}[where]
+    position = {
+        "magic": 2,
+        "length": 9,
+        "header": 16 + header_len // 2,
+        "payload": 16 + header_len + 5,
+        "digest": len(data) - 3,
+    }[where]
     data[position] ^= 0x01
     _damage_and_check(sess, saver, path, saved, bytes(data), "corrupted or truncated")
 
@@ -354,9 +370,14 @@ def test_read_rejects_a_forged_header_even_with_a_valid_checksum(tmp_path):
     # The checksum is not a signature: header fields are validated too (no pickle, no object dtype).
     import hashlib
 
-    header = json.dumps({"format": "chainrule.checkpoint", "version": 1, "payload_bytes": 8,
-                         "tensors": [{"name": "x", "dtype": "object", "shape": [1], "offset": 0,
-                                      "nbytes": 8}]}).encode()
+    header = json.dumps(
+        {
+            "format": "chainrule.checkpoint",
+            "version": 1,
+            "payload_bytes": 8,
+            "tensors": [{"name": "x", "dtype": "object", "shape": [1], "offset": 0, "nbytes": 8}],
+        }
+    ).encode()
     body = struct.pack("<8sQ", b"CRCKPT01", len(header)) + header + b"\0" * 8
     path = tmp_path / "forged"
     path.write_bytes(body + hashlib.sha256(body).digest())

@@ -39,7 +39,6 @@ def vec_np(x):
 X = np.array([0.3, -1.2, 0.7, 2.0])
 
 
-
 # -- grad / value_and_grad --------------------------------------------------------------------
 def test_grad_matches_numerical():
     g = cr.grad(loss)(X)

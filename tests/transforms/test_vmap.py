@@ -18,7 +18,6 @@ def f_np(x):
     return np.sin(x) * np.sum(x * x, axis=-1, keepdims=True) + x[..., ::-1]
 
 
-
 def test_vmap_numpy_in_numpy_out_and_cached(op_counter):
     g = cr.vmap(f)
     np.testing.assert_allclose(g(X), f_np(X))

@@ -41,6 +41,7 @@ def _as_list(result):
 
 def _examples(sample, mapped):
     rng = np.random.default_rng(1)
+
     def perturbed(a, k):
         return (a + 1e-3 * k * rng.standard_normal(a.shape)).astype(a.dtype)
 

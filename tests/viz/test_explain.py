@@ -139,8 +139,15 @@ def test_explained_expression_evaluates_like_the_graph():
     w = cr.placeholder(cr.float64, name="w")
     b = cr.placeholder(cr.float64, name="b")
     cases = [d(cr.sigmoid(w * x + b), w), d(x**3 * cr.cos(x), x), d(cr.tanh(w * x) / (1 + x * x), x)]
-    env = {"sin": np.sin, "cos": np.cos, "tanh": np.tanh, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-           "sigmoid": lambda v: 1 / (1 + np.exp(-v))}
+    env = {
+        "sin": np.sin,
+        "cos": np.cos,
+        "tanh": np.tanh,
+        "exp": np.exp,
+        "log": np.log,
+        "sqrt": np.sqrt,
+        "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+    }
     feed = {x: 0.7, w: -1.3, b: 0.4}
     with cr.Session() as sess:
         for t in cases:

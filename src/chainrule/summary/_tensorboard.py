@@ -56,4 +56,3 @@ def available() -> bool:
     except ImportError:
         return False
     return True
-

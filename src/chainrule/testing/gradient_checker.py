@@ -81,9 +81,7 @@ def check_gradients(
         scalar = (
             math_ops.add_n(
                 [
-                    reduction_ops.reduce_sum(
-                        o * constant(_random_weights(rng, known_dims(o.shape)), dtype=o.dtype)
-                    )
+                    reduction_ops.reduce_sum(o * constant(_random_weights(rng, known_dims(o.shape)), dtype=o.dtype))
                     for o in outputs
                 ]
             )

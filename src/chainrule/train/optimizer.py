@@ -316,8 +316,10 @@ def _create_slot_variable(var: Variable, fill_value: float, op_name: str) -> Var
             if var.shape.is_fully_defined():
                 init: Any = array_ops.fill(var.shape.as_list(), constant(fill_value, dtype=var.dtype))
             else:
-                init = array_ops.ones_like(var.initial_value) * fill_value if fill_value else array_ops.zeros_like(
-                    var.initial_value
+                init = (
+                    array_ops.ones_like(var.initial_value) * fill_value
+                    if fill_value
+                    else array_ops.zeros_like(var.initial_value)
                 )
         with graph.name_scope(var.op.name + "/"):
             return Variable(init, dtype=var.dtype, name=op_name, trainable=False)

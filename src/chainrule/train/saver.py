@@ -93,8 +93,10 @@ INDEX_FILENAME = "checkpoint"
 _DIGEST_BYTES = 32
 _PREFIX = struct.Struct("<8sQ")  # magic, header length
 _ALIGN = 8
-_DTYPES = {d.name: d for d in map(dtypes.as_dtype, ("float16", "float32", "float64", "int8", "int16", "int32",
-                                                    "int64", "uint8", "bool"))}
+_DTYPES = {
+    d.name: d
+    for d in map(dtypes.as_dtype, ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"))
+}
 
 
 # -- the file format ---------------------------------------------------------------------------
@@ -112,8 +114,9 @@ def _encode(tensors: Mapping[str, np.ndarray]) -> Iterator[bytes | memoryview]:
             raise TypeError(f"cannot save {name!r}: unsupported dtype {arr.dtype}")
         arr = np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")  # not ascontiguousarray: it makes 0-d 1-d
         offset += -offset % _ALIGN
-        entries.append({"name": name, "dtype": dtype.name, "shape": list(arr.shape), "offset": offset,
-                        "nbytes": arr.nbytes})
+        entries.append(
+            {"name": name, "dtype": dtype.name, "shape": list(arr.shape), "offset": offset, "nbytes": arr.nbytes}
+        )
         arrays.append((offset, arr))
         offset += arr.nbytes
     header = json.dumps(
@@ -187,8 +190,9 @@ def _decode(data: bytes, path: str) -> dict[str, np.ndarray]:
             raise lost(f"bad or duplicate tensor name {name!r}")
         if dtype_name not in _DTYPES:
             raise lost(f"tensor {name!r} has unsupported dtype {dtype_name!r}")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                  for d in shape):
+        if not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        ):
             raise lost(f"tensor {name!r} has a bad shape {shape!r}")
         np_dtype = _DTYPES[dtype_name].as_numpy_dtype.newbyteorder("<")
         if not isinstance(offset, int) or not isinstance(nbytes, int) or offset < 0:

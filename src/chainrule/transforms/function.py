@@ -384,9 +384,7 @@ class Function:
     def cache_size(self) -> int:
         return len(self._cache)
 
-    def lookup(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[ConcreteFunction, list[np.ndarray]] | None:
+    def lookup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[ConcreteFunction, list[np.ndarray]] | None:
         """The traced graph for this call's signature (traced now if it is new) and the call's arrays.
 
         Returns ``(concrete, dynamic)``: feeding ``dynamic`` to ``concrete`` runs the call. None

@@ -57,7 +57,7 @@ def to_dot(graph_or_tensors: Any = None, title: str | None = None) -> str:
     lines = [
         "digraph chainrule {",
         f"  graph [rankdir=TB, fontname=Helvetica, fontsize=11, label={_q(title or 'chainrule graph')}, labelloc=t];",
-        '  node [shape=box, fontname=Helvetica, fontsize=10, height=0.3];',
+        "  node [shape=box, fontname=Helvetica, fontsize=10, height=0.3];",
         '  edge [fontname=Helvetica, fontsize=8, color="#64748b", fontcolor="#64748b", arrowsize=0.6];',
     ]
     counter = [0]

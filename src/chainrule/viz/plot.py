@@ -64,8 +64,9 @@ def plot_function_and_derivative(
     ax.plot(xs, ys, color="#2563eb", linewidth=2, label=f_label)
     ax.plot(xs, dys, color="#ea580c", linewidth=3.5, alpha=0.75, label=df_label)
     if ref is not None:
-        ax.plot(xs, np.asarray(ref, dtype=np.float64).ravel(), color="#111827", linestyle=":", linewidth=2,
-                label=ref_label)
+        ax.plot(
+            xs, np.asarray(ref, dtype=np.float64).ravel(), color="#111827", linestyle=":", linewidth=2, label=ref_label
+        )
     ax.set_xlabel("x")
     ax.set_title(title or f"{f_label} and its derivative")
     ax.grid(True, alpha=0.3)
