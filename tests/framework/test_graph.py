@@ -147,3 +147,25 @@ def test_operators_cover_floordiv_mod_pow_matmul_and_comparisons():
     np.testing.assert_array_equal(pw, [8.0, 8.0])
     np.testing.assert_array_equal(lt, [False, True])
     np.testing.assert_array_equal(ge, [True, False])
+
+
+def test_static_shapes_are_immutable_values_shared_between_tensors():
+    from chainrule.framework.tensor_shape import TensorShape
+
+    a = cr.placeholder(cr.float64, [2, 3])
+    b = cr.sin(a)
+    assert a.shape is b.shape and a.shape == TensorShape((2, 3))
+    with pytest.raises(AttributeError, match="immutable"):
+        a.shape.dims = (4,)  # type: ignore[misc]
+    a.set_shape([2, 3])  # refining a tensor's shape replaces its shape object, never another's
+    c = cr.placeholder(cr.float64, [None, 3])
+    c.set_shape([5, 3])
+    assert c.shape.as_list() == [5, 3] and a.shape.as_list() == [2, 3]
+    assert TensorShape(None).dims is None and TensorShape(None) is TensorShape(None)
+
+
+def test_an_op_records_where_the_user_created_it():
+    x = cr.placeholder(cr.float64, [2], name="x")
+    y = cr.cos(x)  # this line
+    assert y.op.source.filename == __file__ and "cr.cos(x)" in y.op.source.line
+    assert "this line" in str(y.op.source) and "created at" in y.op.describe()

@@ -43,15 +43,13 @@ class Line:
     ----------
     targets : the names it assigns (empty for an expression statement or a ``del``).
     expr : the expression (for ``del``: the names, comma-separated).
-    node : the program node the line belongs to (None for bookkeeping lines).
-    member : the node whose kernel the line runs (a fused group's member, else ``node``).
+    member : the node whose kernel the line runs (a fused group's member; None for bookkeeping).
     args : the names holding ``member``'s inputs, in order (for error messages).
     delete : a ``del`` statement releasing ``expr``'s names.
     """
 
     targets: tuple[str, ...]
     expr: str
-    node: Node | None = None
     member: Node | None = None
     args: tuple[str, ...] = ()
     delete: bool = False
@@ -240,13 +238,11 @@ def step_lines(
     target: str,
     into: str | None = None,
     fresh_out: bool = False,
-    member_of: Node | None = None,
 ) -> list[Line]:
     """Lines computing ``node``'s ufunc steps from the names ``args`` into the name ``target``.
 
     ``into``: a buffer the first step may write into (``out=``). ``fresh_out``: the result of the
     first step is known to be an array (not a NumPy scalar), so later steps may write into it.
-    ``member_of``: the fused node ``node`` belongs to.
     """
     steps = node_steps(node)
     assert steps is not None
@@ -266,7 +262,7 @@ def step_lines(
         if out is not None and fn not in NO_OUT:
             call_args.append(f"out={out}")
         expr = f"{em.ufunc(fn)}({', '.join(call_args)})"
-        lines.append(Line((target,), expr, member_of or node, node, tuple(args)))
+        lines.append(Line((target,), expr, node, tuple(args)))
     return lines
 
 
@@ -320,26 +316,26 @@ def generate_program(
         target = f"v{node.id}"
         if t == "Fused" and inline:
             own = {j: buffer_names[(node, j)] for j in range(len(node.extra.members)) if (node, j) in buffer_names}
-            lines.extend(node.extra.emit(em, args, target, own, node))
+            lines.extend(node.extra.emit(em, args, target, own))
         elif inline and node_steps(node) is not None:
             lines.extend(step_lines(em, node, args, target, into=buffer_names.get((node, 0))))
         elif inline and (expr := _emitted(em, node, args, buffer_names.get((node, 0)))) is not None:
-            lines.append(Line((target,), expr, node, node, args))
+            lines.append(Line((target,), expr, node, args))
         elif t in ("SumToShapeOf", "BroadcastToShapeOf"):
             k = em.bind("k", bind_kernel(node))
             a, b = args
-            lines.append(Line((target,), f"{a} if {a}.shape == {b}.shape else {k}({a}, {b})", node, node, args))
+            lines.append(Line((target,), f"{a} if {a}.shape == {b}.shape else {k}({a}, {b})", node, args))
         else:
             k = em.bind("k", bind_kernel(node))
             call = f"{k}({', '.join(args)})"
             outs = node.outputs
             if len(outs) == 1:
-                lines.append(Line((target,) if outs[0] in used else (), call, node, node, args))
+                lines.append(Line((target,) if outs[0] in used else (), call, node, args))
             elif not outs:
-                lines.append(Line((), call, node, node, args))
+                lines.append(Line((), call, node, args))
             else:
                 parts = tuple(f"{target}_{j}" if o in used else "_" for j, o in enumerate(outs))
-                lines.append(Line(parts, call, node, node, args))
+                lines.append(Line(parts, call, node, args))
                 for o, p in zip(outs, parts):
                     if p != "_":
                         names[o] = p

@@ -17,7 +17,7 @@ arrays with ``fusion_backend="numexpr"``; pure NumPy is the default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +33,12 @@ def _is_array(v: Value) -> bool:
 
 
 # --- groups -----------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class FusedGroup:
     """The members of one fused node, in order, and how their values flow.
+
+    The group is the fused node's kernel too: calling it (``group(xp, *arrays)``, for the
+    interpreter and folding) compiles its lines into a function on first use.
 
     Attributes
     ----------
@@ -61,12 +64,11 @@ class FusedGroup:
         arg_names: Sequence[str],
         target: str,
         buffers: dict[int, str] | None = None,
-        node: Node | None = None,
     ) -> list[Line]:
         """The lines evaluating the group into ``target``, each naming the member it computes.
 
         ``buffers``: for members that allocate, a preallocated array (by name) to write into.
-        ``node``: the fused node the lines belong to. Temporaries are released after their last reader.
+        Temporaries are released after their last reader.
         """
         names: dict[Value, str] = dict(zip(self.inputs, arg_names))
         if self.backend == "numexpr" and self.expr is not None:
@@ -74,7 +76,7 @@ class FusedGroup:
             local = ", ".join(f"'a{i}': {n}" for i, n in enumerate(arg_names))
             last = self.members[-1]
             expr = f"{ne}({self.expr!r}, local_dict={{{local}}})"
-            return [Line((target,), expr, node, last, tuple(names.get(v, "?") for v in last.inputs))]
+            return [Line((target,), expr, last, tuple(names.get(v, "?") for v in last.inputs))]
         lines: list[Line] = []
         members = set(self.members)
         last_reader = {v: m for m in self.members for v in m.inputs}
@@ -85,7 +87,7 @@ class FusedGroup:
             into = names[self.members[j].out] if j is not None else (buffers or {}).get(i)
             fresh = into is not None or _is_array(m.out)
             args = [names[v] for v in m.inputs]
-            lines.extend(step_lines(em, m, args, t, into=into, fresh_out=fresh, member_of=node))
+            lines.extend(step_lines(em, m, args, t, into=into, fresh_out=fresh))
             names[m.out] = t
             done = [names[v] for v in m.inputs if last_reader.get(v) is m and v.node in members]
             if done:  # the group's temporaries go as soon as their one reader is done
@@ -110,12 +112,13 @@ class FusedGroup:
                 out.append((i, i == start))
         return out
 
-    def kernel(self) -> Callable[..., Any]:
-        """The group as a standalone ``kernel(xp, *arrays)`` (for the interpreter and folding)."""
-        em = Emitter()
-        args = [f"a{i}" for i in range(len(self.inputs))]
-        self.compiled = compile_lines("fused", ["xp", *args], self.emit(em, args, "r"), em.globals, "r")
-        return self.compiled.fn
+    def __call__(self, xp: Any, *arrays: Any) -> Any:
+        """The group as a standalone kernel (compiled on first call)."""
+        if self.compiled is None:
+            em = Emitter()
+            args = [f"a{i}" for i in range(len(self.inputs))]
+            self.compiled = compile_lines("fused", ["xp", *args], self.emit(em, args, "r"), em.globals, "r")
+        return self.compiled.fn(xp, *arrays)
 
     def failing_member(self, e: BaseException) -> tuple[Node, list[Any]] | None:
         """The member whose line raised ``e`` in this group's kernel, and its input values."""
@@ -176,7 +179,7 @@ def fuse_elementwise(program: Program, options: Any) -> int:
         fused = program.new_node(
             "Fused", inputs, {}, [(root.out.dtype, root.out.shape)], origin=root.origin, extra=group
         )
-        fused.kernel = _lazy_kernel(group)
+        fused.kernel = group
         replaced[root] = fused
         drop.update(members[:-1])
         fused_count += 1
@@ -210,17 +213,6 @@ def fuse_elementwise(program: Program, options: Any) -> int:
         if any(c in replaced for c in n.control):
             n.control = tuple(replaced.get(c, c) for c in n.control)
     return fused_count
-
-
-def _lazy_kernel(group: FusedGroup) -> Callable[..., Any]:
-    compiled: list[Callable[..., Any]] = []
-
-    def kernel(xp: Any, *arrays: Any) -> Any:
-        if not compiled:
-            compiled.append(group.kernel())
-        return compiled[0](xp, *arrays)
-
-    return kernel
 
 
 def _plan_inplace(group: FusedGroup, uses: dict[Value, list[Node]]) -> list[int | None]:

@@ -48,10 +48,7 @@ def plan_buffers(program: Program, min_bytes: int, pool: ArrayPool) -> dict[tupl
     come from ``pool``, which the plans of one Session share.
     """
     position = {n: i for i, n in enumerate(program.nodes)}
-    consumers: dict[Value, list[Node]] = {}
-    for n in program.nodes:
-        for v in n.inputs:
-            consumers.setdefault(v, []).append(n)
+    consumers = program.consumers()
     fetched = set(program.outputs)
 
     def lifetime(v: Value) -> int | None:

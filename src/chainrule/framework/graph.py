@@ -234,7 +234,8 @@ class Operation:
         # A tuple (mostly the shared empty one): one list per op would be one more object per op
         # for the cyclic garbage collector to walk on every full pass.
         self._control_inputs: tuple[Operation, ...] = tuple(control_inputs)
-        self._source = source
+        # Kept as a plain tuple of str/int, which the cyclic collector stops tracking.
+        self._source = None if source is None else (source.filename, source.lineno, source.function)
         self._id = len(graph._ops)
 
     type = property(lambda self: self._type, doc="The op type, e.g. ``'Cos'``.")
@@ -243,7 +244,12 @@ class Operation:
     inputs = property(lambda self: self._inputs, doc="Input tensors, in order.")
     outputs = property(lambda self: self._outputs, doc="Output tensors, in order.")
     control_inputs = property(lambda self: self._control_inputs, doc="Ops that must run before this one.")
-    source = property(lambda self: self._source, doc="Where the user's code created this op.")
+
+    @property
+    def source(self) -> SourceLocation | None:
+        """Where the user's code created this op."""
+        return None if self._source is None else SourceLocation(*self._source)
+
     attrs = property(lambda self: dict(self._attrs), doc="All attributes (a copy), private ones included.")
     id = property(lambda self: self._id, doc="Position in the graph's creation order (a topological order).")
 
@@ -278,7 +284,7 @@ class Operation:
 
     def describe(self) -> str:
         """``'name' (Type), created at file:line: code`` for error messages."""
-        where = f"\n  created at {self._source}" if self._source else ""
+        where = f"\n  created at {self.source}" if self._source else ""
         return f"'{self._name}' ({self._type}){where}"
 
     def run(self, feed_dict: Any = None, session: Any = None) -> None:

@@ -16,13 +16,28 @@ class TensorShape:
     __slots__ = ("dims",)
     dims: tuple[int | None, ...] | None
 
-    def __init__(self, dims: Iterable[int | None] | TensorShape | None) -> None:
+    def __new__(cls, dims: Iterable[int | None] | TensorShape | None) -> TensorShape:
+        # Shapes are immutable values, so equal ones are one object (up to a bound): a graph's
+        # tensors then share a few shape objects instead of holding one each, which keeps the
+        # cyclic garbage collector's full passes over a large graph short.
         if isinstance(dims, TensorShape):
-            self.dims = dims.dims
-        elif dims is None:
-            self.dims = None
-        else:
-            self.dims = tuple(_as_dim(d) for d in dims)
+            return dims
+        key = None if dims is None else tuple(_as_dim(d) for d in dims)
+        shape = _INTERNED.get(key)
+        if shape is None:
+            shape = object.__new__(cls)
+            shape.dims = key
+            if len(_INTERNED) < _MAX_INTERNED:
+                _INTERNED[key] = shape
+        return shape
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, "dims"):
+            raise AttributeError("TensorShape is immutable")
+        object.__setattr__(self, name, value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TensorShape, (self.dims,))
 
     @property
     def rank(self) -> int | None:
@@ -108,6 +123,10 @@ class TensorShape:
             + ("," if len(self.dims) == 1 else "")
             + ")"
         )
+
+
+_INTERNED: dict[tuple[int | None, ...] | None, TensorShape] = {}
+_MAX_INTERNED = 1 << 16
 
 
 def _as_dim(d: Any) -> int | None:

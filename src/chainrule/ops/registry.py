@@ -146,9 +146,20 @@ def register_op(
     if jvp is None and elementwise == UNARY and grad is not None:
         jvp = diagonal_jvp(name)
     op_def = OpDef(
-        name, kernel, infer, broadcasts, stateful, jvp,
-        elementwise, steps, emit, emits_into, fresh_output, explain, batch,
-    )  # fmt: skip
+        name=name,
+        kernel=kernel,
+        infer=infer,
+        broadcasts=broadcasts,
+        stateful=stateful,
+        jvp=jvp,
+        elementwise=elementwise,
+        steps=steps,
+        emit=emit,
+        emits_into=emits_into,
+        fresh_output=fresh_output,
+        explain=explain,
+        batch=batch,
+    )
     _OP_DEFS[name] = op_def
     if grad != "undefined":
         _GRADIENTS[name] = grad  # type: ignore[assignment]
@@ -184,11 +195,6 @@ def register_batch_rule(op_type: str, rule: BatchRule | None = None) -> Any:
         return lambda fn: register_batch_rule(op_type, fn)
     _extend(op_type, batch=rule)
     return rule
-
-
-def register_explain(op_type: str, rule: ExplainRule) -> None:
-    """Declare how ``cr.explain`` prints ops of ``op_type`` (a function name, or a rule)."""
-    _extend(op_type, explain=rule)
 
 
 def get_op_def(op_type: str) -> OpDef:
