@@ -2,7 +2,13 @@
 
 Each op family has a module here defining ``SAMPLES`` (``OpSample``) and
 ``ERRORS`` (``ErrorSample``); ``all_samples()`` gathers them. Tests in
-``tests/ops/test_op_table.py`` are parametrized over this table.
+``tests/ops/test_op_table.py`` (and the JVP and vmap tables in ``tests/transforms``) are
+parametrized over this table.
+
+A private testing helper, not part of the public API: its contents follow the library's ops
+and may change in any release. It ships with the package so that the authors of ops outside
+chainrule can run their declarations through the same checks (``OpSample`` and the tests'
+pattern), which is why it is not under ``tests/``.
 """
 
 from __future__ import annotations
