@@ -38,8 +38,7 @@ def _as_list(value: Any) -> list[Any]:
 def _between(ys: Sequence[Tensor], xs: Sequence[Tensor]) -> list[Operation]:
     """Ops downstream of some x (through float tensors) that some y depends on, in creation order."""
     graph = xs[0].graph
-    consumers = graph.consumer_map
-    downstream = downstream_ops([c for x in xs for c in graph.consumers(x)], consumers)
+    downstream = downstream_ops([c for x in xs for c in graph.consumers(x)], graph.consumers)
     return sorted(needed_within(ys, downstream), key=lambda o: o.id)
 
 

@@ -16,7 +16,7 @@ The pass, top to bottom:
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from chainrule.framework.graph import Operation, Tensor, reachable
@@ -33,13 +33,14 @@ def _as_list(value: Any) -> tuple[list[Any], bool]:
 
 def _between(ys: Sequence[Tensor], xs: Sequence[Tensor], stop_ops: set[Operation]) -> set[Operation]:
     """Ops reachable forward from some x (without crossing a stop) that also reach some y."""
-    consumers: Mapping[Tensor, list[Operation]] = xs[0].graph.consumer_map if xs else {}
-    return needed_within(ys, downstream_ops([x.op for x in xs], consumers, stop_ops))
+    if not xs:
+        return set()
+    return needed_within(ys, downstream_ops([x.op for x in xs], xs[0].graph.consumers, stop_ops))
 
 
 def downstream_ops(
     start: Iterable[Operation],
-    consumers: Mapping[Tensor, Sequence[Operation]],
+    consumers: Callable[[Tensor], Iterable[Operation]],
     stop_ops: set[Operation] | frozenset[Operation] = frozenset(),
 ) -> set[Operation]:
     """``start`` and the ops that consume their float outputs, transitively, without entering a stop op.
@@ -48,9 +49,7 @@ def downstream_ops(
     """
     return reachable(
         start,
-        lambda op: (
-            c for out in op.outputs if is_differentiable(out) for c in consumers.get(out, ()) if c not in stop_ops
-        ),
+        lambda op: (c for out in op.outputs if is_differentiable(out) for c in consumers(out) if c not in stop_ops),
     )
 
 
