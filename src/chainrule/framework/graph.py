@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -305,9 +304,7 @@ class Graph:
         self._ops: list[Operation] = []
         self._ops_by_name: dict[str, Operation] = {}
         self._names_in_use: dict[str, int] = {}
-        # Each tensor's consumers as op positions in an array (not a list of ops per tensor: the
-        # cyclic collector does not walk arrays of ints).
-        self._consumers: dict[Tensor, array[int]] = {}
+        self._consumers: dict[Tensor, list[Operation]] = {}
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
         self._gradient_override_map: dict[str, str] = {}
@@ -343,11 +340,7 @@ class Graph:
             self._ops.append(op)
             self._ops_by_name[full_name] = op
             for t in op.inputs:
-                ids = self._consumers.get(t)
-                if ids is None:
-                    self._consumers[t] = array("q", (op._id,))
-                else:
-                    ids.append(op._id)
+                self._consumers.setdefault(t, []).append(op)
             self._version += 1
             return op
 
@@ -443,8 +436,7 @@ class Graph:
     # -- queries ----------------------------------------------------------------------
     def consumers(self, tensor: Tensor) -> list[Operation]:
         """The ops that read ``tensor`` (once per use), in creation order."""
-        ids = self._consumers.get(tensor)
-        return [] if ids is None else [self._ops[i] for i in ids]
+        return list(self._consumers.get(tensor, ()))
 
     def get_operations(self) -> list[Operation]:
         return list(self._ops)
