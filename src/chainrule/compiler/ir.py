@@ -25,7 +25,12 @@ FEED = "Feed"  # a value given by the caller (a fed tensor); never a user-visibl
 
 
 class Value:
-    """One output of a ``Node``: what other nodes consume."""
+    """One output of a ``Node``: what other nodes consume.
+
+    A node is its own first output (``Node`` is a ``Value``; ``node.out is node``), so the IR of
+    a large graph holds one object per op instead of a node, a value and a tuple of outputs:
+    fewer objects to copy, and fewer for the cyclic garbage collector's full passes to walk.
+    """
 
     __slots__ = ("node", "index", "dtype", "shape")
 
@@ -39,15 +44,15 @@ class Value:
         return f"%{self.node.id}" + (f".{self.index}" if len(self.node.outputs) > 1 else "")
 
 
-class Node:
-    """One operation of a ``Program``.
+class Node(Value):
+    """One operation of a ``Program``, and its first output.
 
     Attributes
     ----------
     op_type : the registered op type, ``"Feed"``, or a compiler-only type (``"Fused"``...).
     inputs : the consumed values, in order.
     attrs : the kernel's keyword attributes (public ones only; hashable except Const values).
-    outputs : one ``Value`` per output.
+    outputs : one ``Value`` per output (the first is the node itself).
     control : nodes that must run first (control dependencies of stateful ops).
     origin : the user's ``Operation`` this node stands for (errors, names, stateful kernels).
     kernel : ``kernel(xp, *arrays, **attrs)`` for compiler-only types; None means the registry's.
@@ -55,7 +60,7 @@ class Node:
     extra : pass-specific data (the member list of a fused node).
     """
 
-    __slots__ = ("id", "op_type", "inputs", "attrs", "outputs", "control", "origin", "kernel", "stateful", "extra")
+    __slots__ = ("id", "op_type", "inputs", "attrs", "_outputs", "control", "origin", "kernel", "stateful", "extra")
 
     def __init__(
         self,
@@ -70,11 +75,18 @@ class Node:
         control: Sequence[Node] = (),
         extra: Any = None,
     ) -> None:
+        if specs:
+            super().__init__(self, 0, *specs[0])
+        else:  # no outputs (NoOp, assignments run for their effect): a value nothing reads
+            super().__init__(self, 0, None, None)  # type: ignore[arg-type]
         self.id = node_id
         self.op_type = op_type
         self.inputs = tuple(inputs)
         self.attrs = attrs
-        self.outputs = tuple(Value(self, i, d, s) for i, (d, s) in enumerate(specs))
+        # None: exactly one output, the node itself (no tuple kept for the most common case).
+        self._outputs: tuple[Value, ...] | None = None
+        if len(specs) != 1:
+            self._outputs = tuple(self if i == 0 else Value(self, i, d, s) for i, (d, s) in enumerate(specs))
         self.control = tuple(control)
         self.origin = origin
         self.kernel = kernel
@@ -82,9 +94,14 @@ class Node:
         self.extra = extra
 
     @property
+    def outputs(self) -> tuple[Value, ...]:
+        """One ``Value`` per output; the first is the node itself."""
+        return (self,) if self._outputs is None else self._outputs
+
+    @property
     def out(self) -> Value:
-        """The single output (most nodes have exactly one)."""
-        return self.outputs[0]
+        """The single output (most nodes have exactly one): the node itself."""
+        return self
 
     @property
     def name(self) -> str:
