@@ -446,3 +446,15 @@ def test_gradients_of_slices_that_tile_become_one_concat():
     assert "StridedSliceGrad" in dump(h, [x], passes=ALL_BUT_FUSION)
     value = np.arange(24.0).reshape(8, 3) / 10
     same_results([g, h], {x: value})
+
+
+def test_a_node_is_its_own_first_output_and_keeps_the_others_as_values():
+    x = cr.placeholder(cr.float64, [4], name="x")
+    a, b = cr.split(cr.sin(x), 2)
+    program = compiler.Program.from_graph([a, b], [], [x])
+    split = next(n for n in program.nodes if len(n.outputs) == 2)
+    sin = next(n for n in program.nodes if n.op_type == "Sin")
+    assert sin.out is sin and sin.outputs == (sin,) and sin.node is sin
+    first, second = split.outputs
+    assert first is split and second.node is split and second.index == 1
+    assert program.outputs == [first, second] and split.inputs == (sin,)
