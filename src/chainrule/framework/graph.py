@@ -102,7 +102,8 @@ class Tensor:
     def __bool__(self) -> bool:
         raise TypeError(
             f"Using a cr.Tensor ({self.name}) as a Python bool is not allowed: the value exists only "
-            "when a Session runs the graph. Use cr.where / cr.logical_* instead."
+            "when a Session runs the graph. Use cr.cond(pred, true_fn, false_fn) to choose what to compute, "
+            "or cr.where / cr.logical_* for elementwise choices."
         )
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -483,6 +484,44 @@ class Graph:
 
 _default_graph_stack: list[Graph] = []
 _global_default_graph: list[Graph] = [Graph()]
+
+
+class FunctionGraph(Graph):
+    """A graph that a function is traced into (a ``cr.cond`` branch): it captures what it uses.
+
+    An op built while this graph is the default one, on a tensor of an enclosing graph, reads a
+    placeholder of this graph instead (``capture``); ``captures`` maps each captured tensor to its
+    placeholder, in the order they were first used, so the op that calls the function can feed them.
+    Function graphs nest: a tensor of a graph further out is captured by each graph in between.
+    """
+
+    def __init__(self, outer: Graph, name: str = "function") -> None:
+        super().__init__()
+        self.outer = outer
+        self.name = name
+        self.seed = outer.seed
+        self.captures: dict[Tensor, Tensor] = {}
+
+    def capture(self, tensor: Tensor) -> Tensor:
+        """``tensor`` as a tensor of this graph: itself, or the placeholder that stands for it."""
+        if tensor.graph is self:
+            return tensor
+        if tensor.graph is not self.outer:
+            if not isinstance(self.outer, FunctionGraph):
+                raise ValueError(f"Tensor {tensor.name} is from a graph that does not enclose {self.name!r}.")
+            tensor = self.outer.capture(tensor)
+        placeholder = self.captures.get(tensor)
+        if placeholder is None:
+            op = self.create_op(
+                "Placeholder",
+                [],
+                [(tensor.dtype, tensor.shape)],
+                {"dtype": tensor.dtype, "shape": tensor.shape},
+                name="captured_" + tensor.op.name.replace("/", "_"),
+            )
+            placeholder = op.outputs[0]
+            self.captures[tensor] = placeholder
+        return placeholder
 
 
 def get_default_graph() -> Graph:

@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule.framework import errors
 from chainrule.framework.dtypes import DType
-from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
+from chainrule.framework.graph import FunctionGraph, Graph, Operation, Tensor, get_default_graph
 from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops.ufunc_steps import Step, Steps, kernel_from_steps, steps_for
@@ -266,6 +266,8 @@ def gradient_function(op: Operation) -> GradFn | None:
 
 def _graph_for(inputs: Sequence[Tensor]) -> Graph:
     graph = get_default_graph()
+    if isinstance(graph, FunctionGraph):
+        return graph  # its inputs are captured into it (see apply_op)
     for t in inputs:
         if t.graph is not graph:
             return t.graph
@@ -293,6 +295,9 @@ def apply_op(
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op_type}: input {i} must be a cr.Tensor, got {type(t).__name__}")
+    default = get_default_graph()
+    if isinstance(default, FunctionGraph) and any(t.graph is not default for t in inputs):
+        inputs = [default.capture(t) for t in inputs]
     try:
         specs = op_def.infer(list(inputs), **attrs)
     except (ValueError, TypeError, IndexError) as e:

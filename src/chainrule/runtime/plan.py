@@ -62,11 +62,34 @@ class BufferPool:
 class RunState:
     """What persists across runs of one Session: variable values and random streams."""
 
-    def __init__(self, graph_seed: int | None) -> None:
+    def __init__(self, graph_seed: int | None, xp: Any = np, options: Any = None) -> None:
         self.variables: dict[str, Any] = {}
         self._rngs: dict[str, np.random.Generator] = {}
         self._graph_seed = graph_seed
         self.buffers = BufferPool()
+        self.xp = xp
+        self.options = options
+        self._function_plans: dict[int, tuple[Any, Plan]] = {}
+        self._function_lock = threading.Lock()
+
+    def run_function(self, function: Any, arrays: Sequence[Any]) -> list[Any]:
+        """Run a traced function (a ``cr.cond`` branch) on ``arrays``, with this state's variables.
+
+        ``function`` has ``inputs`` (its placeholders) and ``outputs`` (tensors of its graph); its
+        plan is built on first use and kept, so a branch taken many times is compiled once.
+        """
+        key = id(function)
+        with self._function_lock:
+            entry = self._function_plans.get(key)
+            if entry is None or entry[0] is not function:
+                plan = Plan(function.outputs, [], function.inputs, self.xp, self, self.options)
+                entry = (function, plan)
+                self._function_plans[key] = entry
+        return entry[1].execute(arrays)
+
+    def function_plans(self) -> list[Plan]:
+        """The plans of the traced functions this state has run (one per branch function)."""
+        return [plan for _, plan in self._function_plans.values()]
 
     def random_generator(self, op: Operation) -> np.random.Generator:
         """The op's own random stream, reproducible when the op or the graph has a seed."""

@@ -42,10 +42,10 @@ class Session:
     ) -> None:
         self._graph = graph or get_default_graph()
         self._xp = array_module
-        self._state = RunState(self._graph.seed)
         if optimize is None and isinstance(config, compiler.Options):
             optimize = config
         self._options = compiler.resolve_options(optimize)
+        self._state = RunState(self._graph.seed, array_module, self._options)
         self._plans: dict[tuple[Any, ...], Plan] = {}
         self._runners: dict[Any, _Runner] = {}
         self._closed = False

@@ -157,6 +157,8 @@ def batch_rule(op_def: OpDef) -> BatchRule:
 
 
 register_batch_rule("AddN", _same_shape_elementwise)
+# A cond whose inputs differ between examples: each example takes its own branch.
+register_batch_rule("If", _by_loop)
 register_batch_rule("SigmoidCrossEntropyWithLogits", _same_shape_elementwise)
 register_batch_rule("SparseSoftmaxCrossEntropyWithLogits", _same_shape_elementwise)
 
@@ -614,7 +616,7 @@ def batch_graph(
         batched = [env[t][1] for t in op.inputs]
         if op.type == "Placeholder":
             raise ValueError(f"cr.vmap: the function created its own placeholder {op.describe()}")
-        if get_op_def(op.type).stateful:
+        if get_op_def(op.type).stateful and get_op_def(op.type).batch is None:
             raise _unsupported(op, "stateful ops (variables, random numbers) cannot be batched")
         if not any(batched):
             outs = [(t, False) for t in _copy_or_fold(op, inputs)]

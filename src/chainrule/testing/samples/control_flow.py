@@ -1,0 +1,102 @@
+"""Samples for control flow (``chainrule.ops.control_flow_ops``): ``cond`` and ``case``.
+
+Each shape is sampled with data that takes either branch, so the table's forward, gradient
+(to second order), JVP and error checks cover both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.testing.samples import ErrorSample, OpSample, error, rand, sample
+
+SHAPES = [(3,), (2, 2), (), (0,)]
+
+
+def _cond(x, w):
+    return cr.cond(cr.reduce_sum(x) > 0, lambda: cr.sin(x) * w, lambda: cr.log(1 + x * x) - w)
+
+
+def _cond_ref(x, w):
+    return np.sin(x) * w if np.sum(x) > 0 else np.log(1 + x * x) - w
+
+
+def _case(x):
+    total = cr.reduce_sum(x)
+    return cr.case(
+        [(total < -1, lambda: x * x), (total < 1, lambda: cr.exp(x))],
+        default=lambda: cr.tanh(x) * 3,
+    )
+
+
+def _case_ref(x):
+    total = np.sum(x)
+    return x * x if total < -1 else np.exp(x) if total < 1 else np.tanh(x) * 3
+
+
+def _data(shape, branch, seed):
+    """Data whose sum is positive (branch 0) or negative (branch 1); ``(0,)`` sums to 0 (false)."""
+    x = rand(*shape, low=0.2, high=1.5, seed=seed)
+    return x if branch == 0 else -x
+
+
+SAMPLES: list[OpSample] = (
+    [
+        sample(
+            "cond",
+            _cond,
+            _data(s, b, i),
+            np.array(1.3),
+            ref=_cond_ref,
+            label=f"{'x'.join(map(str, s)) or 'scalar'} {'true' if b == 0 else 'false'}",
+        )
+        for i, s in enumerate(SHAPES)
+        for b in (0, 1)
+        if not (s == (0,) and b == 0)
+    ]
+    + [
+        sample("case", _case, x, ref=_case_ref, label=label)
+        for x, label in [
+            (np.array([-2.0, -0.5]), "first"),
+            (np.array([0.3, -0.1]), "second"),
+            (np.array([1.5, 0.7]), "default"),
+            (np.zeros((0,)), "size-0"),
+        ]
+    ]
+    + [
+        sample(
+            "case",
+            lambda x: cr.case(
+                [(cr.reduce_sum(x) < 0, lambda: -x), (cr.reduce_sum(x) > 0, lambda: x * x)],
+                default=lambda: x,
+                exclusive=True,
+            ),
+            x,
+            ref=lambda x: -x if np.sum(x) < 0 else x * x if np.sum(x) > 0 else x,
+            label=f"exclusive {label}",
+        )
+        for x, label in [(np.array([-1.0, 0.5]), "first"), (np.array([1.0, 0.5]), "second")]
+    ]
+)
+
+ERRORS: list[ErrorSample] = [
+    error(
+        "cond",
+        lambda x: cr.cond(cr.reduce_sum(x) > 0, lambda: x, lambda: cr.cast(x, cr.int32)),
+        np.ones(2),
+        error=TypeError,
+        match="If.*output 0.*float64.*int32",
+    ),
+    error(
+        "cond", lambda x: cr.cond(x, lambda: x, lambda: x), np.ones(()), error=TypeError, match="If.*predicate.*bool"
+    ),
+    error(
+        "case",
+        lambda x: cr.case([(x > 0, lambda: x), (x > 1, lambda: -x)], default=lambda: x, exclusive=True),
+        np.array(2.0),
+        error=cr.errors.InvalidArgumentError,
+        match="more than one predicate is true",
+        at_run=True,
+    ),
+]

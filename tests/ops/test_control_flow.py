@@ -1,0 +1,189 @@
+"""cr.cond and cr.case: TensorFlow 1.x's semantics (only the taken branch runs), gradients to second order.
+
+Written against TF 1.x's documented behaviour of ``tf.cond`` / ``tf.case``: the predicate picks one
+branch function; ops created inside a branch run only when it is taken; both branches return the
+same structure and dtypes; ``strict=False`` unpacks one-element lists; ``tf.case`` takes the first
+true pair, ``default`` otherwise, and with ``exclusive=True`` fails when several are true.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import compiler
+
+pytestmark = pytest.mark.usefixtures("fresh_graph")
+
+
+def _piecewise(x, w):
+    """sin(x) * w where sum(x) > 0, else log(1 + x^2) - w: two branches with different inputs."""
+    return cr.cond(cr.reduce_sum(x) > 0, lambda: cr.sin(x) * w, lambda: cr.log(1 + x * x) - w)
+
+
+def _piecewise_np(x, w):
+    return np.sin(x) * w if np.sum(x) > 0 else np.log(1 + x * x) - w
+
+
+@pytest.mark.parametrize(
+    "x",
+    [np.array([0.3, 1.2, -0.4]), np.array([-0.3, -1.2, 0.4]), np.array(0.7), np.array(-0.7), np.zeros((0,))],
+    ids=["true-branch", "false-branch", "scalar-true", "scalar-false", "size-0"],
+)
+def test_cond_values_and_gradients_to_second_order(x):
+    w = np.array(1.7)
+    with cr.Session() as sess:
+        xt, wt = cr.placeholder(cr.float64, x.shape), cr.placeholder(cr.float64, [])
+        np.testing.assert_allclose(sess.run(_piecewise(xt, wt), {xt: x, wt: w}), _piecewise_np(x, w))
+    cr.test.check_gradients(_piecewise, [x, w], order=2)
+
+
+def test_gradients_flow_only_into_the_taken_branch():
+    x = cr.placeholder(cr.float64, [], name="x")
+    w = cr.placeholder(cr.float64, [], name="w")
+    y = cr.cond(x > 0, lambda: x * x, lambda: w * 3.0)
+    dx, dw = cr.gradients(y, [x, w])
+    with cr.Session() as sess:
+        assert sess.run([dx, dw], {x: 2.0, w: 5.0}) == [4.0, 0.0]
+        assert sess.run([dx, dw], {x: -2.0, w: 5.0}) == [0.0, 3.0]
+
+
+def test_only_the_taken_branch_runs():
+    calls = []
+
+    @cr.custom_op("FailsIfRunForCondTest")
+    def fails(x):
+        calls.append("ran")
+        raise ZeroDivisionError("this branch must not run")
+
+    x = cr.placeholder(cr.float64, [2])
+    y = cr.cond(cr.constant(True), lambda: x + 1.0, lambda: fails(x))
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: np.ones(2)}), [2.0, 2.0])
+        assert calls == []
+        z = cr.cond(cr.constant(False), lambda: x + 1.0, lambda: fails(x))
+        with pytest.raises(cr.errors.InvalidArgumentError, match="must not run"):
+            sess.run(z, {x: np.ones(2)})
+    assert calls == ["ran"]
+
+
+def test_a_branch_with_side_effects_under_control_dependencies_runs_them_only_when_taken():
+    v = cr.Variable(0.0, dtype=cr.float64, name="counter")
+    x = cr.placeholder(cr.float64, [])
+
+    def counting():
+        with cr.control_dependencies([v.assign_add(1.0)]):
+            return cr.identity(x)
+
+    y = cr.cond(x > 0, counting, lambda: -x)
+    with cr.Session() as sess:
+        sess.run(cr.global_variables_initializer())
+        assert [sess.run(y, {x: a}) for a in (1.0, -2.0, 3.0)] == [1.0, 2.0, 3.0]
+        assert sess.run(v) == 2.0
+
+
+def test_nested_structures_and_tensorflow_unpacking():
+    x = cr.placeholder(cr.float64, [])
+    out = cr.cond(x > 0, lambda: {"a": x, "b": (x * 2, [x + 1])}, lambda: {"a": -x, "b": (x, [x - 1])})
+    single = cr.cond(x > 0, lambda: [x], lambda: [-x])
+    kept = cr.cond(x > 0, lambda: [x], lambda: [-x], strict=True)
+    with cr.Session() as sess:
+        got = sess.run(out, {x: 2.0})
+        assert got == {"a": 2.0, "b": (4.0, [3.0])}
+        assert sess.run(single, {x: -1.0}) == 1.0 and sess.run(kept, {x: -1.0}) == [1.0]
+
+
+def test_nested_conds_capture_through_every_level_and_differentiate():
+    x = cr.placeholder(cr.float64, [], name="x")
+    y = cr.cond(
+        x > 0,
+        lambda: cr.cond(x > 1, lambda: x * x * x, lambda: cr.exp(x)),
+        lambda: cr.sin(x),
+    )
+    (dy,) = cr.gradients(y, [x])
+    (d2y,) = cr.gradients(dy, [x])
+    cases = {2.0: (8.0, 12.0, 12.0), 0.5: (np.exp(0.5),) * 3, -1.0: (np.sin(-1.0), np.cos(-1.0), -np.sin(-1.0))}
+    with cr.Session() as sess:
+        for value, want in cases.items():
+            np.testing.assert_allclose(sess.run([y, dy, d2y], {x: value}), want)
+
+
+def test_branches_with_different_static_shapes_give_the_compatible_shape():
+    x = cr.placeholder(cr.float64, [3])
+    y = cr.cond(cr.reduce_sum(x) > 0, lambda: x, lambda: cr.stack([x[0], x[1], x[2]]) * 2)
+    z = cr.cond(cr.reduce_sum(x) > 0, lambda: x, lambda: x[:2])
+    assert y.shape.as_list() == [3] and z.shape.as_list() == [None]
+    with cr.Session() as sess:
+        assert sess.run(z, {x: -np.ones(3)}).shape == (2,)
+
+
+def test_compiled_and_uncompiled_runs_agree_bit_for_bit():
+    x = cr.placeholder(cr.float64, [4])
+    y = cr.cond(cr.reduce_sum(x) > 0, lambda: cr.tanh(x) * cr.exp(-x), lambda: cr.sigmoid(x) / 3)
+    (dy,) = cr.gradients(cr.reduce_sum(y * y), [x])
+    for value in (np.linspace(-1, 2, 4), np.linspace(-2, 1, 4)):
+        fast = cr.Session().run([y, dy], {x: value})
+        plain = cr.Session(optimize=False).run([y, dy], {x: value})
+        interpreted = cr.Session(optimize=compiler.Options(passes=(), codegen=False)).run([y, dy], {x: value})
+        for a, b, c in zip(fast, plain, interpreted):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, c)
+
+
+def test_forward_mode_through_cond():
+    x = cr.placeholder(cr.float64, [2])
+    y = cr.cond(cr.reduce_sum(x) > 0, lambda: x * x, lambda: cr.sin(x))
+    (ty,) = cr.forward_gradients(y, [x], [cr.ones_like(x)])
+    with cr.Session() as sess:
+        np.testing.assert_allclose(sess.run(ty, {x: np.array([1.0, 2.0])}), [2.0, 4.0])
+        np.testing.assert_allclose(sess.run(ty, {x: np.array([-1.0, -2.0])}), np.cos([-1.0, -2.0]))
+
+
+def test_bad_branches_are_clear_errors():
+    x = cr.placeholder(cr.float64, [])
+    with pytest.raises(ValueError, match="same structure"):
+        cr.cond(x > 0, lambda: (x, x), lambda: x)
+    with pytest.raises(cr.errors.InvalidDTypeError, match="(?s)If.*output 0.*float64.*int32"):
+        cr.cond(x > 0, lambda: x, lambda: cr.constant(1))
+    with pytest.raises(cr.errors.InvalidDTypeError, match="(?s)If.*predicate.*bool"):
+        cr.cond(x, lambda: x, lambda: x)
+    with pytest.raises(TypeError, match="both true_fn and false_fn"):
+        cr.cond(x > 0, lambda: x)
+
+
+def test_case_takes_the_first_true_pair_and_the_default_otherwise():
+    x = cr.placeholder(cr.float64, [])
+    y = cr.case([(x < 0, lambda: -x), (x < 10, lambda: x * 2)], default=lambda: x * 0)
+    last = cr.case([(x < 0, lambda: -x), (x < 10, lambda: x * 2)])  # no default: the last pair's fn
+    with cr.Session() as sess:
+        assert [sess.run(y, {x: v}) for v in (-3.0, 4.0, 20.0)] == [3.0, 8.0, 0.0]
+        assert sess.run(last, {x: 20.0}) == 40.0
+    (dy,) = cr.gradients(y, [x])
+    with cr.Session() as sess:
+        assert [sess.run(dy, {x: v}) for v in (-3.0, 4.0, 20.0)] == [-1.0, 2.0, 0.0]
+
+
+def test_exclusive_case_fails_when_several_predicates_are_true():
+    x = cr.placeholder(cr.float64, [])
+    y = cr.case([(x > 0, lambda: x), (x > 1, lambda: x * 2)], default=lambda: -x, exclusive=True)
+    with cr.Session() as sess:
+        assert sess.run(y, {x: 0.5}) == 0.5
+        with pytest.raises(cr.errors.InvalidArgumentError, match="more than one predicate is true"):
+            sess.run(y, {x: 2.0})
+
+
+def test_a_branch_plan_is_compiled_once_and_reused():
+    x = cr.placeholder(cr.float64, [])
+    y = cr.cond(x > 0, lambda: x + 1, lambda: x - 1)
+    with cr.Session() as sess:
+        for v in (1.0, -1.0, 2.0, -2.0):
+            sess.run(y, {x: v})
+        assert len(sess.run_state.function_plans()) == 2  # one per branch, whatever the number of runs
+
+
+def test_a_python_if_on_a_tensor_points_to_cond():
+    x = cr.placeholder(cr.float64, [])
+    with pytest.raises(TypeError, match=r"(?s)Python bool.*cr\.cond\(pred, true_fn, false_fn\)"):
+        if x > 0:
+            pass
