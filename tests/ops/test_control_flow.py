@@ -187,3 +187,136 @@ def test_a_python_if_on_a_tensor_points_to_cond():
     with pytest.raises(TypeError, match=r"(?s)Python bool.*cr\.cond\(pred, true_fn, false_fn\)"):
         if x > 0:
             pass
+
+
+# --- while_loop ----------------------------------------------------------------------------------
+def _damped(x, w):
+    """Data-dependent trip count: iterate y <- y * w + sin(y) while |y| < 4 (at most 20 times)."""
+    _, y = cr.while_loop(
+        lambda i, y: cr.logical_and(cr.reduce_sum(cr.abs(y)) < 4.0, i < 20),
+        lambda i, y: (i + 1, y * w + cr.sin(y)),
+        [cr.constant(0), x],
+    )
+    return y
+
+
+def _damped_np(x, w):
+    y, i = x, 0
+    while np.sum(np.abs(y)) < 4.0 and i < 20:
+        y, i = y * w + np.sin(y), i + 1
+    return y
+
+
+@pytest.mark.parametrize(
+    "x",
+    [np.array([0.3, -0.2]), np.array(0.7), np.array(5.0), np.zeros((0,))],
+    ids=["vector", "scalar", "no-trip", "size-0"],
+)
+def test_while_loop_values_and_gradients_to_second_order(x):
+    w = np.array(1.3)
+    with cr.Session() as sess:
+        xt, wt = cr.placeholder(cr.float64, x.shape), cr.placeholder(cr.float64, [])
+        np.testing.assert_allclose(sess.run(_damped(xt, wt), {xt: x, wt: w}), _damped_np(x, w))
+    cr.test.check_gradients(_damped, [x, w], order=2, rtol=1e-4)
+
+
+def test_while_loop_hessian_matches_the_unrolled_function():
+    x = cr.placeholder(cr.float64, [3], name="x")
+    w = cr.constant(np.array([0.5, -0.3, 0.8]))
+    _, y = cr.while_loop(lambda i, y: i < 4, lambda i, y: (i + 1, cr.tanh(y * w + x)), [cr.constant(0), x])
+    unrolled = x
+    for _ in range(4):
+        unrolled = cr.tanh(unrolled * w + x)
+    value = np.array([0.1, -0.4, 0.3])
+    with cr.Session() as sess:
+        h_loop = sess.run(cr.hessians(cr.reduce_sum(y * y), x)[0], {x: value})
+        h_unrolled = sess.run(cr.hessians(cr.reduce_sum(unrolled * unrolled), x)[0], {x: value})
+    np.testing.assert_allclose(h_loop, h_unrolled, rtol=1e-10, atol=1e-12)
+
+
+def test_while_loop_maximum_iterations_and_back_prop_false():
+    x = cr.placeholder(cr.float64, [])
+    bounded = cr.while_loop(lambda y: y < 1e9, lambda y: y * 2, [x], maximum_iterations=3)
+    stopped = cr.while_loop(lambda y: y < 10.0, lambda y: y * 2, [x], back_prop=False)
+    assert cr.gradients(stopped, [x]) == [None]
+    (d_bounded,) = cr.gradients(bounded, [x])
+    with cr.Session() as sess:
+        assert sess.run([bounded, d_bounded], {x: 1.0}) == [8.0, 8.0]
+        assert sess.run(stopped, {x: 1.5}) == 12.0
+
+
+def test_nested_loops_and_loops_inside_conds_differentiate():
+    x = cr.placeholder(cr.float64, [], name="x")
+
+    def inner(y):
+        return cr.while_loop(lambda j, z: j < 2, lambda j, z: (j + 1, z * x), [cr.constant(0), y])[1]
+
+    _, outer = cr.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, inner(y) + 1.0), [cr.constant(0), x])
+    chosen = cr.cond(x > 0, lambda: outer, lambda: cr.while_loop(lambda y: y > -5.0, lambda y: y - x * x, [x]))
+    (d_outer,) = cr.gradients(outer, [x])
+
+    def outer_np(v):
+        y = v
+        for _ in range(3):
+            y = y * v * v + 1.0
+        return y
+
+    h = 1e-6
+    with cr.Session() as sess:
+        np.testing.assert_allclose(sess.run(outer, {x: 0.7}), outer_np(0.7))
+        np.testing.assert_allclose(sess.run(d_outer, {x: 0.7}), (outer_np(0.7 + h) - outer_np(0.7 - h)) / (2 * h))
+        assert sess.run(chosen, {x: 0.7}) == sess.run(outer, {x: 0.7})
+        assert sess.run(chosen, {x: -2.0}) == -6.0
+
+
+def test_loop_vars_that_change_shape_need_shape_invariants():
+    x = cr.placeholder(cr.float64, [1])
+    with pytest.raises(cr.errors.InvalidArgumentError, match="(?s)While.*loop variable 0.*shape_invariants"):
+        cr.while_loop(lambda y: cr.size(y) < 4, lambda y: cr.concat([y, y], 0), [x])
+    grown = cr.while_loop(
+        lambda y: cr.size(y) < 4, lambda y: cr.concat([y, y], 0), [x], shape_invariants=[cr.TensorShape([None])]
+    )
+    assert grown.shape.as_list() == [None]
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(grown, {x: [2.0]}), [2.0, 2.0, 2.0, 2.0])
+    (dx,) = cr.gradients(cr.reduce_sum(grown), [x])
+    with cr.Session() as sess, pytest.raises(cr.errors.InvalidArgumentError, match="(?s)changed shape.*back_prop"):
+        sess.run(dx, {x: [2.0]})
+
+
+def test_a_body_with_side_effects_runs_them_once_per_iteration():
+    v = cr.Variable(0.0, dtype=cr.float64, name="steps")
+
+    def body(i):
+        with cr.control_dependencies([v.assign_add(1.0)]):
+            return i + 1
+
+    n = cr.while_loop(lambda i: i < 7, body, [cr.constant(0)])
+    with cr.Session() as sess:
+        sess.run(cr.global_variables_initializer())
+        assert sess.run(n) == 7 and sess.run(v) == 7.0
+
+
+def test_forward_mode_vmap_and_compiled_runs_through_a_loop():
+    def loop(x):
+        return cr.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * y * 0.5 + x), [cr.constant(0), x])[1]
+
+    def loop_np(x):
+        y = x
+        for _ in range(3):
+            y = y * y * 0.5 + x
+        return y
+
+    x = cr.placeholder(cr.float64, [2])
+    y = loop(x)
+    (ty,) = cr.forward_gradients(y, [x], [cr.ones_like(x)])
+    (gy,) = cr.gradients(cr.reduce_sum(y), [x])
+    value = np.array([0.3, -0.6])
+    with cr.Session() as sess:
+        np.testing.assert_allclose(sess.run(ty, {x: value}), sess.run(gy, {x: value}))  # diagonal Jacobian
+    fast = cr.Session().run([y, gy], {x: value})
+    plain = cr.Session(optimize=False).run([y, gy], {x: value})
+    for a, b in zip(fast, plain):
+        np.testing.assert_array_equal(a, b)
+    batch = np.array([[0.3, -0.6], [1.0, 0.2], [0.0, 0.5]])
+    np.testing.assert_allclose(cr.vmap(loop)(batch), loop_np(batch))

@@ -27,7 +27,7 @@ def columns(library_declarations: dict[str, list[str]]) -> dict[str, list[str]]:
 
 # Differentiable ops whose forward mode is the transposition of their gradient (correct, about
 # twice the graph of a rule).
-NO_JVP_RULE = {"Cumprod", "If", "LinearScan", "MaxPool", "Prod", "ReadVariable"}
+NO_JVP_RULE = {"Cumprod", "If", "LinearScan", "MaxPool", "Prod", "ReadVariable", "While"}
 
 # Ops that cr.vmap batches by a loop over the batch (one op per example, results stacked);
 # constants and ops with no inputs never see a batch.
@@ -35,7 +35,7 @@ NO_BATCH_RULE = {
     "AvgPoolGrad", "Conv2DBackpropFilter", "Conv2DBackpropInput", "LinalgDiagEmbed", "MaxPoolGrad",
     "MaxPoolGradGrad", "SparseToDense",
     "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary",
-    "CaseExclusive",
+    "CaseExclusive", "WhileHistoryCheck",
 }  # fmt: skip
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the
@@ -46,7 +46,7 @@ ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "Sto
 # Ops cr.explain prints opaquely, as ``OpType(args)``.
 NO_EXPLAIN_FORM = {
     "ArgMax", "ArgMin", "Assign", "AssignAdd", "AssignSub", "AvgPool", "AvgPoolGrad", "Cholesky", "ConcatV2",
-    "CaseExclusive", "If",
+    "CaseExclusive", "If", "While", "WhileHistoryCheck",
     "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Cumprod", "Cumsum", "Einsum", "ExpandDims",
     "FloorMod", "GatherNd", "GatherV2", "HistogramSummary", "KeepDimsShape", "LinalgDiagEmbed",
     "LinalgMatrixTranspose", "LinearScan", "LogMatrixDeterminant", "LogSumExpShift", "MatrixBandPart",

@@ -18,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph
-from chainrule.framework.tensor_shape import TensorShape
+import numpy as np
+
+from chainrule.framework import dtypes
+from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph, is_tensor_like
+from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops.constant_op import convert_to_tensor
-from chainrule.ops.registry import apply_op, register_op
+from chainrule.ops.registry import apply_op, constant_value, register_op
 
 
 @dataclass(eq=False)
@@ -192,6 +195,218 @@ def case(
 
 def _chained(pred: Tensor, fn: Callable[[], Any], otherwise: Callable[[], Any], strict: bool, name: str) -> Any:
     return lambda: cond(pred, fn, otherwise, strict=strict, name=name)
+
+
+# --- while_loop -------------------------------------------------------------------------------
+def _while_kernel(
+    xp: Any,
+    *args: Any,
+    cond: BranchFunction,
+    body: BranchFunction,
+    num_vars: int,
+    maximum_iterations: int | None,
+    record: bool,
+    ctx: Any,
+    op: Any,
+) -> Any:
+    values = list(args[:num_vars])
+    captured = list(args[num_vars:])
+    history: list[list[Any]] = [[] for _ in values]
+    count = 0
+    while (maximum_iterations is None or count < maximum_iterations) and bool(
+        ctx.run_function(cond, values + captured)[0]
+    ):
+        if record:
+            for kept, v in zip(history, values):
+                kept.append(v)
+        values = list(ctx.run_function(body, values + captured))
+        count += 1
+    if not record:
+        return values[0] if len(values) == 1 else tuple(values)
+    stacked = []
+    for kept, v in zip(history, values):
+        if len({np.shape(h) for h in kept}) > 1:
+            # A loop variable that changed shape cannot be stacked: the count -1 tells the gradient,
+            # which fails then (``WhileHistoryCheck``); the loop's own values are fine.
+            count = -1
+            kept = []
+        stacked.append(np.stack(kept) if kept else np.zeros((0, *np.shape(v)), dtype=np.asarray(v).dtype))
+    return (*values, *stacked, np.array(count, dtype=np.int32))
+
+
+def _history_check_kernel(xp: Any, count: Any) -> Any:
+    if int(count) < 0:
+        raise ValueError(
+            "a loop variable changed shape across iterations, so the loop's iterations were not recorded for its "
+            "gradient; differentiate a loop whose loop variables keep their shapes, or pass back_prop=False"
+        )
+    return count
+
+
+register_op("WhileHistoryCheck", _history_check_kernel, lambda inputs: [(inputs[0].dtype, inputs[0].shape)], None)
+
+
+def _while_infer(
+    inputs: list[Tensor],
+    cond: BranchFunction,
+    body: BranchFunction,
+    num_vars: int,
+    maximum_iterations: int | None,
+    record: bool,
+    _body: Any = None,
+) -> list[Any]:
+    (predicate,) = cond.outputs
+    if not predicate.dtype.is_bool or predicate.shape.rank not in (0, None):
+        raise TypeError(f"cond must return a bool scalar, got {predicate.dtype.name}{predicate.shape}")
+    if len(body.outputs) != num_vars:
+        raise ValueError(f"body returns {len(body.outputs)} loop variables, the loop has {num_vars}")
+    specs = []
+    for j, (placeholder, new) in enumerate(zip(body.inputs, body.outputs)):
+        if new.dtype != placeholder.dtype:
+            raise TypeError(f"loop variable {j} enters as {placeholder.dtype.name}, the body returns {new.dtype.name}")
+        if not placeholder.shape.is_compatible_with(new.shape) or (
+            placeholder.shape.rank is not None and new.shape.rank != placeholder.shape.rank
+        ):
+            raise ValueError(
+                f"loop variable {j} has shape {placeholder.shape} before the loop and {new.shape} after one "
+                "iteration; pass shape_invariants that allow both"
+            )
+        specs.append((placeholder.dtype, placeholder.shape))
+    if record:
+        specs += [(d, TensorShape(None if sh.dims is None else (None, *sh.dims))) for d, sh in specs[:num_vars]]
+        specs.append((dtypes.int32, TensorShape([])))
+    return specs
+
+
+# Stateful as If: the body may read and assign variables.
+register_op("While", _while_kernel, _while_infer, stateful=True)
+
+
+def while_loop(
+    cond: Callable[..., Any],
+    body: Callable[..., Any],
+    loop_vars: Any,
+    shape_invariants: Any = None,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    swap_memory: bool = False,
+    name: str | None = None,
+    maximum_iterations: Any = None,
+    return_same_structure: bool = False,
+) -> Any:
+    """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` (TensorFlow 1.x's ``tf.while_loop``).
+
+    Parameters
+    ----------
+    cond : a function of the loop variables returning a bool scalar tensor.
+    body : a function of the loop variables returning new ones, in the same structure.
+    loop_vars : a tensor, or a (nested) list or tuple of tensors and values.
+    shape_invariants : the shape each loop variable keeps (same structure; ``None`` dims may
+        change between iterations); by default each keeps its initial static shape.
+    parallel_iterations, swap_memory : accepted for TensorFlow compatibility (iterations run
+        one after another; nothing is swapped).
+    back_prop : record what the gradient needs (each iteration's loop variables); False stops
+        gradients through the loop.
+    name : name of the op.
+    maximum_iterations : an int bounding the number of iterations.
+    return_same_structure : keep a one-element list as it is (unpacked otherwise, as TF 1.x).
+
+    Returns
+    -------
+    The final loop variables, in ``loop_vars``' structure. The body is traced once and run as
+    a plan compiled once; reverse mode runs a loop too, backwards over the recorded iterations,
+    so gradients (of any order) and forward mode work through it.
+    """
+    del parallel_iterations, swap_memory
+    structure = loop_vars
+    flat = [convert_to_tensor(v) for v in _flatten(structure)]
+    invariants = [t.shape for t in flat] if shape_invariants is None else _flat_shapes(shape_invariants, len(flat))
+    if maximum_iterations is not None:
+        maximum_iterations = _static_iterations(maximum_iterations)
+    base = name or "while"
+    outer = get_default_graph()
+
+    def flat_call(fn: Callable[..., Any]) -> Callable[[list[Tensor]], list[Tensor]]:
+        """``fn`` as a function of the flat loop variables, returning flat tensors."""
+
+        def call(values: list[Tensor]) -> list[Tensor]:
+            args = _unflatten(structure, iter(values))
+            result = fn(*args) if isinstance(structure, (list, tuple)) else fn(args)
+            if not isinstance(structure, (list, tuple)) and isinstance(result, (list, tuple)) and len(result) == 1:
+                result = result[0]
+            graph = get_default_graph()
+            leaves = [convert_to_tensor(leaf) for leaf in _flatten(result)]
+            # A loop variable returned as it is (or an outer tensor) is the function graph's own.
+            return [graph.capture(t) for t in leaves] if isinstance(graph, FunctionGraph) else leaves
+
+        return call
+
+    def traced(fn: Callable[[list[Tensor]], list[Tensor]], what: str) -> tuple[FunctionGraph, list[Tensor], list[Any]]:
+        graph = FunctionGraph(outer, f"{base}/{what}")
+        with graph.as_default():
+            holders = [
+                graph.create_op(
+                    "Placeholder", [], [(t.dtype, shape)], {"dtype": t.dtype, "shape": shape}, name=f"loop_var_{j}"
+                ).outputs[0]
+                for j, (t, shape) in enumerate(zip(flat, invariants))
+            ]
+            leaves = fn(holders)
+        return graph, holders, leaves
+
+    flat_body = flat_call(body)
+    cond_graph, cond_vars, cond_out = traced(flat_call(cond), "cond")
+    body_graph, body_vars, body_out = traced(flat_body, "body")
+    captured = list(dict.fromkeys([*cond_graph.captures, *body_graph.captures]))
+    cond_fn = BranchFunction(cond_graph, cond_vars + [cond_graph.capture(t) for t in captured], cond_out)
+    body_fn = BranchFunction(body_graph, body_vars + [body_graph.capture(t) for t in captured], body_out)
+    record = back_prop and any(t.dtype.is_floating for t in flat)
+    op = apply_op(
+        "While",
+        [*flat, *captured],
+        {
+            "cond": cond_fn,
+            "body": body_fn,
+            "num_vars": len(flat),
+            "maximum_iterations": maximum_iterations,
+            "record": record,
+            # The body as a Python function of the flat loop variables: reverse mode traces it
+            # again inside the backward loop (private: kernels do not receive it).
+            "_body": flat_body,
+        },
+        name=base,
+    )
+    finals = op.outputs[: len(flat)]
+    result = _unflatten(structure, iter(finals))
+    if not return_same_structure and isinstance(result, (list, tuple)) and len(result) == 1:
+        return result[0]
+    return result
+
+
+def _flat_shapes(shape_invariants: Any, count: int) -> list[TensorShape]:
+    shapes = [as_shape(s) for s in _flatten_shapes(shape_invariants)]
+    if len(shapes) != count:
+        raise ValueError(f"shape_invariants has {len(shapes)} shapes for {count} loop variables")
+    return shapes
+
+
+def _flatten_shapes(value: Any) -> list[Any]:
+    """Leaves of a structure of shapes (a shape itself may be a list of dims)."""
+    if isinstance(value, TensorShape) or value is None:
+        return [value]
+    if isinstance(value, (list, tuple)) and all(d is None or isinstance(d, int) for d in value):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in _flatten_shapes(v)]
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _flatten_shapes(value[k])]
+    return [value]
+
+
+def _static_iterations(value: Any) -> int:
+    known = constant_value(convert_to_tensor(value)) if is_tensor_like(value) else value
+    if known is None:
+        raise TypeError("maximum_iterations must be known when the graph is built (an int or a constant)")
+    return int(known)
 
 
 # --- nested structures of tensors ------------------------------------------------------------

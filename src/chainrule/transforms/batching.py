@@ -157,8 +157,9 @@ def batch_rule(op_def: OpDef) -> BatchRule:
 
 
 register_batch_rule("AddN", _same_shape_elementwise)
-# A cond whose inputs differ between examples: each example takes its own branch.
+# A cond or loop whose inputs differ between examples: each example takes its own branch or trip count.
 register_batch_rule("If", _by_loop)
+register_batch_rule("While", _by_loop)
 register_batch_rule("SigmoidCrossEntropyWithLogits", _same_shape_elementwise)
 register_batch_rule("SparseSoftmaxCrossEntropyWithLogits", _same_shape_elementwise)
 

@@ -1,4 +1,4 @@
-"""Samples for control flow (``chainrule.ops.control_flow_ops``): ``cond`` and ``case``.
+"""Samples for control flow (``chainrule.ops.control_flow_ops``): ``cond``, ``case``, ``while_loop``.
 
 Each shape is sampled with data that takes either branch, so the table's forward, gradient
 (to second order), JVP and error checks cover both.
@@ -79,6 +79,35 @@ SAMPLES: list[OpSample] = (
         for x, label in [(np.array([-1.0, 0.5]), "first"), (np.array([1.0, 0.5]), "second")]
     ]
 )
+
+
+def _loop(x, w):
+    """y <- y * w + sin(y) while sum|y| < 4, at most 20 times: a data-dependent trip count."""
+    _, y = cr.while_loop(
+        lambda i, y: cr.logical_and(cr.reduce_sum(cr.abs(y)) < 4.0, i < 20),
+        lambda i, y: (i + 1, y * w + cr.sin(y)),
+        [cr.constant(0), x],
+    )
+    return y
+
+
+def _loop_ref(x, w):
+    y, i = x, 0
+    while np.sum(np.abs(y)) < 4.0 and i < 20:
+        y, i = y * w + np.sin(y), i + 1
+    return y
+
+
+SAMPLES += [
+    sample("while_loop", _loop, x, np.array(1.3), ref=_loop_ref, label=label, grad_rtol=1e-4)
+    for x, label in [
+        (np.array([0.3, -0.2]), "vector"),
+        (np.array(0.7), "scalar"),
+        (np.array(5.0), "no trip"),
+        (np.zeros((0,)), "size-0"),
+        (np.array([[0.2, 0.1], [-0.3, 0.4]]), "2x2"),
+    ]
+]
 
 ERRORS: list[ErrorSample] = [
     error(
