@@ -111,7 +111,7 @@ from chainrule.ops.state_ops import (
     variables_initializer,
 )
 from chainrule.autodiff.gradients import gradients, hessians
-from chainrule.ops.control_flow_ops import case, cond, while_loop
+from chainrule.ops.control_flow_ops import case, cond, foldl, foldr, map_fn, scan, while_loop
 from chainrule.autodiff.forward import forward_gradients
 from chainrule.runtime.session import Session
 from chainrule.transforms import function, grad, value_and_grad, vjp, jacobian, hessian, hvp, jvp, vmap

@@ -320,3 +320,76 @@ def test_forward_mode_vmap_and_compiled_runs_through_a_loop():
         np.testing.assert_array_equal(a, b)
     batch = np.array([[0.3, -0.6], [1.0, 0.2], [0.0, 0.5]])
     np.testing.assert_allclose(cr.vmap(loop)(batch), loop_np(batch))
+
+
+# --- scan, map_fn, foldl, foldr --------------------------------------------------------------------
+SEQUENCE = np.arange(12.0).reshape(6, 2) / 10 - 0.3
+
+
+def _scan_np(fn, elems, acc, reverse=False):
+    out, order = [], range(len(elems) - 1, -1, -1) if reverse else range(len(elems))
+    for i in order:
+        acc = fn(acc, elems[i])
+        out.append(acc)
+    return np.array(out[::-1] if reverse else out)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_matches_a_python_loop_with_gradients_to_second_order(reverse):
+    def f(xs, w):
+        return cr.scan(lambda a, x: cr.tanh(a * w + x), xs, initializer=cr.zeros([2], cr.float64), reverse=reverse)
+
+    w = np.array(0.8)
+    with cr.Session() as sess:
+        xs_t, w_t = cr.placeholder(cr.float64, [6, 2]), cr.placeholder(cr.float64, [])
+        got = sess.run(f(xs_t, w_t), {xs_t: SEQUENCE, w_t: w})
+    np.testing.assert_allclose(got, _scan_np(lambda a, x: np.tanh(a * w + x), SEQUENCE, np.zeros(2), reverse))
+    cr.test.check_gradients(f, [SEQUENCE, w], order=2, rtol=1e-4)
+
+
+def test_scan_without_initializer_starts_from_the_first_element_and_takes_structures():
+    xs = cr.placeholder(cr.float64, [6, 2])
+    sums = cr.scan(lambda a, x: a + x, xs)
+    pair = cr.scan(
+        lambda acc, x: (acc[0] + x, acc[1] * 2),
+        xs,
+        initializer=(cr.zeros([2], cr.float64), cr.constant(1.0, cr.float64)),
+    )
+    with cr.Session() as sess:
+        got_sums, (got_total, got_powers) = sess.run([sums, pair], {xs: SEQUENCE})
+    np.testing.assert_allclose(got_sums, np.cumsum(SEQUENCE, 0))
+    np.testing.assert_allclose(got_total, np.cumsum(SEQUENCE, 0))
+    np.testing.assert_array_equal(got_powers, 2.0 ** np.arange(1, 7))
+
+
+def test_map_fn_foldl_foldr():
+    xs = cr.placeholder(cr.float64, [6, 2])
+    mapped = cr.map_fn(lambda x: cr.reduce_sum(x * x), xs)
+    left = cr.foldl(lambda a, x: a * 0.5 + x, xs)
+    right = cr.foldr(lambda a, x: a * 0.5 + x, xs, initializer=cr.zeros([2], cr.float64))
+    (d_left,) = cr.gradients(cr.reduce_sum(left), [xs])
+    with cr.Session() as sess:
+        got = sess.run([mapped, left, right, d_left], {xs: SEQUENCE})
+    np.testing.assert_allclose(got[0], np.sum(SEQUENCE**2, 1))
+    acc = SEQUENCE[0]
+    for x in SEQUENCE[1:]:
+        acc = acc * 0.5 + x
+    np.testing.assert_allclose(got[1], acc)
+    acc = np.zeros(2)
+    for x in SEQUENCE[::-1]:
+        acc = acc * 0.5 + x
+    np.testing.assert_allclose(got[2], acc)
+    np.testing.assert_allclose(got[3], np.repeat(0.5 ** np.array([5, 4, 3, 2, 1, 0]), 2).reshape(6, 2))
+
+
+def test_a_scan_of_a_thousand_steps_is_one_loop_not_an_unrolled_graph():
+    xs = cr.placeholder(cr.float64, [1000, 14])
+    ys = cr.scan(lambda a, x: a * 0.9 + cr.sin(x), xs, initializer=cr.zeros([14], cr.float64))
+    (dx,) = cr.gradients(cr.reduce_sum(ys), [xs])
+    assert len(xs.graph.get_operations()) < 200
+    values = np.random.default_rng(0).standard_normal((1000, 14))
+    with cr.Session() as sess:
+        got, grad = sess.run([ys, dx], {xs: values})
+    np.testing.assert_allclose(got[-1], _scan_np(lambda a, x: a * 0.9 + np.sin(x), values, np.zeros(14))[-1])
+    weights = (1 - 0.9 ** np.arange(1000, 0, -1)) / 0.1  # how much each step's input adds to the sum
+    np.testing.assert_allclose(grad, weights[:, None] * np.cos(values), rtol=1e-9)

@@ -23,6 +23,7 @@ import numpy as np
 from chainrule.framework import dtypes
 from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph, is_tensor_like
 from chainrule.framework.tensor_shape import TensorShape, as_shape
+from chainrule.ops import array_ops, indexing_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import apply_op, constant_value, register_op
 
@@ -321,9 +322,30 @@ def while_loop(
     structure = loop_vars
     flat = [convert_to_tensor(v) for v in _flatten(structure)]
     invariants = [t.shape for t in flat] if shape_invariants is None else _flat_shapes(shape_invariants, len(flat))
-    if maximum_iterations is not None:
-        maximum_iterations = _static_iterations(maximum_iterations)
-    base = name or "while"
+    limit = None if maximum_iterations is None else _static_iterations(maximum_iterations)
+    record = back_prop and any(t.dtype.is_floating for t in flat)
+    op = _loop_op(cond, body, structure, flat, invariants, limit, record, name or "while")
+    result = _unflatten(structure, iter(op.outputs[: len(flat)]))
+    if not return_same_structure and isinstance(result, (list, tuple)) and len(result) == 1:
+        return result[0]
+    return result
+
+
+def _loop_op(
+    cond: Callable[..., Any],
+    body: Callable[..., Any],
+    structure: Any,
+    flat: list[Tensor],
+    invariants: list[TensorShape],
+    maximum_iterations: int | None,
+    record: bool,
+    base: str,
+) -> Operation:
+    """The ``While`` op: ``cond`` and ``body`` (functions of ``structure``) traced over ``flat`` loop variables.
+
+    With ``record``, the op's outputs after the final loop variables are each loop variable's
+    value at the start of every iteration, stacked, and the iteration count.
+    """
     outer = get_default_graph()
 
     def flat_call(fn: Callable[..., Any]) -> Callable[[list[Tensor]], list[Tensor]]:
@@ -359,8 +381,7 @@ def while_loop(
     captured = list(dict.fromkeys([*cond_graph.captures, *body_graph.captures]))
     cond_fn = BranchFunction(cond_graph, cond_vars + [cond_graph.capture(t) for t in captured], cond_out)
     body_fn = BranchFunction(body_graph, body_vars + [body_graph.capture(t) for t in captured], body_out)
-    record = back_prop and any(t.dtype.is_floating for t in flat)
-    op = apply_op(
+    return apply_op(
         "While",
         [*flat, *captured],
         {
@@ -375,11 +396,173 @@ def while_loop(
         },
         name=base,
     )
-    finals = op.outputs[: len(flat)]
-    result = _unflatten(structure, iter(finals))
-    if not return_same_structure and isinstance(result, (list, tuple)) and len(result) == 1:
-        return result[0]
-    return result
+
+
+# --- scan, map_fn, foldl, foldr: loops over the first axis of their elements ----------------------
+def scan(
+    fn: Callable[[Any, Any], Any],
+    elems: Any,
+    initializer: Any = None,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    swap_memory: bool = False,
+    infer_shape: bool = True,
+    reverse: bool = False,
+    name: str | None = None,
+) -> Any:
+    """``fn(acc, x)`` over the first axis of ``elems``, stacking every ``acc`` (TensorFlow 1.x's ``tf.scan``).
+
+    ``elems`` is a tensor or a structure of tensors sharing their first dimension; ``initializer``
+    (the first ``acc``, same structure as ``fn``'s result) defaults to the first element, which
+    is then the first output. ``reverse`` scans from the end (outputs stay in ``elems``' order).
+    The loop is one ``While`` (not unrolled); its recorded iterations are the stacked outputs,
+    and gradients flow to ``elems``, ``initializer`` and the tensors ``fn`` uses.
+    """
+    del parallel_iterations, swap_memory, infer_shape
+    items = [convert_to_tensor(e) for e in _flatten(elems)]
+    if not items:
+        raise ValueError("scan needs at least one tensor in elems")
+    count = _length(items[0])
+    first = None
+    if initializer is None:
+        first = _unflatten(elems, iter([_row(e, count - 1 if reverse else 0) for e in items]))
+        initializer = first
+        start = 1
+    else:
+        start = 0
+    acc = [convert_to_tensor(a) for a in _flatten(initializer)]
+    structure = [convert_to_tensor(start, dtype=dtypes.int32), *acc]
+    op = _loop_op(
+        lambda i, *state: i < count,
+        _step(fn, elems, items, initializer, count, reverse),
+        structure,
+        structure,
+        [t.shape for t in structure],
+        None,
+        True,
+        name or "scan",
+    )
+    n = len(structure)
+    finals, history = op.outputs[1:n], op.outputs[n + 1 : 2 * n]
+    # The recorded values at each iteration's start are acc_0..acc_{k-1}; the outputs are acc_1..acc_k.
+    stacked = [array_ops.concat([h, array_ops.expand_dims(f, 0)], 0)[1:] for h, f in zip(history, finals)]
+    if first is not None:  # the first element is the first output
+        stacked = [array_ops.concat([array_ops.expand_dims(f, 0), t], 0) for f, t in zip(acc, stacked)]
+    if reverse:
+        stacked = [array_ops.reverse(t, [0]) for t in stacked]
+    if not back_prop:
+        stacked = [array_ops.stop_gradient(t) for t in stacked]
+    if isinstance(count, int):  # the loop's count is not static, but the elements' length is
+        for t, a in zip(stacked, acc):
+            if a.shape.dims is not None:
+                t.set_shape([count, *a.shape.dims])
+    return _unflatten(initializer, iter(stacked))
+
+
+def foldl(
+    fn: Callable[[Any, Any], Any],
+    elems: Any,
+    initializer: Any = None,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    swap_memory: bool = False,
+    name: str | None = None,
+) -> Any:
+    """``fn(acc, x)`` over the first axis of ``elems`` from the start: the final ``acc`` (``tf.foldl``)."""
+    return _fold(fn, elems, initializer, back_prop, False, name or "foldl")
+
+
+def foldr(
+    fn: Callable[[Any, Any], Any],
+    elems: Any,
+    initializer: Any = None,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    swap_memory: bool = False,
+    name: str | None = None,
+) -> Any:
+    """``fn(acc, x)`` over the first axis of ``elems`` from the end: the final ``acc`` (``tf.foldr``)."""
+    return _fold(fn, elems, initializer, back_prop, True, name or "foldr")
+
+
+def _fold(
+    fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, back_prop: bool, reverse: bool, name: str
+) -> Any:
+    items = [convert_to_tensor(e) for e in _flatten(elems)]
+    count = _length(items[0])
+    start = 0
+    if initializer is None:
+        initializer = _unflatten(elems, iter([_row(e, count - 1 if reverse else 0) for e in items]))
+        start = 1
+    acc = [convert_to_tensor(a) for a in _flatten(initializer)]
+    out = while_loop(
+        lambda i, *state: i < count,
+        _step(fn, elems, items, initializer, count, reverse),
+        [convert_to_tensor(start, dtype=dtypes.int32), *acc],
+        back_prop=back_prop,
+        name=name,
+        return_same_structure=True,
+    )
+    return _unflatten(initializer, iter(out[1:]))
+
+
+def map_fn(
+    fn: Callable[[Any], Any],
+    elems: Any,
+    dtype: Any = None,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    swap_memory: bool = False,
+    infer_shape: bool = True,
+    name: str | None = None,
+) -> Any:
+    """``fn`` applied to each element along the first axis of ``elems``, results stacked (``tf.map_fn``).
+
+    A ``scan`` whose accumulator is ``fn``'s result (the previous one is not read).
+    """
+    initializer = _first_result(fn, elems)
+    return scan(lambda _, x: fn(x), elems, initializer=initializer, back_prop=back_prop, name=name or "map")
+
+
+def _first_result(fn: Callable[[Any], Any], elems: Any) -> Any:
+    """Zeros shaped as ``fn``'s result on one element: the accumulator ``map_fn``'s scan starts from."""
+    items = [convert_to_tensor(e) for e in _flatten(elems)]
+    probe = FunctionGraph(get_default_graph(), "map_fn/probe")
+    with probe.as_default():
+        sample = fn(_unflatten(elems, iter([_row(e, 0) for e in items])))
+        specs = [(t.dtype, t.shape) for t in (convert_to_tensor(s) for s in _flatten(sample))]
+    zeros = []
+    for dtype, shape in specs:
+        if not shape.is_fully_defined():
+            raise ValueError(f"map_fn needs the static shape of fn's results, got {shape}")
+        zeros.append(array_ops.zeros(shape.as_list(), dtype=dtype))
+    return _unflatten(sample, iter(zeros))
+
+
+def _step(
+    fn: Callable[[Any, Any], Any], elems: Any, items: list[Tensor], initializer: Any, count: Any, reverse: bool
+) -> Callable[..., tuple[Tensor, ...]]:
+    """The loop body of scan and fold: ``acc = fn(acc, elems[i])`` (from the end when ``reverse``)."""
+
+    def body(i: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
+        position = count - 1 - i if reverse else i
+        x = _unflatten(elems, iter([_row(e, position) for e in items]))
+        result = fn(_unflatten(initializer, iter(state)), x)
+        return (i + 1, *(convert_to_tensor(r) for r in _flatten(result)))
+
+    return body
+
+
+def _length(t: Tensor) -> Any:
+    """The size of ``t``'s first axis: an int when static, else a scalar tensor."""
+    if t.shape.rank == 0:
+        raise ValueError(f"scan and fold loop over the first axis of their elements; {t.name} is a scalar")
+    n = t.shape[0] if t.shape.rank is not None else None
+    return n if n is not None else array_ops.shape(t)[0]
+
+
+def _row(t: Tensor, i: Any) -> Tensor:
+    return indexing_ops.gather(t, i)
 
 
 def _flat_shapes(shape_invariants: Any, count: int) -> list[TensorShape]:

@@ -109,6 +109,58 @@ SAMPLES += [
     ]
 ]
 
+
+def _scan_ref(fn, xs, acc, reverse=False):
+    out = []
+    for x in xs[::-1] if reverse else xs:
+        acc = fn(acc, x)
+        out.append(acc)
+    return np.array(out[::-1] if reverse else out).reshape((len(xs), *np.shape(acc)))
+
+
+_SEQ = rand(5, 2, seed=7)
+SAMPLES += [
+    sample(
+        "scan",
+        lambda xs, w: cr.scan(lambda a, x: cr.tanh(a * w + x), xs, initializer=cr.zeros([2], xs.dtype)),
+        _SEQ,
+        np.array(0.8),
+        ref=lambda xs, w: _scan_ref(lambda a, x: np.tanh(a * w + x), xs, np.zeros(2)),
+        label="tanh recurrence",
+        grad_rtol=1e-4,
+        unknown_dims=False,
+    ),
+    sample(
+        "scan",
+        lambda xs: cr.scan(lambda a, x: a * x, xs, reverse=True),
+        _SEQ,
+        ref=lambda xs: np.cumprod(xs[::-1], axis=0)[::-1],
+        label="reverse, no initializer",
+        unknown_dims=False,
+    ),
+    sample(
+        "map_fn",
+        lambda xs: cr.map_fn(lambda x: cr.reduce_sum(cr.sin(x) * x), xs),
+        _SEQ,
+        ref=lambda xs: np.sum(np.sin(xs) * xs, axis=1),
+        unknown_dims=False,
+    ),
+    sample(
+        "foldl",
+        lambda xs: cr.foldl(lambda a, x: a * 0.5 + x * x, xs),
+        _SEQ,
+        ref=lambda xs: _scan_ref(lambda a, x: a * 0.5 + x * x, xs[1:], xs[0])[-1],
+        unknown_dims=False,
+    ),
+    sample(
+        "foldr",
+        lambda xs: cr.foldr(lambda a, x: a * 0.5 + x * x, xs),
+        _SEQ,
+        ref=lambda xs: _scan_ref(lambda a, x: a * 0.5 + x * x, xs[:-1][::-1], xs[-1])[-1],
+        unknown_dims=False,
+    ),
+]
+
 ERRORS: list[ErrorSample] = [
     error(
         "cond",
