@@ -238,11 +238,14 @@ def test_while_loop_maximum_iterations_and_back_prop_false():
     x = cr.placeholder(cr.float64, [])
     bounded = cr.while_loop(lambda y: y < 1e9, lambda y: y * 2, [x], maximum_iterations=3)
     stopped = cr.while_loop(lambda y: y < 10.0, lambda y: y * 2, [x], back_prop=False)
+    never = cr.while_loop(lambda y: y < 1e9, lambda y: y * 2, [x], maximum_iterations=0)
+    with pytest.raises(ValueError, match="must not be negative"):
+        cr.while_loop(lambda y: y < 1e9, lambda y: y * 2, [x], maximum_iterations=-1)
     assert cr.gradients(stopped, [x]) == [None]
     (d_bounded,) = cr.gradients(bounded, [x])
     with cr.Session() as sess:
         assert sess.run([bounded, d_bounded], {x: 1.0}) == [8.0, 8.0]
-        assert sess.run(stopped, {x: 1.5}) == 12.0
+        assert sess.run(stopped, {x: 1.5}) == 12.0 and sess.run(never, {x: 1.5}) == 1.5
 
 
 def test_nested_loops_and_loops_inside_conds_differentiate():

@@ -214,13 +214,14 @@ def _while_kernel(
     captured = list(args[num_vars:])
     history: list[list[Any]] = [[] for _ in values]
     count = 0
-    while (maximum_iterations is None or count < maximum_iterations) and bool(
-        ctx.run_function(cond, values + captured)[0]
-    ):
+    # Both plans are looked up once; each iteration is then two calls of generated functions.
+    test, step = ctx.function_plan(cond).execute, ctx.function_plan(body).execute
+    limit = -1 if maximum_iterations is None else maximum_iterations
+    while count != limit and test(values + captured)[0]:
         if record:
             for kept, v in zip(history, values):
                 kept.append(v)
-        values = list(ctx.run_function(body, values + captured))
+        values = step(values + captured)
         count += 1
     if not record:
         return values[0] if len(values) == 1 else tuple(values)
@@ -589,6 +590,8 @@ def _static_iterations(value: Any) -> int:
     known = constant_value(convert_to_tensor(value)) if is_tensor_like(value) else value
     if known is None:
         raise TypeError("maximum_iterations must be known when the graph is built (an int or a constant)")
+    if int(known) < 0:
+        raise ValueError(f"maximum_iterations must not be negative, got {int(known)}")
     return int(known)
 
 

@@ -73,19 +73,22 @@ class RunState:
         self._function_lock = threading.Lock()
 
     def run_function(self, function: Any, arrays: Sequence[Any]) -> list[Any]:
-        """Run a traced function (a ``cr.cond`` branch) on ``arrays``, with this state's variables.
+        """Run a traced function (a ``cr.cond`` branch, a loop body) on ``arrays``, with this state's variables.
 
         ``function`` has ``inputs`` (its placeholders) and ``outputs`` (tensors of its graph); its
         plan is built on first use and kept, so a branch taken many times is compiled once.
         """
+        return self.function_plan(function).execute(arrays)
+
+    def function_plan(self, function: Any) -> Plan:
+        """The plan of a traced function (built on first use; loops call its ``execute`` per iteration)."""
         key = id(function)
         with self._function_lock:
             entry = self._function_plans.get(key)
             if entry is None or entry[0] is not function:
-                plan = Plan(function.outputs, [], function.inputs, self.xp, self, self.options)
-                entry = (function, plan)
+                entry = (function, Plan(function.outputs, [], function.inputs, self.xp, self, self.options))
                 self._function_plans[key] = entry
-        return entry[1].execute(arrays)
+        return entry[1]
 
     def function_plans(self) -> list[Plan]:
         """The plans of the traced functions this state has run (one per branch function)."""
