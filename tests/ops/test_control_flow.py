@@ -396,3 +396,26 @@ def test_a_scan_of_a_thousand_steps_is_one_loop_not_an_unrolled_graph():
     np.testing.assert_allclose(got[-1], _scan_np(lambda a, x: a * 0.9 + np.sin(x), values, np.zeros(14))[-1])
     weights = (1 - 0.9 ** np.arange(1000, 0, -1)) / 0.1  # how much each step's input adds to the sum
     np.testing.assert_allclose(grad, weights[:, None] * np.cos(values), rtol=1e-9)
+
+
+def test_a_cond_inside_a_loop_body_differentiates():
+    x = cr.placeholder(cr.float64, [], name="x")
+    # Collatz-like: halve when above 1, else add x; the branch taken changes between iterations.
+    _, y = cr.while_loop(
+        lambda i, y: i < 6,
+        lambda i, y: (i + 1, cr.cond(y > 1.0, lambda: y * 0.5, lambda: y + x)),
+        [cr.constant(0), x],
+    )
+    (dy,) = cr.gradients(y, [x])
+
+    def f(v):
+        y = v
+        for _ in range(6):
+            y = y * 0.5 if y > 1.0 else y + v
+        return y
+
+    h = 1e-6
+    with cr.Session() as sess:
+        for value in (0.3, 1.7, 3.1):
+            np.testing.assert_allclose(sess.run(y, {x: value}), f(value))
+            np.testing.assert_allclose(sess.run(dy, {x: value}), (f(value + h) - f(value - h)) / (2 * h), rtol=1e-6)
