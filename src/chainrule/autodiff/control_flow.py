@@ -15,7 +15,7 @@ from typing import Any
 
 from chainrule.autodiff.gradients import gradients, is_differentiable
 from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph
-from chainrule.ops import array_ops, control_flow_ops, indexing_ops
+from chainrule.ops import array_ops, control_flow_ops
 from chainrule.ops.constant_op import placeholder
 from chainrule.ops.control_flow_ops import BranchFunction
 from chainrule.ops.registry import RegisterGradient, apply_op
@@ -62,53 +62,89 @@ def _if_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
 def _while_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
     """A loop backwards over the recorded iterations (itself a ``While``, so differentiable again).
 
-    Iteration ``k`` of the backward loop traces the body again on the loop variables recorded at
-    iteration ``k`` and takes reverse mode through it: the gradients of the loop variables carry
-    over to iteration ``k - 1``, those of the captured tensors add up over all iterations.
+    The backward loop takes, per iteration, the recorded loop variables, the sliced inputs' rows
+    and the recorded variables' incoming gradients of that forward iteration (all as sliced
+    inputs, last iteration first), traces the body again on them and takes reverse mode through
+    it: the loop variables' gradients carry over to the iteration before, the rows' gradients
+    are its recorded loop variables (a row per iteration), and the captured tensors' gradients
+    add up over all iterations.
     """
-    num_vars = op.get_attr("num_vars")
+    num_vars, num_sliced = op.get_attr("num_vars"), op.get_attr("num_sliced")
     if not op.get_attr("record"):
         return [None] * len(op.inputs)  # back_prop=False
     body = op.get_attr("_body")
-    start, captured = op.inputs[:num_vars], op.inputs[num_vars:]
+    start = op.inputs[:num_vars]
+    sliced = op.inputs[num_vars : num_vars + num_sliced]
+    captured = op.inputs[num_vars + num_sliced :]
     finals, history, count = op.outputs[:num_vars], op.outputs[num_vars : 2 * num_vars], op.outputs[2 * num_vars]
     final_grads, history_grads = output_grads[:num_vars], output_grads[num_vars : 2 * num_vars]
     var_idx = [j for j, t in enumerate(start) if t.dtype.is_floating]
+    row_idx = [j for j, t in enumerate(sliced) if t.dtype.is_floating]
     cap_idx = [i for i, t in enumerate(captured) if t.dtype.is_floating]
-    if not var_idx and not cap_idx:
+    if not var_idx and not row_idx and not cap_idx:
         return [None] * len(op.inputs)
+    given = [j for j in var_idx if history_grads[j] is not None]
+    # Per backward iteration (forward iteration count-1 first): the recorded loop variables, the
+    # sliced inputs' rows and the recorded variables' gradients, as sliced inputs.
+    count = apply_op("WhileHistoryCheck", [count]).outputs[0]
+    backward_rows = [array_ops.reverse(h, [0]) for h in history]
+    backward_rows += [array_ops.reverse(s[:count], [0]) for s in sliced]
+    backward_rows += [array_ops.reverse(history_grads[j], [0]) for j in given]
+    nv, nr, nc = len(var_idx), len(row_idx), len(cap_idx)
 
-    def step_back(k: Tensor, *carried: Tensor) -> tuple[Tensor, ...]:
-        k = k - 1
-        values = [indexing_ops.gather(history[j], k) for j in range(num_vars)]
-        outputs = body(values)
+    def step_back(k: Tensor, *carried_and_rows: Tensor) -> tuple[Tensor, ...]:
+        carried, rows = carried_and_rows[: nv + nr + nc], carried_and_rows[nv + nr + nc :]
+        values, sliced_rows, incoming = (
+            rows[:num_vars],
+            rows[num_vars : num_vars + num_sliced],
+            rows[num_vars + num_sliced :],
+        )
+        outputs = body(list(values), list(sliced_rows))
         graph = get_default_graph()
         assert isinstance(graph, FunctionGraph)  # step_back is traced as a loop body
         # The captured tensors as this iteration's graph sees them (the body's ops read the same).
         caps = [graph.capture(captured[i]) for i in cap_idx]
-        ys = [outputs[j] for j in var_idx]
-        xs = [values[j] for j in var_idx] + caps
-        maybe = gradients(ys, xs, grad_ys=list(carried[: len(var_idx)]), unconnected_gradients="zero")
+        xs = [values[j] for j in var_idx] + [sliced_rows[j] for j in row_idx] + caps
+        maybe = gradients([outputs[j] for j in var_idx], xs, grad_ys=list(carried[:nv]), unconnected_gradients="zero")
         grads = [g for g in maybe if g is not None]
         assert len(grads) == len(xs)  # "zero": every float x gets a gradient
-        new_vars = []
-        for n, j in enumerate(var_idx):
-            g = grads[n]
-            if history_grads[j] is not None:
-                g = g + indexing_ops.gather(history_grads[j], k)
-            new_vars.append(g)
-        new_caps = [carried[len(var_idx) + n] + grads[len(var_idx) + n] for n in range(len(cap_idx))]
-        return (k, *new_vars, *new_caps)
+        extra = dict(zip(given, incoming))
+        new_vars = [g + extra[j] if j in extra else g for g, j in zip(grads[:nv], var_idx)]
+        new_rows = grads[nv : nv + nr]
+        new_caps = [c + g for c, g in zip(carried[nv + nr :], grads[nv + nr :])]
+        return (k - 1, *new_vars, *new_rows, *new_caps)
 
-    initial = [final_grads[j] if final_grads[j] is not None else array_ops.zeros_like(finals[j]) for j in var_idx] + [
-        array_ops.zeros_like(captured[i]) for i in cap_idx
-    ]
-    count = apply_op("WhileHistoryCheck", [count]).outputs[0]
-    result = control_flow_ops.while_loop(
-        lambda k, *carried: k > 0, step_back, [count, *initial], name="while_grad", return_same_structure=True
+    initial = [final_grads[j] if final_grads[j] is not None else array_ops.zeros_like(finals[j]) for j in var_idx]
+    initial += [array_ops.zeros(array_ops.shape(sliced[j])[1:], dtype=sliced[j].dtype) for j in row_idx]
+    initial += [array_ops.zeros_like(captured[i]) for i in cap_idx]
+    structure = [count, *initial]
+    back = control_flow_ops.loop_op(
+        lambda k, *rest: k > 0,
+        step_back,
+        structure,
+        structure,
+        [t.shape for t in structure],
+        None,
+        True,
+        "while_grad",
+        sliced=backward_rows,
     )
-    back = iter(result[1:])
-    grads: list[Tensor | None] = [next(back) if j in var_idx else None for j in range(num_vars)]
-    cap_grads = {i: next(back) for i in cap_idx}
-    grads += [cap_grads.get(i) for i in range(len(captured))]
+    results = back.outputs[1 : 1 + nv + nr + nc]
+    n_state = len(structure)
+    recorded = back.outputs[n_state + 1 + nv : n_state + 1 + nv + nr]
+    grads: list[Tensor | None] = [None] * len(op.inputs)
+    for j, g in zip(var_idx, results[:nv]):
+        grads[j] = g
+    for n, j in enumerate(row_idx):
+        # The row gradients, last forward iteration first: the backward loop's recorded values
+        # after its first iteration, then its final one; rows past the loop's count get none.
+        per_row = array_ops.reverse(
+            array_ops.concat([recorded[n], array_ops.expand_dims(results[nv + n], 0)], 0)[1:], [0]
+        )
+        full = sliced[j]
+        rest = array_ops.zeros(array_ops.concat([array_ops.shape(full)[:1] - count, array_ops.shape(full)[1:]], 0),
+                               dtype=full.dtype)  # fmt: skip
+        grads[num_vars + j] = array_ops.concat([per_row, rest], 0)
+    for i, g in zip(cap_idx, results[nv + nr :]):
+        grads[num_vars + num_sliced + i] = g
     return grads

@@ -14,7 +14,7 @@ gradient is itself differentiable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,13 +205,15 @@ def _while_kernel(
     cond: BranchFunction,
     body: BranchFunction,
     num_vars: int,
+    num_sliced: int,
     maximum_iterations: int | None,
     record: bool,
     ctx: Any,
     op: Any,
 ) -> Any:
     values = list(args[:num_vars])
-    captured = list(args[num_vars:])
+    sliced = args[num_vars : num_vars + num_sliced]
+    captured = list(args[num_vars + num_sliced :])
     history: list[list[Any]] = [[] for _ in values]
     count = 0
     # Both plans are looked up once; each iteration is then two calls of generated functions.
@@ -221,7 +223,7 @@ def _while_kernel(
         if record:
             for kept, v in zip(history, values):
                 kept.append(v)
-        values = step(values + captured)
+        values = step(values + [s[count] for s in sliced] + captured)
         count += 1
     if not record:
         return values[0] if len(values) == 1 else tuple(values)
@@ -253,6 +255,7 @@ def _while_infer(
     cond: BranchFunction,
     body: BranchFunction,
     num_vars: int,
+    num_sliced: int,
     maximum_iterations: int | None,
     record: bool,
     _body: Any = None,
@@ -325,14 +328,14 @@ def while_loop(
     invariants = [t.shape for t in flat] if shape_invariants is None else _flat_shapes(shape_invariants, len(flat))
     limit = None if maximum_iterations is None else _static_iterations(maximum_iterations)
     record = back_prop and any(t.dtype.is_floating for t in flat)
-    op = _loop_op(cond, body, structure, flat, invariants, limit, record, name or "while")
+    op = loop_op(cond, body, structure, flat, invariants, limit, record, name or "while")
     result = _unflatten(structure, iter(op.outputs[: len(flat)]))
     if not return_same_structure and isinstance(result, (list, tuple)) and len(result) == 1:
         return result[0]
     return result
 
 
-def _loop_op(
+def loop_op(
     cond: Callable[..., Any],
     body: Callable[..., Any],
     structure: Any,
@@ -341,20 +344,23 @@ def _loop_op(
     maximum_iterations: int | None,
     record: bool,
     base: str,
+    sliced: Sequence[Tensor] = (),
 ) -> Operation:
     """The ``While`` op: ``cond`` and ``body`` (functions of ``structure``) traced over ``flat`` loop variables.
 
-    With ``record``, the op's outputs after the final loop variables are each loop variable's
-    value at the start of every iteration, stacked, and the iteration count.
+    ``sliced``: tensors whose row ``k`` the body receives at iteration ``k``, after the loop
+    variables (``body(*loop_vars, *rows)``; the gradient of such an input is a row per iteration,
+    not a whole tensor). With ``record``, the op's outputs after the final loop variables are
+    each loop variable's value at the start of every iteration, stacked, and the iteration count.
     """
     outer = get_default_graph()
 
-    def flat_call(fn: Callable[..., Any]) -> Callable[[list[Tensor]], list[Tensor]]:
-        """``fn`` as a function of the flat loop variables, returning flat tensors."""
+    def flat_call(fn: Callable[..., Any]) -> Callable[..., list[Tensor]]:
+        """``fn`` as a function of the flat loop variables (and rows), returning flat tensors."""
 
-        def call(values: list[Tensor]) -> list[Tensor]:
+        def call(values: list[Tensor], rows: Sequence[Tensor] = ()) -> list[Tensor]:
             args = _unflatten(structure, iter(values))
-            result = fn(*args) if isinstance(structure, (list, tuple)) else fn(args)
+            result = fn(*args, *rows) if isinstance(structure, (list, tuple)) else fn(args, *rows)
             if not isinstance(structure, (list, tuple)) and isinstance(result, (list, tuple)) and len(result) == 1:
                 result = result[0]
             graph = get_default_graph()
@@ -364,34 +370,40 @@ def _loop_op(
 
         return call
 
-    def traced(fn: Callable[[list[Tensor]], list[Tensor]], what: str) -> tuple[FunctionGraph, list[Tensor], list[Any]]:
+    def traced(
+        fn: Callable[..., list[Tensor]], what: str, with_rows: bool
+    ) -> tuple[FunctionGraph, list[Tensor], list[Any]]:
         graph = FunctionGraph(outer, f"{base}/{what}")
         with graph.as_default():
+            specs = list(zip([t.dtype for t in flat], invariants))
+            if with_rows:
+                specs += [(t.dtype, t.shape[1:]) for t in sliced]
             holders = [
                 graph.create_op(
-                    "Placeholder", [], [(t.dtype, shape)], {"dtype": t.dtype, "shape": shape}, name=f"loop_var_{j}"
+                    "Placeholder", [], [spec], {"dtype": spec[0], "shape": spec[1]}, name=f"loop_var_{j}"
                 ).outputs[0]
-                for j, (t, shape) in enumerate(zip(flat, invariants))
+                for j, spec in enumerate(specs)
             ]
-            leaves = fn(holders)
+            leaves = fn(holders[: len(flat)], holders[len(flat) :])
         return graph, holders, leaves
 
     flat_body = flat_call(body)
-    cond_graph, cond_vars, cond_out = traced(flat_call(cond), "cond")
-    body_graph, body_vars, body_out = traced(flat_body, "body")
+    cond_graph, cond_vars, cond_out = traced(flat_call(cond), "cond", False)
+    body_graph, body_vars, body_out = traced(flat_body, "body", True)
     captured = list(dict.fromkeys([*cond_graph.captures, *body_graph.captures]))
     cond_fn = BranchFunction(cond_graph, cond_vars + [cond_graph.capture(t) for t in captured], cond_out)
     body_fn = BranchFunction(body_graph, body_vars + [body_graph.capture(t) for t in captured], body_out)
     return apply_op(
         "While",
-        [*flat, *captured],
+        [*flat, *sliced, *captured],
         {
             "cond": cond_fn,
             "body": body_fn,
             "num_vars": len(flat),
+            "num_sliced": len(sliced),
             "maximum_iterations": maximum_iterations,
             "record": record,
-            # The body as a Python function of the flat loop variables: reverse mode traces it
+            # The body as a Python function of the flat loop variables and rows: reverse mode traces it
             # again inside the backward loop (private: kernels do not receive it).
             "_body": flat_body,
         },
@@ -432,16 +444,17 @@ def scan(
     else:
         start = 0
     acc = [convert_to_tensor(a) for a in _flatten(initializer)]
-    structure = [convert_to_tensor(start, dtype=dtypes.int32), *acc]
-    op = _loop_op(
-        lambda i, *state: i < count,
-        _step(fn, elems, items, initializer, count, reverse),
+    structure = [convert_to_tensor(0, dtype=dtypes.int32), *acc]
+    op = loop_op(
+        lambda i, *state: i < count - start,
+        _step(fn, elems, initializer, len(acc)),
         structure,
         structure,
         [t.shape for t in structure],
         None,
         True,
         name or "scan",
+        sliced=_rows_from(items, start, reverse),
     )
     n = len(structure)
     finals, history = op.outputs[1:n], op.outputs[n + 1 : 2 * n]
@@ -496,15 +509,20 @@ def _fold(
         initializer = _unflatten(elems, iter([_row(e, count - 1 if reverse else 0) for e in items]))
         start = 1
     acc = [convert_to_tensor(a) for a in _flatten(initializer)]
-    out = while_loop(
-        lambda i, *state: i < count,
-        _step(fn, elems, items, initializer, count, reverse),
-        [convert_to_tensor(start, dtype=dtypes.int32), *acc],
-        back_prop=back_prop,
-        name=name,
-        return_same_structure=True,
+    structure = [convert_to_tensor(0, dtype=dtypes.int32), *acc]
+    record = back_prop and any(t.dtype.is_floating for t in structure)
+    op = loop_op(
+        lambda i, *state: i < count - start,
+        _step(fn, elems, initializer, len(acc)),
+        structure,
+        structure,
+        [t.shape for t in structure],
+        None,
+        record,
+        name,
+        sliced=_rows_from(items, start, reverse),
     )
-    return _unflatten(initializer, iter(out[1:]))
+    return _unflatten(initializer, iter(op.outputs[1 : 1 + len(acc)]))
 
 
 def map_fn(
@@ -541,17 +559,23 @@ def _first_result(fn: Callable[[Any], Any], elems: Any) -> Any:
 
 
 def _step(
-    fn: Callable[[Any, Any], Any], elems: Any, items: list[Tensor], initializer: Any, count: Any, reverse: bool
+    fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, num_acc: int
 ) -> Callable[..., tuple[Tensor, ...]]:
-    """The loop body of scan and fold: ``acc = fn(acc, elems[i])`` (from the end when ``reverse``)."""
+    """The loop body of scan and fold: ``acc = fn(acc, x)`` for the iteration's rows ``x`` of ``elems``."""
 
-    def body(i: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
-        position = count - 1 - i if reverse else i
-        x = _unflatten(elems, iter([_row(e, position) for e in items]))
-        result = fn(_unflatten(initializer, iter(state)), x)
+    def body(i: Tensor, *state_and_rows: Tensor) -> tuple[Tensor, ...]:
+        state, rows = state_and_rows[:num_acc], state_and_rows[num_acc:]
+        result = fn(_unflatten(initializer, iter(state)), _unflatten(elems, iter(rows)))
         return (i + 1, *(convert_to_tensor(r) for r in _flatten(result)))
 
     return body
+
+
+def _rows_from(items: list[Tensor], start: int, reverse: bool) -> list[Tensor]:
+    """The elements the loop takes a row of per iteration: from ``start``, or from the end backwards."""
+    if reverse:
+        items = [array_ops.reverse(t, [0]) for t in items]
+    return [t[start:] if start else t for t in items]
 
 
 def _length(t: Tensor) -> Any:
