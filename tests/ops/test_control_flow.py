@@ -419,3 +419,31 @@ def test_a_cond_inside_a_loop_body_differentiates():
         for value in (0.3, 1.7, 3.1):
             np.testing.assert_allclose(sess.run(y, {x: value}), f(value))
             np.testing.assert_allclose(sess.run(dy, {x: value}), (f(value + h) - f(value - h)) / (2 * h), rtol=1e-6)
+
+
+def test_a_loop_over_rows_that_stops_early_gives_the_unread_rows_no_gradient():
+    from chainrule.ops.control_flow_ops import loop_op
+
+    xs = cr.placeholder(cr.float64, [5, 2])
+    start = [cr.constant(0), cr.zeros([2], cr.float64)]
+    op = loop_op(
+        lambda i, acc: i < 3,
+        lambda i, acc, row: (i + 1, acc * 0.5 + row * row),
+        start,
+        start,
+        [t.shape for t in start],
+        None,
+        True,
+        "rows",
+        sliced=[xs],
+    )
+    total = cr.reduce_sum(op.outputs[1])
+    (dxs,) = cr.gradients(total, [xs])
+    (d2,) = cr.gradients(cr.reduce_sum(dxs * dxs), [xs])
+    value = np.arange(10.0).reshape(5, 2) / 10
+    weights = np.array([0.25, 0.5, 1.0, 0.0, 0.0])[:, None]
+    with cr.Session() as sess:
+        got, grad, second = sess.run([total, dxs, d2], {xs: value})
+    np.testing.assert_allclose(got, np.sum(weights * value * value))
+    np.testing.assert_allclose(grad, 2 * weights * value)
+    np.testing.assert_allclose(second, 8 * weights**2 * value)
