@@ -25,39 +25,6 @@ from harness import data  # noqa: E402
 from harness.tools import chainrule_tool  # noqa: E402
 
 
-def lstm_scan_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequence: cr.Tensor, inst: Any) -> cr.Tensor:
-    """The same loss as ``chainrule_tool.lstm_graph``, one ``foldl`` over the characters."""
-    b, layers, c = inst.b, inst.layers, inst.sequence.shape[0]
-    w = cr.unstack(main, num=2 * layers)
-    in_w, out_w, out_b = cr.unstack(extra, num=3)
-    s = cr.unstack(state, num=2 * layers)
-
-    def step(carry: Any, chars: Any) -> Any:
-        h, cell, total = list(carry[0]), list(carry[1]), carry[2]
-        current, following = chars
-        x = current * in_w
-        for j in range(layers):
-            gates = cr.concat([x, h[j], x, h[j]], axis=0) * w[2 * j] + w[2 * j + 1]
-            forget = cr.sigmoid(gates[:b])
-            ingate = cr.sigmoid(gates[b : 2 * b])
-            outgate = cr.sigmoid(gates[2 * b : 3 * b])
-            change = cr.tanh(gates[3 * b :])
-            cell[j] = cell[j] * forget + ingate * change
-            h[j] = outgate * cr.tanh(cell[j])
-            x = h[j]
-        y = x * out_w + out_b
-        ynorm = y - cr.log(2.0 + cr.reduce_sum(cr.exp(y)))
-        return (tuple(h), tuple(cell), total + cr.reduce_sum(following * ynorm))
-
-    initial = (
-        tuple(s[2 * j] for j in range(layers)),
-        tuple(s[2 * j + 1] for j in range(layers)),
-        cr.constant(0.0, cr.float64),
-    )
-    _, _, total = cr.foldl(step, (sequence[:-1], sequence[1:]), initializer=initial)
-    return -total / float((c - 1) * b)
-
-
 def measure(build: Any, inst: Any, repeats: int) -> dict[str, Any]:
     graph = cr.Graph()
     with graph.as_default():
@@ -90,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     inst = data.read_lstm(data.lstm_files()[args.size])
     unrolled = measure(chainrule_tool.lstm_graph, inst, args.repeats)
-    looped = measure(lstm_scan_graph, inst, args.repeats)
+    looped = measure(chainrule_tool.lstm_scan_graph, inst, args.repeats)
     np.testing.assert_allclose(looped["value F"], unrolled["value F"], rtol=1e-12)
     for a, b in zip(looped["value J"], unrolled["value J"]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)

@@ -250,7 +250,8 @@ def markdown(res: dict[str, Any], command: str) -> str:
         "step, loss + gradients + updates). Inputs are fed as placeholders/arguments, so no tool can fold them "
         "away. All float64.",
         "- chainrule: one graph per problem, `cr.gradients`, `cr.Session.run` on fetches (the plan is cached after "
-        "the first run). `chainrule-noopt` (when present) is `cr.Session(optimize=False)`. NumPy: the objective "
+        "the first run). `chainrule-noopt` (when present) is `cr.Session(optimize=False)`; `chainrule-scan` "
+        "the LSTM as one `cr.foldl` over the characters. NumPy: the objective "
         "only. JAX: `jax.jit` of the objective and of `jax.grad` (LSTM: the time loop as `lax.scan`, as "
         "compiling 1023 unrolled steps takes minutes). PyTorch: eager, objective under `torch.no_grad`, "
         "`torch.autograd.grad`. TensorFlow: `tf.function` graph mode with `GradientTape` (Grappler on, no XLA; "

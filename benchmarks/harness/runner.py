@@ -45,6 +45,8 @@ PEERS = ("jax", "torch", "tensorflow", "autograd")
 # Tools that run only some sizes, once (first round, first allocator): TensorFlow's unrolled LSTM
 # takes minutes to trace and optimize per process.
 RESTRICTED: dict[str, dict[str, list[str]]] = {"tensorflow-unrolled": {"lstm": ["l2_c1024"]}}
+# Tools that are a variant of another on some problems only (they would repeat it on the rest).
+PROBLEMS_OF: dict[str, tuple[str, ...]] = {"chainrule-scan": ("lstm",)}
 
 
 @dataclass
@@ -88,6 +90,8 @@ def available_tools(peers: bool = True, full: bool = False) -> list[str]:
     names = ["chainrule"]
     if chainrule_tool.supports_optimize_flag():
         names.append("chainrule-noopt")
+    if hasattr(chainrule_tool.cr, "foldl"):
+        names.append("chainrule-scan")
     names.append("numpy")
     if peers:
         names.extend(p for p in PEERS if tools.installed(p))
@@ -186,11 +190,14 @@ def run(cfg: Config) -> dict[str, Any]:
                     if not tasks:
                         continue
                 else:
+                    own = [p for p in cfg.problems if p in PROBLEMS_OF.get(tool, cfg.problems)]
                     if first:
-                        for p in cfg.problems:
+                        for p in own:
                             tasks += [{"problem": p, "size": s, "kinds": []} for s in cfg.check_sizes.get(p, [])]
-                    for p in cfg.problems:
+                    for p in own:
                         tasks += [{"problem": p, "size": s, "kinds": ["F", "J"]} for s in cfg.sizes[p]]
+                    if not tasks:
+                        continue
                 log(f"round {rnd + 1}/{cfg.rounds}, allocator {alloc}: {tool} ({len(tasks)} tasks)")
                 out = run_worker(tool, tasks, ALLOCATORS[alloc], cfg, save_dir)
                 versions[tool] = out.get("version")
@@ -275,7 +282,17 @@ def merge(saved: list[dict[str, Any]], fallback: Config) -> dict[str, Any]:
     return res
 
 
-TOOL_ORDER = ("chainrule", "chainrule-noopt", "numpy", "jax", "torch", "tensorflow", "tensorflow-unrolled", "autograd")
+TOOL_ORDER = (
+    "chainrule",
+    "chainrule-noopt",
+    "chainrule-scan",
+    "numpy",
+    "jax",
+    "torch",
+    "tensorflow",
+    "tensorflow-unrolled",
+    "autograd",
+)
 
 
 def gaps(res: dict[str, Any]) -> list[tuple[str, str, str, str, float]]:
@@ -284,7 +301,7 @@ def gaps(res: dict[str, Any]) -> list[tuple[str, str, str, str, float]]:
     cfg: Config = res["config"]
     alloc = cfg.allocators[0]
     med = medians(res)
-    peers = [t for t in cfg.tools if t not in ("chainrule", "chainrule-noopt", "numpy")]
+    peers = [t for t in cfg.tools if t not in ("chainrule", "chainrule-noopt", "chainrule-scan", "numpy")]
     best: tuple[float, str, str, str] | None = None
     gmm_torch: tuple[float, str, str, str] | None = None
     for p in cfg.problems:

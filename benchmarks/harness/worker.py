@@ -28,6 +28,10 @@ class CheckFailed(AssertionError):  # noqa: N818 - reads as a verdict
     pass
 
 
+# Tools whose buffers tracemalloc sees (NumPy-based).
+TRACED_TOOLS = ("chainrule", "chainrule-noopt", "chainrule-scan", "numpy", "autograd")
+
+
 def relative_error(got: Any, want: Any) -> float:
     """``max |got - want| / max |want|`` over all entries (a scalar or a flat vector)."""
     got = np.asarray(got, dtype=np.float64).ravel()
@@ -177,9 +181,7 @@ def run_task(tool_name: str, module: Any, task: dict[str, Any], spec: dict[str, 
         fn = case.objective if memory == "F" else case.gradient
         if fn is None:
             return result
-        result["memory"] = {
-            memory: peak_memory(fn, traced=tool_name in ("chainrule", "chainrule-noopt", "numpy", "autograd"))
-        }
+        result["memory"] = {memory: peak_memory(fn, traced=tool_name in TRACED_TOOLS)}
         return result
 
     # Correctness first; these calls also compile, trace or plan, so they are the warm-up.

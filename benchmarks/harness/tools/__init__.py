@@ -15,6 +15,7 @@ from types import ModuleType
 TOOLS: dict[str, tuple[str, str]] = {
     "chainrule": ("chainrule_tool", "chainrule"),
     "chainrule-noopt": ("chainrule_tool", "chainrule"),
+    "chainrule-scan": ("chainrule_tool", "chainrule"),  # the LSTM as one cr.foldl (LSTM only)
     "numpy": ("numpy_tool", "numpy"),
     "jax": ("jax_tool", "jax"),
     "torch": ("torch_tool", "torch"),
@@ -34,6 +35,8 @@ def load(name: str) -> ModuleType:
     module = importlib.import_module(f"harness.tools.{TOOLS[name][0]}")
     if name == "chainrule-noopt":
         module.configure(optimize=False)
+    if name == "chainrule-scan":
+        module.configure(lstm_scan=True)
     if name == "tensorflow-unrolled":
         module.configure(unrolled=True)
     return module

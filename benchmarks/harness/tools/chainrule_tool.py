@@ -13,6 +13,7 @@ from harness import data, problems
 from harness.problems import Case
 
 _SESSION_KWARGS: dict[str, Any] = {}
+_OPTIONS = {"lstm_scan": False}
 
 
 def available() -> str | None:
@@ -27,8 +28,10 @@ def supports_optimize_flag() -> bool:
         return False
 
 
-def configure(**session_kwargs: Any) -> None:
-    """Keyword arguments for every Session this module makes (``optimize=False`` for the A/B run)."""
+def configure(lstm_scan: bool = False, **session_kwargs: Any) -> None:
+    """Keyword arguments for every Session this module makes (``optimize=False`` for the A/B run);
+    ``lstm_scan=True``: the LSTM as one ``cr.foldl`` over the characters instead of unrolled."""
+    _OPTIONS["lstm_scan"] = lstm_scan
     _SESSION_KWARGS.clear()
     _SESSION_KWARGS.update(session_kwargs)
 
@@ -109,6 +112,39 @@ def lstm_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequence: cr
     return -total / float((c - 1) * b)
 
 
+def lstm_scan_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequence: cr.Tensor, inst: Any) -> cr.Tensor:
+    """The same loss as ``chainrule_tool.lstm_graph``, one ``foldl`` over the characters."""
+    b, layers, c = inst.b, inst.layers, inst.sequence.shape[0]
+    w = cr.unstack(main, num=2 * layers)
+    in_w, out_w, out_b = cr.unstack(extra, num=3)
+    s = cr.unstack(state, num=2 * layers)
+
+    def step(carry: Any, chars: Any) -> Any:
+        h, cell, total = list(carry[0]), list(carry[1]), carry[2]
+        current, following = chars
+        x = current * in_w
+        for j in range(layers):
+            gates = cr.concat([x, h[j], x, h[j]], axis=0) * w[2 * j] + w[2 * j + 1]
+            forget = cr.sigmoid(gates[:b])
+            ingate = cr.sigmoid(gates[b : 2 * b])
+            outgate = cr.sigmoid(gates[2 * b : 3 * b])
+            change = cr.tanh(gates[3 * b :])
+            cell[j] = cell[j] * forget + ingate * change
+            h[j] = outgate * cr.tanh(cell[j])
+            x = h[j]
+        y = x * out_w + out_b
+        ynorm = y - cr.log(2.0 + cr.reduce_sum(cr.exp(y)))
+        return (tuple(h), tuple(cell), total + cr.reduce_sum(following * ynorm))
+
+    initial = (
+        tuple(s[2 * j] for j in range(layers)),
+        tuple(s[2 * j + 1] for j in range(layers)),
+        cr.constant(0.0, cr.float64),
+    )
+    _, _, total = cr.foldl(step, (sequence[:-1], sequence[1:]), initializer=initial)
+    return -total / float((c - 1) * b)
+
+
 def lstm(inst: data.LSTMInstance) -> Case:
     graph = cr.Graph()
     with graph.as_default():
@@ -116,7 +152,7 @@ def lstm(inst: data.LSTMInstance) -> Case:
             cr.placeholder(cr.float64, v.shape, name=n)
             for n, v in (("main", inst.main), ("extra", inst.extra), ("state", inst.state), ("sequence", inst.sequence))
         ]
-        f = lstm_graph(*ph, inst)
+        f = (lstm_scan_graph if _OPTIONS["lstm_scan"] else lstm_graph)(*ph, inst)
         grads = cr.gradients(f, ph[:2])
     sess = _session(graph)
     feed = dict(zip(ph, (inst.main, inst.extra, inst.state, inst.sequence)))
