@@ -447,3 +447,17 @@ def test_a_loop_over_rows_that_stops_early_gives_the_unread_rows_no_gradient():
     np.testing.assert_allclose(got, np.sum(weights * value * value))
     np.testing.assert_allclose(grad, 2 * weights * value)
     np.testing.assert_allclose(second, 8 * weights**2 * value)
+
+
+def test_control_flow_inside_function_transforms():
+    # Python control flow on Python values still unrolls at trace time; on a traced tensor it is an
+    # error that points to cr.cond; cr.cond and cr.while_loop trace into the transform's graph.
+    def smooth_abs(x):
+        return cr.cond(x > 0, lambda: x * x, lambda: -x)
+
+    grad = cr.grad(smooth_abs)
+    assert float(grad(3.0)) == 6.0 and float(grad(-2.0)) == -1.0
+    with pytest.raises(TypeError, match=r"cr\.cond"):
+        cr.grad(lambda x: x * x if x > 0 else -x)(3.0)
+    power = cr.grad(lambda x: cr.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), [cr.constant(0), x])[1])
+    assert float(power(2.0)) == 32.0  # d/dx x**4 = 4 x**3
