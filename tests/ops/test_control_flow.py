@@ -461,3 +461,15 @@ def test_control_flow_inside_function_transforms():
         cr.grad(lambda x: x * x if x > 0 else -x)(3.0)
     power = cr.grad(lambda x: cr.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), [cr.constant(0), x])[1])
     assert float(power(2.0)) == 32.0  # d/dx x**4 = 4 x**3
+
+
+def test_explain_prints_a_cond_as_where_and_names_a_loop():
+    from chainrule.viz.explain import explain
+
+    x = cr.placeholder(cr.float64, [], name="x")
+    w = cr.placeholder(cr.float64, [], name="w")
+    y = cr.cond(x > 0, lambda: cr.sin(x) * w, lambda: -x)
+    assert explain(y) == "where(x > 0, sin(x)*w, -x)"
+    assert explain(cr.gradients(y, [x])[0]) == "where(x > 0, w*cos(x), -1)"
+    _, z = cr.while_loop(lambda i, z: i < 3, lambda i, z: (i + 1, z * x), [cr.constant(0), x])
+    assert explain(z) == "while_loop(0, x, x)[1]"

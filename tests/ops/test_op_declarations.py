@@ -46,7 +46,7 @@ ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "Sto
 # Ops cr.explain prints opaquely, as ``OpType(args)``.
 NO_EXPLAIN_FORM = {
     "ArgMax", "ArgMin", "Assign", "AssignAdd", "AssignSub", "AvgPool", "AvgPoolGrad", "Cholesky", "ConcatV2",
-    "CaseExclusive", "If", "While", "WhileHistoryCheck",
+    "CaseExclusive", "WhileHistoryCheck",
     "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Cumprod", "Cumsum", "Einsum", "ExpandDims",
     "FloorMod", "GatherNd", "GatherV2", "HistogramSummary", "KeepDimsShape", "LinalgDiagEmbed",
     "LinalgMatrixTranspose", "LinearScan", "LogMatrixDeterminant", "LogSumExpShift", "MatrixBandPart",

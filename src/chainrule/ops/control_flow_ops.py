@@ -67,8 +67,16 @@ def _if_infer(inputs: list[Tensor], then_branch: BranchFunction, else_branch: Br
     return specs
 
 
+def _if_explain(b: Any, op: Operation, args: list[Any]) -> Any:
+    """``where(pred, then, else)`` of the branches' expressions (their inputs the op's), per output."""
+    branches = [op.get_attr("then_branch"), op.get_attr("else_branch")]
+    then_exprs, else_exprs = (b.function_outputs(f.outputs, dict(zip(f.inputs, args[1:]))) for f in branches)
+    exprs = [b.where(args[0], t, e) for t, e in zip(then_exprs, else_exprs)]
+    return exprs[0] if len(exprs) == 1 else exprs
+
+
 # Stateful: its kernel runs a branch with the session's state (variables a branch reads or assigns).
-register_op("If", _if_kernel, _if_infer, stateful=True)
+register_op("If", _if_kernel, _if_infer, stateful=True, explain=_if_explain)
 
 
 def _case_exclusive_kernel(xp: Any, *preds: Any, name: str) -> Any:
@@ -283,8 +291,13 @@ def _while_infer(
     return specs
 
 
+def _while_explain(b: Any, op: Operation, args: list[Any]) -> list[Any]:
+    """A loop is not printed as a formula: ``while_loop(initial values...)[i]`` per output."""
+    return [b.opaque("while_loop", args, i) for i in range(len(op.outputs))]
+
+
 # Stateful as If: the body may read and assign variables.
-register_op("While", _while_kernel, _while_infer, stateful=True)
+register_op("While", _while_kernel, _while_infer, stateful=True, explain=_while_explain)
 
 
 def while_loop(

@@ -279,6 +279,11 @@ class _Builder:
             return self.num(_RELATIONS[op](a.value, b.value))
         return self._make("rel", op, (a, b))
 
+    def function_outputs(self, outputs: Sequence[Tensor], inputs: dict[Tensor, Expr]) -> list[Expr]:
+        """The expressions of a traced function's ``outputs`` (a ``cr.cond`` branch), its ``inputs`` given."""
+        values = _to_exprs(outputs, self, inputs)
+        return [values[t] for t in outputs]
+
     def opaque(self, op_type: str, args: Sequence[Expr], index: int | None = None) -> Expr:
         return self._make("opaque", op_type, args, (index,))
 
@@ -295,23 +300,30 @@ def _expression(b: _Builder, op: Operation, args: list[Expr]) -> Expr:
     return form(b, op, args)
 
 
-def _to_exprs(tensors: Sequence[Tensor], b: _Builder) -> dict[Tensor, Expr]:
-    """Expressions for ``tensors``, built op by op in creation (topological) order, without recursion."""
+def _to_exprs(tensors: Sequence[Tensor], b: _Builder, known: dict[Tensor, Expr] | None = None) -> dict[Tensor, Expr]:
+    """Expressions for ``tensors``, built op by op in creation (topological) order, without recursion.
+
+    ``known``: expressions given for some tensors (a traced function's inputs), not built from their ops.
+    """
+    values: dict[Tensor, Expr] = dict(known or {})
     needed: set[Operation] = set()
-    stack = [t.op for t in tensors]
+    stack = [t.op for t in tensors if t not in values]
     while stack:
         op = stack.pop()
         if op not in needed:
             needed.add(op)
-            stack.extend(t.op for t in op.inputs)
-    values: dict[Tensor, Expr] = {}
+            stack.extend(t.op for t in op.inputs if t not in values)
     for op in sorted(needed, key=lambda o: o.id):
         args = [values[t] for t in op.inputs]
         if len(op.outputs) == 1:
             values[op.outputs[0]] = _expression(b, op, args)
         else:
+            # A multi-output op's explain form gives one expression per output (or it is opaque).
+            op_def = find_op_def(op.type)
+            form = None if op_def is None else op_def.explain
+            exprs = form(b, op, args) if callable(form) else None
             for i, t in enumerate(op.outputs):
-                values[t] = b.opaque(op.type, args, i)
+                values[t] = exprs[i] if exprs is not None else b.opaque(op.type, args, i)
     return values
 
 
