@@ -211,3 +211,19 @@ def test_missing_tensorboard_gives_an_install_hint(monkeypatch):
         cr.summary.scalar("x", cr.constant(1.0))
     with pytest.raises(ImportError, match="tensorboard"):
         cr.summary.FileWriter("unused")
+
+
+def test_control_flow_functions_are_drawn_inside_their_op(tmp_path):
+    graph = cr.Graph()
+    with graph.as_default():
+        x = cr.placeholder(cr.float64, [], name="x")
+        y = cr.cond(x > 0, lambda: cr.sin(x), lambda: cr.cos(x), name="pick")
+        _, z = cr.while_loop(lambda i, z: i < 3, lambda i, z: (i + 1, z * y), [cr.constant(0), x], name="loop")
+        writer = cr.summary.FileWriter(str(tmp_path), graph)
+        writer.close()
+    names = {n.name: n for n in _read(tmp_path).Graph().node}
+    assert names["pick"].op == "If" and names["loop"].op == "While"
+    assert names["pick/then_branch/Sin"].op == "Sin" and names["pick/else_branch/Cos"].op == "Cos"
+    assert names["loop/body/Mul"].op == "Mul" and names["loop/cond/Less"].op == "Less"
+    # A function's ops read their own placeholders, under the same prefix.
+    assert all(i.lstrip("^").startswith("pick/then_branch/") for i in names["pick/then_branch/Sin"].input)

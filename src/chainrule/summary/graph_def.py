@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.dtypes import DType
-from chainrule.framework.graph import Graph, Operation, Tensor
+from chainrule.framework.graph import FunctionGraph, Graph, Operation, Tensor, reachable
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.summary._tensorboard import require
 
@@ -110,12 +110,12 @@ def attr_value(value: Any) -> Any | None:
     return pb.AttrValue(s=repr(value)[:500].encode())
 
 
-def node_def(op: Operation) -> Any:
-    """One op as a ``NodeDef``."""
+def node_def(op: Operation, prefix: str = "") -> Any:
+    """One op as a ``NodeDef`` (``prefix``: put in front of its name and its inputs' names)."""
     tb = require()
-    node = tb.node_def_pb2.NodeDef(name=op.name, op=op.type)
-    node.input.extend(tensor_name(t) for t in op.inputs)
-    node.input.extend(f"^{c.name}" for c in op.control_inputs)
+    node = tb.node_def_pb2.NodeDef(name=prefix + op.name, op=op.type)
+    node.input.extend(prefix + tensor_name(t) for t in op.inputs)
+    node.input.extend(f"^{prefix}{c.name}" for c in op.control_inputs)
     attrs = op.attrs  # private ones (a gradient override) included
     for key, value in attrs.items():
         av = attr_value(value)
@@ -146,5 +146,21 @@ def to_graph_def(graph: Graph, ops: Iterable[Operation] | None = None) -> Any:
     graph_def = tb.graph_pb2.GraphDef()
     graph_def.versions.producer = 27  # TensorFlow 1.15's GraphDef version; TensorBoard only displays it
     for op in ops if ops is not None else graph.get_operations():
-        graph_def.node.append(node_def(op))
+        graph_def.node.extend(_nodes(op, ""))
     return graph_def
+
+
+def _nodes(op: Operation, prefix: str) -> list[Any]:
+    """The op's NodeDef, then those of the functions it runs (a cond's branches, a loop's body).
+
+    A function's ops go under ``<op name>/<attribute>/`` (``cond/then_branch/Sin``), so that
+    TensorBoard draws them inside the op's frame, collapsed; its inputs are its placeholders.
+    """
+    out = [node_def(op, prefix)]
+    for key, value in op.attrs.items():
+        if isinstance(getattr(value, "graph", None), FunctionGraph) and hasattr(value, "outputs"):
+            inner = f"{prefix}{op.name}/{key}/"
+            needed = reachable((t.op for t in value.outputs), lambda o: [*(t.op for t in o.inputs), *o.control_inputs])
+            for function_op in sorted(needed, key=lambda o: o.id):
+                out.extend(_nodes(function_op, inner))
+    return out
