@@ -473,3 +473,11 @@ def test_explain_prints_a_cond_as_where_and_names_a_loop():
     assert explain(cr.gradients(y, [x])[0]) == "where(x > 0, w*cos(x), -1)"
     _, z = cr.while_loop(lambda i, z: i < 3, lambda i, z: (i + 1, z * x), [cr.constant(0), x])
     assert explain(z) == "while_loop(0, x, x)[1]"
+
+
+def test_scan_and_fold_of_integers():
+    x = cr.constant(np.arange(5, dtype=np.int32))
+    with cr.Session() as sess:
+        sums, folded = sess.run([cr.scan(lambda a, e: a + e, x), cr.foldl(lambda a, e: a * 2 + e, x)])
+    np.testing.assert_array_equal(sums, np.cumsum(np.arange(5)))
+    assert folded == 26 and sums.dtype == np.int32

@@ -85,6 +85,26 @@ def gmm(inst: data.GMMInstance) -> Case:
 
 
 # --- LSTM --------------------------------------------------------------------------------------
+def _lstm_char(x: cr.Tensor, h: list[cr.Tensor], cell: list[cr.Tensor], w: list[cr.Tensor], b: int) -> cr.Tensor:
+    """One character through every layer (``h`` and ``cell`` updated in place); the top layer's output."""
+    for j in range(len(h)):
+        gates = cr.concat([x, h[j], x, h[j]], axis=0) * w[2 * j] + w[2 * j + 1]
+        forget = cr.sigmoid(gates[:b])
+        ingate = cr.sigmoid(gates[b : 2 * b])
+        outgate = cr.sigmoid(gates[2 * b : 3 * b])
+        change = cr.tanh(gates[3 * b :])
+        cell[j] = cell[j] * forget + ingate * change
+        h[j] = outgate * cr.tanh(cell[j])
+        x = h[j]
+    return x
+
+
+def _lstm_char_loss(top: cr.Tensor, following: cr.Tensor, out_w: cr.Tensor, out_b: cr.Tensor) -> cr.Tensor:
+    y = top * out_w + out_b
+    ynorm = y - cr.log(2.0 + cr.reduce_sum(cr.exp(y)))
+    return cr.reduce_sum(following * ynorm)
+
+
 def lstm_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequence: cr.Tensor, inst: Any) -> cr.Tensor:
     """ADBench's diagonal LSTM loss, unrolled over the sequence (as ``problems.lstm_numpy``)."""
     b, layers, c = inst.b, inst.layers, inst.sequence.shape[0]
@@ -96,24 +116,13 @@ def lstm_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequence: cr
     cell = [s[2 * j + 1] for j in range(layers)]
     total: Any = 0.0
     for t in range(c - 1):
-        x = seq[t] * in_w
-        for j in range(layers):
-            gates = cr.concat([x, h[j], x, h[j]], axis=0) * w[2 * j] + w[2 * j + 1]
-            forget = cr.sigmoid(gates[:b])
-            ingate = cr.sigmoid(gates[b : 2 * b])
-            outgate = cr.sigmoid(gates[2 * b : 3 * b])
-            change = cr.tanh(gates[3 * b :])
-            cell[j] = cell[j] * forget + ingate * change
-            h[j] = outgate * cr.tanh(cell[j])
-            x = h[j]
-        y = x * out_w + out_b
-        ynorm = y - cr.log(2.0 + cr.reduce_sum(cr.exp(y)))
-        total = total + cr.reduce_sum(seq[t + 1] * ynorm)
+        top = _lstm_char(seq[t] * in_w, h, cell, w, b)
+        total = total + _lstm_char_loss(top, seq[t + 1], out_w, out_b)
     return -total / float((c - 1) * b)
 
 
 def lstm_scan_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequence: cr.Tensor, inst: Any) -> cr.Tensor:
-    """The same loss as ``chainrule_tool.lstm_graph``, one ``foldl`` over the characters."""
+    """The same loss as ``lstm_graph``, as one ``cr.foldl`` over the characters (one ``While`` op)."""
     b, layers, c = inst.b, inst.layers, inst.sequence.shape[0]
     w = cr.unstack(main, num=2 * layers)
     in_w, out_w, out_b = cr.unstack(extra, num=3)
@@ -122,19 +131,8 @@ def lstm_scan_graph(main: cr.Tensor, extra: cr.Tensor, state: cr.Tensor, sequenc
     def step(carry: Any, chars: Any) -> Any:
         h, cell, total = list(carry[0]), list(carry[1]), carry[2]
         current, following = chars
-        x = current * in_w
-        for j in range(layers):
-            gates = cr.concat([x, h[j], x, h[j]], axis=0) * w[2 * j] + w[2 * j + 1]
-            forget = cr.sigmoid(gates[:b])
-            ingate = cr.sigmoid(gates[b : 2 * b])
-            outgate = cr.sigmoid(gates[2 * b : 3 * b])
-            change = cr.tanh(gates[3 * b :])
-            cell[j] = cell[j] * forget + ingate * change
-            h[j] = outgate * cr.tanh(cell[j])
-            x = h[j]
-        y = x * out_w + out_b
-        ynorm = y - cr.log(2.0 + cr.reduce_sum(cr.exp(y)))
-        return (tuple(h), tuple(cell), total + cr.reduce_sum(following * ynorm))
+        top = _lstm_char(current * in_w, h, cell, w, b)
+        return (tuple(h), tuple(cell), total + _lstm_char_loss(top, following, out_w, out_b))
 
     initial = (
         tuple(s[2 * j] for j in range(layers)),

@@ -445,35 +445,13 @@ def scan(
     and gradients flow to ``elems``, ``initializer`` and the tensors ``fn`` uses.
     """
     del parallel_iterations, swap_memory, infer_shape
-    items = [convert_to_tensor(e) for e in _flatten(elems)]
-    if not items:
-        raise ValueError("scan needs at least one tensor in elems")
-    count = _length(items[0])
-    first = None
-    if initializer is None:
-        first = _unflatten(elems, iter([_row(e, count - 1 if reverse else 0) for e in items]))
-        initializer = first
-        start = 1
-    else:
-        start = 0
-    acc = [convert_to_tensor(a) for a in _flatten(initializer)]
-    structure = [convert_to_tensor(0, dtype=dtypes.int32), *acc]
-    op = loop_op(
-        lambda i, *state: i < count - start,
-        _step(fn, elems, initializer, len(acc)),
-        structure,
-        structure,
-        [t.shape for t in structure],
-        None,
-        True,
-        name or "scan",
-        sliced=_rows_from(items, start, reverse),
-    )
-    n = len(structure)
+    # A scan always records: its iterations are its outputs.
+    op, initializer, acc, count, from_first = _element_loop(fn, elems, initializer, reverse, True, name or "scan")
+    n = 1 + len(acc)
     finals, history = op.outputs[1:n], op.outputs[n + 1 : 2 * n]
     # The recorded values at each iteration's start are acc_0..acc_{k-1}; the outputs are acc_1..acc_k.
     stacked = [array_ops.concat([h, array_ops.expand_dims(f, 0)], 0)[1:] for h, f in zip(history, finals)]
-    if first is not None:  # the first element is the first output
+    if from_first:  # the first element is the first output
         stacked = [array_ops.concat([array_ops.expand_dims(f, 0), t], 0) for f, t in zip(acc, stacked)]
     if reverse:
         stacked = [array_ops.reverse(t, [0]) for t in stacked]
@@ -515,15 +493,29 @@ def foldr(
 def _fold(
     fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, back_prop: bool, reverse: bool, name: str
 ) -> Any:
+    # A fold keeps only its final value: it records its iterations for the gradient.
+    op, initializer, acc, _, _ = _element_loop(fn, elems, initializer, reverse, back_prop, name)
+    return _unflatten(initializer, iter(op.outputs[1 : 1 + len(acc)]))
+
+
+def _element_loop(
+    fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: bool, record: bool, name: str
+) -> tuple[Operation, Any, list[Tensor], Any, bool]:
+    """The ``While`` of scan and fold: ``acc = fn(acc, x)`` for each row ``x`` of ``elems`` (sliced).
+
+    Returns the op, the initializer (the first element when none was given), its flat tensors,
+    the number of elements, and whether the loop started from the first element.
+    """
     items = [convert_to_tensor(e) for e in _flatten(elems)]
+    if not items:
+        raise ValueError(f"{name} needs at least one tensor in elems")
     count = _length(items[0])
-    start = 0
-    if initializer is None:
+    from_first = initializer is None
+    if from_first:
         initializer = _unflatten(elems, iter([_row(e, count - 1 if reverse else 0) for e in items]))
-        start = 1
+    start = 1 if from_first else 0
     acc = [convert_to_tensor(a) for a in _flatten(initializer)]
     structure = [convert_to_tensor(0, dtype=dtypes.int32), *acc]
-    record = back_prop and any(t.dtype.is_floating for t in structure)
     op = loop_op(
         lambda i, *state: i < count - start,
         _step(fn, elems, initializer, len(acc)),
@@ -535,7 +527,7 @@ def _fold(
         name,
         sliced=_rows_from(items, start, reverse),
     )
-    return _unflatten(initializer, iter(op.outputs[1 : 1 + len(acc)]))
+    return op, initializer, acc, count, from_first
 
 
 def map_fn(
