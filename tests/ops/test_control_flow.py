@@ -481,3 +481,29 @@ def test_scan_and_fold_of_integers():
         sums, folded = sess.run([cr.scan(lambda a, e: a + e, x), cr.foldl(lambda a, e: a * 2 + e, x)])
     np.testing.assert_array_equal(sums, np.cumsum(np.arange(5)))
     assert folded == 26 and sums.dtype == np.int32
+
+
+def test_an_error_inside_a_loop_body_names_the_op_and_its_line():
+    @cr.custom_op("FailsInLoopForCondTest")
+    def fails(v):
+        raise ValueError("no good inside the body")
+
+    x = cr.placeholder(cr.float64, [])
+    y = cr.while_loop(lambda v: v < 10.0, lambda v: fails(v) + 1.0, [x])
+    with (
+        cr.Session() as sess,
+        pytest.raises(
+            cr.errors.InvalidArgumentError,
+            match=r"(?s)no good inside the body.*FailsInLoopForCondTest.*test_control_flow",
+        ),
+    ):
+        sess.run(y, {x: 1.0})
+
+
+def test_a_loop_runs_as_one_generated_function():
+    x = cr.placeholder(cr.float64, [2])
+    y = cr.while_loop(lambda v: cr.reduce_sum(v) < 10.0, lambda v: v * 2.0, [x])
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: [1.0, 2.0]}), [4.0, 8.0])
+        (loop,) = sess.run_state.loop_functions()
+    assert "while count != limit:" in loop.source and "np_multiply" in loop.source  # the body, inlined

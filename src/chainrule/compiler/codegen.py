@@ -77,18 +77,23 @@ class Body:
     full passes (which plan building triggers) both more frequent and longer.
     """
 
-    __slots__ = ("text", "members", "args")
+    __slots__ = ("text", "members", "args", "depth")
 
     def __init__(self, lines: Iterable[Line] = ()) -> None:
         self.text: list[str] = []
         self.members: list[Node | None] = []
         self.args: list[str] = []
+        self.depth = 0  # extra indentation of the lines added now (inside a loop)
         self.extend(lines)
 
     def append(self, line: Line) -> None:
-        self.text.append(line.render())
+        self.text.append("    " * self.depth + line.render())
         self.members.append(line.member)
         self.args.append(",".join(line.args))
+
+    def statement(self, code: str) -> None:
+        """A line of control flow (``while``, ``break``...) that runs no node."""
+        self.append(Line((), code))
 
     def extend(self, lines: Iterable[Line]) -> None:
         for line in lines:
@@ -298,12 +303,28 @@ def generate_program(
     ``buffers``: preallocated arrays per site (``compiler.memory.plan_buffers``).
     """
     em = Emitter(options)
-    buffer_names = {key: em.bind("buf", buf) for key, buf in (buffers or {}).items()}
-    names: dict[Value, str] = {}
     params = [f"f{i}" for i in range(len(program.feeds))]
-    for v, p in zip(program.feeds, params):
-        names[v] = p
     lines = Body()
+    outputs = program_lines(program, em, lines, bind_kernel, params, buffers, inline)
+    return compile_lines("plan", params, lines, em.globals, "[" + ", ".join(outputs) + "]")
+
+
+def program_lines(
+    program: Program,
+    em: Emitter,
+    lines: Body,
+    bind_kernel: KernelBinder,
+    params: Sequence[str],
+    buffers: dict[tuple[Node, int], np.ndarray] | None = None,
+    inline: bool = True,
+    prefix: str = "",
+) -> list[str]:
+    """Add ``program``'s lines to ``lines`` (its feeds read the names ``params``); its outputs' names.
+
+    ``prefix`` starts every name the lines assign, so several programs can share one function.
+    """
+    buffer_names = {key: em.bind("buf", buf) for key, buf in (buffers or {}).items()}
+    names: dict[Value, str] = dict(zip(program.feeds, params))
     release = last_uses(program)
     used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
 
@@ -313,7 +334,7 @@ def generate_program(
             names[node.out] = em.bind("c", node.attrs["value"])
             continue
         args = tuple(names[v] for v in node.inputs)
-        target = f"v{node.id}"
+        target = f"{prefix}v{node.id}"
         if t == "Fused" and inline:
             own = {j: buffer_names[(node, j)] for j in range(len(node.extra.members)) if (node, j) in buffer_names}
             lines.extend(node.extra.emit(em, args, target, own))
@@ -341,11 +362,57 @@ def generate_program(
                         names[o] = p
         if len(node.outputs) == 1:
             names[node.out] = target
-        dead = [names[v] for v in release.get(i, ()) if names.get(v, "").startswith("v")]
+        dead = [names[v] for v in release.get(i, ()) if names.get(v, "").startswith(prefix + "v")]
         if dead:
             lines.append(Line.release(dead))
-    returns = "[" + ", ".join(names[v] for v in program.outputs) + "]"
-    return compile_lines("plan", params, lines, em.globals, returns)
+    return [names[v] for v in program.outputs]
+
+
+def generate_loop(
+    cond: Program,
+    body: Program,
+    bind_kernel: KernelBinder,
+    options: Any,
+    num_vars: int,
+    num_sliced: int,
+    record: bool,
+    inline: bool = True,
+) -> CompiledFunction:
+    """A ``While``'s iterations as one function: the cond's and the body's lines inside a Python loop.
+
+    ``loop(limit, *loop_vars, *sliced, *captured) -> [*final loop vars, count, *recorded lists]``
+    (``limit`` -1: no bound; with ``record``, one list per loop variable of its value at the start
+    of each iteration). No buffers are kept: a body's result is the next iteration's input.
+    """
+    em = Emitter(options)
+    num_caps = len(cond.feeds) - num_vars
+    values = [f"x{i}" for i in range(num_vars)]
+    sliced = [f"s{i}" for i in range(num_sliced)]
+    captured = [f"k{i}" for i in range(num_caps)]
+    rows = [f"r{i}" for i in range(num_sliced)]
+    kept = [f"h{i}" for i in range(num_vars)]
+    lines = Body()
+    lines.statement("count = 0")
+    for h in kept if record else ():
+        lines.statement(f"{h} = []")
+    lines.statement("while count != limit:")
+    lines.depth = 1
+    (test,) = program_lines(cond, em, lines, bind_kernel, values + captured, inline=inline, prefix="c_")
+    lines.statement(f"if not {test}:")
+    lines.depth = 2
+    lines.statement("break")
+    lines.depth = 1
+    for h, x in zip(kept if record else (), values):
+        lines.statement(f"{h}.append({x})")
+    for r, s_name in zip(rows, sliced):
+        lines.statement(f"{r} = {s_name}[count]")
+    new = program_lines(body, em, lines, bind_kernel, values + rows + captured, inline=inline, prefix="b_")
+    if values:
+        lines.statement(f"{', '.join(values)}, = {', '.join(new)},")
+    lines.statement("count += 1")
+    lines.depth = 0
+    returns = "[" + ", ".join([*values, "count", *(kept if record else [])]) + "]"
+    return compile_lines("loop", ["limit", *values, *sliced, *captured], lines, em.globals, returns)
 
 
 def _emitted(em: Emitter, node: Node, args: Sequence[str], out: str | None) -> str | None:

@@ -219,20 +219,10 @@ def _while_kernel(
     ctx: Any,
     op: Any,
 ) -> Any:
-    values = list(args[:num_vars])
-    sliced = args[num_vars : num_vars + num_sliced]
-    captured = list(args[num_vars + num_sliced :])
-    history: list[list[Any]] = [[] for _ in values]
-    count = 0
-    # Both plans are looked up once; each iteration is then two calls of generated functions.
-    test, step = ctx.function_plan(cond).execute, ctx.function_plan(body).execute
     limit = -1 if maximum_iterations is None else maximum_iterations
-    while count != limit and test(values + captured)[0]:
-        if record:
-            for kept, v in zip(history, values):
-                kept.append(v)
-        values = step(values + [s[count] for s in sliced] + captured)
-        count += 1
+    # The iterations run as one generated function: the cond's and the body's code in a loop.
+    result = ctx.run_loop(cond, body, num_vars, num_sliced, record, [limit, *args])
+    values, count, history = result[:num_vars], int(result[num_vars]), result[num_vars + 1 :]
     if not record:
         return values[0] if len(values) == 1 else tuple(values)
     stacked = []

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import compiler
-from chainrule.compiler.codegen import CompiledFunction, generate_program, last_uses
+from chainrule.compiler.codegen import CompiledFunction, generate_loop, generate_program, last_uses
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.compiler.memory import plan_buffers
 from chainrule.framework import errors
@@ -70,6 +70,7 @@ class RunState:
         self.xp = xp
         self.options = options
         self._function_plans: dict[int, tuple[Any, Plan]] = {}
+        self._loops: dict[tuple[int, int, bool], tuple[Any, Any, Generated]] = {}
         self._function_lock = threading.Lock()
 
     def run_function(self, function: Any, arrays: Sequence[Any]) -> list[Any]:
@@ -89,6 +90,38 @@ class RunState:
                 entry = (function, Plan(function.outputs, [], function.inputs, self.xp, self, self.options))
                 self._function_plans[key] = entry
         return entry[1]
+
+    def run_loop(
+        self, cond: Any, body: Any, num_vars: int, num_sliced: int, record: bool, arrays: Sequence[Any]
+    ) -> list[Any]:
+        """Run a ``While``'s iterations as one generated function (built on first use and kept).
+
+        ``arrays``: the iteration bound (-1: none), the loop variables, the sliced inputs and the
+        captured values; returns the final loop variables, the count and, with ``record``, one
+        list per loop variable of its value at the start of each iteration.
+        """
+        key = (id(cond), id(body), record)
+        with self._function_lock:
+            entry = self._loops.get(key)
+            if entry is None or entry[0] is not cond or entry[1] is not body:
+                programs = []
+                for function in (cond, body):
+                    program = Program.from_graph(function.outputs, [], function.inputs)
+                    options = compiler.resolve_options(self.options)
+                    if options.passes:
+                        compiler.optimize_program(program, options)
+                    programs.append(program)
+                compiled = generate_loop(
+                    programs[0], programs[1], lambda node: bind_kernel(node, self.xp, self),
+                    compiler.resolve_options(self.options), num_vars, num_sliced, record, inline=self.xp is np,
+                )  # fmt: skip
+                entry = (cond, body, Generated(compiled))
+                self._loops[key] = entry
+        return entry[2].run(arrays)
+
+    def loop_functions(self) -> list[Generated]:
+        """The generated loop functions this state has run (one per ``While`` and recording mode)."""
+        return [entry[2] for entry in self._loops.values()]
 
     def function_plans(self) -> list[Plan]:
         """The plans of the traced functions this state has run (one per branch function)."""
