@@ -507,3 +507,25 @@ def test_a_loop_runs_as_one_generated_function():
         np.testing.assert_array_equal(sess.run(y, {x: [1.0, 2.0]}), [4.0, 8.0])
         (loop,) = sess.run_state.loop_functions()
     assert "while count != limit:" in loop.source and "np_multiply" in loop.source  # the body, inlined
+
+
+def test_loop_invariant_code_runs_once_before_the_loop():
+    calls = []
+
+    @cr.custom_op("ExpensiveForHoistTest")
+    def expensive(w):
+        calls.append(1)
+        return np.exp(w)
+
+    w = cr.placeholder(cr.float64, [2], name="w")
+    x = cr.placeholder(cr.float64, [2], name="x")
+    # expensive(w) and its square do not change between iterations; y * scale does.
+    y = cr.while_loop(lambda v: cr.reduce_sum(v) < 100.0, lambda v: v * (expensive(w) * expensive(w)), [x])
+    with cr.Session() as sess:
+        got = sess.run(y, {w: [0.5, 0.5], x: [1.0, 1.0]})
+        assert calls == [1]  # merged (CSE) and run once before the loop, not once per iteration
+        (loop,) = sess.run_state.loop_functions()
+        hoisted, inside = loop.source.split("while count != limit:")
+        (kernel,) = [line.split(" = ")[1].split("(")[0] for line in hoisted.splitlines() if " = k_" in line]
+        assert kernel not in inside  # the op's kernel is called before the loop only
+    np.testing.assert_allclose(got, [np.e**4] * 2)  # four iterations of * e take the sum past 100

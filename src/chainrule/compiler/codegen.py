@@ -95,6 +95,12 @@ class Body:
         """A line of control flow (``while``, ``break``...) that runs no node."""
         self.append(Line((), code))
 
+    def extend_body(self, other: Body) -> None:
+        """Add ``other``'s lines (already rendered, at their own indentation)."""
+        self.text.extend(other.text)
+        self.members.extend(other.members)
+        self.args.extend(other.args)
+
     def extend(self, lines: Iterable[Line]) -> None:
         for line in lines:
             self.append(line)
@@ -318,21 +324,34 @@ def program_lines(
     buffers: dict[tuple[Node, int], np.ndarray] | None = None,
     inline: bool = True,
     prefix: str = "",
+    hoist: Body | None = None,
+    invariant_feeds: Sequence[Value] = (),
 ) -> list[str]:
     """Add ``program``'s lines to ``lines`` (its feeds read the names ``params``); its outputs' names.
 
     ``prefix`` starts every name the lines assign, so several programs can share one function.
+    ``hoist``: where the lines of nodes that depend only on ``invariant_feeds`` go (a loop body's
+    code that does not change between iterations, computed once before the loop); their values
+    are kept for the whole function.
     """
     buffer_names = {key: em.bind("buf", buf) for key, buf in (buffers or {}).items()}
     names: dict[Value, str] = dict(zip(program.feeds, params))
     release = last_uses(program)
     used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
+    invariant = set(invariant_feeds) if hoist is not None else set()
+    body = lines
 
     for i, node in enumerate(program.nodes):
         t = node.op_type
-        if t == "Const" and node.out in used:
-            names[node.out] = em.bind("c", node.attrs["value"])
+        if t == "Const":
+            invariant.add(node.out)
+            if node.out in used:
+                names[node.out] = em.bind("c", node.attrs["value"])
             continue
+        lines = body
+        if hoist is not None and not node.stateful and not node.control and all(v in invariant for v in node.inputs):
+            lines = hoist
+            invariant.update(node.outputs)
         args = tuple(names[v] for v in node.inputs)
         target = f"{prefix}v{node.id}"
         if t == "Fused" and inline:
@@ -362,7 +381,9 @@ def program_lines(
                         names[o] = p
         if len(node.outputs) == 1:
             names[node.out] = target
-        dead = [names[v] for v in release.get(i, ()) if names.get(v, "").startswith(prefix + "v")]
+        dead = [
+            names[v] for v in release.get(i, ()) if names.get(v, "").startswith(prefix + "v") and v not in invariant
+        ]
         if dead:
             lines.append(Line.release(dead))
     return [names[v] for v in program.outputs]
@@ -391,11 +412,7 @@ def generate_loop(
     captured = [f"k{i}" for i in range(num_caps)]
     rows = [f"r{i}" for i in range(num_sliced)]
     kept = [f"h{i}" for i in range(num_vars)]
-    lines = Body()
-    lines.statement("count = 0")
-    for h in kept if record else ():
-        lines.statement(f"{h} = []")
-    lines.statement("while count != limit:")
+    lines, hoisted = Body(), Body()
     lines.depth = 1
     (test,) = program_lines(cond, em, lines, bind_kernel, values + captured, inline=inline, prefix="c_")
     lines.statement(f"if not {test}:")
@@ -406,13 +423,23 @@ def generate_loop(
         lines.statement(f"{h}.append({x})")
     for r, s_name in zip(rows, sliced):
         lines.statement(f"{r} = {s_name}[count]")
-    new = program_lines(body, em, lines, bind_kernel, values + rows + captured, inline=inline, prefix="b_")
+    # The body's code that reads only captured values runs once, before the loop.
+    new = program_lines(
+        body, em, lines, bind_kernel, values + rows + captured, inline=inline, prefix="b_",
+        hoist=hoisted, invariant_feeds=body.feeds[num_vars + num_sliced :],
+    )  # fmt: skip
     if values:
         lines.statement(f"{', '.join(values)}, = {', '.join(new)},")
     lines.statement("count += 1")
-    lines.depth = 0
+    function = Body()
+    function.statement("count = 0")
+    for h in kept if record else ():
+        function.statement(f"{h} = []")
+    function.extend_body(hoisted)
+    function.statement("while count != limit:")
+    function.extend_body(lines)
     returns = "[" + ", ".join([*values, "count", *(kept if record else [])]) + "]"
-    return compile_lines("loop", ["limit", *values, *sliced, *captured], lines, em.globals, returns)
+    return compile_lines("loop", ["limit", *values, *sliced, *captured], function, em.globals, returns)
 
 
 def _emitted(em: Emitter, node: Node, args: Sequence[str], out: str | None) -> str | None:
