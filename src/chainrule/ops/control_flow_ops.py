@@ -96,18 +96,27 @@ def _case_exclusive_infer(inputs: list[Tensor], name: str) -> list[Any]:
 register_op("CaseExclusive", _case_exclusive_kernel, _case_exclusive_infer, None)
 
 
-def trace(fn: Callable[[], Any], name: str) -> tuple[FunctionGraph, Any, list[Tensor]]:
+def _traced_leaves(result: Any) -> list[Tensor]:
+    """The tensors of a traced function's result, as tensors of the graph it is traced into.
+
+    A function may return a tensor of the enclosing graph (or a loop variable) as it is: its
+    output is then the capture.
+    """
+    graph = get_default_graph()
+    leaves = [convert_to_tensor(leaf) for leaf in _flatten(result)]
+    return [graph.capture(t) for t in leaves] if isinstance(graph, FunctionGraph) else leaves
+
+
+def _trace(fn: Callable[[], Any], name: str) -> tuple[FunctionGraph, Any, list[Tensor]]:
     """Trace ``fn()`` into a new function graph: the graph, the structure it returned, and its leaves."""
-    outer = get_default_graph()
-    graph = FunctionGraph(outer, name)
+    graph = FunctionGraph(get_default_graph(), name)
     with graph.as_default():
         result = fn()
-        # A branch may return a tensor of the enclosing graph as it is: its output is then the capture.
-        leaves = [graph.capture(convert_to_tensor(leaf)) for leaf in _flatten(result)]
+        leaves = _traced_leaves(result)
     return graph, result, leaves
 
 
-def make_if(
+def _make_if(
     pred: Tensor,
     then_graph: FunctionGraph,
     then_outputs: list[Tensor],
@@ -156,15 +165,15 @@ def cond(
         raise TypeError("cond needs both true_fn and false_fn")
     pred_t = convert_to_tensor(pred)
     base = name or "cond"
-    then_graph, then_result, then_leaves = trace(true_fn, base + "/true")
-    else_graph, else_result, else_leaves = trace(false_fn, base + "/false")
+    then_graph, then_result, then_leaves = _trace(true_fn, base + "/true")
+    else_graph, else_result, else_leaves = _trace(false_fn, base + "/false")
     then_structure, else_structure = _structure(then_result), _structure(else_result)
     if then_structure != else_structure:
         raise ValueError(
             f"cond {base!r}: true_fn and false_fn must return the same structure, got {then_structure} and "
             f"{else_structure}"
         )
-    op = make_if(pred_t, then_graph, then_leaves, else_graph, else_leaves, name=base)
+    op = _make_if(pred_t, then_graph, then_leaves, else_graph, else_leaves, name=base)
     if not op.outputs:
         return op
     result = _unflatten(then_result, iter(op.outputs))
@@ -232,8 +241,8 @@ def _while_kernel(
             # which fails then (``WhileHistoryCheck``); the loop's own values are fine.
             count = -1
             kept = []
-        stacked.append(np.stack(kept) if kept else np.zeros((0, *np.shape(v)), dtype=np.asarray(v).dtype))
-    return (*values, *stacked, np.array(count, dtype=np.int32))
+        stacked.append(xp.stack(kept) if kept else xp.zeros((0, *np.shape(v)), dtype=v.dtype))
+    return (*values, *stacked, xp.asarray(count, dtype=np.int32))
 
 
 def _history_check_kernel(xp: Any, count: Any) -> Any:
@@ -366,10 +375,7 @@ def loop_op(
             result = fn(*args, *rows) if isinstance(structure, (list, tuple)) else fn(args, *rows)
             if not isinstance(structure, (list, tuple)) and isinstance(result, (list, tuple)) and len(result) == 1:
                 result = result[0]
-            graph = get_default_graph()
-            leaves = [convert_to_tensor(leaf) for leaf in _flatten(result)]
-            # A loop variable returned as it is (or an outer tensor) is the function graph's own.
-            return [graph.capture(t) for t in leaves] if isinstance(graph, FunctionGraph) else leaves
+            return _traced_leaves(result)
 
         return call
 

@@ -3,14 +3,13 @@
 The op modules import one another in one direction (``constant_op`` and ``broadcast_ops``
 first, then ``array_ops``, ``indexing_ops``, ``math_ops``, ``reduction_ops``, ``linalg_ops``,
 ``nn_ops``...). A rule sometimes needs an op declared further down that order: the gradient
-of ``Fill`` is a ``Sum``, a constant packed from tensors is a ``Pack``. It builds that op here,
+of ``Fill`` is a ``Sum``, the gradient of a pad is a ``Slice``. It builds that op here,
 by type through the registry, with the attributes the op's public function would give it (as
 TensorFlow's generated ``gen_*_ops`` do), so no op module imports a module that imports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from chainrule.framework import dtypes
@@ -46,8 +45,3 @@ def filled_like(t: Tensor, value: int, dtype: Any = None, name: str | None = Non
 def slice(x: Tensor, begin: Any, size: Any) -> Tensor:  # noqa: A001 - TensorFlow's name
     """``cr.slice(x, begin, size)``."""
     return apply("Slice", x, shape_tensor(begin), shape_tensor(size))
-
-
-def stack(tensors: Sequence[Tensor], axis: int = 0, name: str | None = None) -> Tensor:
-    """``cr.stack(tensors, axis)`` of tensors that already share a dtype."""
-    return apply("Pack", *tensors, axis=axis, name=name)

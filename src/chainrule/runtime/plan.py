@@ -104,16 +104,11 @@ class RunState:
         with self._function_lock:
             entry = self._loops.get(key)
             if entry is None or entry[0] is not cond or entry[1] is not body:
-                programs = []
-                for function in (cond, body):
-                    program = Program.from_graph(function.outputs, [], function.inputs)
-                    options = compiler.resolve_options(self.options)
-                    if options.passes:
-                        compiler.optimize_program(program, options)
-                    programs.append(program)
+                options = compiler.resolve_options(self.options)
+                programs = [build_program(f.outputs, [], f.inputs, options) for f in (cond, body)]
                 compiled = generate_loop(
                     programs[0], programs[1], lambda node: bind_kernel(node, self.xp, self),
-                    compiler.resolve_options(self.options), num_vars, num_sliced, record, inline=self.xp is np,
+                    options, num_vars, num_sliced, record, inline=self.xp is np,
                 )  # fmt: skip
                 entry = (cond, body, Generated(compiled))
                 self._loops[key] = entry
@@ -174,9 +169,7 @@ class Plan:
     ) -> None:
         self.options = compiler.resolve_options(options)
         self._state = state
-        program = Program.from_graph(fetch_tensors, target_ops, feed_tensors)
-        if self.options.passes:
-            compiler.optimize_program(program, self.options)
+        program = build_program(fetch_tensors, target_ops, feed_tensors, self.options)
         self.program = program
         self.executable: Executable
         if self.options.codegen:
@@ -292,6 +285,16 @@ class Interpreter(Executable):
                 raise _runtime_error(node, [values[i] for i in ins], e) from e
             _store(values, outs, result, release)
         return [values[s] for s in self.fetch_slots]
+
+
+def build_program(
+    fetch_tensors: Sequence[Tensor], target_ops: Sequence[Operation], feed_tensors: Sequence[Tensor], options: Any
+) -> Program:
+    """The IR of what the fetches need (stopping at the feeds), rewritten by the passes ``options`` ask for."""
+    program = Program.from_graph(fetch_tensors, target_ops, feed_tensors)
+    if options.passes:
+        compiler.optimize_program(program, options)
+    return program
 
 
 def bind_kernel(node: Node, xp: Any, state: RunState) -> Callable[..., Any]:
