@@ -264,8 +264,8 @@ def gradient_function(op: Operation) -> GradFn | None:
         ) from None
 
 
-def _graph_for(inputs: Sequence[Tensor]) -> Graph:
-    graph = get_default_graph()
+def _graph_for(inputs: Sequence[Tensor], graph: Graph) -> Graph:
+    """The graph an op on ``inputs`` goes into, ``graph`` being the default one."""
     if isinstance(graph, FunctionGraph):
         return graph  # its inputs are captured into it (see apply_op)
     for t in inputs:
@@ -307,7 +307,7 @@ def apply_op(
         if where:
             msg += f"\n  created at {where}"
         raise cls(None, None, msg) from None
-    graph = _graph_for(inputs)
+    graph = _graph_for(inputs, default)
     if gradient_op_type is None:
         return graph.create_op(op_type, inputs, specs, attrs, name, user_frame(2))
     with graph.gradient_override_map({op_type: gradient_op_type}):
