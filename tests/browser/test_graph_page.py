@@ -271,3 +271,24 @@ def test_graph_page_in_chromium(browser, tmp_path):
     browser.evaluate("document.getElementById('collapse-all').click()")
     assert _visible(browser) == before
     assert browser.errors() == []
+
+
+def test_loop_and_cond_frames_expand_in_chromium(browser, tmp_path):
+    graph = cr.Graph()
+    with graph.as_default():
+        x = cr.placeholder(cr.float64, [], name="x")
+        y = cr.cond(x > 0, lambda: cr.sin(x), lambda: -x, name="branch")
+        cr.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, cr.cos(v) * y), [cr.constant(0), x], name="loop")
+    browser.open_page(Path(cr.viz.render(graph, tmp_path / "loop.html")).as_uri())
+    collapsed = '#graph .node.group.collapsed[data-id="{}"]'
+    assert browser.evaluate(f"document.querySelector({json.dumps(collapsed.format('g:loop'))}) !== null")
+
+    # Clicking the loop's frame opens it onto the While op and its collapsed cond and body.
+    browser.click(*_center(browser, collapsed.format("g:loop")))
+    assert browser.evaluate("document.querySelector('#graph .frame[data-id=\"g:loop\"]') !== null")
+    assert browser.evaluate("document.querySelector('#graph .node.op[data-id=\"o:loop/While\"]') !== null")
+    browser.click(*_center(browser, collapsed.format("g:loop/body")))
+    assert browser.evaluate("document.querySelector('#graph .node.op[data-id=\"o:loop/body/Cos\"]') !== null")
+    browser.evaluate("window.scrollTo(0, 0)")
+    browser.screenshot(ARTIFACTS / "graph_page_loop_expanded.png")
+    assert browser.errors() == []

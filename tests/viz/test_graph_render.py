@@ -63,7 +63,7 @@ def test_quotes_and_newlines_are_escaped_in_dot():
 
 def test_layout_layers_every_child_once_and_edges_point_down():
     graph, *_ = _graph()
-    lay = layout.build(graph.get_operations())
+    lay = layout.build([(op.name, op) for op in graph.get_operations()])
     assert lay.groups[layout.ROOT].num_ops == len(graph.get_operations())
     for gid, g in lay.groups.items():
         flat = [c for row in g.layers for c in row]
@@ -86,7 +86,7 @@ def test_layout_breaks_cycles_between_scopes():
         b = cr.sin(a1, name="b")
         with cr.name_scope("a/"):
             cr.cos(b, name="a2")
-    lay = layout.build(graph.get_operations())
+    lay = layout.build([(op.name, op) for op in graph.get_operations()])
     root = lay.groups[layout.ROOT]
     assert root.edges == {("g:a", "o:b"), ("o:b", "g:a")}
     assert sorted(c for row in root.layers for c in row) == ["g:a", "o:b"]
@@ -144,3 +144,40 @@ def test_svg_with_graphviz(tmp_path):
     cr.viz.render(graph, tmp_path / "g.svg")
     svg = (tmp_path / "g.svg").read_text()
     assert "<svg" in svg and "gradients" in svg and "Cos" in svg
+
+
+def _control_flow_graph() -> cr.Graph:
+    graph = cr.Graph()
+    with graph.as_default():
+        x = cr.placeholder(cr.float64, [], name="x")
+        y = cr.cond(x > 0, lambda: cr.sin(x), lambda: -x, name="branch")
+        cr.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, cr.cos(v) * y), [cr.constant(0), x], name="loop")
+    return graph
+
+
+def test_conds_and_loops_are_frames_holding_their_functions():
+    data = graph_data(_control_flow_graph())
+    # The If op sits in a frame named after it, beside a frame per branch (as TensorBoard draws cond/).
+    assert data["parent"]["o:branch/If"] == "g:branch"
+    assert {"g:branch/then_branch", "g:branch/else_branch"} <= set(data["groups"])
+    sin = data["ops"]["o:branch/then_branch/Sin"]
+    assert sin["type"] == "Sin" and sin["short"] == "Sin"
+    assert data["parent"]["o:branch/then_branch/Sin"] == "g:branch/then_branch"
+    assert data["ops"]["o:branch/else_branch/Neg"]["type"] == "Neg"
+    # The loop's frame holds the While op and its cond and body functions.
+    assert data["ops"]["o:loop/While"]["type"] == "While"
+    body_ops = {d["type"] for name, d in data["ops"].items() if name.startswith("o:loop/body/")}
+    assert {"Cos", "Mul", "Add"} <= body_ops, body_ops
+    assert any(name.startswith("o:loop/cond/") and d["type"] == "Less" for name, d in data["ops"].items())
+    # Edges inside a function join its ops; the outer ones reach the frame's op.
+    edges = {(a, b) for a, b, _ in data["edges"]}
+    assert ("o:x", "o:branch/If") in edges
+    assert any(a.startswith("o:loop/body/") and b.startswith("o:loop/body/") for a, b in edges)
+    frames = data["groups"]["g:"]["layers"]
+    assert {"g:branch", "g:loop"} <= {c for row in frames for c in row}
+
+
+def test_dot_draws_function_frames_as_clusters():
+    dot = cr.viz.to_dot(_control_flow_graph())
+    assert '"branch/then_branch/Sin"' in dot and 'label="then_branch"' in dot
+    assert '"x" -> "branch/If"' in dot

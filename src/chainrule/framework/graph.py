@@ -562,3 +562,17 @@ def reachable(start: Iterable[_Node], successors: Callable[[_Node], Iterable[_No
         seen.add(node)
         stack.extend(successors(node))
     return seen
+
+
+def function_bodies(op: Operation) -> list[tuple[str, list[Operation]]]:
+    """The functions ``op`` runs (a cond's branches, a loop's cond and body), for drawing them.
+
+    Each is the attribute that holds it and the ops of its graph that its outputs need, in creation
+    order (TensorBoard and the graph page draw them inside the op's frame).
+    """
+    bodies = []
+    for key, value in op.attrs.items():
+        if isinstance(getattr(value, "graph", None), FunctionGraph) and hasattr(value, "outputs"):
+            needed = reachable((t.op for t in value.outputs), lambda o: [*(t.op for t in o.inputs), *o.control_inputs])
+            bodies.append((key, sorted(needed, key=lambda o: o.id)))
+    return bodies

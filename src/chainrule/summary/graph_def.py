@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.dtypes import DType
-from chainrule.framework.graph import FunctionGraph, Graph, Operation, Tensor, reachable
+from chainrule.framework.graph import Graph, Operation, Tensor, function_bodies
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.summary._tensorboard import require
 
@@ -157,10 +157,7 @@ def _nodes(op: Operation, prefix: str) -> list[Any]:
     TensorBoard draws them inside the op's frame, collapsed; its inputs are its placeholders.
     """
     out = [node_def(op, prefix)]
-    for key, value in op.attrs.items():
-        if isinstance(getattr(value, "graph", None), FunctionGraph) and hasattr(value, "outputs"):
-            inner = f"{prefix}{op.name}/{key}/"
-            needed = reachable((t.op for t in value.outputs), lambda o: [*(t.op for t in o.inputs), *o.control_inputs])
-            for function_op in sorted(needed, key=lambda o: o.id):
-                out.extend(_nodes(function_op, inner))
+    for key, function_ops in function_bodies(op):
+        for function_op in function_ops:
+            out.extend(_nodes(function_op, f"{prefix}{op.name}/{key}/"))
     return out

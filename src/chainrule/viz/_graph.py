@@ -6,7 +6,7 @@ import os
 import re
 from typing import Any
 
-from chainrule.framework.graph import Graph, Operation, Tensor, as_graph_element, get_default_graph
+from chainrule.framework.graph import Graph, Operation, Tensor, as_graph_element, function_bodies, get_default_graph
 
 # Scopes that cr.gradients / cr.hessians put their ops under ("gradients", "gradients_1", ...).
 _GRADIENT_SCOPE = re.compile(r"^(gradients|hessians)(_\d+)?$")
@@ -56,6 +56,25 @@ def collect(graph_or_tensors: Any = None) -> tuple[Graph, list[Operation]]:
         stack.extend(t.op for t in op.inputs)
         stack.extend(op.control_inputs)
     return graph, sorted(seen, key=lambda op: op.id)
+
+
+def drawn_ops(ops: list[Operation], prefix: str = "") -> list[tuple[str, Operation]]:
+    """Each op with the path it is drawn at, and the ops of the functions it runs inside its frame.
+
+    An op that runs functions (``cr.cond``'s ``If``, ``cr.while_loop``'s ``While``) becomes a frame
+    named after it, holding the op itself (``cond/If``) and a frame per function
+    (``cond/then_branch/Sin``), as TensorBoard draws TensorFlow's ``cond/`` and ``while/`` scopes.
+    """
+    drawn: list[tuple[str, Operation]] = []
+    for op in ops:
+        bodies = function_bodies(op)
+        if not bodies:
+            drawn.append((prefix + op.name, op))
+            continue
+        drawn.append((f"{prefix}{op.name}/{op.type}", op))
+        for key, function_ops in bodies:
+            drawn.extend(drawn_ops(function_ops, f"{prefix}{op.name}/{key}/"))
+    return drawn
 
 
 def source_text(op: Operation) -> str:

@@ -7,7 +7,7 @@ import subprocess
 from typing import Any
 
 from chainrule.framework.graph import Operation
-from chainrule.viz._graph import collect, is_gradient_op, is_gradient_scope, shape_text, source_text
+from chainrule.viz._graph import collect, drawn_ops, is_gradient_op, is_gradient_scope, shape_text, source_text
 
 _STYLE = {
     "forward": ("#dbeafe", "#2563eb"),
@@ -22,15 +22,15 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _node(op: Operation, indent: str) -> str:
-    short = op.name.rsplit("/", 1)[-1]
+def _node(path: str, op: Operation, indent: str) -> str:
+    short = path.rsplit("/", 1)[-1]
     label = short if short == op.type else f"{short}\n{op.type}"
-    fill, line = _STYLE["gradient" if is_gradient_op(op.name) else op.type if op.type in _STYLE else "forward"]
+    fill, line = _STYLE["gradient" if is_gradient_op(path) else op.type if op.type in _STYLE else "forward"]
     outs = "; ".join(f"{t.dtype.name} {shape_text(t)}" for t in op.outputs) or "no outputs"
-    tooltip = f"{op.name} ({op.type})\n{outs}" + (f"\n{source_text(op)}" if op.source else "")
+    tooltip = f"{path} ({op.type})\n{outs}" + (f"\n{source_text(op)}" if op.source else "")
     style = "rounded,filled,dashed" if op.type == "Placeholder" else "rounded,filled"
     return (
-        f"{indent}{_q(op.name)} [label={_q(label)}, style={_q(style)}, fillcolor={_q(fill)}, color={_q(line)}, "
+        f"{indent}{_q(path)} [label={_q(label)}, style={_q(style)}, fillcolor={_q(fill)}, color={_q(line)}, "
         f"tooltip={_q(tooltip)}];"
     )
 
@@ -47,12 +47,13 @@ def to_dot(graph_or_tensors: Any = None, title: str | None = None) -> str:
     title : graph label.
     """
     _, ops = collect(graph_or_tensors)
+    drawn = drawn_ops(ops)
     tree: dict[str, Any] = {"ops": [], "sub": {}}
-    for op in ops:
+    for path, op in drawn:
         node = tree
-        for part in op.name.split("/")[:-1]:
+        for part in path.split("/")[:-1]:
             node = node["sub"].setdefault(part, {"ops": [], "sub": {}})
-        node["ops"].append(op)
+        node["ops"].append((path, op))
 
     lines = [
         "digraph chainrule {",
@@ -63,8 +64,8 @@ def to_dot(graph_or_tensors: Any = None, title: str | None = None) -> str:
     counter = [0]
 
     def emit(node: dict[str, Any], scope: str, indent: str) -> None:
-        for op in node["ops"]:
-            lines.append(_node(op, indent))
+        for path, op in node["ops"]:
+            lines.append(_node(path, op, indent))
         for part, sub in node["sub"].items():
             inner = f"{scope}/{part}" if scope else part
             counter[0] += 1
@@ -79,14 +80,14 @@ def to_dot(graph_or_tensors: Any = None, title: str | None = None) -> str:
             lines.append(f"{indent}}}")
 
     emit(tree, "", "  ")
-    selected = set(ops)
-    for op in ops:
+    paths = {op: path for path, op in drawn}
+    for path, op in drawn:
         for t in op.inputs:
-            if t.op in selected:
-                lines.append(f"  {_q(t.op.name)} -> {_q(op.name)} [label={_q(shape_text(t))}];")
+            if t.op in paths:
+                lines.append(f"  {_q(paths[t.op])} -> {_q(path)} [label={_q(shape_text(t))}];")
         for c in op.control_inputs:
-            if c in selected:
-                lines.append(f'  {_q(c.name)} -> {_q(op.name)} [style=dashed, color="#94a3b8"];')
+            if c in paths:
+                lines.append(f'  {_q(paths[c])} -> {_q(path)} [style=dashed, color="#94a3b8"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

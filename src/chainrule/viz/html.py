@@ -17,7 +17,7 @@ from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Operation
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.viz import _page, layout
-from chainrule.viz._graph import collect, is_gradient_op, is_gradient_scope, shape_text, source_text
+from chainrule.viz._graph import collect, drawn_ops, is_gradient_op, is_gradient_scope, shape_text, source_text
 
 _KINDS = {"Const": "const", "Placeholder": "placeholder", "VariableV2": "variable", "ReadVariable": "variable"}
 _HIDDEN_ATTRS = {"dtype", "shape", "value"}
@@ -34,18 +34,18 @@ def _attr_text(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _op_data(op: Operation) -> dict[str, Any]:
+def _op_data(path: str, op: Operation) -> dict[str, Any]:
     attrs = {k: _attr_text(v) for k, v in op.kernel_attrs.items() if k not in _HIDDEN_ATTRS}
     if op.type == "Const":
         attrs["value"] = _attr_text(op.get_attr("value"))
     if op.gradient_overridden:
         attrs["gradient override"] = str(op.gradient_op_type)
     return {
-        "name": op.name,
-        "short": op.name.rsplit("/", 1)[-1],
+        "name": path,
+        "short": path.rsplit("/", 1)[-1],
         "type": op.type,
         "kind": _KINDS.get(op.type, "op"),
-        "gradient": is_gradient_op(op.name),
+        "gradient": is_gradient_op(path),
         "outputs": [[t.dtype.name, shape_text(t)] for t in op.outputs],
         "inputs": [t.name for t in op.inputs],
         "control": [c.name for c in op.control_inputs],
@@ -57,7 +57,8 @@ def _op_data(op: Operation) -> dict[str, Any]:
 def graph_data(graph_or_tensors: Any = None) -> dict[str, Any]:
     """The JSON the page draws: ops, name-scope groups with their layers, and edges."""
     _, ops = collect(graph_or_tensors)
-    lay = layout.build(ops)
+    drawn = drawn_ops(ops)
+    lay = layout.build(drawn)
     groups = {
         gid: {
             "name": g.scope,
@@ -70,7 +71,7 @@ def graph_data(graph_or_tensors: Any = None) -> dict[str, Any]:
         for gid, g in lay.groups.items()
     }
     return {
-        "ops": {layout.op_id(op): _op_data(op) for op in ops},
+        "ops": {layout.op_id(path): _op_data(path, op) for path, op in drawn},
         "groups": groups,
         "parent": lay.parent,
         "edges": [list(e) for e in lay.edges],

@@ -20,8 +20,9 @@ ROOT = "g:"
 _SWEEPS = 4
 
 
-def op_id(op: Operation) -> str:
-    return "o:" + op.name
+def op_id(path: str) -> str:
+    """The id of the op drawn at ``path`` (its name, or its place inside a control-flow frame)."""
+    return "o:" + path
 
 
 def group_id(scope: str) -> str:
@@ -51,8 +52,8 @@ def _scope_of(name: str) -> str:
     return name.rsplit("/", 1)[0] if "/" in name else ""
 
 
-def build(ops: Sequence[Operation]) -> Layout:
-    """Lay out ``ops`` (in creation order) with their name scopes as nested groups."""
+def build(drawn: Sequence[tuple[str, Operation]]) -> Layout:
+    """Lay out ops (each with the path it is drawn at, in creation order) with their scopes as nested groups."""
     groups: dict[str, Group] = {ROOT: Group("", None)}
     parent: dict[str, str] = {}
     rank: dict[str, int] = {}  # first creation index under each id: the initial order
@@ -66,9 +67,10 @@ def build(ops: Sequence[Operation]) -> Layout:
             parent[gid] = up
         return gid
 
-    for i, op in enumerate(ops):
-        oid = op_id(op)
-        gid = ensure_group(_scope_of(op.name)) if "/" in op.name else ROOT
+    ids = {op: op_id(path) for path, op in drawn}
+    for i, (path, op) in enumerate(drawn):
+        oid = ids[op]
+        gid = ensure_group(_scope_of(path)) if "/" in path else ROOT
         parent[oid] = gid
         groups[gid].children.append(oid)
         node: str | None = oid
@@ -79,15 +81,14 @@ def build(ops: Sequence[Operation]) -> Layout:
             node = parent.get(node)
         rank.setdefault(ROOT, i)
 
-    selected = set(ops)
     edges: list[tuple[str, str, str]] = []
-    for op in ops:
+    for _, op in drawn:
         for t in dict.fromkeys(t.op for t in op.inputs):
-            if t in selected:
-                edges.append((op_id(t), op_id(op), "data"))
+            if t in ids:
+                edges.append((ids[t], ids[op], "data"))
         for c in op.control_inputs:
-            if c in selected:
-                edges.append((op_id(c), op_id(op), "control"))
+            if c in ids:
+                edges.append((ids[c], ids[op], "control"))
 
     def chain(node: str) -> list[str]:
         out = [node]
