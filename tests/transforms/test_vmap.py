@@ -146,3 +146,34 @@ def test_an_op_without_a_rule_is_batched_by_a_loop_and_a_rule_can_be_registered(
     calls.clear()
     np.testing.assert_allclose(cr.vmap(lambda x: twice(x) + 1)(X * 3), 6 * X + 1)
     assert calls == [X.shape]
+
+
+def test_tensors_and_variables_read_from_outside_are_shared_by_all_examples():
+    w = cr.Variable(rng.standard_normal(3), name="w")
+    b = cr.constant(0.5, dtype=cr.float64)
+    x = cr.placeholder(cr.float64, [5, 3])
+    y = cr.vmap(lambda v: cr.reduce_sum(v * w) + b)(x)
+    (dw,) = cr.gradients(cr.reduce_sum(y), [w])
+    with cr.Session() as sess:
+        sess.run(cr.global_variables_initializer())
+        w_value = sess.run(w)
+        out, grad = sess.run([y, dw], {x: X})
+    np.testing.assert_allclose(out, X @ w_value + 0.5)
+    np.testing.assert_allclose(grad, X.sum(axis=0))
+
+
+def test_a_loop_with_a_side_effect_is_refused_as_other_stateful_ops_are():
+    counter = cr.Variable(0.0, dtype=cr.float64, name="counter")
+
+    def per_example(x):
+        def body(i, a):
+            with cr.control_dependencies([counter.assign_add(1.0)]):
+                return i + 1, a * 2
+
+        return cr.while_loop(lambda i, a: i < 2, body, [cr.constant(0), x])[1]
+
+    with pytest.raises(cr.errors.UnimplementedError, match=r"(?s)runs 'AssignAdd'.*stateful ops"):
+        cr.vmap(per_example)(X)
+    # Without the side effect, the same loop is batched (one loop per example).
+    pure = cr.vmap(lambda x: cr.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, a * 2), [cr.constant(0), x])[1])
+    np.testing.assert_allclose(pure(X), 4 * X)

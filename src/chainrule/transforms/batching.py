@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import errors
-from chainrule.framework.graph import Graph, Operation, Tensor, is_tensor_like, reachable
+from chainrule.framework.graph import FunctionGraph, Operation, Tensor, function_bodies, is_tensor_like, reachable
 from chainrule.framework.tensor_shape import TensorShape
 
 # conv_ops and nn_ops are imported for their declarations: their batching rules are registered here.
@@ -157,9 +157,37 @@ def batch_rule(op_def: OpDef) -> BatchRule:
 
 
 register_batch_rule("AddN", _same_shape_elementwise)
-# A cond or loop whose inputs differ between examples: each example takes its own branch or trip count.
-register_batch_rule("If", _by_loop)
-register_batch_rule("While", _by_loop)
+
+
+def _state_changes(op: Operation) -> Operation | None:
+    """The first op in the functions ``op`` runs (at any depth) that changes state or draws random numbers."""
+    for _, function_ops in function_bodies(op):
+        for inner in function_ops:
+            if function_bodies(inner):
+                found = _state_changes(inner)
+                if found is not None:
+                    return found
+            elif get_op_def(inner.type).stateful and inner.type not in ("Placeholder", "ReadVariable"):
+                return inner
+    return None
+
+
+def _control_flow_by_loop(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
+    """A cond or loop whose inputs differ between examples: each example takes its own branch or trip count.
+
+    Run once per example, a side effect in a branch or body would happen once per example, which
+    no per-example function means; such functions are refused as other stateful ops are.
+    """
+    changer = _state_changes(op)
+    if changer is not None:
+        raise _unsupported(
+            op, f"it runs {changer.describe()}, and stateful ops (variables, random numbers) cannot be batched"
+        )
+    return _by_loop(ctx, op, inputs, batched)
+
+
+register_batch_rule("If", _control_flow_by_loop)
+register_batch_rule("While", _control_flow_by_loop)
 register_batch_rule("SigmoidCrossEntropyWithLogits", _same_shape_elementwise)
 register_batch_rule("SparseSoftmaxCrossEntropyWithLogits", _same_shape_elementwise)
 
@@ -733,8 +761,8 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
             raise ValueError(f"{what}: mapped arguments have different sizes along the mapped axis: {sorted(sizes)}")
         ctx = BatchContext(sizes.pop() if sizes else None, mapped[0])
 
-        # Trace one example in a graph of its own.
-        inner = Graph()
+        # Trace one example in a graph of its own; tensors it reads from outside are shared by all examples.
+        inner = FunctionGraph(mapped[0].graph, name="vmap")
         env: dict[Tensor, tuple[Tensor, bool]] = {}
         with inner.as_default():
             holders = []
@@ -749,6 +777,8 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
 
             new_args = [rebuild(*part) for part in arg_parts]
             out = fun(*new_args, **rebuild(kw_td, kw_leaves, kw_kinds))
+        for captured, holder in inner.captures.items():
+            env[holder] = (captured, False)
         out_leaves, out_td = pytree.flatten(out)
         tensors = [convert_to_tensor(x) for x in out_leaves if is_tensor_like(x)]
         for t in tensors:
