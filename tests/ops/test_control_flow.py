@@ -513,3 +513,25 @@ def test_loop_invariant_code_runs_once_before_the_loop():
         (kernel,) = [line.split(" = ")[1].split("(")[0] for line in hoisted.splitlines() if " = k_" in line]
         assert kernel not in inside  # the op's kernel is called before the loop only
     np.testing.assert_allclose(got, [np.e**4] * 2)  # four iterations of * e take the sum past 100
+
+
+def test_a_run_that_reads_no_recorded_iteration_does_not_record_them():
+    x = cr.placeholder(cr.float64, [3])
+    _, y = cr.while_loop(lambda i, v: i < 4, lambda i, v: (i + 1, cr.sin(v) * 1.5), [cr.constant(0), x])
+    (dx,) = cr.gradients(cr.reduce_sum(y), [x])
+    value = np.array([0.3, -1.2, 2.0])
+    with cr.Session() as sess:
+        alone = sess.run(y, {x: value})
+        both = sess.run([y, dx], {x: value})
+        (value_plan, both_plan) = sess.plans
+    assert value_plan.program.stats.get("loop_history") == 1
+    # The forward loop's record is read by the gradient; the backward loop's own record is not.
+    assert both_plan.program.stats.get("loop_history") == 1
+    np.testing.assert_array_equal(alone, both[0])
+    expected = value
+    grad = np.ones(3)
+    for _ in range(4):
+        grad = grad * np.cos(expected) * 1.5
+        expected = np.sin(expected) * 1.5
+    np.testing.assert_allclose(both[0], expected)
+    np.testing.assert_allclose(both[1], grad)

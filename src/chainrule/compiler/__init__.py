@@ -45,7 +45,7 @@ from typing import Any
 
 from chainrule.compiler.fusion import fuse_elementwise
 from chainrule.compiler.ir import FEED, Node, Program, Value, to_graph
-from chainrule.compiler.passes import RULES, eliminate_dead_code, merge_common_subexpressions
+from chainrule.compiler.passes import RULES, drop_unread_loop_history, eliminate_dead_code, merge_common_subexpressions
 from chainrule.compiler.patterns import (
     Pat,
     PatternMatcher,
@@ -188,6 +188,8 @@ def optimize_program(program: Program, options: Options | None = None) -> dict[s
         count("fuse", fuse_elementwise(program, options))
         if "dce" in enabled:
             count("dce", eliminate_dead_code(program))
+    if "dce" in enabled:
+        count("loop_history", drop_unread_loop_history(program))
     program.stats = stats
     return stats
 

@@ -510,6 +510,23 @@ def eliminate_dead_code(program: Program) -> int:
     return before - len(program.nodes)
 
 
+def drop_unread_loop_history(program: Program) -> int:
+    """Stop loops recording their iterations where nothing reads the record; returns how many.
+
+    A ``while_loop`` with ``back_prop`` has outputs for its gradient (each iteration's loop
+    variables); a run that fetches only the loop's values need not keep or stack them.
+    """
+    read = {*program.outputs, *(v for n in program.nodes for v in n.inputs)}
+    dropped = 0
+    for node in program.nodes:
+        if node.op_type != "While" or not node.attrs["record"] or not node.attrs.get("history_read", True):
+            continue
+        if not any(v in read for v in node.outputs[node.attrs["num_vars"] :]):
+            node.attrs = {**node.attrs, "history_read": False}
+            dropped += 1
+    return dropped
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         if value.size > 4096:

@@ -227,16 +227,22 @@ def _while_kernel(
     record: bool,
     ctx: Any,
     op: Any,
+    history_read: bool = True,
 ) -> Any:
     limit = -1 if maximum_iterations is None else maximum_iterations
     # The iterations run as one generated function: the cond's and the body's code in a loop.
-    result = ctx.run_loop(cond, body, num_vars, num_sliced, record, [limit, *args])
+    # ``history_read`` is False where the compiler saw that this run reads no recorded iteration.
+    result = ctx.run_loop(cond, body, num_vars, num_sliced, record and history_read, [limit, *args])
     values, count, history = result[:num_vars], int(result[num_vars]), result[num_vars + 1 :]
     if not record:
         return values[0] if len(values) == 1 else tuple(values)
+    if not history_read:
+        unread = [xp.zeros((0, *np.shape(v)), dtype=v.dtype) for v in values]
+        return (*values, *unread, xp.asarray(count, dtype=np.int32))
     stacked = []
-    for kept, v in zip(history, values):
-        if len({np.shape(h) for h in kept}) > 1:
+    for kept, v, declared in zip(history, values, op.outputs):
+        # Only a loop variable whose static shape is not fully known can change shape.
+        if not declared.shape.is_fully_defined() and len({np.shape(h) for h in kept}) > 1:
             # A loop variable that changed shape cannot be stacked: the count -1 tells the gradient,
             # which fails then (``WhileHistoryCheck``); the loop's own values are fine.
             count = -1
