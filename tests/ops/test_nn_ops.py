@@ -64,7 +64,7 @@ def test_softmax_family_is_finite_and_exact_for_huge_logits(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_cross_entropy_huge_logits_values_and_gradients(dtype):
     x, y = cr.placeholder(dtype, [5, 3]), cr.placeholder(dtype, [5, 3])
-    loss = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=x)
+    loss = cr.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=x)
     gx, gy = cr.gradients(loss, [x, y])
     (gxx,) = cr.gradients(cr.reduce_sum(gx * np.linspace(-1, 1, 15, dtype=dtype).reshape(5, 3)), [x])
     got = run([loss, gx, gy, gxx], {x: EXTREME.astype(dtype), y: LABELS.astype(dtype)})
@@ -163,8 +163,8 @@ def test_elu_of_huge_inputs_does_not_warn():
 
 
 def test_cross_entropies_need_keyword_arguments():
-    with pytest.raises(TypeError):
-        cr.nn.softmax_cross_entropy_with_logits([[0.5, 0.5]], [[1.0, 2.0]])  # type: ignore[misc]
+    with pytest.raises(ValueError, match="named arguments"):  # TensorFlow 1.x's _sentinel check
+        cr.nn.softmax_cross_entropy_with_logits([[0.5, 0.5]], [[1.0, 2.0]])
     with pytest.raises(TypeError):
         cr.nn.sigmoid_cross_entropy_with_logits([0.5], [1.0])  # type: ignore[misc]
 
@@ -172,9 +172,22 @@ def test_cross_entropies_need_keyword_arguments():
 def test_softmax_cross_entropy_labels_can_be_stopped():
     x = cr.constant([[1.0, 2.0, 3.0]])
     y = cr.constant([[0.2, 0.3, 0.5]])
-    loss = cr.nn.softmax_cross_entropy_with_logits(labels=cr.stop_gradient(y), logits=x)
+    loss = cr.nn.softmax_cross_entropy_with_logits_v2(labels=cr.stop_gradient(y), logits=x)
     gx, gy = cr.gradients(loss, [x, y])
     assert gy is None and gx is not None
+
+
+def test_softmax_cross_entropy_v1_stops_the_labels_gradient_and_v2_does_not():
+    x = cr.constant([[1.0, 2.0, 3.0]], dtype=cr.float64)
+    y = cr.constant([[0.2, 0.3, 0.5]], dtype=cr.float64)
+    v1 = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=x)
+    v2 = cr.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=x)
+    assert cr.gradients(v1, [y]) == [None]
+    gx1, gx2, gy2, l1, l2 = run(cr.gradients(v1, [x]) + cr.gradients(v2, [x, y]) + [v1, v2], None)
+    logp = _ref_log_softmax(np.array([[1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(gy2, -logp, rtol=1e-14)
+    np.testing.assert_array_equal(gx1, gx2)
+    np.testing.assert_array_equal(l1, l2)
 
 
 def test_softmax_cross_entropy_on_another_axis_matches_transposed():
