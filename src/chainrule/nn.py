@@ -3,6 +3,7 @@
 from chainrule.ops import conv_ops as _conv_ops
 from chainrule.ops import nn_impl as _nn_impl
 from chainrule.ops import nn_ops as _nn_ops
+from chainrule.ops.candidate_sampling_ops import log_uniform_candidate_sampler
 from chainrule.ops.conv_ops import (
     avg_pool,
     avg_pool2d,
@@ -15,7 +16,6 @@ from chainrule.ops.conv_ops import (
     max_pool,
     max_pool2d,
 )
-from chainrule.ops.candidate_sampling_ops import log_uniform_candidate_sampler
 from chainrule.ops.nn_impl import (
     batch_normalization,
     embedding_lookup,

@@ -108,9 +108,7 @@ def test_sampled_losses_with_the_graphs_own_sample_match_numpy_on_the_drawn_ids(
                 (sampled, te, se), value, (gw, gb, gx) = sess.run([sampler, loss, grads], {x: x0})
                 logits, targets = _reference(w0, b0, x0, labels, sampled, te, se, remove_hits)
                 if loss_name == "nce_loss":
-                    want = np.sum(
-                        np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits))), axis=1
-                    )
+                    want = np.sum(np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits))), axis=1)
                     dlogits = 0.5 * (1 + np.tanh(logits / 2)) - targets  # sigmoid, without overflow
                 else:
                     shifted = logits - logits.max(1, keepdims=True)

@@ -93,7 +93,9 @@ def _sampler_infer(
     if num_true < 1 or num_sampled < 0:
         raise ValueError(f"num_true must be positive and num_sampled non-negative, got {num_true} and {num_sampled}")
     if unique and num_sampled > range_max:
-        raise ValueError(f"a unique sample of {num_sampled} candidates needs range_max >= {num_sampled}, got {range_max}")
+        raise ValueError(
+            f"a unique sample of {num_sampled} candidates needs range_max >= {num_sampled}, got {range_max}"
+        )
     shape = true_classes.shape
     if shape.rank not in (None, 2) or not TensorShape([None, num_true]).is_compatible_with(shape):
         raise ValueError(f"true_classes must be [batch_size, num_true={num_true}], got shape {shape}")
@@ -142,7 +144,7 @@ def log_uniform_candidate_sampler(
     check_kind("log_uniform_candidate_sampler", classes, INT, "true_classes")
     if classes.dtype != dtypes.int64:
         classes = math_ops.cast(classes, dtypes.int64)
-    return apply(  # type: ignore[no-any-return]
+    return apply(
         "LogUniformCandidateSampler",
         classes,
         name=name or "LogUniformCandidateSampler",

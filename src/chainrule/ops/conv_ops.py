@@ -24,10 +24,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.framework.graph import get_default_graph
-from chainrule.ops import array_ops, indexing_ops, math_ops
+from chainrule.ops import array_ops, indexing_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import linear, linear_in, multilinear
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
@@ -827,9 +826,11 @@ def _block_diagonal(w: Tensor) -> Tensor:
     derivative is Conv2D's; it costs C times the multiplies of a dedicated kernel.
     """
     if w.shape.rank not in (None, 4):
-        raise ValueError(f"depthwise_conv2d: filter must be 4-D [height, width, in_channels, multiplier], got {w.shape}")
+        raise ValueError(
+            f"depthwise_conv2d: filter must be 4-D [height, width, in_channels, multiplier], got {w.shape}"
+        )
     if w.shape.is_fully_defined():
-        kh, kw, c, m = w.shape.as_list()
+        kh, kw, c, m = (int(d or 0) for d in w.shape.as_list())  # fully defined: never None
         eye: Any = convert_to_tensor(np.eye(c, dtype=w.dtype.as_numpy_dtype).reshape(1, 1, c, c, 1))
         return array_ops.reshape(array_ops.expand_dims(w, 3) * eye, [kh, kw, c, c * m])
     sizes = array_ops.shape(w)

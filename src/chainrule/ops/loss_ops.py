@@ -102,7 +102,9 @@ def get_regularization_loss(scope: str | None = None, name: str = "total_regular
     return constant(0.0, name=name)
 
 
-def get_total_loss(add_regularization_losses: bool = True, name: str = "total_loss", scope: str | None = None) -> Tensor:
+def get_total_loss(
+    add_regularization_losses: bool = True, name: str = "total_loss", scope: str | None = None
+) -> Tensor:
     """The sum of ``get_losses(scope)`` and (by default) of ``get_regularization_losses(scope)``.
 
     Raises
@@ -122,7 +124,7 @@ def get_total_loss(add_regularization_losses: bool = True, name: str = "total_lo
 def _check_broadcastable(weights: Tensor, losses: Tensor) -> None:
     """TensorFlow's rule: ``weights`` is a scalar, or has the losses' rank with each dim 1 or equal."""
     w, v = weights.shape, losses.shape
-    if w.rank is None or v.rank is None or w.rank == 0:
+    if w.dims is None or v.dims is None or w.rank == 0:
         return
     ok = w.rank == v.rank and all(a is None or b is None or a in (1, b) for a, b in zip(w.dims, v.dims, strict=True))
     if not ok:
@@ -141,7 +143,9 @@ def _num_present(losses: Tensor, weights: Any, weights_t: Tensor) -> Tensor:
     """The number of elements of ``losses`` with a nonzero weight (TensorFlow's ``_num_present``)."""
     if isinstance(weights, (int, float)) and not isinstance(weights, bool) and weights != 0:
         return math_ops.cast(array_ops.size(losses), losses.dtype)
-    present = math_ops.where(math_ops.equal(weights_t, 0), array_ops.zeros_like(weights_t), array_ops.ones_like(weights_t))
+    present = math_ops.where(
+        math_ops.equal(weights_t, 0), array_ops.zeros_like(weights_t), array_ops.ones_like(weights_t)
+    )
     return reduction_ops.reduce_sum(present * array_ops.ones_like(losses))
 
 
@@ -204,7 +208,9 @@ def _labels_like(labels: Tensor, like: Tensor, what: str) -> Tensor:
     )
 
 
-def _pair(labels: Any, predictions: Any, fn: str, names: tuple[str, str] = ("labels", "predictions")) -> tuple[Tensor, Tensor]:
+def _pair(
+    labels: Any, predictions: Any, fn: str, names: tuple[str, str] = ("labels", "predictions")
+) -> tuple[Tensor, Tensor]:
     if labels is None:
         raise ValueError(f"{fn}: {names[0]} must not be None.")
     if predictions is None:
@@ -369,7 +375,9 @@ def sigmoid_cross_entropy(
     reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
 ) -> Tensor:
     with get_default_graph().name_scope(scope or "sigmoid_cross_entropy_loss"):
-        labels_t, logits_t = _pair(multi_class_labels, logits, "sigmoid_cross_entropy", ("multi_class_labels", "logits"))
+        labels_t, logits_t = _pair(
+            multi_class_labels, logits, "sigmoid_cross_entropy", ("multi_class_labels", "logits")
+        )
         if label_smoothing > 0:
             labels_t = labels_t * (1 - label_smoothing) + 0.5 * label_smoothing
         losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels_t, logits=logits_t)
@@ -423,7 +431,7 @@ softmax_cross_entropy.__doc__ = (
 
 
 def _squeeze_last(t: Tensor, rank: int | None) -> Tensor:
-    """``t`` without a trailing size-1 axis when it has one axis more than ``rank`` (``_remove_squeezable_dimensions``)."""
+    """``t`` without a trailing size-1 axis when it has one axis more than ``rank`` (TF's squeezable dims)."""
     shape = t.shape
     if rank is not None and shape.rank == rank + 1 and shape.dims is not None and shape.dims[-1] in (1, None):
         return array_ops.squeeze(t, [-1])

@@ -158,7 +158,9 @@ def fused_batch_norm(
             unbiased = batch_var * (size / math_ops.maximum(size - 1, 1))
             if exponential_avg_factor != 1.0:
                 if mean is None or variance is None:
-                    raise ValueError("fused_batch_norm: exponential_avg_factor != 1 needs the running mean and variance")
+                    raise ValueError(
+                        "fused_batch_norm: exponential_avg_factor != 1 needs the running mean and variance"
+                    )
                 f = float(exponential_avg_factor)
                 out_mean = convert_to_tensor(mean) * (1 - f) + batch_mean * f
                 out_var = convert_to_tensor(variance) * (1 - f) + unbiased * f
@@ -180,9 +182,7 @@ def fused_batch_norm(
         return y, out_mean, out_var
 
 
-def l2_normalize(
-    x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None, dim: Any = None
-) -> Tensor:
+def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None, dim: Any = None) -> Tensor:
     """``x / sqrt(max(sum(x^2, axis), epsilon))``; ``dim`` is TensorFlow 1.x's older name for ``axis``.
 
     ``axis`` None normalizes over every axis; the ``epsilon`` floor keeps an all-zero slice finite (0).
@@ -327,9 +327,7 @@ def _compute_sampled_logits(
         true_logits = true_logits - math_ops.log(math_ops.cast(true_expected, inputs.dtype))
         sampled_logits = sampled_logits - math_ops.log(math_ops.cast(sampled_expected, inputs.dtype))
     logits = array_ops.concat([true_logits, sampled_logits], 1)
-    targets = array_ops.concat(
-        [array_ops.ones_like(true_logits) / num_true, array_ops.zeros_like(sampled_logits)], 1
-    )
+    targets = array_ops.concat([array_ops.ones_like(true_logits) / num_true, array_ops.zeros_like(sampled_logits)], 1)
     return logits, targets
 
 

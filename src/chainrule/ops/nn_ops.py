@@ -133,7 +133,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(features: Any, name: str | None = None) -> Tensor:
-    """Scaled exponential linear unit: ``scale * features`` where positive, else ``scale * alpha * (exp(features) - 1)``.
+    """Scaled ELU: ``scale * features`` where positive, else ``scale * alpha * (exp(features) - 1)``.
 
     A composition of ``Elu`` (``where`` picks ``features`` for ``features >= 0``, so the gradient at 0
     is ``scale``, TensorFlow's convention). ``alpha`` and ``scale`` are the constants of Klambauer et al.

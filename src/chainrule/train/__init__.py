@@ -1,6 +1,5 @@
 """``cr.train``: optimizers, the global step and checkpoints (re-exports only)."""
 
-from chainrule.train.optimizer import Optimizer
 from chainrule.train.learning_rate_decay import (
     cosine_decay,
     exponential_decay,
@@ -9,6 +8,7 @@ from chainrule.train.learning_rate_decay import (
     piecewise_constant,
     polynomial_decay,
 )
+from chainrule.train.optimizer import Optimizer
 from chainrule.train.optimizers import (
     AdadeltaOptimizer,
     AdagradOptimizer,

@@ -104,7 +104,7 @@ def polynomial_decay(
     cycle: bool = False,
     name: str | None = None,
 ) -> Tensor:
-    """``(learning_rate - end) * (1 - step / decay_steps) ^ power + end``, with ``step = min(global_step, decay_steps)``.
+    """``(learning_rate - end) * (1 - step / decay_steps) ^ power + end``, ``step = min(global_step, decay_steps)``.
 
     With ``cycle``, the step is not clipped; ``decay_steps`` is instead multiplied by
     ``ceil(global_step / decay_steps)`` (1 at step 0), so the decay restarts every period.
@@ -141,7 +141,9 @@ def cosine_decay(
 
 
 def piecewise_constant(x: Any, boundaries: Sequence[Any], values: Sequence[Any], name: str | None = None) -> Tensor:
-    """``values[0]`` for ``x <= boundaries[0]``, ``values[i]`` for ``boundaries[i-1] < x <= boundaries[i]``, else ``values[-1]``.
+    """``values[0]`` for ``x <= boundaries[0]``, ``values[i]`` for ``boundaries[i-1] < x <= boundaries[i]``, ...
+
+    and ``values[-1]`` for ``x > boundaries[-1]``.
 
     Parameters
     ----------
@@ -159,12 +161,16 @@ def piecewise_constant(x: Any, boundaries: Sequence[Any], values: Sequence[Any],
         bounds = [convert_to_tensor(b, dtype_hint=x_t.dtype) for b in boundaries]
         for b in bounds:
             if b.dtype != x_t.dtype:
-                raise ValueError(f"piecewise_constant: boundaries ({b.dtype.name}) must have x's dtype ({x_t.dtype.name})")
+                raise ValueError(
+                    f"piecewise_constant: boundaries ({b.dtype.name}) must have x's dtype ({x_t.dtype.name})"
+                )
         vals = [convert_to_tensor(v) for v in values]
         vals = [convert_to_tensor(v, dtype_hint=vals[0].dtype) for v in values]
         for v in vals:
             if v.dtype != vals[0].dtype:
-                raise ValueError(f"piecewise_constant: values must have one dtype, got {v.dtype.name} and {vals[0].dtype.name}")
+                raise ValueError(
+                    f"piecewise_constant: values must have one dtype, got {v.dtype.name} and {vals[0].dtype.name}"
+                )
         result = vals[-1]
         # From the last boundary down, so the first interval that holds x wins.
         for b, v in zip(reversed(bounds), reversed(vals[:-1]), strict=True):

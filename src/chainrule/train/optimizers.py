@@ -345,7 +345,7 @@ class FtrlOptimizer(Optimizer):
             self._get_or_make_slot(v, self._initial_accumulator_value, "accum", self._accum_name or self._name)
             self._zeros_slot(v, "linear", self._linear_name or self._name)
 
-    def _power(self, accum: Tensor, dtype: Any) -> Tensor:
+    def _power(self, accum: Any, dtype: Any) -> Tensor:
         """``accum ^ -learning_rate_power``, as a square root for the default -0.5 (TensorFlow's fast path)."""
         if self._learning_rate_power == -0.5:
             return math_ops.sqrt(accum)

@@ -127,7 +127,9 @@ SAMPLES: list[OpSample] = [
         ref=lambda y, x: _xent_ref(y, x, 0),
         label="axis=0",
     ),
-    sample("softmax_cross_entropy_with_logits_v2", _xent, _distribution(4), rand(4, seed=3), ref=_xent_ref, label="1-D"),
+    sample(
+        "softmax_cross_entropy_with_logits_v2", _xent, _distribution(4), rand(4, seed=3), ref=_xent_ref, label="1-D"
+    ),
     sample(
         "softmax_cross_entropy_with_logits_v2",
         _xent,
@@ -512,10 +514,14 @@ SAMPLES += [
         sample("relu6", cr.nn.relu6, _off_relu6_kinks(*s, seed=i), ref=lambda x: np.clip(x, 0, 6), label=str(s))
         for i, s in enumerate(UNARY_SHAPES)
     ],
-    sample("relu6", cr.nn.relu6, np.array([-3, 0, 4, 9], np.int32), ref=lambda x: np.clip(x, 0, 6), label="int32", order=0),
+    sample(
+        "relu6", cr.nn.relu6, np.array([-3, 0, 4, 9], np.int32), ref=lambda x: np.clip(x, 0, 6), label="int32", order=0
+    ),
     *_activation("selu", cr.nn.selu, _selu_ref),
     *_activation("softsign", cr.nn.softsign, lambda x: x / (1 + np.abs(x))),
-    sample("crelu", cr.nn.crelu, _off_kinks(2, 3), ref=lambda x: np.concatenate([np.maximum(x, 0), np.maximum(-x, 0)], -1)),
+    sample(
+        "crelu", cr.nn.crelu, _off_kinks(2, 3), ref=lambda x: np.concatenate([np.maximum(x, 0), np.maximum(-x, 0)], -1)
+    ),
     sample(
         "crelu",
         lambda x: cr.nn.crelu(x, axis=0),
@@ -582,8 +588,7 @@ SAMPLES += [
         positive(3, seed=1),
         rand(3, seed=2),
         ref=lambda x, s, o: tuple(
-            np.transpose(r, (0, 3, 1, 2)) if r.ndim == 4 else r
-            for r in _fused_ref(np.transpose(x, (0, 2, 3, 1)), s, o)
+            np.transpose(r, (0, 3, 1, 2)) if r.ndim == 4 else r for r in _fused_ref(np.transpose(x, (0, 2, 3, 1)), s, o)
         ),
         label="NCHW",
         rtol=1e-6,
@@ -630,9 +635,16 @@ SAMPLES += [
         ref=lambda p: _clip_rows_ref(p[_IDS], 1.5),
         label="max_norm",
     ),
-    sample("embedding_lookup", lambda p: cr.nn.embedding_lookup(p, np.zeros((0,), np.int64)), rand(3, 2),
-           ref=lambda p: p[np.zeros(0, np.intp)], label="no ids"),  # fmt: skip
-    sample("nce_loss", _nce(_LABELS), rand(7, 3), rand(7, seed=1), rand(2, 3, seed=2), ref=_nce_ref(_LABELS), rtol=1e-6),
+    sample(
+        "embedding_lookup",
+        lambda p: cr.nn.embedding_lookup(p, np.zeros((0,), np.int64)),
+        rand(3, 2),
+        ref=lambda p: p[np.zeros(0, np.intp)],
+        label="no ids",
+    ),  # fmt: skip
+    sample(
+        "nce_loss", _nce(_LABELS), rand(7, 3), rand(7, seed=1), rand(2, 3, seed=2), ref=_nce_ref(_LABELS), rtol=1e-6
+    ),
     sample(
         "nce_loss",
         _nce(_LABELS2, remove_hits=True),
@@ -707,7 +719,13 @@ ERRORS += [
     error("relu6", cr.nn.relu6, np.array([True]), error=cr.errors.InvalidDTypeError, match="Relu6.*bool.*numeric"),
     error("selu", cr.nn.selu, np.array([1], np.int32), error=TypeError, match="selu.*floating"),
     error("softsign", cr.nn.softsign, np.array([1], np.int32), error=TypeError, match="softsign.*floating"),
-    error("moments", lambda x: cr.nn.moments(x, [0]), np.array([1, 2], np.int32), error=TypeError, match="moments.*floating"),
+    error(
+        "moments",
+        lambda x: cr.nn.moments(x, [0]),
+        np.array([1, 2], np.int32),
+        error=TypeError,
+        match="moments.*floating",
+    ),
     error(
         "moments",
         lambda x: cr.nn.moments(x, [0], keep_dims=True, keepdims=True),
@@ -726,8 +744,16 @@ ERRORS += [
         error=ValueError,
         match="fused_batch_norm: inference.*mean and variance",
     ),
-    error("fused_batch_norm", cr.nn.fused_batch_norm, rand(2, 3), rand(3), rand(3), error=ValueError,
-          match="fused_batch_norm: x must be 4-D", label="2-D"),  # fmt: skip
+    error(
+        "fused_batch_norm",
+        cr.nn.fused_batch_norm,
+        rand(2, 3),
+        rand(3),
+        rand(3),
+        error=ValueError,
+        match="fused_batch_norm: x must be 4-D",
+        label="2-D",
+    ),  # fmt: skip
     error(
         "embedding_lookup",
         lambda p: cr.nn.embedding_lookup([p, p], _IDS, partition_strategy="range"),
@@ -735,8 +761,14 @@ ERRORS += [
         error=ValueError,
         match="partition_strategy must be 'mod' or 'div'",
     ),
-    error("embedding_lookup", lambda p: cr.nn.embedding_lookup(p, [0.5]), rand(4, 2), error=TypeError,
-          match="embedding_lookup: ids.*int32 or int64", label="float ids"),  # fmt: skip
+    error(
+        "embedding_lookup",
+        lambda p: cr.nn.embedding_lookup(p, [0.5]),
+        rand(4, 2),
+        error=TypeError,
+        match="embedding_lookup: ids.*int32 or int64",
+        label="float ids",
+    ),  # fmt: skip
     error(
         "embedding_lookup",
         lambda p: cr.nn.embedding_lookup(p, np.array([0, 9], np.int64)),
