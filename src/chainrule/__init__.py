@@ -123,3 +123,4 @@ from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)
 from chainrule import summary, viz  # noqa: E402
 from chainrule.viz.explain import explain  # noqa: E402
 from chainrule import optimize  # noqa: E402
+from chainrule import losses  # noqa: E402

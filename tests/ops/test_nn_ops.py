@@ -64,7 +64,7 @@ def test_softmax_family_is_finite_and_exact_for_huge_logits(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_cross_entropy_huge_logits_values_and_gradients(dtype):
     x, y = cr.placeholder(dtype, [5, 3]), cr.placeholder(dtype, [5, 3])
-    loss = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=x)
+    loss = cr.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=x)
     gx, gy = cr.gradients(loss, [x, y])
     (gxx,) = cr.gradients(cr.reduce_sum(gx * np.linspace(-1, 1, 15, dtype=dtype).reshape(5, 3)), [x])
     got = run([loss, gx, gy, gxx], {x: EXTREME.astype(dtype), y: LABELS.astype(dtype)})
@@ -163,8 +163,8 @@ def test_elu_of_huge_inputs_does_not_warn():
 
 
 def test_cross_entropies_need_keyword_arguments():
-    with pytest.raises(TypeError):
-        cr.nn.softmax_cross_entropy_with_logits([[0.5, 0.5]], [[1.0, 2.0]])  # type: ignore[misc]
+    with pytest.raises(ValueError, match="named arguments"):  # TensorFlow 1.x's _sentinel check
+        cr.nn.softmax_cross_entropy_with_logits([[0.5, 0.5]], [[1.0, 2.0]])
     with pytest.raises(TypeError):
         cr.nn.sigmoid_cross_entropy_with_logits([0.5], [1.0])  # type: ignore[misc]
 
@@ -172,9 +172,22 @@ def test_cross_entropies_need_keyword_arguments():
 def test_softmax_cross_entropy_labels_can_be_stopped():
     x = cr.constant([[1.0, 2.0, 3.0]])
     y = cr.constant([[0.2, 0.3, 0.5]])
-    loss = cr.nn.softmax_cross_entropy_with_logits(labels=cr.stop_gradient(y), logits=x)
+    loss = cr.nn.softmax_cross_entropy_with_logits_v2(labels=cr.stop_gradient(y), logits=x)
     gx, gy = cr.gradients(loss, [x, y])
     assert gy is None and gx is not None
+
+
+def test_softmax_cross_entropy_v1_stops_the_labels_gradient_and_v2_does_not():
+    x = cr.constant([[1.0, 2.0, 3.0]], dtype=cr.float64)
+    y = cr.constant([[0.2, 0.3, 0.5]], dtype=cr.float64)
+    v1 = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=x)
+    v2 = cr.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=x)
+    assert cr.gradients(v1, [y]) == [None]
+    gx1, gx2, gy2, l1, l2 = run(cr.gradients(v1, [x]) + cr.gradients(v2, [x, y]) + [v1, v2], None)
+    logp = _ref_log_softmax(np.array([[1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(gy2, -logp, rtol=1e-14)
+    np.testing.assert_array_equal(gx1, gx2)
+    np.testing.assert_array_equal(l1, l2)
 
 
 def test_softmax_cross_entropy_on_another_axis_matches_transposed():
@@ -270,3 +283,80 @@ def test_dropout_second_positional_argument_is_keep_prob_as_in_tf1():
     kept = out != 0
     assert abs(kept.mean() - 0.8) < 0.02
     np.testing.assert_allclose(out[kept], 1 / 0.8)
+
+
+# --- TensorFlow 1.x's further nn functions ------------------------------------------------------
+def test_relu6_and_selu_kink_conventions_match_tensorflow():
+    x = cr.constant([-1.0, 0.0, 3.0, 6.0, 7.0], dtype=cr.float64)
+    g6, gs = run(cr.gradients(cr.reduce_sum(cr.nn.relu6(x)), [x]) + cr.gradients(cr.reduce_sum(cr.nn.selu(x)), [x]))
+    np.testing.assert_array_equal(g6, [0, 0, 1, 0, 0])  # Relu6Grad: 0 < x < 6
+    scale, alpha = 1.0507009873554805, 1.6732632423543772
+    np.testing.assert_allclose(gs, [scale * alpha * np.exp(-1), scale, scale, scale, scale], rtol=1e-15)
+
+
+def test_embedding_lookup_matches_tensorflow_partition_strategies():
+    # Recorded once from TensorFlow 2.21 tf.compat.v1.nn.embedding_lookup (graph mode) on these inputs.
+    def parts(sizes):
+        return [cr.constant(100.0 * k + np.arange(2.0 * n).reshape(n, 2)) for k, n in enumerate(sizes)]
+
+    mod = cr.nn.embedding_lookup(parts([3, 3, 3]), [0, 3, 4, 8, 6, 2], partition_strategy="mod")
+    div = cr.nn.embedding_lookup(parts([4, 3, 3]), [0, 3, 4, 9, 6, 2], partition_strategy="div")
+    clipped = cr.nn.embedding_lookup(parts([4, 3, 3]), [[0, 3], [4, 9]], partition_strategy="div", max_norm=150.0)
+    got = run([mod, div, clipped])
+    np.testing.assert_array_equal(got[0], [[0, 1], [2, 3], [102, 103], [204, 205], [4, 5], [200, 201]])
+    np.testing.assert_array_equal(got[1], [[0, 1], [6, 7], [100, 101], [204, 205], [104, 105], [4, 5]])
+    np.testing.assert_allclose(
+        got[2], [[[0, 1], [6, 7]], [[100, 101], [105.80637080970278, 106.32502949014251]]], rtol=1e-15
+    )
+
+
+def test_embedding_lookup_of_variables_accumulates_the_gradient_of_repeated_ids():
+    a, b = cr.Variable(np.arange(6.0).reshape(3, 2)), cr.Variable(np.arange(4.0).reshape(2, 2))
+    ids = cr.placeholder(cr.int64, [None])
+    out = cr.nn.embedding_lookup([a, b], ids)  # "mod": even ids in a, odd ids in b
+    assert out.shape.as_list() == [None, 2]
+    ga, gb = cr.gradients(cr.reduce_sum(out * [[1.0, 2.0]]), [a, b])
+    with cr.Session() as sess:
+        sess.run(cr.global_variables_initializer())
+        value, da, db = sess.run([out, ga, gb], {ids: [4, 1, 4, 0, 3]})
+    np.testing.assert_array_equal(value, [[4, 5], [0, 1], [4, 5], [0, 1], [2, 3]])
+    np.testing.assert_array_equal(da, [[1, 2], [0, 0], [2, 4]])
+    np.testing.assert_array_equal(db, [[1, 2], [1, 2]])
+
+
+def test_depthwise_conv2d_matches_tensorflow():
+    # Recorded once from TensorFlow 2.21 tf.compat.v1.nn.depthwise_conv2d (float64, graph mode): one
+    # output pixel's 6 channels (2 input channels x multiplier 3) of each call.
+    x = np.linspace(-3, 3, 36).reshape(2, 3, 3, 2)
+    f = np.linspace(-1, 1, 24).reshape(2, 2, 2, 3)
+    same, atrous = run(
+        [cr.nn.depthwise_conv2d(x, f, [1, 1, 1, 1], "SAME"), cr.nn.depthwise_conv2d(x, f, [1, 1, 1, 1], "SAME", rate=2)]
+    )
+    assert same.shape == atrous.shape == (2, 3, 3, 6)
+    tf_same = [-0.611180124223603, 0.13416149068322913, 0.8795031055900622, 1.6546583850931667, 2.4596273291925463,
+               3.264596273291925]  # fmt: skip
+    tf_atrous = [0.7788819875776398, 0.6372670807453416, 0.4956521739130435, 0.3167701863354038,
+                 0.19006211180124227, 0.0633540372670807]  # fmt: skip
+    np.testing.assert_allclose(same[1, 1, 1], tf_same, rtol=1e-13)
+    np.testing.assert_allclose(atrous[0, 2, 0], tf_atrous, rtol=1e-13)
+
+
+def test_fused_batch_norm_training_returns_the_unbiased_variance_and_moments_keep_dims():
+    x = np.random.default_rng(3).normal(size=(2, 3, 2, 4))
+    y, mean, var = run(list(cr.nn.fused_batch_norm(x, np.ones(4), np.zeros(4), epsilon=1e-7)))
+    np.testing.assert_allclose(mean, x.mean((0, 1, 2)), rtol=1e-13)
+    np.testing.assert_allclose(var, x.var((0, 1, 2), ddof=1), rtol=1e-13)
+    # epsilon is raised to 1.001e-5 (TensorFlow 1.x's cuDNN floor).
+    np.testing.assert_allclose(y, (x - x.mean((0, 1, 2))) / np.sqrt(x.var((0, 1, 2)) + 1.001e-5), rtol=1e-12)
+    m, v = cr.nn.moments(cr.placeholder(cr.float64, [None, 3, 2, 4]), [0, 1, 2], keep_dims=True)
+    assert m.shape.as_list() == v.shape.as_list() == [1, 1, 1, 4]
+
+
+def test_moments_are_exact_to_second_order():
+    # TensorFlow stops the mean's gradient inside the variance, which changes the Hessian; here it is exact.
+    x0 = np.array([0.5, -1.0, 2.0])
+    x = cr.placeholder(cr.float64, [3])
+    _, var = cr.nn.moments(x, [0])
+    (g,) = cr.gradients(var, [x])
+    hess = run([cr.gradients(g[i], [x])[0] for i in range(3)], {x: x0})
+    np.testing.assert_allclose(hess, 2 / 3 * (np.eye(3) - 1 / 3), rtol=1e-14, atol=1e-15)

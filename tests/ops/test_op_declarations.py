@@ -40,8 +40,9 @@ NO_BATCH_RULE = {
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the
 # identities are free (or aliases), Erf runs SciPy's kernel, Elu/LeakyRelu select between two
-# results of the input (steps see only the previous result).
-ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "StopGradient"}
+# results of the input (steps see only the previous result), Relu6 clips to a constant (6) that
+# the steps' constant tokens do not have.
+ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "Relu6", "StopGradient"}
 
 # Ops cr.explain prints opaquely, as ``OpType(args)``.
 NO_EXPLAIN_FORM = {
@@ -50,6 +51,7 @@ NO_EXPLAIN_FORM = {
     "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "Cumprod", "Cumsum", "Einsum", "ExpandDims",
     "FloorMod", "GatherNd", "GatherV2", "HistogramSummary", "KeepDimsShape", "LinalgDiagEmbed",
     "LinalgMatrixTranspose", "LinearScan", "LogMatrixDeterminant", "LogSumExpShift", "MatrixBandPart",
+    "LogUniformCandidateSampler",
     "MatrixDeterminant", "MatrixDiag", "MatrixDiagPart", "MatrixInverse", "MatrixSetDiag", "MatrixSolve",
     "MatrixTriangularSolve", "MaxPool", "MaxPoolGrad", "MaxPoolGradGrad", "MergeSummary", "MirrorPad",
     "MirrorPadGrad", "NoOp", "OneHot", "Pack", "PadV2", "RandomStandardNormal", "RandomUniform",

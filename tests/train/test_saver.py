@@ -435,3 +435,38 @@ def test_session_of_another_graph_is_refused(trained):
     with cr.Graph().as_default(), cr.Session() as other:
         with pytest.raises(ValueError, match="not the graph"):
             saver.restore(other, path)
+
+
+# -- TensorFlow 1.x's constructor ------------------------------------------------------------------
+def test_keep_checkpoint_every_n_hours_keeps_one_file_per_period(graph, tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(saver_module.time, "time", lambda: clock[0])
+    w = cr.Variable(np.zeros(2), name="w")
+    saver = cr.train.Saver([w], max_to_keep=2, keep_checkpoint_every_n_hours=1.0)
+    with cr.Session() as sess:
+        sess.run(w.initializer)
+        for step in range(1, 7):
+            clock[0] += 1500.0  # a checkpoint every 25 minutes
+            saver.save(sess, str(tmp_path / "model"), global_step=step)
+    files = sorted(f for f in os.listdir(tmp_path) if f.startswith("model-"))
+    # Steps 5 and 6 are the two most recent; step 3, the first saved more than an hour after the
+    # Saver was made, survives max_to_keep; step 4, less than an hour after step 3, does not.
+    assert files == ["model-3", "model-5", "model-6"]
+    index = json.loads((tmp_path / "checkpoint").read_text())
+    assert index["all_model_checkpoint_paths"] == ["model-5", "model-6"]
+
+
+def test_saver_takes_tensorflows_positional_arguments_and_refuses_what_it_cannot_do(graph, tmp_path):
+    w = cr.Variable(np.ones(3), name="w")
+    saver = cr.train.Saver({"renamed": w}, False, True, 1)  # var_list, reshape, sharded, max_to_keep
+    saver.build()
+    with cr.Session() as sess:
+        sess.run(w.initializer)
+        saver.save(sess, str(tmp_path / "a"), global_step=1)
+        saver.save(sess, str(tmp_path / "a"), global_step=2)
+    assert sorted(f for f in os.listdir(tmp_path) if f.startswith("a-")) == ["a-2"]
+    assert cr.train.list_variables(str(tmp_path / "a-2")) == [("renamed", [3])]
+    with pytest.raises(ValueError, match="reshape=True"):
+        cr.train.Saver([w], reshape=True)
+    with pytest.raises(ValueError, match="saver_def and builder"):
+        cr.train.Saver([w], saver_def=object())

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.ops import array_ops
+from chainrule.ops import array_ops, indexing_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import linear, linear_in, multilinear
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
@@ -37,6 +37,8 @@ __all__ = [
     "conv2d_transpose",
     "conv2d_backprop_input",
     "conv2d_backprop_filter",
+    "depthwise_conv2d",
+    "depthwise_conv2d_native",
     "max_pool2d",
     "max_pool",
     "avg_pool2d",
@@ -783,22 +785,115 @@ def conv2d_backprop_filter(
 
 
 def conv2d_transpose(
-    input: Any,  # noqa: A002 - TensorFlow's name
-    filters: Any,
-    output_shape: Any,
-    strides: Any,
+    value: Any = None,
+    filter: Any = None,  # noqa: A002 - TensorFlow's name
+    output_shape: Any = None,
+    strides: Any = None,
     padding: Any = "SAME",
+    data_format: str = "NHWC",
+    name: str | None = None,
+    input: Any = None,  # noqa: A002 - TensorFlow's name
+    filters: Any = None,
+    dilations: Any = None,
+) -> Tensor:
+    """Transposed ("deconvolution") 2-D convolution: the gradient of ``conv2d`` with respect to its input.
+
+    TensorFlow 1.x's signature: ``value`` (or ``input``) is the ``[batch, height, width,
+    in_channels]`` tensor, ``filter`` (or ``filters``) is ``[height, width, output_channels,
+    in_channels]`` (the filters of the forward ``conv2d`` this op transposes); ``output_shape`` is
+    the 4-element shape of the result, needed because several input sizes give the same ``conv2d``
+    output size when the stride exceeds 1.
+    """
+    value = _one_of(value, input, "value", "input")
+    filter = _one_of(filter, filters, "filter", "filters")  # noqa: A001
+    if output_shape is None or strides is None:
+        raise ValueError("conv2d_transpose: output_shape and strides are required")
+    return conv2d_backprop_input(output_shape, filter, value, strides, padding, data_format, dilations, name)
+
+
+def _one_of(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    if (value is None) == (alias is None):
+        raise ValueError(f"give exactly one of {name} and {alias_name}")
+    return value if alias is None else alias
+
+
+# --- depthwise convolution (a composite over Conv2D) ---------------------------------------
+def _block_diagonal(w: Tensor) -> Tensor:
+    """A depthwise filter ``[kh, kw, C, M]`` as the ``[kh, kw, C, C * M]`` Conv2D filter that does the same.
+
+    Output channel ``c * M + m`` reads input channel ``c`` only, through ``w[:, :, c, m]`` (TensorFlow's
+    order). A composition (times an identity mask, then a reshape), so every gradient and second
+    derivative is Conv2D's; it costs C times the multiplies of a dedicated kernel.
+    """
+    if w.shape.rank not in (None, 4):
+        raise ValueError(
+            f"depthwise_conv2d: filter must be 4-D [height, width, in_channels, multiplier], got {w.shape}"
+        )
+    if w.shape.is_fully_defined():
+        kh, kw, c, m = (int(d or 0) for d in w.shape.as_list())  # fully defined: never None
+        eye: Any = convert_to_tensor(np.eye(c, dtype=w.dtype.as_numpy_dtype).reshape(1, 1, c, c, 1))
+        return array_ops.reshape(array_ops.expand_dims(w, 3) * eye, [kh, kw, c, c * m])
+    sizes = array_ops.shape(w)
+    c_t = sizes[2]
+    eye = array_ops.reshape(
+        indexing_ops.one_hot(array_ops.range(c_t), c_t, dtype=w.dtype), array_ops.stack([1, 1, c_t, c_t, 1])
+    )
+    return array_ops.reshape(
+        array_ops.expand_dims(w, 3) * eye, array_ops.stack([sizes[0], sizes[1], c_t, c_t * sizes[3]])
+    )
+
+
+def depthwise_conv2d_native(
+    input: Any,  # noqa: A002 - TensorFlow's name
+    filter: Any,  # noqa: A002 - TensorFlow's name
+    strides: Any,
+    padding: Any,
     data_format: str = "NHWC",
     dilations: Any = None,
     name: str | None = None,
 ) -> Tensor:
-    """Transposed ("deconvolution") 2-D convolution: the gradient of ``conv2d`` with respect to its input.
+    """Depthwise 2-D convolution: each input channel convolved with its own ``channel_multiplier`` filters.
 
-    ``filters`` is ``[height, width, output_channels, in_channels]`` (the filters of the forward
-    ``conv2d`` this op transposes); ``output_shape`` is the 4-element shape of the result, needed
-    because several input sizes give the same ``conv2d`` output size when the stride exceeds 1.
+    Parameters
+    ----------
+    input : ``[batch, height, width, in_channels]`` (``[batch, in_channels, height, width]`` for NCHW).
+    filter : ``[filter_height, filter_width, in_channels, channel_multiplier]``.
+    strides, padding, dilations : as ``conv2d``'s.
+
+    Returns
+    -------
+    ``[batch, out_height, out_width, in_channels * channel_multiplier]``, channel ``c * M + m`` being
+    input channel ``c`` convolved with ``filter[:, :, c, m]``.
     """
-    return conv2d_backprop_input(output_shape, filters, input, strides, padding, data_format, dilations, name)
+    w = convert_to_tensor(filter)
+    with get_default_graph().name_scope(name or "depthwise"):
+        return conv2d(input, _block_diagonal(w), strides, padding, data_format, dilations)
+
+
+def depthwise_conv2d(
+    input: Any,  # noqa: A002 - TensorFlow's name
+    filter: Any,  # noqa: A002 - TensorFlow's name
+    strides: Any,
+    padding: Any,
+    rate: Any = None,
+    name: str | None = None,
+    data_format: str | None = None,
+    dilations: Any = None,
+) -> Tensor:
+    """Depthwise 2-D convolution with TensorFlow 1.x's ``rate`` (atrous) argument; see ``depthwise_conv2d_native``.
+
+    ``strides`` is TensorFlow's 4-form ``[1, sh, sw, 1]`` (or an int or 2 ints); ``rate`` (or its
+    newer name ``dilations``) is 1 or 2 ints, the dilation of the filter taps; as in TensorFlow,
+    a rate above 1 needs strides of 1.
+    """
+    if rate is not None and dilations is not None:
+        raise ValueError("depthwise_conv2d: give at most one of rate and dilations")
+    rate = dilations if rate is None else rate
+    fmt = "NHWC" if data_format is None else _data_format(data_format)
+    dil = _hw_tuple(1 if rate is None else rate, "NHWC" if np.size(rate) != 4 else fmt)
+    if max(dil) > 1 and max(_hw_tuple(strides, fmt)) > 1:
+        raise ValueError(f"depthwise_conv2d: strides > 1 not supported in conjunction with rate > 1 (rate {rate})")
+    return depthwise_conv2d_native(input, filter, strides, padding, fmt, dil[1:3], name)
 
 
 def _pool(

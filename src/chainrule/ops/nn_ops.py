@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Tensor
+from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, random_ops, reduction_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
@@ -34,7 +34,11 @@ from chainrule.ops.ufunc_steps import ZERO_SCALAR
 
 __all__ = [
     "relu",
+    "relu6",
     "elu",
+    "selu",
+    "crelu",
+    "softsign",
     "leaky_relu",
     "sigmoid",
     "tanh",
@@ -42,6 +46,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits",
     "sigmoid_cross_entropy_with_logits",
     "l2_loss",
@@ -71,6 +76,23 @@ register_op(
 def relu(features: Any, name: str | None = None) -> Tensor:
     """Rectified linear unit ``max(features, 0)``; the gradient at 0 is 0 (as TensorFlow)."""
     return apply("Relu", convert_to_tensor(features), name=name)
+
+
+# Relu6: primitive, for TensorFlow's kink convention (gradient 0 at x == 0 and at x == 6);
+# minimum(relu(x), 6) would pass the gradient at 6, and no exact composition avoids it.
+register_op(
+    "Relu6",
+    lambda xp, x: xp.minimum(xp.maximum(x, x.dtype.type(0)), x.dtype.type(6)),
+    unary(NUMERIC),
+    lambda op, g: [math_ops.where(math_ops.logical_and(op.inputs[0] > 0, op.inputs[0] < 6), g, 0)],
+    elementwise=UNARY,
+    explain="relu6",
+)
+
+
+def relu6(features: Any, name: str | None = None) -> Tensor:
+    """``min(max(features, 0), 6)``; the gradient is 0 at 0 and at 6 (as TensorFlow)."""
+    return apply("Relu6", convert_to_tensor(features), name=name)
 
 
 # Elu: primitive, so the gradient reuses the output (g * (y + 1) for x <= 0) instead of recomputing exp(x).
@@ -103,6 +125,39 @@ register_op(
 def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
     """``features`` where positive, else ``alpha * features``."""
     return apply("LeakyRelu", convert_to_tensor(features), name=name, alpha=float(alpha))
+
+
+# SELU's constants (Klambauer et al., 2017), as TensorFlow's kernel has them.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(features: Any, name: str | None = None) -> Tensor:
+    """Scaled ELU: ``scale * features`` where positive, else ``scale * alpha * (exp(features) - 1)``.
+
+    A composition of ``Elu`` (``where`` picks ``features`` for ``features >= 0``, so the gradient at 0
+    is ``scale``, TensorFlow's convention). ``alpha`` and ``scale`` are the constants of Klambauer et al.
+    """
+    x = convert_to_tensor(features)
+    if not x.dtype.is_floating:
+        raise TypeError(f"selu: features {x.name} has dtype {x.dtype.name}, but Selu needs a floating dtype")
+    with get_default_graph().name_scope(name or "Selu"):
+        return math_ops.where(x >= 0, x, elu(x) * _SELU_ALPHA) * _SELU_SCALE
+
+
+def crelu(features: Any, name: str | None = None, axis: int = -1) -> Tensor:
+    """Concatenated ReLU: ``concat([relu(features), relu(-features)], axis)`` (twice the channels)."""
+    x = convert_to_tensor(features)
+    with get_default_graph().name_scope(name or "CRelu"):
+        return array_ops.concat([relu(x), relu(math_ops.negative(x))], axis)
+
+
+def softsign(features: Any, name: str | None = None) -> Tensor:
+    """``features / (abs(features) + 1)`` (a composition; its gradient ``1 / (|x| + 1)^2`` follows)."""
+    x = convert_to_tensor(features)
+    if not x.dtype.is_floating:
+        raise TypeError(f"softsign: features {x.name} has dtype {x.dtype.name}, but Softsign needs a floating dtype")
+    return math_ops.divide(x, math_ops.abs(x) + 1, name=name or "Softsign")
 
 
 # --- softmax family ------------------------------------------------------------------------
@@ -263,22 +318,52 @@ register_op(
 )
 
 
-def softmax_cross_entropy_with_logits(*, labels: Any, logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
-    """Cross-entropy ``-sum(labels * log_softmax(logits), axis)``, per example.
+def softmax_cross_entropy_with_logits_v2(
+    labels: Any, logits: Any, axis: int | None = None, name: str | None = None, dim: int | None = None
+) -> Tensor:
+    """Cross-entropy ``-sum(labels * log_softmax(logits), axis)``, per example; gradients flow into both.
 
     Parameters
     ----------
-    labels : probabilities, same shape and dtype as ``logits``. Gradients flow into them too
-        (TensorFlow 2 / ``_v2`` semantics); wrap them in ``cr.stop_gradient`` to prevent that.
+    labels : probabilities, same shape and dtype as ``logits``. Gradients flow into them too;
+        wrap them in ``cr.stop_gradient`` to prevent that (or use the v1 function, which does).
     logits : unscaled log-probabilities.
-    axis : the class axis.
+    axis : the class axis (-1 by default); ``dim`` is TensorFlow 1.x's older name for it.
 
     Returns
     -------
     A tensor of the logits' shape without ``axis``, finite for logits of any magnitude.
     """
+    if dim is not None:
+        if axis is not None:
+            raise ValueError("cannot give both axis and its deprecated alias dim")
+        axis = dim
     logits, labels = convert_n([logits, labels])
-    return apply("SoftmaxCrossEntropyWithLogits", logits, labels, name=name, axis=int(axis))
+    return apply("SoftmaxCrossEntropyWithLogits", logits, labels, name=name, axis=-1 if axis is None else int(axis))
+
+
+def softmax_cross_entropy_with_logits(
+    _sentinel: Any = None,
+    labels: Any = None,
+    logits: Any = None,
+    dim: int = -1,
+    name: str | None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """TensorFlow 1.x's cross-entropy: ``softmax_cross_entropy_with_logits_v2`` with ``labels`` held constant.
+
+    As in TensorFlow 1.x, no gradient flows into ``labels`` (they pass through ``stop_gradient``);
+    use ``softmax_cross_entropy_with_logits_v2`` to differentiate with respect to them. Call it with
+    keyword arguments only (``labels=``, ``logits=``); ``axis`` (or the older ``dim``) is the class axis.
+    """
+    if _sentinel is not None:
+        raise ValueError("Only call `softmax_cross_entropy_with_logits` with named arguments (labels=..., logits=...)")
+    if labels is None or logits is None:
+        raise ValueError("softmax_cross_entropy_with_logits: both labels and logits must be provided")
+    axis = dim if axis is None else axis
+    logits, labels = convert_n([logits, labels])
+    labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
+    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=axis, name=name)
 
 
 # --- sparse softmax cross-entropy ----------------------------------------------------------

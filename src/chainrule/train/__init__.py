@@ -1,9 +1,19 @@
 """``cr.train``: optimizers, the global step and checkpoints (re-exports only)."""
 
+from chainrule.train.learning_rate_decay import (
+    cosine_decay,
+    exponential_decay,
+    inverse_time_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
 from chainrule.train.optimizer import Optimizer
 from chainrule.train.optimizers import (
+    AdadeltaOptimizer,
     AdagradOptimizer,
     AdamOptimizer,
+    FtrlOptimizer,
     GradientDescentOptimizer,
     MomentumOptimizer,
     RMSPropOptimizer,
@@ -30,6 +40,14 @@ __all__ = [
     "AdamOptimizer",
     "RMSPropOptimizer",
     "AdagradOptimizer",
+    "AdadeltaOptimizer",
+    "FtrlOptimizer",
+    "exponential_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+    "natural_exp_decay",
+    "inverse_time_decay",
+    "cosine_decay",
     "create_global_step",
     "get_global_step",
     "get_or_create_global_step",

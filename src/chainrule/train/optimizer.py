@@ -18,6 +18,7 @@ never by re-reading the slot.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -84,8 +85,7 @@ class Optimizer:
         loss : scalar (or any floating) tensor to minimize.
         global_step : optional integer Variable, incremented by one after the updates.
         var_list : variables to update; ``cr.trainable_variables()`` by default.
-        gate_gradients, aggregation_method, colocate_gradients_with_ops : accepted for
-            TensorFlow compatibility; the runtime already gives GATE_GRAPH semantics.
+        gate_gradients, aggregation_method, colocate_gradients_with_ops : as in ``compute_gradients``.
         name : name scope of the update ops (the optimizer's name by default).
         grad_loss : optional gradient of the loss (``grad_ys``).
 
@@ -122,6 +122,22 @@ class Optimizer:
         """Gradients of ``loss`` for ``var_list``, as a list of ``(gradient, variable)`` pairs.
 
         A pair's gradient is None where the variable does not affect ``loss``.
+
+        Parameters
+        ----------
+        loss : the tensor to minimize (or a callable returning it).
+        var_list : the variables; ``cr.trainable_variables()`` by default.
+        gate_gradients : ``Optimizer.GATE_NONE``, ``GATE_OP`` or ``GATE_GRAPH``. In TensorFlow it
+            controls how much of the gradient computation must finish before the updates start
+            (races between one variable's update and another's gradient). The runtime here always
+            computes every gradient of a step from the values the step started with (see the
+            module's docstring), which is GATE_GRAPH's guarantee; any of the three is accepted.
+        aggregation_method : how the gradient contributions to one tensor are summed
+            (TensorFlow's ``AggregationMethod``); passed to ``cr.gradients`` when it accepts it,
+            else ignored (the sum is the same; only TensorFlow's memory use differs).
+        colocate_gradients_with_ops : accepted for TensorFlow compatibility; there is one device
+            here, so placing gradient ops next to their forward ops changes nothing.
+        grad_loss : optional gradient of ``loss`` (``grad_ys``).
         """
         if callable(loss) and not isinstance(loss, (Tensor, Variable)):
             loss = loss()
@@ -139,7 +155,10 @@ class Optimizer:
         for v in var_list:
             self._check_variable(v)
         _check_unique(var_list)
-        grads = gradients(loss, var_list, grad_ys=grad_loss)
+        options: dict[str, Any] = {}
+        if aggregation_method is not None and "aggregation_method" in inspect.signature(gradients).parameters:
+            options["aggregation_method"] = aggregation_method
+        grads = gradients(loss, var_list, grad_ys=grad_loss, **options)
         return list(zip(grads, var_list, strict=True))
 
     def apply_gradients(

@@ -19,6 +19,8 @@ __all__ = [
     "AdamOptimizer",
     "RMSPropOptimizer",
     "AdagradOptimizer",
+    "AdadeltaOptimizer",
+    "FtrlOptimizer",
 ]
 
 
@@ -226,3 +228,149 @@ class AdagradOptimizer(Optimizer):
         acc_t = acc.assign_add(math_ops.square(grad))
         var_update = var.assign_sub(grad * lr * math_ops.rsqrt(acc_t))
         return state_ops.group(var_update, acc_t)
+
+
+class AdadeltaOptimizer(Optimizer):
+    """Adadelta (Zeiler, 2012), with TensorFlow's kernel (``ApplyAdadelta``).
+
+    ``accum = rho*accum + (1-rho)*g^2``; ``update = sqrt(accum_update + epsilon) / sqrt(accum + epsilon) * g``;
+    ``accum_update = rho*accum_update + (1-rho)*update^2``; ``var -= learning_rate * update``.
+    Slots ``"accum"`` and ``"accum_update"`` (``<var>/Adadelta``, ``<var>/Adadelta_1``), starting at 0.
+
+    Parameters
+    ----------
+    learning_rate : float, tensor or callable (TensorFlow's default 0.001; the paper's method is 1.0).
+    rho : the decay rate of both averages.
+    epsilon : keeps the first update finite and non-zero.
+    use_locking : accepted for TensorFlow compatibility.
+    name : name scope of the update ops and suffix of the slot variables.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        rho: Any = 0.95,
+        epsilon: Any = 1e-8,
+        use_locking: bool = False,
+        name: str = "Adadelta",
+    ) -> None:
+        super().__init__(use_locking, name)
+        self._lr = learning_rate
+        self._rho = rho
+        self._epsilon = epsilon
+
+    def _create_slots(self, var_list: list[Variable]) -> None:
+        for v in var_list:
+            self._zeros_slot(v, "accum", self._name)
+            self._zeros_slot(v, "accum_update", self._name)
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
+        dtype = var.dtype
+        lr = self._hyper_tensor("learning_rate", self._lr, dtype)
+        rho = self._hyper_tensor("rho", self._rho, dtype)
+        epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
+        accum = self._slot(var, "accum")
+        accum_update = self._slot(var, "accum_update")
+        accum_t = accum.assign(accum * rho + math_ops.square(grad) * (1 - rho))
+        update = math_ops.sqrt(accum_update + epsilon) * math_ops.rsqrt(accum_t + epsilon) * grad
+        accum_update_t = accum_update.assign(accum_update * rho + math_ops.square(update) * (1 - rho))
+        var_update = var.assign_sub(update * lr)
+        return state_ops.group(var_update, accum_t, accum_update_t)
+
+
+class FtrlOptimizer(Optimizer):
+    """FTRL-Proximal (McMahan et al., 2013), with TensorFlow's kernels (``ApplyFtrl``, ``ApplyFtrlV2``).
+
+    Per step, with ``p = -learning_rate_power``, ``n`` the accumulator and ``z`` the linear term::
+
+        g~ = g + 2 * l2_shrinkage * var
+        n_new = n + g^2
+        z += g~ - (n_new^p - n^p) / learning_rate * var
+        var = (sign(z) * l1 - z) / (n_new^p / learning_rate + 2 * l2)   if |z| > l1, else 0
+
+    Slots ``"accum"`` (``<var>/Ftrl``, or ``accum_name``), starting at ``initial_accumulator_value``,
+    and ``"linear"`` (``<var>/Ftrl_1``, or ``linear_name``), starting at 0.
+
+    Parameters
+    ----------
+    learning_rate : float, tensor or callable.
+    learning_rate_power : ``<= 0``; -0.5 (the default) is the paper's ``1 / sqrt(n)`` rate.
+    initial_accumulator_value : ``>= 0``.
+    l1_regularization_strength, l2_regularization_strength : ``>= 0``.
+    use_locking : accepted for TensorFlow compatibility.
+    name, accum_name, linear_name : the name scope, and the slots' names.
+    l2_shrinkage_regularization_strength : ``>= 0``; an L2 penalty applied through the gradient
+        (``g~`` above), unlike ``l2_regularization_strength`` which acts in the closed form.
+    beta : if given, ``beta / (2 * learning_rate)`` is added to ``l2_regularization_strength``
+        (the paper's ``beta``), as TensorFlow does.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        learning_rate_power: float = -0.5,
+        initial_accumulator_value: float = 0.1,
+        l1_regularization_strength: float = 0.0,
+        l2_regularization_strength: float = 0.0,
+        use_locking: bool = False,
+        name: str = "Ftrl",
+        accum_name: str | None = None,
+        linear_name: str | None = None,
+        l2_shrinkage_regularization_strength: float = 0.0,
+        beta: float | None = None,
+    ) -> None:
+        super().__init__(use_locking, name)
+        for what, value, bound in (
+            ("initial_accumulator_value", initial_accumulator_value, "positive or zero"),
+            ("l1_regularization_strength", l1_regularization_strength, "positive or zero"),
+            ("l2_regularization_strength", l2_regularization_strength, "positive or zero"),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, "positive or zero"),
+        ):
+            if value < 0.0:
+                raise ValueError(f"{what} {value} must be {bound}.")
+        if learning_rate_power > 0.0:
+            raise ValueError(f"learning_rate_power {learning_rate_power} must be a non-positive number.")
+        self._learning_rate = learning_rate
+        self._learning_rate_power = learning_rate_power
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1 = l1_regularization_strength
+        self._l2 = l2_regularization_strength
+        self._l2_shrinkage = l2_shrinkage_regularization_strength
+        self._beta = 0.0 if beta is None else beta
+        self._accum_name = accum_name
+        self._linear_name = linear_name
+
+    def _create_slots(self, var_list: list[Variable]) -> None:
+        for v in var_list:
+            self._get_or_make_slot(v, self._initial_accumulator_value, "accum", self._accum_name or self._name)
+            self._zeros_slot(v, "linear", self._linear_name or self._name)
+
+    def _power(self, accum: Any, dtype: Any) -> Tensor:
+        """``accum ^ -learning_rate_power``, as a square root for the default -0.5 (TensorFlow's fast path)."""
+        if self._learning_rate_power == -0.5:
+            return math_ops.sqrt(accum)
+        return math_ops.pow(accum, self._hyper_tensor("neg_lr_power", -self._learning_rate_power, dtype))
+
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
+        dtype = var.dtype
+        lr = self._hyper_tensor("learning_rate", self._learning_rate, dtype)
+        l1 = self._hyper_tensor("l1_regularization_strength", self._l1, dtype)
+        l2 = self._hyper_tensor("l2_regularization_strength", self._l2, dtype)
+        if self._beta:
+            l2 = l2 + self._hyper_tensor("beta", self._beta, dtype) / (2 * lr)
+        accum = self._slot(var, "accum")
+        linear = self._slot(var, "linear")
+        shrunk = grad
+        if self._l2_shrinkage:
+            shrunk = grad + 2 * self._hyper_tensor("l2_shrinkage", self._l2_shrinkage, dtype) * var
+        accum_new = accum + math_ops.square(grad)
+        new_power = self._power(accum_new, dtype)
+        linear_t = linear.assign_add(shrunk - (new_power - self._power(accum, dtype)) / lr * var)
+        quadratic = new_power / lr + 2 * l2
+        var_t = var.assign(
+            math_ops.where(
+                math_ops.abs(linear_t) > l1, (math_ops.sign(linear_t) * l1 - linear_t) / quadratic, 0 * linear_t
+            )
+        )
+        accum_t = accum.assign(accum_new)
+        return state_ops.group(var_t, linear_t, accum_t)

@@ -382,9 +382,17 @@ class Saver:
     var_list : None for every global variable of the default graph (slots and the global
         step included); a list of Variables (saved under their op names); or a dict
         ``{name: Variable}``.
+    reshape : must be False (restoring into another shape is not supported).
+    sharded : accepted for TensorFlow compatibility; a checkpoint is always one file.
     max_to_keep : how many recent checkpoints to keep; older files are deleted. None or 0 keeps all.
+    keep_checkpoint_every_n_hours : additionally keep (not delete) one checkpoint per this many
+        hours, as TensorFlow: a checkpoint saved more than that after the last one kept survives.
     name : name scope of the restore ops this Saver adds to the graph.
+    restore_sequentially, defer_build, write_version, save_relative_paths, filename : accepted for
+        TensorFlow compatibility and ignored (one format, one run, relative paths always).
+    saver_def, builder : must be None (TensorFlow's protocol buffers are not supported).
     allow_empty : allow a Saver with no variables (its save and restore then do nothing).
+    pad_step_number : write ``save_path-00000100`` (8 digits) instead of ``save_path-100``.
 
     Examples
     --------
@@ -396,11 +404,29 @@ class Saver:
     def __init__(
         self,
         var_list: Mapping[str, Variable] | Iterable[Variable] | None = None,
+        reshape: bool = False,
+        sharded: bool = False,
         max_to_keep: int | None = 5,
+        keep_checkpoint_every_n_hours: float = 10000.0,
         name: str | None = None,
+        restore_sequentially: bool = False,
+        saver_def: Any = None,
+        builder: Any = None,
+        defer_build: bool = False,
         allow_empty: bool = False,
+        write_version: int = 2,
         pad_step_number: bool = False,
+        save_relative_paths: bool = False,
+        filename: str | None = None,
     ) -> None:
+        if reshape:
+            raise ValueError("Saver: reshape=True (restoring into variables of another shape) is not supported")
+        if saver_def is not None or builder is not None:
+            raise ValueError("Saver: saver_def and builder (TensorFlow's SaverDef protocol buffers) are not supported")
+        # Accepted and meaningless here: sharded (one device, one file), restore_sequentially (restore is
+        # one run), defer_build (building is cheap; build() is a no-op), write_version (one format),
+        # save_relative_paths (the index already stores paths relative to its directory), filename.
+        del sharded, restore_sequentially, defer_build, write_version, save_relative_paths, filename
         if var_list is None:
             var_list = state_ops.global_variables()
         if isinstance(var_list, Mapping):
@@ -423,6 +449,8 @@ class Saver:
             raise ValueError("Saver: the variables belong to different graphs")
         self._graph = graphs.pop() if graphs else get_default_graph()
         self._max_to_keep = max_to_keep
+        self._keep_every_s = float(keep_checkpoint_every_n_hours) * 3600
+        self._next_checkpoint_time = time.time() + self._keep_every_s
         self._pad_step_number = pad_step_number
         self._last_checkpoints: list[tuple[str, float]] = []
         self._build_restore_ops(name or "save")
@@ -441,6 +469,9 @@ class Saver:
                 self._feeds[key] = ph
                 assigns.append(v.assign(ph, name="restore"))
             self._restore_op = state_ops.group(*assigns, name="restore_all")
+
+    def build(self) -> None:
+        """TensorFlow's deferred build; the restore ops are built with the Saver, so there is nothing to do."""
 
     @property
     def last_checkpoints(self) -> list[str]:
@@ -499,6 +530,11 @@ class Saver:
             times = dict(self._last_checkpoints)
             self._last_checkpoints = [(p, times.get(p, time.time())) for p in kept[:-1]] + [(save_path, time.time())]
             for path in doomed:
+                # keep_checkpoint_every_n_hours: one checkpoint per period outlives max_to_keep
+                # (it leaves the index, as in TensorFlow, but its file stays).
+                if times.get(path, 0.0) > self._next_checkpoint_time:
+                    self._next_checkpoint_time += self._keep_every_s
+                    continue
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(path)
         return save_path

@@ -579,3 +579,108 @@ ERRORS: list[ErrorSample] = [
         label="ksize > input",
     ),
 ]
+
+
+# --- depthwise convolution --------------------------------------------------------------------
+def depthwise_conv2d_ref(x, w, strides=1, padding="VALID", dilations=1):
+    """Each input channel c convolved alone with each of its filters w[:, :, c, m], into channel c * M + m."""
+    outs = [
+        conv2d_ref(x[..., c : c + 1], w[:, :, c : c + 1, m : m + 1], strides, padding, dilations)
+        for c in range(w.shape[2])
+        for m in range(w.shape[3])
+    ]
+    return np.concatenate(outs, axis=-1)
+
+
+SAMPLES += [
+    sample(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"),
+        rand(1, 3, 3, 2),
+        rand(2, 2, 2, 1, seed=1),
+        ref=lambda x, w: depthwise_conv2d_ref(x, w, 1, "SAME"),
+        label="SAME s1",
+    ),
+    sample(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "VALID"),
+        rand(2, 5, 4, 2, seed=2),
+        rand(3, 2, 2, 2, seed=3),
+        ref=lambda x, w: depthwise_conv2d_ref(x, w, 2, "VALID"),
+        label="VALID s2 multiplier 2",
+        order=1,
+    ),
+    sample(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME", rate=[2, 2]),
+        rand(1, 4, 4, 1, seed=4),
+        rand(2, 2, 1, 2, seed=5),
+        ref=lambda x, w: depthwise_conv2d_ref(x, w, 1, "SAME", 2),
+        label="rate 2",
+        order=1,
+    ),
+    sample(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID", data_format="NCHW"),
+        rand(1, 2, 3, 3, seed=6),
+        rand(2, 2, 2, 1, seed=7),
+        ref=lambda x, w: np.transpose(depthwise_conv2d_ref(np.transpose(x, (0, 2, 3, 1)), w), (0, 3, 1, 2)),
+        label="NCHW",
+        order=1,
+    ),
+    sample(
+        "depthwise_conv2d_native",
+        lambda x, w: cr.nn.depthwise_conv2d_native(x, w, [1, 1, 1, 1], "VALID", dilations=[1, 1, 1, 1]),
+        rand(1, 3, 3, 3, seed=8),
+        rand(2, 2, 3, 1, seed=9),
+        ref=lambda x, w: depthwise_conv2d_ref(x, w),
+        order=1,
+    ),
+    sample(
+        "conv2d_transpose",
+        lambda x, w: cr.nn.conv2d_transpose(value=x, filter=w, output_shape=[1, 4, 4, 1], strides=[1, 2, 2, 1]),
+        rand(1, 2, 2, 2),
+        rand(3, 3, 1, 2, seed=1),
+        ref=lambda x, w: conv2d_backprop_input_ref((1, 4, 4, 1), w, x, 2, "SAME"),
+        label="TF 1.x keywords",
+        order=1,
+    ),
+]
+
+ERRORS += [
+    error(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME", rate=2),
+        rand(1, 4, 4, 1),
+        rand(2, 2, 1, 1),
+        error=ValueError,
+        match="strides > 1 not supported in conjunction with rate > 1",
+    ),
+    error(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, 1, "SAME"),
+        rand(1, 4, 4, 1),
+        rand(2, 2, 1),
+        error=ValueError,
+        match="depthwise_conv2d: filter must be 4-D",
+        label="3-D filter",
+    ),
+    error(
+        "depthwise_conv2d",
+        lambda x, w: cr.nn.depthwise_conv2d(x, w, 1, "SAME"),
+        rand(1, 4, 4, 3),
+        rand(2, 2, 2, 1),
+        error=cr.errors.InvalidArgumentError,
+        match="Conv2D",
+        label="channels",
+    ),
+    error(
+        "conv2d_transpose",
+        lambda x, w: cr.nn.conv2d_transpose(x, w, [1, 4, 4, 1], 2, input=x),
+        rand(1, 2, 2, 2),
+        rand(3, 3, 1, 2),
+        error=ValueError,
+        match="exactly one of value and input",
+        label="value and input",
+    ),
+]
