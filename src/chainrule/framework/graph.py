@@ -588,6 +588,26 @@ def control_dependencies(control_inputs: Sequence[Any] | None) -> contextlib.Abs
     return get_default_graph().control_dependencies(control_inputs)
 
 
+def add_to_collection(name: str, value: Any) -> None:
+    """Add ``value`` to the default graph's collection ``name``."""
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names: str | Iterable[str], value: Any) -> None:
+    """Add ``value`` to each of the default graph's collections ``names``."""
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key: str, scope: str | None = None) -> list[Any]:
+    """A copy of the default graph's collection ``key``, filtered by ``scope`` (see ``Graph.get_collection``)."""
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list[Any]:
+    """The default graph's collection ``key`` itself (a list changes to which change the collection)."""
+    return get_default_graph().get_collection_ref(key)
+
+
 _Node = TypeVar("_Node")
 
 

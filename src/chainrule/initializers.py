@@ -1,0 +1,34 @@
+"""``cr.initializers``: the variable initializers under TensorFlow 1.x's ``tf.initializers`` names (re-exports only)."""
+
+from chainrule.ops.init_ops import Constant as constant
+from chainrule.ops.init_ops import GlorotNormal as glorot_normal
+from chainrule.ops.init_ops import GlorotUniform as glorot_uniform
+from chainrule.ops.init_ops import Ones as ones
+from chainrule.ops.init_ops import RandomNormal as random_normal
+from chainrule.ops.init_ops import RandomUniform as random_uniform
+from chainrule.ops.init_ops import TruncatedNormal as truncated_normal
+from chainrule.ops.init_ops import VarianceScaling as variance_scaling
+from chainrule.ops.init_ops import Zeros as zeros
+from chainrule.ops.init_ops import he_normal, he_uniform, lecun_normal, lecun_uniform
+from chainrule.ops.state_ops import global_variables_initializer as global_variables
+from chainrule.ops.state_ops import local_variables_initializer as local_variables
+from chainrule.ops.state_ops import variables_initializer as variables
+
+__all__ = [
+    "constant",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "ones",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "variance_scaling",
+    "zeros",
+    "global_variables",
+    "local_variables",
+    "variables",
+]
