@@ -33,6 +33,8 @@ __all__ = [
 
 UPDATE_OPS = "update_ops"  # cr.GraphKeys.UPDATE_OPS
 REGULARIZATION_LOSSES = "regularization_losses"  # cr.GraphKeys.REGULARIZATION_LOSSES
+_ZEROS = Zeros()  # TensorFlow's defaults, zeros_initializer() and ones_initializer()
+_ONES = Ones()
 
 
 def _refuse(**arguments: Any) -> None:
@@ -71,7 +73,7 @@ def dense(
     activation: Callable[..., Any] | None = None,
     use_bias: bool = True,
     kernel_initializer: Any = None,
-    bias_initializer: Any = Zeros(),
+    bias_initializer: Any = _ZEROS,
     kernel_regularizer: Any = None,
     bias_regularizer: Any = None,
     activity_regularizer: Any = None,
@@ -126,7 +128,7 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
     pair = tuple(int(v) for v in value)
     if len(pair) != 2:
         raise ValueError(f"The `{what}` argument must be a tuple of 2 integers, got {value!r}")
-    return pair  # type: ignore[return-value]
+    return pair
 
 
 def _padding(padding: Any) -> str:
@@ -139,7 +141,9 @@ def _padding(padding: Any) -> str:
 def _nhwc(data_format: str, layer: str) -> str:
     fmt = {"channels_last": "NHWC", "channels_first": "NCHW"}.get(data_format)
     if fmt is None:
-        raise ValueError(f"cr.layers.{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+        raise ValueError(
+            f"cr.layers.{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
+        )
     return fmt
 
 
@@ -154,7 +158,7 @@ def conv2d(
     activation: Callable[..., Any] | None = None,
     use_bias: bool = True,
     kernel_initializer: Any = None,
-    bias_initializer: Any = Zeros(),
+    bias_initializer: Any = _ZEROS,
     kernel_regularizer: Any = None,
     bias_regularizer: Any = None,
     activity_regularizer: Any = None,
@@ -283,7 +287,7 @@ def dropout(
 
         if flag is True:
             return drop()
-        return cond(convert_to_tensor(training, dtype=dtypes.bool), drop, lambda: array_ops.identity(x))
+        return cond(convert_to_tensor(training, dtype=dtypes.bool_), drop, lambda: array_ops.identity(x))
 
 
 def batch_normalization(
@@ -293,10 +297,10 @@ def batch_normalization(
     epsilon: float = 1e-3,
     center: bool = True,
     scale: bool = True,
-    beta_initializer: Any = Zeros(),
-    gamma_initializer: Any = Ones(),
-    moving_mean_initializer: Any = Zeros(),
-    moving_variance_initializer: Any = Ones(),
+    beta_initializer: Any = _ZEROS,
+    gamma_initializer: Any = _ONES,
+    moving_mean_initializer: Any = _ZEROS,
+    moving_variance_initializer: Any = _ONES,
     beta_regularizer: Any = None,
     gamma_regularizer: Any = None,
     beta_constraint: Any = None,
@@ -351,8 +355,11 @@ def batch_normalization(
     broadcast[axis] = int(features)
     with variable_scope(name, default_name="batch_normalization", values=[x], reuse=reuse):
         shape = [int(features)]
-        gamma = get_variable("gamma", shape, x.dtype, gamma_initializer, gamma_regularizer, trainable=trainable) if scale else None  # fmt: skip
-        beta = get_variable("beta", shape, x.dtype, beta_initializer, beta_regularizer, trainable=trainable) if center else None  # fmt: skip
+        gamma = beta = None
+        if scale:
+            gamma = get_variable("gamma", shape, x.dtype, gamma_initializer, gamma_regularizer, trainable=trainable)
+        if center:
+            beta = get_variable("beta", shape, x.dtype, beta_initializer, beta_regularizer, trainable=trainable)
         moving_mean = get_variable("moving_mean", shape, x.dtype, moving_mean_initializer, trainable=False)
         moving_variance = get_variable("moving_variance", shape, x.dtype, moving_variance_initializer, trainable=False)
         flag = _static_bool(training)
@@ -360,19 +367,18 @@ def batch_normalization(
             mean, variance = moving_mean.value(), moving_variance.value()
         else:
             batch_mean = reduction_ops.reduce_mean(x, reduce_axes, keepdims=True)
-            batch_variance = reduction_ops.reduce_mean(
-                math_ops.square(x - batch_mean), reduce_axes, keepdims=True
-            )
+            batch_variance = reduction_ops.reduce_mean(math_ops.square(x - batch_mean), reduce_axes, keepdims=True)
             batch_mean = array_ops.reshape(batch_mean, shape)
             batch_variance = array_ops.reshape(batch_variance, shape)
             if flag is True:
                 mean, variance = batch_mean, batch_variance
                 decay: Any = 1.0 - momentum
             else:
-                pred = convert_to_tensor(training, dtype=dtypes.bool)
+                pred = convert_to_tensor(training, dtype=dtypes.bool_)
                 mean = cond(pred, lambda: batch_mean, lambda: moving_mean.value())
                 variance = cond(pred, lambda: batch_variance, lambda: moving_variance.value())
-                decay = cond(pred, lambda: convert_to_tensor(1.0 - momentum, dtype=x.dtype), lambda: convert_to_tensor(0.0, dtype=x.dtype))  # fmt: skip
+                rate, still = convert_to_tensor(1.0 - momentum, dtype=x.dtype), convert_to_tensor(0.0, dtype=x.dtype)
+                decay = cond(pred, lambda: rate, lambda: still)
             graph = get_default_graph()
             for var, value in ((moving_mean, batch_mean), (moving_variance, batch_variance)):
                 with graph.name_scope("AssignMovingAvg"):
@@ -385,4 +391,3 @@ def batch_normalization(
         if beta is not None:
             outputs = outputs + array_ops.reshape(beta, broadcast)
         return outputs
-

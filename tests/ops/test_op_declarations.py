@@ -57,6 +57,7 @@ NO_EXPLAIN_FORM = {
     "SigmoidCrossEntropyWithLogits", "Slice", "SoftmaxCrossEntropyWithLogits",
     "SparseSoftmaxCrossEntropyWithLogits", "SparseToDense", "Split", "SplitV", "Squeeze", "StridedSlice",
     "StridedSliceGrad", "Tile", "Unpack",
+    "Multinomial", "RandomShuffle", "TruncatedNormal",
 }  # fmt: skip
 
 

@@ -23,6 +23,9 @@ NO_BATCH_RULE = {
     "RandomUniform",  # stateful: a random stream is not split per example (dropout)
     "RandomStandardNormal",
     "RandomUniformInt",
+    "TruncatedNormal",
+    "RandomShuffle",
+    "Multinomial",
     "SparseToDense",  # its output shape and indices would differ between examples
     "Conv2D",  # per-example filters (the images alone may differ)
     "StridedSlice",  # a tensor index that differs between examples (use cr.gather)

@@ -126,6 +126,8 @@ register_op(
     _placeholder_with_default_infer,
     lambda op, g: [g],
     explain=_by_name,
+    jvp=lambda op, tangent: [tangent],  # an unfed default passes its tangent through
+    batch=lambda ctx, op, inputs, batched: [(inputs[0], batched[0])],  # and its batched value
 )
 
 

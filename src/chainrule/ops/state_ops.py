@@ -152,7 +152,9 @@ class Variable:
         if collections is None:
             collections = [GLOBAL_VARIABLES]
         if not isinstance(collections, (list, tuple, set)):
-            raise ValueError(f"collections argument to Variable constructor must be a list, tuple, or set. Got {collections!r}")
+            raise ValueError(
+                f"collections argument to Variable constructor must be a list, tuple, or set. Got {collections!r}"
+            )
         trainable = True if trainable is None else bool(trainable)
         collections = list(dict.fromkeys(collections))
         if trainable and TRAINABLE_VARIABLES not in collections:
@@ -171,7 +173,10 @@ class Variable:
         if shape is not None:
             wanted = as_shape(shape)
             if not wanted.is_compatible_with(init.shape):
-                raise ValueError(f"Variable {name or 'Variable'}: shape {wanted} is not compatible with the initial value's {init.shape}")
+                raise ValueError(
+                    f"Variable {name or 'Variable'}: shape {wanted} is not compatible with the initial "
+                    f"value's shape {init.shape}"
+                )
             static_shape = wanted
         with graph.as_default():
             self._variable = apply("VariableV2", name=name or "Variable", dtype=init.dtype, shape=static_shape)

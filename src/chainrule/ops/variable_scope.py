@@ -167,8 +167,8 @@ class VariableScope:
             if custom_getter is not None:
 
                 def true_getter(name: str, *args: Any, **kw: Any) -> Variable:
-                    kw.pop("reuse", None)
-                    return var_store.get_variable(name, *args, reuse=reuse, **kw)
+                    kw = {**kw, "reuse": reuse}
+                    return var_store.get_variable(name, *args, **kw)
 
                 return custom_getter(true_getter, full_name, **kwargs)
             return var_store.get_variable(full_name, reuse=reuse, **kwargs)
@@ -308,7 +308,7 @@ def _store(graph: Graph) -> _VariableStore:
     ref = graph.get_collection_ref(_STORE_KEY)
     if not ref:
         ref.append(_VariableStore())
-    return ref[0]  # type: ignore[no-any-return]
+    return ref[0]
 
 
 def _scope_ref(graph: Graph) -> list[Any]:
@@ -320,7 +320,7 @@ def _scope_ref(graph: Graph) -> list[Any]:
 
 def get_variable_scope() -> VariableScope:
     """The current ``VariableScope`` of the default graph (the root one, named ``""``, outside any)."""
-    return _scope_ref(variables_graph())[0]  # type: ignore[no-any-return]
+    return _scope_ref(variables_graph())[0]
 
 
 def get_variable(
@@ -385,7 +385,9 @@ def get_variable(
     )
 
 
-def get_local_variable(name: str, shape: Any = None, dtype: Any = None, initializer: Any = None, **kwargs: Any) -> Variable:
+def get_local_variable(
+    name: str, shape: Any = None, dtype: Any = None, initializer: Any = None, **kwargs: Any
+) -> Variable:
     """``get_variable`` for a non-trainable variable of ``GraphKeys.LOCAL_VARIABLES`` (TensorFlow's)."""
     collections = list(kwargs.pop("collections", None) or []) + [state_ops.LOCAL_VARIABLES]
     kwargs.pop("trainable", None)
@@ -441,7 +443,7 @@ def variable_scope(
     elif name_or_scope is not None:
         ns_name = name_or_scope
     else:
-        ns_name = default_name  # type: ignore[assignment]
+        ns_name = default_name
     name_scope_cm: Any = graph.name_scope(ns_name) if auxiliary_name_scope and ns_name else contextlib.nullcontext("")
     with name_scope_cm as opened:
         if isinstance(name_or_scope, VariableScope):
