@@ -4,6 +4,7 @@ from chainrule.ops.init_ops import Constant as constant  # noqa: N813 - TensorFl
 from chainrule.ops.init_ops import GlorotNormal as glorot_normal  # noqa: N813 - TensorFlow's names
 from chainrule.ops.init_ops import GlorotUniform as glorot_uniform  # noqa: N813 - TensorFlow's names
 from chainrule.ops.init_ops import Ones as ones  # noqa: N813 - TensorFlow's names
+from chainrule.ops.init_ops import Orthogonal as orthogonal  # noqa: N813 - TensorFlow's names
 from chainrule.ops.init_ops import RandomNormal as random_normal  # noqa: N813 - TensorFlow's names
 from chainrule.ops.init_ops import RandomUniform as random_uniform  # noqa: N813 - TensorFlow's names
 from chainrule.ops.init_ops import TruncatedNormal as truncated_normal  # noqa: N813 - TensorFlow's names
@@ -23,6 +24,7 @@ __all__ = [
     "lecun_normal",
     "lecun_uniform",
     "ones",
+    "orthogonal",
     "random_normal",
     "random_uniform",
     "truncated_normal",

@@ -116,3 +116,20 @@ def test_bad_arguments():
         _value(cr.random_normal_initializer(), [2], cr.int32)
     with pytest.raises(ValueError, match="fully defined shape"):
         _value(cr.zeros_initializer(), [None, 2])
+
+
+@pytest.mark.parametrize(("shape", "gain"), [([6, 4], 1.0), ([3, 7], 2.0), ([3, 3, 4, 8], 0.5), ([5, 5], 1.0)])
+def test_orthogonal_initializer_gives_orthonormal_columns_or_rows(shape, gain):
+    v = _value(cr.orthogonal_initializer(gain=gain, seed=3, dtype=cr.float64), shape)
+    assert v.shape == tuple(shape)
+    flat = v.reshape(-1, shape[-1])
+    gram = flat.T @ flat if flat.shape[0] >= flat.shape[1] else flat @ flat.T
+    np.testing.assert_allclose(gram, gain**2 * np.eye(gram.shape[0]), atol=1e-12)
+    np.testing.assert_array_equal(v, _value(cr.orthogonal_initializer(gain=gain, seed=3, dtype=cr.float64), shape))
+
+
+def test_orthogonal_initializer_is_uniform_over_signs():
+    # With R's diagonal signs folded in, Q is Haar-distributed: its entries have mean 0 and variance 1/n.
+    draws = np.stack([_value(cr.orthogonal_initializer(seed=s, dtype=cr.float64), [4, 4]) for s in range(300)])
+    assert abs(draws.mean()) < 0.02 and abs(draws.var() - 0.25) < 0.02
+    assert abs(np.mean(draws[:, 0, 0] > 0) - 0.5) < 0.1

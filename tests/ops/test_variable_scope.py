@@ -229,7 +229,7 @@ def test_custom_getter_wraps_creation():
 
 def test_variables_made_in_a_cond_branch_live_in_the_users_graph_and_are_shared():
     with cr.variable_scope("m"):
-        w = cr.get_variable("w", [2], initializer=cr.constant_initializer([1.0, 2.0]))
+        cr.get_variable("w", [2], initializer=cr.constant_initializer([1.0, 2.0]))
     pred = cr.placeholder(cr.bool, [])
 
     def branch():

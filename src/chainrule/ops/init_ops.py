@@ -18,6 +18,7 @@ from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import as_shape
 from chainrule.ops import array_ops, random_ops
 from chainrule.ops.constant_op import constant
+from chainrule.ops.registry import apply, register_op
 
 __all__ = [
     "Initializer",
@@ -30,6 +31,7 @@ __all__ = [
     "VarianceScaling",
     "GlorotUniform",
     "GlorotNormal",
+    "Orthogonal",
     "zeros_initializer",
     "ones_initializer",
     "constant_initializer",
@@ -39,6 +41,7 @@ __all__ = [
     "variance_scaling_initializer",
     "glorot_uniform_initializer",
     "glorot_normal_initializer",
+    "orthogonal_initializer",
     "he_normal",
     "he_uniform",
     "lecun_normal",
@@ -274,6 +277,55 @@ class GlorotNormal(VarianceScaling):
         return {"seed": self.seed, "dtype": self.dtype.name}
 
 
+def _orthonormal_kernel(xp: Any, a: Any) -> Any:
+    q, r = np.linalg.qr(np.asarray(a), mode="reduced")
+    # The signs of R's diagonal make Q unique, so Q is uniformly (Haar) distributed (TensorFlow's step).
+    return xp.asarray(q * np.sign(np.diagonal(r)))
+
+
+def _orthonormal_infer(inputs: list[Tensor]) -> list[Any]:
+    (a,) = inputs
+    if not a.dtype.is_floating:
+        raise TypeError(f"expects a floating matrix, got {a.dtype.name}")
+    dims = a.shape.dims
+    if dims is not None and (len(dims) != 2 or (None not in dims and dims[0] < dims[1])):  # type: ignore[operator]
+        raise ValueError(f"expects a matrix with at least as many rows as columns, got shape {a.shape}")
+    return [(a.dtype, a.shape)]
+
+
+# The Q factor of a tall matrix's QR decomposition, signs fixed by R's diagonal: only the
+# orthogonal initializer needs it, and it is not differentiated (an initial value).
+register_op("OrthonormalColumns", _orthonormal_kernel, _orthonormal_infer, None)
+
+
+class Orthogonal(Initializer):
+    """A (reshaped) random orthogonal matrix times ``gain`` (TensorFlow's ``orthogonal_initializer``).
+
+    The shape is flattened to ``[prod(shape[:-1]), shape[-1]]``; that matrix has orthonormal
+    columns (or rows, when it is wide), drawn uniformly from the orthogonal matrices as the Q
+    factor of a normal matrix's QR decomposition.
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None, dtype: Any = dtypes.float32) -> None:
+        self.gain, self.seed = gain, seed
+        self.dtype = dtypes.as_dtype(dtype)
+
+    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+        dims = _dims(shape)
+        out_dtype = self._float_dtype(dtype)
+        if len(dims) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional")
+        rows, cols = math.prod(dims[:-1]), dims[-1]
+        a = random_ops.normal([max(rows, cols), min(rows, cols)], dtype=out_dtype, seed=self.seed)
+        q = apply("OrthonormalColumns", a, name="orthogonal")
+        if rows < cols:
+            q = array_ops.transpose(q)
+        return array_ops.reshape(q, dims) * constant(self.gain, dtype=out_dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
+
+
 def he_normal(seed: int | None = None) -> VarianceScaling:
     """``VarianceScaling(2.0, "fan_in", "truncated_normal")``."""
     return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
@@ -304,3 +356,4 @@ random_uniform_initializer = RandomUniform
 variance_scaling_initializer = VarianceScaling
 glorot_uniform_initializer = GlorotUniform
 glorot_normal_initializer = GlorotNormal
+orthogonal_initializer = Orthogonal

@@ -1,4 +1,4 @@
-"""Samples for the graph-input ops around variables: ``placeholder_with_default``.
+"""Samples for the ops around variables: ``placeholder_with_default``, the orthogonal initializer's op.
 
 Its static shape is the ``shape`` argument, so relaxed shapes (``[None, 3]``) are tested in
 tests/ops/test_variables_api.py; the table's cases give the input's own shape.
@@ -30,6 +30,18 @@ SAMPLES: list[OpSample] = [
     ),
 ]
 
+# The orthogonal initializer's QR step (its values are tested in tests/ops/test_init_ops.py).
+SAMPLES += [
+    sample("orthogonal_initializer", lambda: cr.orthogonal_initializer(seed=1)([4, 3]), ref=None, order=0),
+    sample(
+        "orthogonal_initializer",
+        lambda: cr.orthogonal_initializer(gain=2.0, dtype=cr.float64)([2, 5]),
+        ref=None,
+        order=0,
+        label="wide",
+    ),
+]
+
 ERRORS: list[ErrorSample] = [
     error(
         "placeholder_with_default",
@@ -37,5 +49,11 @@ ERRORS: list[ErrorSample] = [
         rand(2, 3),
         error=cr.errors.InvalidArgumentError,
         match="PlaceholderWithDefault.*not compatible with shape",
+    ),
+    error(
+        "orthogonal_initializer",
+        lambda: cr.orthogonal_initializer()([3]),
+        error=ValueError,
+        match="at least two-dimensional",
     ),
 ]
