@@ -1,4 +1,9 @@
-"""get_variable / variable_scope with TensorFlow 1.x's naming, reuse rules, defaults and collections."""
+"""get_variable / variable_scope with TensorFlow 1.x's naming, reuse rules, defaults and collections.
+
+The scope names, op names and reuse results asserted here (default names, re-entering a scope
+object, ``v_1/c``, ``outer_1/...``, inherited reuse, ``foo/v/Initializer/...``) were checked once by
+running the same code with TensorFlow 2.21's ``tf.compat.v1`` (graph mode).
+"""
 
 from __future__ import annotations
 
