@@ -92,6 +92,8 @@ def test_dense_regularizers_and_errors():
         cr.layers.dense(cr.placeholder(cr.float32, [None, None]), 2)
     with pytest.raises(TypeError, match="dense: inputs .* must be floating, got int32"):
         cr.layers.dense(cr.constant([[1, 2]]), 2)
+    with pytest.raises(ValueError, match="rank 2 or more"):
+        cr.layers.dense(cr.placeholder(cr.float32, [3]), 2)
     with pytest.raises(NotImplementedError, match="kernel_constraint"):
         cr.layers.dense(x, 2, kernel_constraint=lambda w: w)
 
@@ -123,6 +125,27 @@ def test_training_a_dense_network_decreases_the_loss():
         _init(sess)
         losses = [sess.run([loss, train], {x: xv, target: yv})[0] for _ in range(200)]
     assert losses[-1] < 0.05 * losses[0] and all(b <= a * 1.01 for a, b in zip(losses, losses[1:]))
+
+
+def test_a_layer_in_a_loop_body_is_one_set_of_variables_shared_by_every_iteration():
+    x = cr.placeholder(cr.float64, [2, 3])
+
+    def body(i, h):
+        with cr.variable_scope("cell", reuse=cr.AUTO_REUSE):
+            return i + 1, cr.layers.dense(h, 3, activation=cr.tanh, name="d")
+
+    _, out = cr.while_loop(lambda i, h: i < 3, body, [0, x])
+    kernel, bias = cr.trainable_variables()
+    assert _names([kernel, bias]) == ["cell/d/kernel:0", "cell/d/bias:0"] and kernel.graph is x.graph
+    xv = _rng(12).normal(size=(2, 3))
+    with cr.Session() as sess:
+        _init(sess)
+        k, b, yv = sess.run([kernel, bias, out], {x: xv})
+        ref = xv
+        for _ in range(3):
+            ref = np.tanh(ref @ k + b)
+        np.testing.assert_allclose(yv, ref, rtol=1e-12)
+        _check_jacobian(out, kernel.value(), k, sess, {x: xv})
 
 
 # --- conv2d, pooling, flatten ------------------------------------------------------------------------

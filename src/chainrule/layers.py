@@ -106,6 +106,8 @@ def dense(
     """
     _refuse(kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     x = _float_input(inputs, "dense")
+    if x.shape.rank is not None and x.shape.rank < 2:
+        raise ValueError(f"cr.layers.dense: expected inputs of rank 2 or more, got shape {x.shape}")
     with variable_scope(name, default_name="dense", values=[x], reuse=reuse):
         in_dim = _last_dim(x, "dense")
         kernel = get_variable(
