@@ -252,6 +252,18 @@ def test_dropout_follows_the_training_flag():
         assert abs(np.mean(sess.run(switched, {flag: True}) == 0) - 0.3) < 0.01
 
 
+def test_dropout_gradient_uses_the_forward_mask():
+    x = cr.placeholder(cr.float64, [1000])
+    flag = cr.placeholder_with_default(True, [])
+    for training in (True, flag):
+        y = cr.layers.dropout(x, 0.5, training=training)
+        (g,) = cr.gradients(cr.reduce_sum(y), [x])
+        with cr.Session() as sess:
+            yv, gv = sess.run([y, g], {x: np.ones(1000)})
+        np.testing.assert_array_equal(gv, yv)  # d(mask * x / keep)/dx = mask / keep = y at x = 1
+        assert 0.4 < np.mean(yv == 0) < 0.6
+
+
 # --- batch normalization --------------------------------------------------------------------------
 def test_batch_normalization_variables_and_training_output():
     x = cr.placeholder(cr.float64, [None, 3])

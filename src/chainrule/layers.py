@@ -284,12 +284,13 @@ def dropout(
         if flag is False:
             return array_ops.identity(x)
 
-        def drop() -> Tensor:
-            return nn_ops.dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
-
+        dropped = nn_ops.dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
         if flag is True:
-            return drop()
-        return cond(convert_to_tensor(training, dtype=dtypes.bool_), drop, lambda: array_ops.identity(x))
+            return dropped
+        # The mask is drawn outside the cond: the gradient of a cond recomputes its branch, and
+        # a random op traced into the branch would draw a different mask for the gradient.
+        pred = convert_to_tensor(training, dtype=dtypes.bool_)
+        return cond(pred, lambda: array_ops.identity(dropped), lambda: array_ops.identity(x))
 
 
 def batch_normalization(
