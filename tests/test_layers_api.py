@@ -301,7 +301,7 @@ def test_batch_normalization_update_ops_move_the_averages():
 
 def test_batch_normalization_inference_uses_the_moving_averages():
     x = cr.placeholder(cr.float64, [None, 2])
-    y = cr.layers.batch_normalization(x, axis=1, epsilon=0.01, center=False,
+    y = cr.layers.batch_normalization(x, axis=[1], epsilon=0.01, center=False,
                                       moving_mean_initializer=cr.constant_initializer([1.0, -1.0]),
                                       moving_variance_initializer=cr.constant_initializer([4.0, 0.25]))  # fmt: skip
     assert cr.get_collection(cr.GraphKeys.UPDATE_OPS) == [] and len(cr.global_variables()) == 3

@@ -295,7 +295,7 @@ def dropout(
 
 def batch_normalization(
     inputs: Any,
-    axis: int = -1,
+    axis: Any = -1,
     momentum: float = 0.99,
     epsilon: float = 1e-3,
     center: bool = True,
@@ -344,6 +344,10 @@ def batch_normalization(
     if renorm:
         raise NotImplementedError("cr.layers.batch_normalization: renorm=True is not supported")
     x = _float_input(inputs, "batch_normalization")
+    if isinstance(axis, (list, tuple)):
+        if len(axis) != 1:
+            raise NotImplementedError("cr.layers.batch_normalization: normalizing over several feature axes")
+        axis = axis[0]
     rank = x.shape.rank
     if rank is None:
         raise ValueError("cr.layers.batch_normalization: the rank of the inputs must be known")
