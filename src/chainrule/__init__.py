@@ -28,9 +28,12 @@ from chainrule.framework.graph import (
     reset_default_graph,
 )
 from chainrule.framework.tensor_shape import TensorShape
+from chainrule.framework.graph import add_to_collection, add_to_collections, get_collection, get_collection_ref
+from chainrule.framework.graph_keys import GraphKeys
 from chainrule.ops.custom import custom_op
 from chainrule.ops.registry import NotDifferentiable, RegisterGradient
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
+from chainrule.ops.constant_op import placeholder_with_default
 from chainrule.ops.math_ops import *  # noqa: F403
 
 # The math ops by name as well: math_ops computes its __all__, which type checkers cannot read.
@@ -110,6 +113,46 @@ from chainrule.ops.state_ops import (
     trainable_variables,
     variables_initializer,
 )
+from chainrule.ops.state_ops import (
+    assign,
+    assign_add,
+    assign_sub,
+    initialize_all_variables,
+    initialize_local_variables,
+    local_variables,
+    local_variables_initializer,
+    model_variables,
+)
+from chainrule.ops.init_ops import (
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    orthogonal_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from chainrule.ops.variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    no_regularizer,
+    variable_op_scope,
+    variable_scope,
+)
+from chainrule.ops.random_ops import (
+    multinomial,
+    random_normal,
+    random_shuffle,
+    random_uniform,
+    set_random_seed,
+    truncated_normal,
+)
 from chainrule.autodiff.gradients import gradients, hessians
 from chainrule.ops.control_flow_ops import case, cond, foldl, foldr, map_fn, scan, while_loop
 from chainrule.autodiff.forward import forward_gradients
@@ -119,6 +162,7 @@ from chainrule.transforms import function, grad, value_and_grad, vjp, jacobian, 
 __version__ = "0.1.0"
 
 from chainrule import linalg, nn, random, train  # noqa: E402
+from chainrule import initializers, layers, metrics  # noqa: E402
 from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)
 from chainrule import summary, viz  # noqa: E402
 from chainrule.viz.explain import explain  # noqa: E402

@@ -36,6 +36,7 @@ NO_BATCH_RULE = {
     "MaxPoolGradGrad", "SparseToDense",
     "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary",
     "CaseExclusive", "WhileHistoryCheck",
+    "OrthonormalColumns",  # the orthogonal initializer's step: an initial value, never vmapped
 }  # fmt: skip
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the
@@ -59,6 +60,7 @@ NO_EXPLAIN_FORM = {
     "SigmoidCrossEntropyWithLogits", "Slice", "SoftmaxCrossEntropyWithLogits",
     "SparseSoftmaxCrossEntropyWithLogits", "SparseToDense", "Split", "SplitV", "Squeeze", "StridedSlice",
     "StridedSliceGrad", "Tile", "Unpack",
+    "Multinomial", "RandomShuffle", "TruncatedNormal", "OrthonormalColumns",
 }  # fmt: skip
 
 

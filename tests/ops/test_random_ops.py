@@ -174,3 +174,91 @@ def test_ops_with_the_same_seed_repeat_each_other_as_in_tensorflow():
         va, vb, vc = sess.run([a, b, c])
     np.testing.assert_array_equal(va, vb)
     assert not np.allclose(va, vc)
+
+
+# --- TensorFlow 1.x's other random ops and top-level names --------------------------------------
+def test_top_level_names_are_the_random_ops():
+    assert cr.random_normal is cr.random.normal and cr.random_uniform is cr.random.uniform
+    assert cr.set_random_seed is cr.random.set_seed and cr.random_shuffle is cr.random.shuffle
+    assert cr.truncated_normal is cr.random.truncated_normal and cr.multinomial is cr.random.multinomial
+
+
+def test_truncated_normal_bounds_and_statistics():
+    y = cr.truncated_normal([200_000], mean=1.0, stddev=3.0, seed=1)
+    with cr.Session() as sess:
+        v = sess.run(y).astype(np.float64)
+    assert np.all(np.abs(v - 1.0) <= 6.0) and np.abs(v - 1.0).max() > 5.9
+    # The std of N(0, 1) truncated to [-2, 2] is 0.8796 (init_ops.TRUNCATED_NORMAL_STDDEV).
+    assert abs(v.std() - 3.0 * 0.87962566103423978) < 0.02 and abs(v.mean() - 1.0) < 0.02
+
+
+def test_shuffle_permutes_the_first_dimension_freshly_each_run():
+    x = np.arange(20.0).reshape(10, 2)
+    y = cr.random_shuffle(x, seed=3)
+    with cr.Session() as sess:
+        a, b = sess.run(y), sess.run(y)
+    for v in (a, b):
+        np.testing.assert_array_equal(v[:, 1] - v[:, 0], 1)  # rows move whole
+        np.testing.assert_array_equal(np.sort(v[:, 0]), x[:, 0])
+    assert not np.array_equal(a, b)
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(y), a)  # seeded: the same sequence again
+
+
+def test_multinomial_frequencies_follow_the_softmax():
+    logits = np.log(np.array([[0.1, 0.2, 0.7], [0.5, 0.5, 1e-30]]))
+    y = cr.multinomial(cr.constant(logits), 50_000, seed=7)
+    c = cr.random.categorical(logits, 3, dtype=cr.int32)
+    with cr.Session() as sess:
+        v, cv = sess.run([y, c])
+    assert v.dtype == np.int64 and v.shape == (2, 50_000) and cv.dtype == np.int32 and cv.shape == (2, 3)
+    for row, probs in zip(v, [[0.1, 0.2, 0.7], [0.5, 0.5, 0.0]]):
+        freq = np.bincount(row, minlength=3) / row.size
+        np.testing.assert_allclose(freq, probs, atol=0.01)
+    ninf = cr.multinomial([[-np.inf, 0.0]], 100)
+    with cr.Session() as sess:
+        assert np.all(sess.run(ninf) == 1)  # a -inf logit is never drawn
+    n = cr.placeholder(cr.int32, [])
+    dyn = cr.multinomial(cr.zeros([4, 2]), n)
+    assert dyn.shape.as_list() == [4, None]
+    with cr.Session() as sess:
+        assert sess.run(dyn, {n: 5}).shape == (4, 5)
+
+
+def _graph_with_branch_op(seed):
+    g = cr.Graph()
+    with g.as_default():
+        if seed is not None:
+            cr.set_random_seed(seed)
+        outer = cr.random_uniform([4], name="random_uniform")
+        pred = cr.placeholder_with_default(True, [])
+        inner = cr.cond(pred, lambda: cr.random_uniform([4], name="random_uniform"), lambda: cr.zeros([4]))
+        _, drawn = cr.while_loop(
+            lambda i, acc: i < 3,
+            lambda i, acc: (i + 1, cr.concat([acc, cr.random_uniform([1], name="random_uniform")], 0)),
+            [0, cr.zeros([0])],
+            shape_invariants=[cr.TensorShape([]), cr.TensorShape([None])],
+        )
+    return g, outer, inner, drawn
+
+
+@pytest.mark.parametrize("seed", [None, 5])
+def test_ops_in_branches_and_loop_bodies_have_their_own_streams(seed):
+    # The branch's op has the outer op's name (function graphs have their own names); it used to
+    # share the outer op's stream, so the branch alone repeated the outer op's numbers.
+    g, outer, inner, drawn = _graph_with_branch_op(seed)
+    assert inner.op.graph is g and outer.op.name == "random_uniform"
+    with cr.Session(graph=g) as sess:
+        a, b, d = sess.run([outer, inner, drawn])
+    with cr.Session(graph=g) as sess:
+        b_alone = sess.run(inner)
+    assert not np.array_equal(a, b) and len(set(d.tolist())) == 3  # each iteration draws afresh
+    assert not np.array_equal(b_alone, a)
+    if seed is not None:
+        np.testing.assert_array_equal(b_alone, b)  # independent of what else ran
+        g2, outer2, inner2, drawn2 = _graph_with_branch_op(seed)
+        with cr.Session(graph=g2) as sess:
+            a2, b2, d2 = sess.run([outer2, inner2, drawn2])
+        np.testing.assert_array_equal(a2, a)
+        np.testing.assert_array_equal(b2, b)
+        np.testing.assert_array_equal(d2, d)

@@ -24,6 +24,9 @@ NO_BATCH_RULE = {
     "RandomStandardNormal",
     "RandomUniformInt",
     "LogUniformCandidateSampler",  # stateful, as the random ops: one sample per batch, not per example
+    "TruncatedNormal",
+    "RandomShuffle",
+    "Multinomial",
     "SparseToDense",  # its output shape and indices would differ between examples
     "Conv2D",  # per-example filters (the images alone may differ)
     "StridedSlice",  # a tensor index that differs between examples (use cr.gather)

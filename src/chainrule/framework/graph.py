@@ -314,6 +314,7 @@ class Graph:
         self.seed: int | None = None
         self._version = 0
         self._finalized = False
+        self._function_count = 0  # function graphs traced with this one as their outer graph
 
     # -- construction -----------------------------------------------------------------
     def create_op(
@@ -474,8 +475,45 @@ class Graph:
     def add_to_collection(self, name: str, value: Any) -> None:
         self._collections.setdefault(name, []).append(value)
 
-    def get_collection(self, name: str) -> list[Any]:
-        return list(self._collections.get(name, []))
+    def add_to_collections(self, names: str | Iterable[str], value: Any) -> None:
+        """Add ``value`` to each collection in ``names`` (a string is one name), once per name."""
+        for name in dict.fromkeys([names] if isinstance(names, str) else names):
+            self.add_to_collection(name, value)
+
+    def get_collection(self, name: str, scope: str | None = None) -> list[Any]:
+        """A copy of collection ``name``; with ``scope``, only items whose ``.name`` ``re.match``-es it.
+
+        As in TensorFlow, items without a ``name`` attribute are left out when ``scope`` is given.
+        """
+        items = self._collections.get(name, [])
+        if scope is None:
+            return list(items)
+        pattern = re.compile(scope)
+        return [item for item in items if isinstance(getattr(item, "name", None), str) and pattern.match(item.name)]
+
+    def get_collection_ref(self, name: str) -> list[Any]:
+        """The collection's list itself (created empty if missing): changing it changes the collection."""
+        return self._collections.setdefault(name, [])
+
+    def get_all_collection_keys(self) -> list[str]:
+        return list(self._collections)
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
+
+    @property
+    def random_stream_path(self) -> tuple[int, ...]:
+        """Where this graph sits among function graphs: () for a graph, one more index per nesting.
+
+        The Session derives an unseeded random op's stream from it and the op's position, so an op
+        traced into a branch or loop body never shares a stream with an op of another graph.
+        """
+        return ()
+
+    def _next_function_index(self) -> int:
+        with self._lock:
+            self._function_count += 1
+            return self._function_count
 
     @property
     def version(self) -> int:
@@ -501,6 +539,12 @@ class FunctionGraph(Graph):
         self.name = name
         self.seed = outer.seed
         self.captures: dict[Tensor, Tensor] = {}
+        # 1-based, so that a path never ends in a 0 (NumPy's seed sequences ignore trailing zeros).
+        self._random_stream_path = (*outer.random_stream_path, outer._next_function_index())
+
+    @property
+    def random_stream_path(self) -> tuple[int, ...]:
+        return self._random_stream_path
 
     def capture(self, tensor: Tensor) -> Tensor:
         """``tensor`` as a tensor of this graph: itself, or the placeholder that stands for it."""
@@ -542,6 +586,26 @@ def name_scope(name: str | None) -> contextlib.AbstractContextManager[str]:
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> contextlib.AbstractContextManager[None]:
     return get_default_graph().control_dependencies(control_inputs)
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    """Add ``value`` to the default graph's collection ``name``."""
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names: str | Iterable[str], value: Any) -> None:
+    """Add ``value`` to each of the default graph's collections ``names``."""
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key: str, scope: str | None = None) -> list[Any]:
+    """A copy of the default graph's collection ``key``, filtered by ``scope`` (see ``Graph.get_collection``)."""
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list[Any]:
+    """The default graph's collection ``key`` itself (a list changes to which change the collection)."""
+    return get_default_graph().get_collection_ref(key)
 
 
 _Node = TypeVar("_Node")

@@ -111,6 +111,40 @@ def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Ten
     return apply("Placeholder", name=name, dtype=as_dtype(dtype), shape=as_shape(shape))
 
 
+def _placeholder_with_default_infer(inputs: list[Tensor], shape: TensorShape) -> list[Any]:
+    (value,) = inputs
+    if not shape.is_compatible_with(value.shape):
+        raise ValueError(f"the default value's shape {value.shape} is not compatible with shape {shape}")
+    return [(value.dtype, shape)]
+
+
+# A feed replaces the op's output (as for any fed tensor); unfed, it passes its input through.
+# The gradient is the identity's, as TensorFlow's (its _IdGrad).
+register_op(
+    "PlaceholderWithDefault",
+    lambda xp, value, shape: value,
+    _placeholder_with_default_infer,
+    lambda op, g: [g],
+    explain=_by_name,
+    jvp=lambda op, tangent: [tangent],  # an unfed default passes its tangent through
+    batch=lambda ctx, op, inputs, batched: [(inputs[0], batched[0])],  # and its batched value
+)
+
+
+def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """A tensor that is ``input`` unless a value is fed for it (TensorFlow's ``placeholder_with_default``).
+
+    Parameters
+    ----------
+    input : the default value (a tensor or anything ``convert_to_tensor`` takes).
+    shape : the output's static shape (``None`` entries: any size), compatible with ``input``'s;
+        a fed value must have a shape compatible with it.
+    name : op name (``PlaceholderWithDefault`` by default).
+    """
+    value = convert_to_tensor(input)
+    return apply("PlaceholderWithDefault", value, name=name or "PlaceholderWithDefault", shape=as_shape(shape))
+
+
 def _is_nested_with_tensors(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_is_nested_with_tensors(v) for v in value)

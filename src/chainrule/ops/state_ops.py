@@ -14,12 +14,14 @@ import numpy as np
 from chainrule.framework import errors
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph
-from chainrule.framework.tensor_shape import TensorShape
+from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import apply, apply_op, register_op
 
-GLOBAL_VARIABLES = "variables"
+GLOBAL_VARIABLES = "variables"  # the strings are cr.GraphKeys' (framework/graph_keys.py)
 TRAINABLE_VARIABLES = "trainable_variables"
+LOCAL_VARIABLES = "local_variables"
+MODEL_VARIABLES = "model_variables"
 
 
 def _read_kernel(xp: Any, *, ctx: Any, op: Operation, var: str | None = None, **_: Any) -> Any:
@@ -104,31 +106,86 @@ def group(*inputs: Any, name: str | None = None) -> Operation:
 
 
 class Variable:
-    """A tensor whose value persists in a Session and can be updated.
+    """A tensor whose value persists in a Session and can be updated (TensorFlow 1.x's ``Variable``).
 
     Parameters
     ----------
-    initial_value : value or tensor giving the initial value (its shape becomes the variable's).
-    dtype : optional element type.
-    name : op name (unique-ified within the graph).
-    trainable : whether optimizers update it by default.
+    initial_value : value or tensor giving the initial value (its shape becomes the variable's),
+        or a function of no arguments returning one (called under ``<name>/Initializer/``).
+    trainable : whether optimizers update it by default (None: True); adds it to
+        ``TRAINABLE_VARIABLES``.
+    collections : graph collections to add it to (default ``[GraphKeys.GLOBAL_VARIABLES]``).
+    validate_shape : False gives the variable an unknown static shape, so values of any shape
+        may be assigned.
+    name : op name (unique-ified within the graph, under the current name scope).
+    dtype : optional element type of the initial value.
+    shape : optional static shape, compatible with the initial value's (``None`` entries: any size).
+    caching_device, expected_shape, import_scope, use_resource, synchronization, aggregation :
+        accepted and ignored (they concern devices, distribution and resource handles).
+    variable_def, constraint : not supported (a ``NotImplementedError`` when given).
     """
 
-    def __init__(self, initial_value: Any, dtype: Any = None, name: str | None = None, trainable: bool = True) -> None:
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool | None = None,
+        collections: Any = None,
+        validate_shape: bool = True,
+        caching_device: Any = None,
+        name: str | None = None,
+        variable_def: Any = None,
+        dtype: Any = None,
+        expected_shape: Any = None,
+        import_scope: Any = None,
+        constraint: Any = None,
+        use_resource: Any = None,
+        synchronization: Any = None,
+        aggregation: Any = None,
+        shape: Any = None,
+    ) -> None:
+        if variable_def is not None:
+            raise NotImplementedError("Variable(variable_def=...): building a variable from a VariableDef")
+        if constraint is not None:
+            raise NotImplementedError("Variable(constraint=...): optimizers here do not apply constraints")
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if collections is None:
+            collections = [GLOBAL_VARIABLES]
+        if not isinstance(collections, (list, tuple, set)):
+            raise ValueError(
+                f"collections argument to Variable constructor must be a list, tuple, or set. Got {collections!r}"
+            )
+        trainable = True if trainable is None else bool(trainable)
+        collections = list(dict.fromkeys(collections))
+        if trainable and TRAINABLE_VARIABLES not in collections:
+            collections.append(TRAINABLE_VARIABLES)
+        graph = get_default_graph()
+        if callable(initial_value):
+            # The op's name is known before it exists, so the initial value's ops go under it.
+            op_name = graph.unique_name(name or "Variable", mark_as_used=False)
+            with graph.name_scope(op_name + "/Initializer/"):
+                initial_value = initial_value()
         init = convert_to_tensor(initial_value, dtype=dtype, dtype_hint=dtype)
         graph = init.graph
         with graph.as_default():
             init = _guard_uninitialized_reads(init)
+        static_shape = init.shape if validate_shape else TensorShape(None)
+        if shape is not None:
+            wanted = as_shape(shape)
+            if not wanted.is_compatible_with(init.shape):
+                raise ValueError(
+                    f"Variable {name or 'Variable'}: shape {wanted} is not compatible with the initial "
+                    f"value's shape {init.shape}"
+                )
+            static_shape = wanted
         with graph.as_default():
-            self._variable = apply("VariableV2", name=name or "Variable", dtype=init.dtype, shape=init.shape)
+            self._variable = apply("VariableV2", name=name or "Variable", dtype=init.dtype, shape=static_shape)
             self._op: Operation = self._variable.op
             with graph.name_scope(self._op.name + "/"):
                 self._initializer = self._assign_op("Assign", init, "Assign")
         self._initial_value = init
         self._trainable = trainable
-        graph.add_to_collection(GLOBAL_VARIABLES, self)
-        if trainable:
-            graph.add_to_collection(TRAINABLE_VARIABLES, self)
+        graph.add_to_collections(collections, self)
 
     def _assign_op(self, op_type: str, value: Any, name: str | None) -> Tensor:
         value = convert_to_tensor(value, dtype_hint=self.dtype)
@@ -234,18 +291,30 @@ for _op_name in (
 Variable.__array_ufunc__ = None  # type: ignore[attr-defined]
 
 
-def _graph_arg(graph: Graph | None) -> Graph:
-    return graph or get_default_graph()
+def _collection(key: str, scope: str | Graph | None, graph: Graph | None) -> list[Any]:
+    if isinstance(scope, Graph):  # the library's older call form: the graph as first argument
+        scope, graph = None, scope
+    return (graph or get_default_graph()).get_collection(key, scope)
 
 
-def global_variables(graph: Graph | None = None) -> list[Variable]:
-    """All variables of the (default) graph, in creation order."""
-    return _graph_arg(graph).get_collection(GLOBAL_VARIABLES)
+def global_variables(scope: str | Graph | None = None, graph: Graph | None = None) -> list[Variable]:
+    """The variables of ``GraphKeys.GLOBAL_VARIABLES``, in creation order; ``scope`` filters names (``re.match``)."""
+    return _collection(GLOBAL_VARIABLES, scope, graph)
 
 
-def trainable_variables(graph: Graph | None = None) -> list[Variable]:
-    """The variables created with ``trainable=True``."""
-    return _graph_arg(graph).get_collection(TRAINABLE_VARIABLES)
+def trainable_variables(scope: str | Graph | None = None, graph: Graph | None = None) -> list[Variable]:
+    """The variables created with ``trainable=True``; ``scope`` filters names (``re.match``)."""
+    return _collection(TRAINABLE_VARIABLES, scope, graph)
+
+
+def local_variables(scope: str | Graph | None = None, graph: Graph | None = None) -> list[Variable]:
+    """The variables of ``GraphKeys.LOCAL_VARIABLES`` (e.g. metrics' counters)."""
+    return _collection(LOCAL_VARIABLES, scope, graph)
+
+
+def model_variables(scope: str | Graph | None = None, graph: Graph | None = None) -> list[Variable]:
+    """The variables of ``GraphKeys.MODEL_VARIABLES``."""
+    return _collection(MODEL_VARIABLES, scope, graph)
 
 
 def variables_initializer(var_list: list[Variable], name: str = "init") -> Operation:
@@ -256,3 +325,39 @@ def variables_initializer(var_list: list[Variable], name: str = "init") -> Opera
 def global_variables_initializer() -> Operation:
     """One op that initializes every variable of the default graph."""
     return variables_initializer(global_variables())
+
+
+def local_variables_initializer() -> Operation:
+    """One op that initializes every variable of ``GraphKeys.LOCAL_VARIABLES``."""
+    return variables_initializer(local_variables())
+
+
+initialize_all_variables = global_variables_initializer  # TensorFlow's deprecated names
+initialize_local_variables = local_variables_initializer
+
+
+def _as_variable(ref: Any, what: str) -> Variable:
+    if not isinstance(ref, Variable):
+        raise TypeError(f"{what}: ref must be a cr.Variable, got {type(ref).__name__}")
+    return ref
+
+
+def assign(
+    ref: Any, value: Any, validate_shape: Any = None, use_locking: Any = None, name: str | None = None
+) -> Tensor:
+    """``ref.assign(value)``: an op that sets the variable and outputs the new value.
+
+    ``use_locking`` is ignored (assignments replace the stored array); ``validate_shape`` is
+    taken from the variable (one created with ``validate_shape=False`` accepts any shape).
+    """
+    return _as_variable(ref, "assign").assign(value, name=name)
+
+
+def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+    """``ref.assign_add(value)``: adds ``value`` and outputs the new value (``use_locking`` is ignored)."""
+    return _as_variable(ref, "assign_add").assign_add(value, name=name)
+
+
+def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+    """``ref.assign_sub(value)``: subtracts ``value`` and outputs the new value (``use_locking`` is ignored)."""
+    return _as_variable(ref, "assign_sub").assign_sub(value, name=name)

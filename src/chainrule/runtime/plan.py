@@ -64,7 +64,7 @@ class RunState:
 
     def __init__(self, graph_seed: int | None, xp: Any = np, options: Any = None) -> None:
         self.variables: dict[str, Any] = {}
-        self._rngs: dict[str, np.random.Generator] = {}
+        self._rngs: dict[tuple[tuple[int, ...], str], np.random.Generator] = {}
         self._graph_seed = graph_seed
         self.buffers = BufferPool()
         self.xp = xp
@@ -124,7 +124,10 @@ class RunState:
 
     def random_generator(self, op: Operation) -> np.random.Generator:
         """The op's own random stream, reproducible when the op or the graph has a seed."""
-        rng = self._rngs.get(op.name)
+        # Keyed by the graph's place among function graphs too: an op traced into a cond branch
+        # or loop body may have the name of an op outside it, but never shares its stream.
+        key = (op.graph.random_stream_path, op.name)
+        rng = self._rngs.get(key)
         if rng is None:
             # TensorFlow's rule: with an op seed, the stream depends on (graph seed, op seed) only,
             # so two ops with the same seeds repeat each other; with only a graph seed, the op's
@@ -134,8 +137,9 @@ class RunState:
                 rng = np.random.default_rng()
             else:
                 graph_seed = _DEFAULT_GRAPH_SEED if self._graph_seed is None else self._graph_seed
-                rng = np.random.default_rng([graph_seed, op.id if op_seed is None else op_seed])
-            self._rngs[op.name] = rng
+                words = [op.id, *op.graph.random_stream_path] if op_seed is None else [op_seed]
+                rng = np.random.default_rng([graph_seed, *words])
+            self._rngs[key] = rng
         return rng
 
 
