@@ -535,3 +535,23 @@ def test_a_run_that_reads_no_recorded_iteration_does_not_record_them():
         expected = np.sin(expected) * 1.5
     np.testing.assert_allclose(both[0], expected)
     np.testing.assert_allclose(both[1], grad)
+
+
+def test_a_gradient_that_would_draw_random_numbers_again_is_refused():
+    x = cr.placeholder(cr.float64, [3])
+    noisy = cr.cond(cr.constant(True), lambda: x * cr.random_uniform([3], dtype=cr.float64), lambda: x, name="noisy")
+    with pytest.raises(cr.errors.UnimplementedError, match=r"(?s)'noisy' \(If\).*true branch runs.*RandomUniform"):
+        cr.gradients(cr.reduce_sum(noisy), [x])
+    _, looped = cr.while_loop(
+        lambda i, a: i < 3,
+        lambda i, a: (i + 1, a * cr.random_normal([3], dtype=cr.float64)),
+        [cr.constant(0), x],
+        name="noisy_loop",
+    )
+    with pytest.raises(cr.errors.UnimplementedError, match=r"(?s)'noisy_loop' \(While\).*body runs"):
+        cr.gradients(cr.reduce_sum(looped), [x])
+    # Noise that the gradient does not need is fine: d(2x + u)/dx = 2 whatever u was.
+    shifted = cr.cond(cr.constant(True), lambda: x * 2 + cr.random_uniform([3], dtype=cr.float64), lambda: x)
+    (dx,) = cr.gradients(cr.reduce_sum(shifted), [x])
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(dx, {x: np.zeros(3)}), [2.0, 2.0, 2.0])

@@ -14,11 +14,48 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.autodiff.gradients import gradients, is_differentiable
-from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph
+from chainrule.framework import errors
+from chainrule.framework.graph import FunctionGraph, Operation, Tensor, function_bodies, get_default_graph, reachable
 from chainrule.ops import array_ops, control_flow_ops
 from chainrule.ops.constant_op import placeholder
 from chainrule.ops.control_flow_ops import BranchFunction
-from chainrule.ops.registry import RegisterGradient, apply_op
+from chainrule.ops.registry import RegisterGradient, apply_op, get_op_def
+
+# Stateful ops whose value a second run gives again (reads and writes of variables, inputs).
+_REPEATABLE = frozenset({"Placeholder", "PlaceholderWithDefault", "VariableV2", "ReadVariable"})
+
+
+def _drawing_op(ops: list[Operation] | set[Operation]) -> Operation | None:
+    """An op among ``ops`` (or in the functions they run) whose value a second run would draw anew."""
+    for op in sorted(ops, key=lambda o: o.id):
+        bodies = function_bodies(op)
+        if bodies:
+            for _, inner in bodies:
+                found = _drawing_op(inner)
+                if found is not None:
+                    return found
+        elif op.outputs and get_op_def(op.type).stateful and op.type not in _REPEATABLE:
+            return op
+    return None
+
+
+def _refuse_redrawn_values(op: Operation, grads: list[Tensor | None], what: str) -> None:
+    """Refuse a gradient that would run a random (or other stateful) op of ``op``'s functions again.
+
+    The gradient runs the branch or body again to get the values it needs; a random op would
+    draw new numbers there, not the forward pass's, and the gradient would be silently wrong.
+    """
+    starts = [g.op for g in grads if g is not None]
+    needed = reachable(starts, lambda o: [t.op for t in o.inputs])
+    drawing = _drawing_op(needed)
+    if drawing is not None:
+        raise errors.UnimplementedError(
+            None,
+            op,
+            f"cr.gradients cannot differentiate {op.describe()}: its {what} runs {drawing.describe()}, whose values "
+            "the gradient would draw again instead of reusing the forward pass's; draw the random numbers outside "
+            "the cond or loop and pass them in (captured, or as elems of scan/map_fn)",
+        )
 
 
 def _branch_gradient(branch: BranchFunction, differentiable: list[int]) -> BranchFunction:
@@ -46,6 +83,8 @@ def _if_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
     ]
     then_grad = _branch_gradient(then_branch, differentiable)
     else_grad = _branch_gradient(else_branch, differentiable)
+    _refuse_redrawn_values(op, then_grad.outputs, "true branch")
+    _refuse_redrawn_values(op, else_grad.outputs, "false branch")
     grad_op = apply_op(
         "If",
         [op.inputs[0], *inputs, *grad_ys],
@@ -108,6 +147,7 @@ def _while_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
         maybe = gradients([outputs[j] for j in var_idx], xs, grad_ys=list(carried[:nv]), unconnected_gradients="zero")
         grads = [g for g in maybe if g is not None]
         assert len(grads) == len(xs)  # "zero": every float x gets a gradient
+        _refuse_redrawn_values(op, grads, "body")
         extra = dict(zip(given, incoming))
         new_vars = [g + extra[j] if j in extra else g for g, j in zip(grads[:nv], var_idx)]
         new_rows = grads[nv : nv + nr]
