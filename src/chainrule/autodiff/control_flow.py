@@ -11,6 +11,7 @@ gradient is differentiable again (second order and beyond).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from chainrule.autodiff.gradients import gradients, is_differentiable
@@ -25,7 +26,7 @@ from chainrule.ops.registry import RegisterGradient, apply_op, get_op_def
 _REPEATABLE = frozenset({"Placeholder", "PlaceholderWithDefault", "VariableV2", "ReadVariable"})
 
 
-def _drawing_op(ops: list[Operation] | set[Operation]) -> Operation | None:
+def _drawing_op(ops: Iterable[Operation]) -> Operation | None:
     """An op among ``ops`` (or in the functions they run) whose value a second run would draw anew."""
     for op in sorted(ops, key=lambda o: o.id):
         bodies = function_bodies(op)
@@ -39,13 +40,13 @@ def _drawing_op(ops: list[Operation] | set[Operation]) -> Operation | None:
     return None
 
 
-def _refuse_redrawn_values(op: Operation, grads: list[Tensor | None], what: str) -> None:
+def _refuse_redrawn_values(op: Operation, grads: list[Tensor], what: str) -> None:
     """Refuse a gradient that would run a random (or other stateful) op of ``op``'s functions again.
 
     The gradient runs the branch or body again to get the values it needs; a random op would
     draw new numbers there, not the forward pass's, and the gradient would be silently wrong.
     """
-    starts = [g.op for g in grads if g is not None]
+    starts = [g.op for g in grads]
     needed = reachable(starts, lambda o: [t.op for t in o.inputs])
     drawing = _drawing_op(needed)
     if drawing is not None:
