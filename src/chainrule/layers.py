@@ -15,6 +15,7 @@ from typing import Any
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph, is_tensor_like
+from chainrule.framework.graph_keys import GraphKeys
 from chainrule.ops import array_ops, conv_ops, linalg_ops, math_ops, nn_ops, reduction_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.control_flow_ops import cond
@@ -31,8 +32,8 @@ __all__ = [
     "batch_normalization",
 ]
 
-UPDATE_OPS = "update_ops"  # cr.GraphKeys.UPDATE_OPS
-REGULARIZATION_LOSSES = "regularization_losses"  # cr.GraphKeys.REGULARIZATION_LOSSES
+UPDATE_OPS = GraphKeys.UPDATE_OPS
+REGULARIZATION_LOSSES = GraphKeys.REGULARIZATION_LOSSES
 _ZEROS = Zeros()  # TensorFlow's defaults, zeros_initializer() and ones_initializer()
 _ONES = Ones()
 

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from chainrule.framework.graph import Tensor, get_default_graph
+from chainrule.framework.graph_keys import GraphKeys
 from chainrule.ops import array_ops, math_ops, nn_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor
 
@@ -37,9 +38,8 @@ __all__ = [
     "sparse_softmax_cross_entropy",
 ]
 
-# The graph collections' names (the values of TensorFlow's GraphKeys.LOSSES / REGULARIZATION_LOSSES).
-LOSSES = "losses"
-REGULARIZATION_LOSSES = "regularization_losses"
+LOSSES = GraphKeys.LOSSES
+REGULARIZATION_LOSSES = GraphKeys.REGULARIZATION_LOSSES
 
 
 class Reduction:

@@ -24,6 +24,7 @@ from typing import Any
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import FunctionGraph, Graph, get_default_graph
+from chainrule.framework.graph_keys import GraphKeys
 from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops import init_ops, state_ops
 from chainrule.ops.state_ops import Variable
@@ -39,7 +40,7 @@ __all__ = [
     "no_regularizer",
 ]
 
-REGULARIZATION_LOSSES = "regularization_losses"  # cr.GraphKeys.REGULARIZATION_LOSSES
+REGULARIZATION_LOSSES = GraphKeys.REGULARIZATION_LOSSES
 _STORE_KEY = "__variable_store"  # TensorFlow keeps these in collections too
 _SCOPE_KEY = "__varscope"
 
