@@ -360,3 +360,18 @@ def test_moments_are_exact_to_second_order():
     (g,) = cr.gradients(var, [x])
     hess = run([cr.gradients(g[i], [x])[0] for i in range(3)], {x: x0})
     np.testing.assert_allclose(hess, 2 / 3 * (np.eye(3) - 1 / 3), rtol=1e-14, atol=1e-15)
+
+
+def test_softmax_cross_entropy_takes_integer_one_hot_labels_as_tensorflow_does():
+    # Recorded once from TensorFlow 2.21 compat.v1: softmax_cross_entropy_with_logits_v2 with
+    # int32 labels [[0, 1], [1, 0]] and float32 logits [[1, 2], [3, 1]].
+    labels = cr.constant([[0, 1], [1, 0]], dtype=cr.int32)
+    logits = cr.constant([[1.0, 2.0], [3.0, 1.0]], dtype=cr.float32)
+    v1 = cr.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    v2 = cr.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    assert v1.dtype == v2.dtype == cr.float32
+    with cr.Session() as sess:
+        for value in sess.run([v1, v2]):
+            np.testing.assert_allclose(value, [0.31326166, 0.12692805], rtol=1e-6)
+    with pytest.raises(cr.errors.InvalidDTypeError, match="same dtype"):
+        cr.nn.softmax_cross_entropy_with_logits_v2(labels=cr.constant([[0.0, 1.0]], cr.float64), logits=logits[:1])

@@ -325,7 +325,8 @@ def softmax_cross_entropy_with_logits_v2(
 
     Parameters
     ----------
-    labels : probabilities, same shape and dtype as ``logits``. Gradients flow into them too;
+    labels : probabilities, the shape and dtype of ``logits`` (integer or bool labels, such as
+        one-hot rows, are cast to the logits' dtype, as TensorFlow does). Gradients flow into them too;
         wrap them in ``cr.stop_gradient`` to prevent that (or use the v1 function, which does).
     logits : unscaled log-probabilities.
     axis : the class axis (-1 by default); ``dim`` is TensorFlow 1.x's older name for it.
@@ -339,6 +340,9 @@ def softmax_cross_entropy_with_logits_v2(
             raise ValueError("cannot give both axis and its deprecated alias dim")
         axis = dim
     logits, labels = convert_n([logits, labels])
+    if (labels.dtype.is_integer or labels.dtype.is_bool) and logits.dtype.is_floating:
+        # TensorFlow casts the labels to the logits' dtype; integer (one-hot) labels are common.
+        labels = math_ops.cast(labels, logits.dtype)
     return apply("SoftmaxCrossEntropyWithLogits", logits, labels, name=name, axis=-1 if axis is None else int(axis))
 
 
