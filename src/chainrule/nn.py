@@ -25,3 +25,7 @@ __all__ = list(_nn_ops.__all__) + [
     "max_pool2d",
 ]
 del _conv_ops, _nn_ops
+
+from chainrule.ops.selection_ops import top_k  # noqa: E402
+
+__all__ += ["top_k"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, install_operators
+from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, sum_tangents, zero, zero_fill
@@ -60,12 +61,17 @@ def _binary(
     out_dtype: Any = None,
     explain: Any = None,
     jvp: Any = None,
+    kernel: Any = None,
 ) -> _BinaryOp:
-    """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps."""
+    """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps.
+
+    ``kernel`` (with ``steps=None``): ops whose kernel is not a chain of ufunc steps (a select
+    between two results of the inputs), which the code generator calls instead of fusing.
+    """
     rule = comparison(kinds) if out_dtype is dtypes.bool_ else elementwise(kinds)
     steps = [(steps, 0, 1)] if isinstance(steps, str) else steps
     register_op(
-        op_type, None, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain, jvp=jvp
+        op_type, kernel, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain, jvp=jvp
     )
 
     def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -152,11 +158,50 @@ _real_div = _binary(
 )
 
 
+# TensorFlow's truediv casts integers to the float that holds them exactly.
+_TRUEDIV_FLOAT = {
+    dtypes.int8: dtypes.float32,
+    dtypes.int16: dtypes.float32,
+    dtypes.uint8: dtypes.float32,
+    dtypes.int32: dtypes.float64,
+    dtypes.int64: dtypes.float64,
+}
+
+
+def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """True division (Python 3's ``/``); integers are cast to a float first, as TensorFlow's ``truediv``.
+
+    int8, int16 and uint8 become float32; int32 and int64 become float64. ``x`` and ``y`` must have
+    the same dtype (Python numbers take the other's).
+
+    Parameters
+    ----------
+    x, y : numeric tensors (or values convertible to them) that broadcast.
+    name : name of the op.
+    """
+    x, y = convert_n([x, y])
+    target = _TRUEDIV_FLOAT.get(x.dtype)
+    if target is not None and x.dtype == y.dtype:  # different dtypes: RealDiv's error names both
+        x, y = cast(x, target), cast(y, target)
+    return _real_div(x, y, name=name)
+
+
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """True division; integer inputs are cast to float64 first (as TensorFlow's truediv)."""
+    """True division ``x / y``; integer inputs are cast to float first (see ``truediv``)."""
+    return truediv(x, y, name=name)
+
+
+def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TensorFlow 1.x's ``tf.div``: Python 2's ``/``, floor division for integers, true division for floats.
+
+    Parameters
+    ----------
+    x, y : numeric tensors of the same dtype (Python numbers take the other's) that broadcast.
+    name : name of the op.
+    """
     x, y = convert_n([x, y])
     if x.dtype.is_integer and y.dtype.is_integer:
-        x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
+        return floordiv(x, y, name=name)
     return _real_div(x, y, name=name)
 
 
@@ -167,6 +212,7 @@ floordiv = _binary(
     explain=lambda b, op, a: b.func("floor", b.div(*a)),
     jvp=zero,
 )
+floor_div = floordiv  # TensorFlow's other spelling (floor(x / y), also for floats)
 floormod = _binary(
     "FloorMod",
     "mod",
@@ -243,6 +289,160 @@ atan2 = _binary(
     explain="atan2",
     jvp=_atan2_jvp,
 )
+
+
+# --- safe division and logs (TensorFlow's *_no_nan, xlogy, xdivy) -------------------------------
+# Each is a select between a result and 0, so not a chain of ufunc steps: the kernel guards the
+# unsafe operand (no warning, no nan in the branch not taken) and the code generator calls it.
+def _zero_where(xp: Any, cond: Any, value: Any) -> Any:
+    return xp.where(cond, xp.zeros((), value.dtype), value)
+
+
+def _div_no_nan_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = y == 0
+    return _zero_where(xp, zero, x / xp.where(zero, xp.ones((), y.dtype), y))
+
+
+def _mul_no_nan_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = y == 0
+    return _zero_where(xp, zero, xp.where(zero, xp.zeros((), x.dtype), x) * y)
+
+
+def _xlogy_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = x == 0
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf where x != 0, as TensorFlow
+        return _zero_where(xp, zero, x * xp.log(xp.where(zero, xp.ones((), y.dtype), y)))
+
+
+def _xdivy_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = x == 0
+    with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = +-inf where x != 0, as TensorFlow
+        return _zero_where(xp, zero, x / xp.where(zero, xp.ones((), y.dtype), y))
+
+
+def _nonzero(x: Tensor) -> Tensor:
+    """1 where ``x != 0``, else 0, in ``x``'s dtype."""
+    return cast(not_equal(x, 0), x.dtype)
+
+
+def _partials_jvp(partials: Any) -> Any:
+    """The JVP ``px * tx + py * ty`` of a binary op whose gradient is ``[g * px, g * py]``."""
+
+    def jvp(op: Any, tx: Tangent, ty: Tangent) -> list[Tangent]:
+        px, py = partials(op)
+        return [sum_tangents([None if tx is None else px * tx, None if ty is None else py * ty])]
+
+    return jvp
+
+
+def _div_no_nan_partials(op: Any) -> tuple[Tensor, Tensor]:
+    x, y = op.inputs
+    return div_no_nan(_nonzero(y), y), div_no_nan(div_no_nan(-x, y), y)
+
+
+def _xlogy_partials(op: Any) -> tuple[Tensor, Tensor]:
+    x, y = op.inputs
+    return xlogy(_nonzero(x), y), xdivy(x, y)
+
+
+def _xdivy_partials(op: Any) -> tuple[Tensor, Tensor]:
+    x, y = op.inputs
+    return xdivy(_nonzero(x), y), xdivy(-x, y * y)
+
+
+div_no_nan = _binary(
+    "DivNoNan",
+    None,
+    # TensorFlow's gradient: the division's, with 0 wherever y == 0.
+    lambda op, g: [div_no_nan(g, op.inputs[1]), g * div_no_nan(div_no_nan(-op.inputs[0], op.inputs[1]), op.inputs[1])],
+    kinds=FLOAT,
+    doc="``x / y``, and 0 where ``y == 0`` (even for ``x`` inf or nan); the gradient is 0 there too.",
+    explain="div_no_nan",
+    jvp=_partials_jvp(_div_no_nan_partials),
+    kernel=_div_no_nan_kernel,
+)
+mul_no_nan = _binary(
+    "MulNoNan",
+    None,
+    lambda op, g: [mul_no_nan(g, op.inputs[1]), mul_no_nan(op.inputs[0], g)],
+    kinds=FLOAT,
+    doc="``x * y``, and 0 where ``y == 0`` (even for ``x`` inf or nan). TensorFlow's gradient:\n"
+    "    ``mul_no_nan(g, y)`` for ``x`` and ``mul_no_nan(x, g)`` for ``y``.",
+    explain="mul_no_nan",
+    jvp=lambda op, tx, ty: [
+        sum_tangents(
+            [None if tx is None else mul_no_nan(tx, op.inputs[1]), None if ty is None else mul_no_nan(op.inputs[0], ty)]
+        )
+    ],
+    kernel=_mul_no_nan_kernel,
+)
+xlogy = _binary(
+    "Xlogy",
+    None,
+    lambda op, g: [g * p for p in _xlogy_partials(op)],
+    kinds=FLOAT,
+    doc="``x * log(y)``, and 0 where ``x == 0`` (so ``xlogy(0, 0) = 0``).\n\n"
+    "    TensorFlow's gradient: ``xlogy(x != 0, y)`` for ``x`` (0 at ``x == 0``) and ``xdivy(x, y)`` for ``y``.",
+    explain="xlogy",
+    jvp=_partials_jvp(_xlogy_partials),
+    kernel=_xlogy_kernel,
+)
+xdivy = _binary(
+    "Xdivy",
+    None,
+    lambda op, g: [g * p for p in _xdivy_partials(op)],
+    kinds=FLOAT,
+    doc="``x / y``, and 0 where ``x == 0`` (so ``xdivy(0, 0) = 0``); TensorFlow's gradient, 0 at ``x == 0``.",
+    explain="xdivy",
+    jvp=_partials_jvp(_xdivy_partials),
+    kernel=_xdivy_kernel,
+)
+
+
+# --- truncating division (C's / and % on integers) -------------------------------------------
+def _check_int_divisor(xp: Any, y: Any) -> None:
+    if y.dtype.kind in "iu" and bool(xp.any(y == 0)):
+        raise ValueError("Integer division by zero")
+
+
+def _truncate_div_kernel(xp: Any, x: Any, y: Any) -> Any:
+    if x.dtype.kind not in "iu":
+        return xp.trunc(x / y)
+    _check_int_divisor(xp, y)
+    q = xp.floor_divide(x, y)
+    # Floor division rounds a negative inexact quotient down; truncation rounds it up.
+    return q + ((xp.fmod(x, y) != 0) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
+def _truncate_mod_kernel(xp: Any, x: Any, y: Any) -> Any:
+    _check_int_divisor(xp, y)
+    return xp.fmod(x, y)
+
+
+truncatediv = _binary(
+    "TruncateDiv",
+    None,
+    lambda op, g: [None, None],
+    doc="Division rounded toward zero (C's integer ``/``): ``truncatediv(-7, 2) = -3``.\n\n"
+    "    Integer division by zero raises InvalidArgumentError when run; not differentiable.",
+    explain=lambda b, op, a: b.func("trunc", b.div(*a)),
+    jvp=zero,
+    kernel=_truncate_div_kernel,
+)
+truncatemod = _binary(
+    "TruncateMod",
+    None,
+    lambda op, g: [g, -g * truncatediv(op.inputs[0], op.inputs[1])],
+    doc="The remainder of ``truncatediv`` (C's ``%``, NumPy's ``fmod``): it has the sign of ``x``.\n\n"
+    "    Integer division by zero raises InvalidArgumentError when run. The gradient (which TensorFlow\n"
+    "    does not define) is FloorMod's with truncation: ``g`` for ``x``, ``-g * truncatediv(x, y)`` for ``y``.",
+    explain="fmod",
+    jvp=lambda op, tx, ty: [
+        sum_tangents([tx, None if ty is None else -ty * truncatediv(op.inputs[0], op.inputs[1])])
+    ],
+    kernel=_truncate_mod_kernel,
+)
+
 
 negative = _unary("Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC, explain=lambda b, op, a: b.neg(a[0]))
 abs = _unary("Abs", _ufunc("absolute"), lambda op, g: [g * sign(op.inputs[0])], NUMERIC, explain="abs")  # noqa: A001
@@ -361,8 +561,30 @@ register_op(
 )
 
 
-def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
+def _where_indices_infer(inputs: list[Tensor]) -> list[Any]:
+    (condition,) = inputs
+    if not condition.dtype.is_bool:
+        raise TypeError(f"condition {condition.name} must be bool, got {condition.dtype.name}")
+    return [(dtypes.int64, TensorShape([None, condition.shape.rank]))]
+
+
+# The coordinates of the true elements, one row each in row-major order: how many is known only
+# at run time, so the static first dimension is unknown (TensorFlow's one-argument ``where``).
+register_op(
+    "Where",
+    lambda xp, c: xp.argwhere(c).astype(np.int64),
+    _where_indices_infer,
+    None,
+    fresh_output=True,
+    explain="where",
+)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
     """Pick ``x`` where ``condition`` is true, else ``y`` (all three broadcast).
+
+    With ``x`` and ``y`` both None (TensorFlow 1.x's one-argument form): the coordinates of the
+    true elements of ``condition``, an int64 tensor of shape ``[num_true, rank]`` (row-major order).
 
     The gradient sends ``g`` to the chosen side and exactly 0 to the other. A NaN
     or inf computed in the branch *not* taken does not appear in the forward
@@ -371,6 +593,10 @@ def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
     too (the "double where"): ``where(x > 0, log(where(x > 0, x, 1)), 0)``.
     """
     condition = convert_to_tensor(condition)
+    if x is None and y is None:
+        return apply("Where", condition, name=name)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither (for the coordinates of the true elements)")
     x, y = convert_n([x, y])
     return apply("Select", condition, x, y, name=name)
 
@@ -499,5 +725,5 @@ install_operators(
     }
 )
 
-_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "install_operators", "math", "np", "safe_log")
+_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "TensorShape", "install_operators", "math", "np", "safe_log")
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _NOT_EXPORTED]
