@@ -22,7 +22,7 @@ from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, sum_tangents, zero, zero_fill
-from chainrule.ops.registry import BROADCAST, UNARY, apply, register_op
+from chainrule.ops.registry import BROADCAST, UNARY, apply, constant_value, register_op
 from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, broadcast_shapes, comparison, elementwise, unary
 from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
 
@@ -565,11 +565,14 @@ def _where_indices_infer(inputs: list[Tensor]) -> list[Any]:
     (condition,) = inputs
     if not condition.dtype.is_bool:
         raise TypeError(f"condition {condition.name} must be bool, got {condition.dtype.name}")
-    return [(dtypes.int64, TensorShape([None, condition.shape.rank]))]
+    known = constant_value(condition)
+    count = None if known is None else int(np.count_nonzero(known))
+    return [(dtypes.int64, TensorShape([count, condition.shape.rank]))]
 
 
 # The coordinates of the true elements, one row each in row-major order: how many is known only
-# at run time, so the static first dimension is unknown (TensorFlow's one-argument ``where``).
+# at run time (or from a constant condition), so the static first dimension is usually unknown
+# (TensorFlow's one-argument ``where``).
 register_op(
     "Where",
     lambda xp, c: xp.argwhere(c).astype(np.int64),
@@ -725,5 +728,5 @@ install_operators(
     }
 )
 
-_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "TensorShape", "install_operators", "math", "np", "safe_log")
+_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "TensorShape", "constant_value", "install_operators", "math", "np", "safe_log")
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _NOT_EXPORTED]

@@ -170,6 +170,16 @@ def _id_is_valid(ids: Tensor, like: Tensor) -> Tensor:
     return array_ops.reshape(valid, array_ops.concat([array_ops.shape(ids), extra], 0))
 
 
+def _ones_per_id(data: Tensor, ids: Tensor) -> Tensor:
+    """Ones of shape ``ids.shape + [1] * (data.rank - ids.rank)``: segment-summed, the segments' sizes."""
+    if ids.shape.is_fully_defined() and data.shape.rank is not None:
+        shape: Any = ids.shape.as_list() + [1] * (data.shape.rank - ids.shape.rank)  # type: ignore[operator]
+    else:
+        extra = array_ops.ones(array_ops.reshape(array_ops.rank(data) - array_ops.rank(ids), [1]), dtypes.int32)
+        shape = array_ops.concat([array_ops.shape(ids), extra], 0)
+    return array_ops.ones(shape, data.dtype)
+
+
 def _resegment(op: Any, values: Tensor) -> Tensor:
     """The same segment sum as ``op`` (sorted or not) applied to ``values``."""
     if len(op.inputs) == 3:
@@ -183,10 +193,7 @@ def _sum_grad(op: Any, g: Tensor) -> list[Any]:
 
 def _mean_grad(op: Any, g: Tensor) -> list[Any]:
     data, ids = op.inputs[0], op.inputs[1]
-    ones_shape = array_ops.concat(
-        [array_ops.shape(ids), array_ops.ones(array_ops.reshape(array_ops.rank(data) - 1, [1]), dtypes.int32)], 0
-    )
-    counts = _resegment(op, array_ops.ones(ones_shape, g.dtype))
+    counts = _resegment(op, _ones_per_id(data, ids))
     return [_gather_rows(g / math_ops.maximum(counts, 1), ids, False), None]
 
 
@@ -323,11 +330,7 @@ def unsorted_segment_prod(data: Any, segment_ids: Any, num_segments: Any, name: 
 def unsorted_segment_mean(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
     """Mean of each segment: a composite, the sum divided by the count (at least 1), as TensorFlow."""
     d, ids = convert_to_tensor(data), convert_to_tensor(segment_ids)
-    ones_shape = array_ops.concat(
-        [array_ops.shape(ids), array_ops.ones(array_ops.reshape(array_ops.rank(d) - array_ops.rank(ids), [1]), dtypes.int32)],
-        0,
-    )
-    counts = unsorted_segment_sum(array_ops.ones(ones_shape, d.dtype), ids, num_segments)
+    counts = unsorted_segment_sum(_ones_per_id(d, ids), ids, num_segments)
     total = unsorted_segment_sum(d, ids, num_segments)
     return math_ops.divide(total, math_ops.maximum(counts, 1), name=name)
 

@@ -18,7 +18,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops
-from chainrule.ops.constant_op import convert_to_tensor
+from chainrule.ops.constant_op import constant, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent
 from chainrule.ops.registry import apply_op, constant_value, register_op
 from chainrule.ops.shape_rules import NUMERIC, check_kind
@@ -158,5 +158,7 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
     elif axis < 0:
         raise ValueError("boolean_mask: a negative axis needs the rank of tensor to be known")
     flat = t if k == 1 else array_ops.reshape(t, _merged_shape(t, axis, k))
-    indices = array_ops.squeeze(math_ops.where(array_ops.reshape(m, [-1])), axis=[1])
+    known = constant_value(m)  # a constant mask gives a static output shape
+    flat_mask = array_ops.reshape(m, [-1]) if known is None else constant(np.ravel(known))
+    indices = array_ops.squeeze(math_ops.where(flat_mask), axis=[1])
     return indexing_ops.gather(flat, indices, axis=axis, name=name)
