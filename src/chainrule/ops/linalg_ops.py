@@ -928,6 +928,7 @@ register_op(
     _svd_values_infer,
     _svd_values_grad,
     jvp=_svd_values_jvp,
+    explain="singular_values",
 )
 
 
