@@ -91,15 +91,15 @@ M = np.array([[1.0, -2.0], [3.0, 4.0]])
 
 
 @pytest.mark.parametrize(
-    ("ord", "matrix", "vector"),
+    ("order", "matrix", "vector"),
     # TF: tf.norm(M, ord, axis=[0, 1]) and tf.norm(M, ord)
     [("euclidean", 5.477225575051661, 5.477225575051661), (1, 6.0, 10.0), (2, 5.116672736016927, 5.477225575051661)]
     + [(np.inf, 7.0, 4.0), ("fro", 5.477225575051661, None)],
 )
-def test_norm_matches_tensorflow(ord, matrix, vector):
-    np.testing.assert_allclose(run(cr.norm(M, ord=ord, axis=[0, 1])), matrix, rtol=1e-12)
+def test_norm_matches_tensorflow(order, matrix, vector):
+    np.testing.assert_allclose(run(cr.norm(M, ord=order, axis=[0, 1])), matrix, rtol=1e-12)
     if vector is not None:
-        np.testing.assert_allclose(run(cr.norm(M, ord=ord)), vector, rtol=1e-12)
+        np.testing.assert_allclose(run(cr.norm(M, ord=order)), vector, rtol=1e-12)
     np.testing.assert_allclose(run(cr.norm(M, ord=3)), 4.641588833612778, rtol=1e-12)  # TF
 
 

@@ -108,6 +108,8 @@ floor: _UnaryOp
 sign: _UnaryOp
 cos: _UnaryOp
 cosh: _UnaryOp
+div_no_nan: _BinaryOp
+mul_no_nan: _BinaryOp
 
 
 # --- arithmetic -----------------------------------------------------------------------------
@@ -437,9 +439,7 @@ truncatemod = _binary(
     "    Integer division by zero raises InvalidArgumentError when run. The gradient (which TensorFlow\n"
     "    does not define) is FloorMod's with truncation: ``g`` for ``x``, ``-g * truncatediv(x, y)`` for ``y``.",
     explain="fmod",
-    jvp=lambda op, tx, ty: [
-        sum_tangents([tx, None if ty is None else -ty * truncatediv(op.inputs[0], op.inputs[1])])
-    ],
+    jvp=lambda op, tx, ty: [sum_tangents([tx, None if ty is None else -ty * truncatediv(op.inputs[0], op.inputs[1])])],
     kernel=_truncate_mod_kernel,
 )
 
@@ -728,5 +728,16 @@ install_operators(
     }
 )
 
-_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "TensorShape", "constant_value", "install_operators", "math", "np", "safe_log")
+_NOT_EXPORTED = (
+    "annotations",
+    "Any",
+    "Protocol",
+    "Tensor",
+    "TensorShape",
+    "constant_value",
+    "install_operators",
+    "math",
+    "np",
+    "safe_log",
+)
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _NOT_EXPORTED]

@@ -111,7 +111,7 @@ def _merged_shape(t: Tensor, axis: int, k: int) -> Any:
     """``t``'s shape with the ``k`` axes from ``axis`` merged into one (static where it is known)."""
     dims = t.shape.dims
     if dims is not None and all(d is not None for d in dims):
-        lead = int(np.prod(dims[axis : axis + k], dtype=np.int64))
+        lead = int(np.prod([int(d) for d in dims[axis : axis + k]], dtype=np.int64))  # type: ignore[arg-type]
         return [*dims[:axis], lead, *dims[axis + k :]]
     full = array_ops.shape(t)
     lead_t = reduction_ops.reduce_prod(full[axis : axis + k], axis=[0], keepdims=True)

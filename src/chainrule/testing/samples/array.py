@@ -823,7 +823,9 @@ SAMPLES += [
         ref=lambda x: _top_k_ref(x, 3),
         label="batch",
     ),
-    sample("nn.top_k", lambda x: cr.nn.top_k(x, 4), _distinct_values(2, 4), ref=lambda x: _top_k_ref(x, 4), label="k=n"),
+    sample(
+        "nn.top_k", lambda x: cr.nn.top_k(x, 4), _distinct_values(2, 4), ref=lambda x: _top_k_ref(x, 4), label="k=n"
+    ),
     sample("nn.top_k", lambda x: cr.nn.top_k(x, 0), rand(2, 3), ref=lambda x: _top_k_ref(x, 0), label="k=0"),
     # Ties: the lower index first (as TensorFlow).
     sample(
@@ -834,7 +836,9 @@ SAMPLES += [
         label="int ties",
         order=0,
     ),
-    sample("math.top_k", lambda x: cr.math.top_k(x, 1).values, _distinct_values(3, 2), ref=lambda x: _top_k_ref(x, 1)[0]),
+    sample(
+        "math.top_k", lambda x: cr.math.top_k(x, 1).values, _distinct_values(3, 2), ref=lambda x: _top_k_ref(x, 1)[0]
+    ),
     sample(
         "boolean_mask",
         lambda x: cr.boolean_mask(x, _mask23),
@@ -871,7 +875,9 @@ ERRORS += [
         at_run=True,
         static_shapes=False,
     ),
-    error("nn.top_k", lambda x: cr.nn.top_k(x, 1), np.array(2.0), error=ValueError, match=r"TopKV2.*rank", label="scalar"),
+    error(
+        "nn.top_k", lambda x: cr.nn.top_k(x, 1), np.array(2.0), error=ValueError, match=r"TopKV2.*rank", label="scalar"
+    ),
     error("boolean_mask", lambda x, m: cr.boolean_mask(x, m), rand(2, 3), rand(2, 3), error=TypeError, match="bool"),
     error(
         "boolean_mask",

@@ -566,18 +566,18 @@ ERRORS: list[ErrorSample] = [
 _m = np.array([[1.0, -2.0, 0.5], [3.0, 4.0, -1.0]])
 
 
-def _np_norm(x, ord="euclidean", axis=None, keepdims=False):
+def _np_norm(x, order="euclidean", axis=None, keepdims=False):
     """NumPy's norms with TensorFlow's conventions: axis=None is the whole tensor as a vector."""
     if axis is None:
         v = np.abs(x).ravel()
-        p = 2 if ord == "euclidean" else ord
+        p = 2 if order == "euclidean" else order
         out = np.max(v) if p == np.inf else np.sum(v**p) ** (1.0 / p)
         return np.reshape(out, (1,) * x.ndim) if keepdims else np.asarray(out)
-    np_ord = "fro" if ord == "euclidean" and isinstance(axis, tuple) else (None if ord == "euclidean" else ord)
+    np_ord = "fro" if order == "euclidean" and isinstance(axis, tuple) else (None if order == "euclidean" else order)
     return np.linalg.norm(x, ord=np_ord, axis=axis, keepdims=keepdims)
 
 
-# (shape, ord, axis, keepdims): vector norms over all / one axis, matrix norms batched over the rest.
+# (shape, order, axis, keepdims): vector norms over all / one axis, matrix norms batched over the rest.
 NORM_CASES = [
     ((2, 3), "euclidean", None, False),
     ((2, 3), 1, None, False),
@@ -595,17 +595,17 @@ NORM_CASES = [
 ]
 
 
-def _norm_sample(i, shape, ord, axis, keepdims):
+def _norm_sample(i, shape, order, axis, keepdims):
     # Distinct singular values (the 2-norm's gradient needs a simple largest one); no entry near 0
     # (the kinks of |x| at 0 and the nan gradient of the euclidean norm at 0).
     x = rand(*shape, low=0.3, high=2.0, seed=i) * np.where(rand(*shape, seed=50 + i) > 0, 1, -1)
     return sample(
         "norm",
-        lambda t: cr.norm(t, ord=ord, axis=list(axis) if isinstance(axis, tuple) else axis, keepdims=keepdims),
+        lambda t: cr.norm(t, ord=order, axis=list(axis) if isinstance(axis, tuple) else axis, keepdims=keepdims),
         x,
-        ref=lambda a: _np_norm(a, ord, axis, keepdims),
-        label=f"{'x'.join(map(str, shape))} ord={ord} axis={axis}" + (" keepdims" if keepdims else ""),
-        order=1 if ord == 2 and isinstance(axis, tuple) else 2,
+        ref=lambda a: _np_norm(a, order, axis, keepdims),
+        label=f"{'x'.join(map(str, shape))} ord={order} axis={axis}" + (" keepdims" if keepdims else ""),
+        order=1 if order == 2 and isinstance(axis, tuple) else 2,
     )
 
 
@@ -643,7 +643,7 @@ ERRORS += [
     error("norm", lambda x: cr.norm(x, ord="fro"), _m, error=ValueError, match="supported vector norm.*fro"),
     error("norm", lambda x: cr.norm(x, ord=3, axis=[0, 1]), _m, error=ValueError, match="supported matrix norm"),
     error("norm", lambda x: cr.norm(x, axis=[0, 0]), _m, error=ValueError, match="2 unique integers", label="axes"),
-    error("norm", lambda x: cr.norm(x, ord=-1), _m, error=ValueError, match="supported vector norm", label="ord<0"),
+    error("norm", lambda x: cr.norm(x, ord=-1), _m, error=ValueError, match="supported vector norm", label="order<0"),
     error(
         "linalg.singular_values",
         la.singular_values,

@@ -332,7 +332,9 @@ ERRORS += [
         match="Integer division by zero.*TruncateMod",
         at_run=True,
     ),
-    error("xlogy", cr.xlogy, np.array([1, 2], np.int32), np.array([1, 2], np.int32), error=TypeError, match="Xlogy.*int32"),
+    error(
+        "xlogy", cr.xlogy, np.array([1, 2], np.int32), np.array([1, 2], np.int32), error=TypeError, match="Xlogy.*int32"
+    ),
     error("div_no_nan", cr.div_no_nan, rand(2), rand(3), error=ValueError, match="DivNoNan.*Incompatible shapes"),
     error("where", lambda c: cr.where(c), rand(2), error=TypeError, match="Where.*must be bool"),
 ]
