@@ -9,6 +9,8 @@ from chainrule.framework.dtypes import (
     DType,
     as_dtype,
     bool_ as bool,  # noqa: A004 - TensorFlow's public name
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -39,12 +41,15 @@ from chainrule.ops.math_ops import (
     acos,
     add,
     add_n,
+    angle,
     asin,
     atan,
     atan2,
     cast,
     ceil,
     clip_by_value,
+    complex,  # noqa: A004 - TensorFlow's public name
+    conj,
     cos,
     cosh,
     div,
@@ -60,6 +65,7 @@ from chainrule.ops.math_ops import (
     floormod,
     greater,
     greater_equal,
+    imag,
     less,
     less_equal,
     log,
@@ -74,6 +80,7 @@ from chainrule.ops.math_ops import (
     negative,
     not_equal,
     pow,  # noqa: A004 - TensorFlow's public name
+    real,
     reciprocal,
     round,  # noqa: A004 - TensorFlow's public name
     rsqrt,

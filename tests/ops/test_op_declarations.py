@@ -51,6 +51,8 @@ ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "Sto
 # Selects between a result and 0 guarding the unsafe operand (*NoNan, Xlogy, Xdivy), and the
 # truncating divisions, whose kernels check for an integer division by zero.
 ELEMENTWISE_WITHOUT_STEPS |= {"DivNoNan", "MulNoNan", "Xdivy", "Xlogy", "TruncateDiv", "TruncateMod"}
+# np.real, np.imag and np.angle are not ufuncs; Complex builds its result from two casts.
+ELEMENTWISE_WITHOUT_STEPS |= {"Angle", "Complex", "Imag", "Real"}
 
 # Ops cr.explain prints opaquely, as ``OpType(args)``.
 NO_EXPLAIN_FORM = {

@@ -23,7 +23,7 @@ from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # no
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, multilinear, sum_tangents
 from chainrule.ops.registry import apply, constant_value, register_op
-from chainrule.ops.shape_rules import FLOAT, NUMERIC, broadcast_shapes, check_kind, common_dtype
+from chainrule.ops.shape_rules import FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, broadcast_shapes, check_kind, common_dtype
 
 __all__ = [
     "matmul",
@@ -126,7 +126,7 @@ def adjoint(matrix: Any, name: str | None = None) -> Tensor:
 def _matmul_infer(inputs: list[Tensor], transpose_a: bool, transpose_b: bool) -> list[Any]:
     a, b = inputs
     dtype = common_dtype(inputs)
-    check_kind("MatMul", a, NUMERIC)
+    check_kind("MatMul", a, NUMERIC_OR_COMPLEX)
     batch_a, m, k = _matrix_dims(a, "a")
     batch_b, k2, n = _matrix_dims(b, "b")
     if transpose_a:
@@ -150,7 +150,8 @@ def _matmul_kernel(xp: Any, a: Any, b: Any, transpose_a: bool, transpose_b: bool
 
 
 def _matmul_grad(op: Any, g: Tensor) -> list[Tensor]:
-    a, b = op.inputs
+    # Complex: adjoints where real matrices transpose (conj is the identity for real ones).
+    a, b = (math_ops.conj(t) for t in op.inputs)
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
     if not ta and not tb:
         return [matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)]

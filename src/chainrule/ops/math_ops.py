@@ -21,9 +21,21 @@ from chainrule.framework.graph import Tensor, install_operators
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
-from chainrule.ops.jvp_forms import Tangent, sum_tangents, zero, zero_fill
+from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents, zero, zero_fill
 from chainrule.ops.registry import BROADCAST, UNARY, apply, constant_value, register_op
-from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, broadcast_shapes, comparison, elementwise, unary
+from chainrule.ops.shape_rules import (
+    ANY,
+    BOOL,
+    FLOAT,
+    FLOAT_OR_COMPLEX,
+    NUMERIC,
+    NUMERIC_OR_COMPLEX,
+    broadcast_shapes,
+    check_kind,
+    comparison,
+    elementwise,
+    unary,
+)
 from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
 
 
@@ -40,10 +52,21 @@ class _BinaryOp(Protocol):
 
 
 def _unary(
-    op_type: str, steps: Any, grad: Any, kinds: str = FLOAT, doc: str = "", explain: Any = None, kernel: Any = None
+    op_type: str,
+    steps: Any,
+    grad: Any,
+    kinds: str = FLOAT,
+    doc: str = "",
+    explain: Any = None,
+    kernel: Any = None,
+    jvp: Any = None,
 ) -> _UnaryOp:
-    """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal)."""
-    register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain)
+    """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal).
+
+    Ops that take complex inputs give their JVP explicitly: their gradient multiplies by the
+    conjugate derivative (see ``_conj``), their JVP by the derivative itself.
+    """
+    register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain, jvp=jvp)
 
     def fn(x: Any, name: str | None = None) -> Tensor:
         return apply(op_type, convert_to_tensor(x), name=name)
@@ -112,12 +135,22 @@ div_no_nan: _BinaryOp
 mul_no_nan: _BinaryOp
 
 
+def _conj(x: Tensor) -> Tensor:
+    """``conj(x)`` for complex ``x``; ``x`` itself otherwise (so real graphs are unchanged).
+
+    TensorFlow's convention for complex gradients: the gradient of a real loss ``L`` with respect
+    to ``z`` is ``dL/dRe(z) + i dL/dIm(z)``, so the chain rule through a holomorphic ``f`` multiplies
+    the upstream gradient by ``conj(f'(z))``; forward mode multiplies the tangent by ``f'(z)``.
+    """
+    return conj(x) if x.dtype.is_complex else x
+
+
 # --- arithmetic -----------------------------------------------------------------------------
 add = _binary(
     "Add",
     "add",
     lambda op, g: [g, g],
-    kinds=NUMERIC,
+    kinds=NUMERIC_OR_COMPLEX,
     explain=lambda b, op, a: b.add(*a),
     jvp=lambda op, ta, tb: [sum_tangents([ta, tb])],
 )
@@ -125,6 +158,7 @@ subtract = _binary(
     "Sub",
     "subtract",
     lambda op, g: [g, -g],
+    kinds=NUMERIC_OR_COMPLEX,
     explain=lambda b, op, a: b.sub(*a),
     jvp=lambda op, ta, tb: [sum_tangents([ta, _negated(tb)])],
 )
@@ -138,7 +172,8 @@ def _mul_jvp(op: Any, ta: Tangent, tb: Tangent) -> list[Tangent]:
 multiply = _binary(
     "Mul",
     "multiply",
-    lambda op, g: [g * op.inputs[1], g * op.inputs[0]],
+    lambda op, g: [g * _conj(op.inputs[1]), g * _conj(op.inputs[0])],
+    kinds=NUMERIC_OR_COMPLEX,
     explain=lambda b, op, a: b.mul(*a),
     jvp=_mul_jvp,
 )
@@ -153,8 +188,8 @@ def _div_jvp(op: Any, ta: Tangent, tb: Tangent) -> list[Tangent]:
 _real_div = _binary(
     "RealDiv",
     "true_divide",
-    lambda op, g: [g / op.inputs[1], -g * op.outputs[0] / op.inputs[1]],
-    kinds=FLOAT,
+    lambda op, g: [g / _conj(op.inputs[1]), -g * _conj(op.outputs[0]) / _conj(op.inputs[1])],
+    kinds=FLOAT_OR_COMPLEX,
     explain=lambda b, op, a: b.div(*a),
     jvp=_div_jvp,
 )
@@ -352,12 +387,16 @@ def _xdivy_partials(op: Any) -> tuple[Tensor, Tensor]:
     return xdivy(_nonzero(x), y), xdivy(-x, y * y)
 
 
+def _div_no_nan_grad(g: Tensor, x: Tensor, y: Tensor) -> list[Tensor]:
+    return [div_no_nan(g, y), g * div_no_nan(div_no_nan(-x, y), y)]
+
+
 div_no_nan = _binary(
     "DivNoNan",
     None,
     # TensorFlow's gradient: the division's, with 0 wherever y == 0.
-    lambda op, g: [div_no_nan(g, op.inputs[1]), g * div_no_nan(div_no_nan(-op.inputs[0], op.inputs[1]), op.inputs[1])],
-    kinds=FLOAT,
+    lambda op, g: _div_no_nan_grad(g, *(_conj(t) for t in op.inputs)),
+    kinds=FLOAT_OR_COMPLEX,
     doc="``x / y``, and 0 where ``y == 0`` (even for ``x`` inf or nan); the gradient is 0 there too.",
     explain="div_no_nan",
     jvp=_partials_jvp(_div_no_nan_partials),
@@ -366,8 +405,8 @@ div_no_nan = _binary(
 mul_no_nan = _binary(
     "MulNoNan",
     None,
-    lambda op, g: [mul_no_nan(g, op.inputs[1]), mul_no_nan(op.inputs[0], g)],
-    kinds=FLOAT,
+    lambda op, g: [mul_no_nan(g, _conj(op.inputs[1])), mul_no_nan(_conj(op.inputs[0]), g)],
+    kinds=FLOAT_OR_COMPLEX,
     doc="``x * y``, and 0 where ``y == 0`` (even for ``x`` inf or nan). TensorFlow's gradient:\n"
     "    ``mul_no_nan(g, y)`` for ``x`` and ``mul_no_nan(x, g)`` for ``y``.",
     explain="mul_no_nan",
@@ -444,11 +483,27 @@ truncatemod = _binary(
 )
 
 
-negative = _unary("Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC, explain=lambda b, op, a: b.neg(a[0]))
-abs = _unary("Abs", _ufunc("absolute"), lambda op, g: [g * sign(op.inputs[0])], NUMERIC, explain="abs")  # noqa: A001
+negative = _unary(
+    "Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC_OR_COMPLEX, explain=lambda b, op, a: b.neg(a[0])
+)
+_real_abs = _unary("Abs", _ufunc("absolute"), lambda op, g: [g * sign(op.inputs[0])], NUMERIC, explain="abs")
 sign = _unary("Sign", _ufunc("sign"), lambda op, g: [array_ops.zeros_like(op.inputs[0])], NUMERIC, explain="sign")
-square = _unary("Square", _ufunc("square"), lambda op, g: [g * 2 * op.inputs[0]], NUMERIC, explain=_power_of(2))
-sqrt = _unary("Sqrt", _ufunc("sqrt"), lambda op, g: [g * 0.5 / op.outputs[0]], explain=_power_of(0.5))
+square = _unary(
+    "Square",
+    _ufunc("square"),
+    lambda op, g: [g * 2 * _conj(op.inputs[0])],
+    NUMERIC_OR_COMPLEX,
+    explain=_power_of(2),
+    jvp=lambda op, t: [None if t is None else t * 2 * op.inputs[0]],
+)
+sqrt = _unary(
+    "Sqrt",
+    _ufunc("sqrt"),
+    lambda op, g: [g * 0.5 / _conj(op.outputs[0])],
+    FLOAT_OR_COMPLEX,
+    explain=_power_of(0.5),
+    jvp=lambda op, t: [None if t is None else t * 0.5 / op.outputs[0]],
+)
 rsqrt = _unary(
     "Rsqrt",
     [("sqrt", 0), ("true_divide", ONE, PREV)],
@@ -458,17 +513,33 @@ rsqrt = _unary(
 reciprocal = _unary(
     "Reciprocal",
     [("true_divide", ONE, 0)],
-    lambda op, g: [-g * op.outputs[0] * op.outputs[0]],
+    lambda op, g: [-g * _conj(op.outputs[0]) * _conj(op.outputs[0])],
+    FLOAT_OR_COMPLEX,
     explain=_power_of(-1),
+    jvp=lambda op, t: [None if t is None else -t * op.outputs[0] * op.outputs[0]],
 )
-exp = _unary("Exp", _ufunc("exp"), lambda op, g: [g * op.outputs[0]], explain="exp")
+exp = _unary(
+    "Exp",
+    _ufunc("exp"),
+    lambda op, g: [g * _conj(op.outputs[0])],
+    FLOAT_OR_COMPLEX,
+    explain="exp",
+    jvp=lambda op, t: [None if t is None else t * op.outputs[0]],
+)
 expm1 = _unary(
     "Expm1",
     _ufunc("expm1"),
     lambda op, g: [g * (op.outputs[0] + 1)],
     explain=lambda b, op, a: b.sub(b.func("exp", a[0]), b.num(1)),
 )
-log = _unary("Log", _ufunc("log"), lambda op, g: [g / op.inputs[0]], explain="log")
+log = _unary(
+    "Log",
+    _ufunc("log"),
+    lambda op, g: [g / _conj(op.inputs[0])],
+    FLOAT_OR_COMPLEX,
+    explain="log",
+    jvp=lambda op, t: [None if t is None else t / op.inputs[0]],
+)
 log1p = _unary(
     "Log1p",
     _ufunc("log1p"),
@@ -525,8 +596,8 @@ round = _unary(  # noqa: A001
 
 # --- comparisons and logic (not differentiable) ----------------------------------------------
 _BOOL = dtypes.bool_
-equal = _binary("Equal", "equal", None, ANY, out_dtype=_BOOL, explain=_relation("=="))
-not_equal = _binary("NotEqual", "not_equal", None, ANY, out_dtype=_BOOL, explain=_relation("!="))
+equal = _binary("Equal", "equal", None, ANY + "c", out_dtype=_BOOL, explain=_relation("=="))
+not_equal = _binary("NotEqual", "not_equal", None, ANY + "c", out_dtype=_BOOL, explain=_relation("!="))
 less = _binary("Less", "less", None, NUMERIC, out_dtype=_BOOL, explain=_relation("<"))
 less_equal = _binary("LessEqual", "less_equal", None, NUMERIC, out_dtype=_BOOL, explain=_relation("<="))
 greater = _binary("Greater", "greater", None, NUMERIC, out_dtype=_BOOL, explain=_relation(">"))
@@ -690,6 +761,168 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | 
     """Clamp ``t`` to ``[min, max]``; composed of maximum/minimum, so the gradient is ``g`` inside and 0 outside."""
     t, lo, hi = convert_n([t, clip_value_min, clip_value_max])
     return minimum(maximum(t, lo), hi, name=name)
+
+
+# --- complex numbers: parts, conjugate, modulus, argument -----------------------------------------
+def _complex_of(real_dtype: Any) -> Any:
+    if real_dtype == dtypes.float32:
+        return dtypes.complex64
+    if real_dtype == dtypes.float64:
+        return dtypes.complex128
+    raise TypeError(f"the parts of a complex number must be float32 or float64, got {real_dtype.name}")
+
+
+def _complex_infer(inputs: list[Tensor]) -> list[Any]:
+    re, im = inputs
+    common = elementwise(FLOAT)([re, im])[0]
+    return [(_complex_of(common[0]), common[1])]
+
+
+def _complex_kernel(xp: Any, re: Any, im: Any) -> Any:
+    dtype = np.complex64 if re.dtype == np.float32 else np.complex128
+    return re.astype(dtype) + im.astype(dtype) * dtype(1j)
+
+
+register_op(
+    "Complex",
+    _complex_kernel,
+    _complex_infer,
+    lambda op, g: [real(g), imag(g)],
+    broadcasts=True,
+    elementwise=BROADCAST,
+    fresh_output=True,
+    explain="complex",
+    jvp=linear,
+)
+
+
+def _to_real_infer(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    check_kind("op", x, "c")
+    return [(x.dtype.real_dtype, x.shape)]
+
+
+def _complex_only(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    check_kind("op", x, "c")
+    return [(x.dtype, x.shape)]
+
+
+def _zeros_real(g: Tensor) -> Tensor:
+    return array_ops.zeros_like(g)
+
+
+def _as_real_part(x: Tensor) -> Tensor:
+    """``complex(x, 0)``."""
+    return complex(x, _zeros_real(x))
+
+
+register_op(
+    "Real",
+    lambda xp, x: xp.real(x).copy(),
+    _to_real_infer,
+    lambda op, g: [_as_real_part(g)],
+    elementwise=UNARY,
+    fresh_output=True,
+    explain="re",
+    jvp=linear,
+)
+register_op(
+    "Imag",
+    lambda xp, x: xp.imag(x).copy(),
+    _to_real_infer,
+    lambda op, g: [complex(_zeros_real(g), g)],
+    elementwise=UNARY,
+    fresh_output=True,
+    explain="im",
+    jvp=linear,
+)
+register_op(
+    "Conj",
+    None,
+    _complex_only,
+    lambda op, g: [conj(g)],
+    elementwise=UNARY,
+    steps=[("conjugate", 0)],
+    explain="conj",
+    jvp=linear,
+)
+register_op(
+    "ComplexAbs",
+    None,
+    _to_real_infer,
+    # TensorFlow's: g * z / |z| (0 at z == 0).
+    lambda op, g: [div_no_nan(_as_real_part(g) * op.inputs[0], _as_real_part(op.outputs[0]))],
+    elementwise=UNARY,
+    steps=[("absolute", 0)],
+    explain="abs",
+    jvp=lambda op, t: [None if t is None else div_no_nan(real(conj(op.inputs[0]) * t), op.outputs[0])],
+)
+
+
+def _angle_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    if t is None:
+        return [None]
+    z = op.inputs[0]
+    return [imag(conj(z) * t) / real(z * conj(z))]
+
+
+register_op(
+    "Angle",
+    lambda xp, x: xp.angle(x).astype(x.real.dtype, copy=False),
+    _to_real_infer,
+    # TensorFlow's: -g / (imag(z) + i real(z)) = g * (-imag(z) + i real(z)) / |z|^2.
+    lambda op, g: [-_as_real_part(g) * reciprocal(complex(imag(op.inputs[0]), real(op.inputs[0])))],
+    elementwise=UNARY,
+    fresh_output=True,
+    explain="arg",
+    jvp=_angle_jvp,
+)
+
+
+def complex(real: Any, imag: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
+    """``real + i * imag``: float32 parts give complex64, float64 parts complex128 (they broadcast).
+
+    The gradient of a real loss flows back as ``(real(g), imag(g))``.
+    """
+    re, im = convert_n([real, imag])
+    return apply("Complex", re, im, name=name)
+
+
+def real(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The real part of a complex tensor (a real tensor is returned unchanged, as TensorFlow)."""
+    x = convert_to_tensor(input)
+    return apply("Real", x, name=name) if x.dtype.is_complex else x
+
+
+def imag(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The imaginary part of a complex tensor (zeros for a real tensor, as TensorFlow)."""
+    x = convert_to_tensor(input)
+    return apply("Imag", x, name=name) if x.dtype.is_complex else array_ops.zeros_like(x, name=name)
+
+
+def conj(x: Any, name: str | None = None) -> Tensor:
+    """The complex conjugate (a real tensor is returned unchanged, as TensorFlow)."""
+    t = convert_to_tensor(x)
+    if t.dtype.is_complex:
+        return apply("Conj", t, name=name)
+    if not t.dtype.is_numeric:
+        raise TypeError(f"conj: expected a numeric or complex tensor, got {t.dtype.name}")
+    return t
+
+
+def angle(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The argument of each complex element, in ``(-pi, pi]``; for a real tensor ``pi`` where it is negative, else 0."""
+    x = convert_to_tensor(input)
+    if x.dtype.is_complex:
+        return apply("Angle", x, name=name)
+    return where(x < 0, array_ops.fill(array_ops.shape(x), x.dtype.as_numpy_dtype.type(np.pi)), array_ops.zeros_like(x))
+
+
+def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
+    """``|x|`` elementwise; of a complex tensor, the modulus, a real tensor (``ComplexAbs``)."""
+    t = convert_to_tensor(x)
+    return apply("ComplexAbs" if t.dtype.is_complex else "Abs", t, name=name)
 
 
 # --- the Tensor operators ------------------------------------------------------------------

@@ -25,7 +25,7 @@ from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear
 from chainrule.ops.registry import apply, describe_inputs, register_op
-from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, check_kind, known_dims
+from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, check_kind, known_dims
 
 __all__ = [
     "reduce_sum",
@@ -178,12 +178,19 @@ def _sum_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | Non
 
 
 def _reduction(
-    op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str, emit: Any = None, jvp: Any = None
+    op_type: str,
+    public_name: str,
+    np_fn: Any,
+    grad: Any,
+    doc: str,
+    emit: Any = None,
+    jvp: Any = None,
+    kinds: str = NUMERIC,
 ) -> Any:
     register_op(
         op_type,
         lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims),
-        _reduce_infer(op_type),
+        _reduce_infer(op_type, kinds),
         grad,
         jvp=jvp,
         emit=emit,
@@ -220,6 +227,7 @@ reduce_sum = _reduction(
     doc="Sum of elements over ``axis`` (0 over an empty axis)." + _REDUCE_DOC,
     emit=_sum_emit,
     jvp=linear,
+    kinds=NUMERIC_OR_COMPLEX,
 )
 
 
@@ -308,7 +316,7 @@ reduce_prod = _reduction(
 
 # --- mean (composite: sum / count) ------------------------------------------------------------
 def _mean(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
-    axes = _checked_axes("reduce_mean", x, axis)
+    axes = _checked_axes("reduce_mean", x, axis, NUMERIC_OR_COMPLEX)
     total = reduce_sum(x, axis=axes, keepdims=keepdims)
     dims = x.shape.dims
     reduced: list[int] | None = None

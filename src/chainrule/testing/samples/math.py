@@ -338,3 +338,84 @@ ERRORS += [
     error("div_no_nan", cr.div_no_nan, rand(2), rand(3), error=ValueError, match="DivNoNan.*Incompatible shapes"),
     error("where", lambda c: cr.where(c), rand(2), error=TypeError, match="Where.*must be bool"),
 ]
+
+# --- complex numbers ----------------------------------------------------------------------------------
+# Real inputs and real outputs around complex intermediates: the table's real central differences then
+# check TensorFlow's complex gradient convention (and forward mode) through every complex op.
+_z = (rand(2, 3, seed=5) + 1j * rand(2, 3, seed=6)).astype(np.complex128)
+
+
+def _parts(f):
+    """``f`` on ``complex(x, y)``, seen through its real and imaginary parts."""
+
+    def fn(x, y):
+        z = f(cr.complex(x, y))
+        return [cr.real(z), cr.imag(z)] if z.dtype.is_complex else z
+
+    return fn
+
+
+def _parts_ref(f):
+    def ref(x, y):
+        z = f(x + 1j * y)
+        return [z.real, z.imag] if np.iscomplexobj(z) else z
+
+    return ref
+
+
+_W = rand(3, 2, seed=7) - 0.5j * rand(3, 2, seed=8)
+for _name, _f, _npf, _kw in [
+    ("complex", lambda z: z, lambda z: z, {}),
+    ("complex_exp", cr.exp, np.exp, {}),
+    ("complex_log", cr.log, np.log, {}),
+    ("complex_sqrt", cr.sqrt, np.sqrt, {}),
+    ("complex_square", cr.square, np.square, {}),
+    ("complex_negative", cr.negative, np.negative, {}),
+    ("complex_conj", cr.conj, np.conj, {}),
+    ("complex_mul", lambda z: z * z * (0.5 - 2j), lambda z: z * z * (0.5 - 2j), {}),
+    ("complex_div", lambda z: (1.5 + 1j) / z, lambda z: (1.5 + 1j) / z, {}),
+    ("complex_add", lambda z: z + cr.conj(z) * 1j - 2.0, lambda z: z + np.conj(z) * 1j - 2.0, {}),
+    ("complex_matmul", lambda z: cr.matmul(z, cr.constant(_W)), lambda z: z @ _W, {}),
+    ("complex_reduce_sum", lambda z: cr.reduce_sum(z * z, axis=1), lambda z: np.sum(z * z, axis=1), {}),
+    ("complex_reduce_mean", lambda z: cr.reduce_mean(z * z), lambda z: np.mean(z * z), {}),
+    ("complex_abs", cr.abs, np.abs, {}),
+    ("complex_angle", cr.angle, np.angle, {}),
+    ("complex_div_no_nan", lambda z: cr.div_no_nan(z, z * z), lambda z: 1 / z, {}),
+]:
+    SAMPLES.append(
+        sample(
+            _name,
+            _parts(_f),
+            np.real(_z) + np.sign(np.real(_z)) * 0.3,  # away from 0 (log, sqrt, abs and angle have kinks there)
+            np.imag(_z),
+            ref=_parts_ref(_npf),
+            float32=False,
+            **_kw,
+        )
+    )
+SAMPLES += [
+    sample("real", cr.real, _z, ref=np.real, label="complex128", order=0),
+    sample("imag", cr.imag, _z.astype(np.complex64), ref=np.imag, label="complex64", order=0),
+    sample("real", cr.real, rand(3), ref=lambda x: x, label="of a real tensor: itself"),
+    sample("imag", cr.imag, rand(3), ref=np.zeros_like, label="of a real tensor: zeros"),
+    sample("conj", cr.conj, _z, ref=np.conj, order=0),
+    sample("angle", cr.angle, _z, ref=np.angle, order=0),
+    sample("angle", cr.angle, np.array([-1.5, 0.0, 2.0]), ref=np.angle, label="real", order=0),
+    sample("abs", cr.abs, _z.astype(np.complex64), ref=np.abs, label="complex64", order=0),
+    sample("multiply", cr.multiply, _z, _z[0], ref=np.multiply, label="complex broadcast", order=0),
+    sample("matmul", cr.matmul, _z, _W, ref=np.matmul, label="complex", order=0),
+]
+ERRORS += [
+    error("complex", cr.complex, rand(2), np.ones(2, np.float32), error=TypeError, match="Complex.*same dtype"),
+    error(
+        "complex",
+        cr.complex,
+        np.ones(2, np.int32),
+        np.ones(2, np.int32),
+        error=TypeError,
+        match="Complex.*floating",
+        label="int parts",
+    ),
+    error("maximum", cr.maximum, _z, _z, error=TypeError, match="Maximum.*complex128.*numeric", label="complex"),
+    error("real", lambda z: cr.add(z, 1j), rand(2), error=TypeError, match="complex value.*float64", label="lossy"),
+]
