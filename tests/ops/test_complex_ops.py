@@ -130,3 +130,13 @@ def test_ordering_ops_refuse_complex():
             fn(z, z)
     with pytest.raises(TypeError, match="complex128"):
         cr.reduce_max(z)
+
+
+def test_complex_gradients_flow_through_cond_and_while_loop():
+    z = cr.constant(np.array([1 + 2j]))
+    y = cr.cond(cr.constant(True), lambda: z * z, lambda: z)
+    (g,) = cr.gradients(cr.reduce_sum(cr.real(y)), [z])
+    np.testing.assert_allclose(run(g), np.conj(2 * (1 + 2j)))
+    _, v = cr.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * z), [0, cr.ones_like(z)])
+    (g,) = cr.gradients(cr.reduce_sum(cr.real(v)), [z])
+    np.testing.assert_allclose(run(g), np.conj(3 * (1 + 2j) ** 2))
