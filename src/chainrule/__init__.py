@@ -9,6 +9,8 @@ from chainrule.framework.dtypes import (
     DType,
     as_dtype,
     bool_ as bool,  # noqa: A004 - TensorFlow's public name
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -42,24 +44,31 @@ from chainrule.ops.math_ops import (
     acos,
     add,
     add_n,
+    angle,
     asin,
     atan,
     atan2,
     cast,
     ceil,
     clip_by_value,
+    complex,  # noqa: A004 - TensorFlow's public name
+    conj,
     cos,
     cosh,
+    div,
+    div_no_nan,
     divide,
     equal,
     erf,
     exp,
     expm1,
     floor,
+    floor_div,
     floordiv,
     floormod,
     greater,
     greater_equal,
+    imag,
     less,
     less_equal,
     log,
@@ -69,10 +78,12 @@ from chainrule.ops.math_ops import (
     logical_or,
     maximum,
     minimum,
+    mul_no_nan,
     multiply,
     negative,
     not_equal,
     pow,  # noqa: A004 - TensorFlow's public name
+    real,
     reciprocal,
     round,  # noqa: A004 - TensorFlow's public name
     rsqrt,
@@ -87,14 +98,23 @@ from chainrule.ops.math_ops import (
     subtract,
     tan,
     tanh,
+    truediv,
+    truncatediv,
+    truncatemod,
     where,
+    xdivy,
+    xlogy,
 )
 from chainrule.ops.array_ops import *  # noqa: F403
 from chainrule.ops.indexing_ops import *  # noqa: F403
 from chainrule.ops.linalg_ops import einsum, matmul, tensordot
+from chainrule.ops.linalg_ops import matrix_determinant, matrix_inverse, norm
 from chainrule.ops.reduction_ops import (
+    arg_max,
+    arg_min,
     argmax,
     argmin,
+    count_nonzero,
     cumprod,
     cumsum,
     reduce_logsumexp,
@@ -103,7 +123,23 @@ from chainrule.ops.reduction_ops import (
     reduce_min,
     reduce_prod,
     reduce_sum,
+    reduce_all,
+    reduce_any,
 )
+from chainrule.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm
+from chainrule.ops.segment_ops import (
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_prod,
+    segment_sum,
+    unsorted_segment_max,
+    unsorted_segment_mean,
+    unsorted_segment_min,
+    unsorted_segment_prod,
+    unsorted_segment_sum,
+)
+from chainrule.ops.selection_ops import boolean_mask
 from chainrule.ops.state_ops import (
     Variable,
     global_variables,
@@ -163,6 +199,7 @@ __version__ = "0.1.0"
 
 from chainrule import linalg, nn, random, train  # noqa: E402
 from chainrule import initializers, layers, metrics  # noqa: E402
+from chainrule import math  # noqa: E402
 from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)
 from chainrule import summary, viz  # noqa: E402
 from chainrule.viz.explain import explain  # noqa: E402

@@ -48,3 +48,7 @@ __all__ = list(_nn_ops.__all__) + [
     "log_uniform_candidate_sampler",
 ]
 del _conv_ops, _nn_impl, _nn_ops
+
+from chainrule.ops.selection_ops import top_k  # noqa: E402
+
+__all__ += ["top_k"]

@@ -28,6 +28,9 @@ def columns(library_declarations: dict[str, list[str]]) -> dict[str, list[str]]:
 # Differentiable ops whose forward mode is the transposition of their gradient (correct, about
 # twice the graph of a rule).
 NO_JVP_RULE = {"Cumprod", "If", "LinearScan", "MaxPool", "Prod", "ReadVariable", "While"}
+# The segment max/min/prod (TensorFlow's gradients, transposed); SvdVectors has no derivative (it raises).
+NO_JVP_RULE |= {"SegmentMax", "SegmentMin", "SegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin"}
+NO_JVP_RULE |= {"UnsortedSegmentProd", "SvdVectors"}
 
 # Ops that cr.vmap batches by a loop over the batch (one op per example, results stacked);
 # constants and ops with no inputs never see a batch.
@@ -37,6 +40,9 @@ NO_BATCH_RULE = {
     "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary",
     "CaseExclusive", "WhileHistoryCheck",
     "OrthonormalColumns",  # the orthogonal initializer's step: an initial value, never vmapped
+    # Outputs whose length depends on values (segment ids, true elements) or on k.
+    "SegmentMax", "SegmentMean", "SegmentMin", "SegmentProd", "SegmentSum", "UnsortedSegmentMax",
+    "UnsortedSegmentMin", "UnsortedSegmentProd", "UnsortedSegmentSum", "Where", "TopKV2",
 }  # fmt: skip
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the
@@ -44,6 +50,11 @@ NO_BATCH_RULE = {
 # results of the input (steps see only the previous result), Relu6 clips to a constant (6) that
 # the steps' constant tokens do not have.
 ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "Relu6", "StopGradient"}
+# Selects between a result and 0 guarding the unsafe operand (*NoNan, Xlogy, Xdivy), and the
+# truncating divisions, whose kernels check for an integer division by zero.
+ELEMENTWISE_WITHOUT_STEPS |= {"DivNoNan", "MulNoNan", "Xdivy", "Xlogy", "TruncateDiv", "TruncateMod"}
+# np.real, np.imag and np.angle are not ufuncs; Complex builds its result from two casts.
+ELEMENTWISE_WITHOUT_STEPS |= {"Angle", "Complex", "Imag", "Real"}
 
 # Ops cr.explain prints opaquely, as ``OpType(args)``.
 NO_EXPLAIN_FORM = {
@@ -61,6 +72,7 @@ NO_EXPLAIN_FORM = {
     "SparseSoftmaxCrossEntropyWithLogits", "SparseToDense", "Split", "SplitV", "Squeeze", "StridedSlice",
     "StridedSliceGrad", "Tile", "Unpack",
     "Multinomial", "RandomShuffle", "TruncatedNormal", "OrthonormalColumns",
+    "SvdVectors", "TopKV2",
 }  # fmt: skip
 
 

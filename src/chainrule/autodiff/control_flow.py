@@ -66,7 +66,7 @@ def _branch_gradient(branch: BranchFunction, differentiable: list[int]) -> Branc
     with graph.as_default():
         ys = [branch.outputs[i] for i in differentiable]
         grad_ys = [placeholder(y.dtype, y.shape, name="output_grad") for y in ys]
-        xs = [x for x in branch.inputs if x.dtype.is_floating]
+        xs = [x for x in branch.inputs if is_differentiable(x)]
         grads = gradients(ys, xs, grad_ys=grad_ys, unconnected_gradients="zero") if xs else []
     return BranchFunction(graph, [*branch.inputs, *grad_ys], [g for g in grads if g is not None])
 
@@ -77,7 +77,7 @@ def _if_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
     else_branch: BranchFunction = op.get_attr("else_branch")
     inputs = op.inputs[1:]
     differentiable = [i for i, y in enumerate(op.outputs) if is_differentiable(y)]
-    if not differentiable or not any(x.dtype.is_floating for x in inputs):
+    if not differentiable or not any(is_differentiable(x) for x in inputs):
         return [None] * len(op.inputs)
     grad_ys = [
         output_grads[i] if output_grads[i] is not None else array_ops.zeros_like(op.outputs[i]) for i in differentiable
@@ -94,7 +94,7 @@ def _if_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
     )
     grads = iter(grad_op.outputs)
     input_grads: list[Tensor | None] = [None]  # the predicate's
-    input_grads.extend(next(grads) if x.dtype.is_floating else None for x in inputs)
+    input_grads.extend(next(grads) if is_differentiable(x) else None for x in inputs)
     return input_grads
 
 
@@ -118,9 +118,9 @@ def _while_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
     captured = op.inputs[num_vars + num_sliced :]
     finals, history, count = op.outputs[:num_vars], op.outputs[num_vars : 2 * num_vars], op.outputs[2 * num_vars]
     final_grads, history_grads = output_grads[:num_vars], output_grads[num_vars : 2 * num_vars]
-    var_idx = [j for j, t in enumerate(start) if t.dtype.is_floating]
-    row_idx = [j for j, t in enumerate(sliced) if t.dtype.is_floating]
-    cap_idx = [i for i, t in enumerate(captured) if t.dtype.is_floating]
+    var_idx = [j for j, t in enumerate(start) if is_differentiable(t)]
+    row_idx = [j for j, t in enumerate(sliced) if is_differentiable(t)]
+    cap_idx = [i for i, t in enumerate(captured) if is_differentiable(t)]
     if not var_idx and not row_idx and not cap_idx:
         return [None] * len(op.inputs)
     given = [j for j in var_idx if history_grads[j] is not None]

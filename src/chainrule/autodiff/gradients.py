@@ -59,8 +59,8 @@ def needed_within(ys: Sequence[Tensor], ops: set[Operation]) -> set[Operation]:
 
 
 def is_differentiable(t: Tensor) -> bool:
-    """Whether derivatives flow through ``t``: float tensors only (shapes, indices and masks carry none)."""
-    return t.dtype.is_floating
+    """Whether derivatives flow through ``t``: float and complex tensors (shapes, indices and masks carry none)."""
+    return t.dtype.is_floating or t.dtype.is_complex
 
 
 def _aggregate(grads: Sequence[Tensor | None]) -> Tensor | None:

@@ -29,6 +29,17 @@ class DType:
         return self._np.kind in "iu"
 
     @property
+    def is_complex(self) -> bool:
+        return self._np.kind == "c"
+
+    @property
+    def real_dtype(self) -> DType:
+        """The dtype of the real and imaginary parts (the dtype itself for non-complex types)."""
+        if self._np.kind != "c":
+            return self
+        return float32 if self._np == np.complex64 else float64
+
+    @property
     def is_bool(self) -> bool:
         return self._np.kind == "b"
 
@@ -58,11 +69,16 @@ int32 = DType(np.int32)
 int64 = DType(np.int64)
 uint8 = DType(np.uint8)
 bool_ = DType(np.bool_)
+complex64 = DType(np.complex64)
+complex128 = DType(np.complex128)
 # Byte strings (serialized summaries), held as Python ``bytes`` in NumPy object arrays.
 string = DType(np.object_)
 string.name = "string"
 
-_SUPPORTED = {d._np: d for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_, string)}
+_SUPPORTED = {
+    d._np: d
+    for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_, string, complex64, complex128)
+}
 _BY_NAME = {d.name: d for d in _SUPPORTED.values()}
 
 
@@ -78,6 +94,8 @@ def as_dtype(value: Any) -> DType:
         return int32
     if value is bool:
         return bool_
+    if value is complex:
+        return complex128
     try:
         np_dtype = np.dtype(value)
     except TypeError:

@@ -36,6 +36,8 @@ def to_numpy(value: Any, dtype: DType | None = None) -> np.ndarray:
         if arr.dtype.kind == "f" and np_target.kind in "iub":
             if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
                 raise TypeError(f"Cannot convert {value!r} to a tensor of dtype {target.name} without losing data.")
+        if arr.dtype.kind == "c" and np_target.kind != "c":
+            raise TypeError(f"Cannot convert complex value {value!r} to dtype {target.name} without losing data.")
         if arr.dtype.kind == "b" and np_target.kind != "b":
             raise TypeError(f"Cannot convert bool value {value!r} to dtype {target.name}.")
         arr = arr.astype(np_target)
@@ -178,7 +180,13 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
         hint = as_dtype(dtype_hint)
         natural = _python_dtype(value)
         # A Python int may take a float hint; a Python float never silently becomes an int.
-        if natural is None or natural.is_floating == hint.is_floating or (natural.is_integer and hint.is_floating):
+        # A Python int or float may take a complex hint (weakly typed, as TensorFlow's).
+        if (
+            natural is None
+            or natural.is_floating == hint.is_floating
+            or (natural.is_integer and hint.is_floating)
+            or hint.is_complex
+        ):
             want = hint
     return constant(value, dtype=want, name=name or "Const")
 

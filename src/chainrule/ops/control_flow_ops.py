@@ -345,7 +345,7 @@ def while_loop(
     flat = [convert_to_tensor(v) for v in _flatten(structure)]
     invariants = [t.shape for t in flat] if shape_invariants is None else _flat_shapes(shape_invariants, len(flat))
     limit = None if maximum_iterations is None else _static_iterations(maximum_iterations)
-    record = back_prop and any(t.dtype.is_floating for t in flat)
+    record = back_prop and any(t.dtype.is_floating or t.dtype.is_complex for t in flat)
     op = loop_op(cond, body, structure, flat, invariants, limit, record, name or "while")
     result = _unflatten(structure, iter(op.outputs[: len(flat)]))
     if not return_same_structure and isinstance(result, (list, tuple)) and len(result) == 1:

@@ -49,9 +49,15 @@ def sum_tangents(terms: Sequence[Tangent]) -> Tangent:
     return out
 
 
+def _carries_tangent(x: Tensor) -> bool:
+    return x.dtype.is_floating or x.dtype.is_complex
+
+
 def linear(op: Operation, *tangents: Tangent) -> list[Tangent]:
     """The JVP of an op that is linear in its float inputs jointly: the op on the tangents."""
-    inputs = [(zero_fill(x, t) if x.dtype.is_floating else x) for x, t in zip(op.inputs, tangents)]
+    inputs = [
+        (zero_fill(x, t) if x.dtype.is_floating or x.dtype.is_complex else x) for x, t in zip(op.inputs, tangents)
+    ]
     return list(reapply(op, inputs))
 
 

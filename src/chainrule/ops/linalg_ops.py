@@ -23,7 +23,7 @@ from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # no
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, multilinear, sum_tangents
 from chainrule.ops.registry import apply, constant_value, register_op
-from chainrule.ops.shape_rules import FLOAT, NUMERIC, broadcast_shapes, check_kind, common_dtype
+from chainrule.ops.shape_rules import FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, broadcast_shapes, check_kind, common_dtype
 
 __all__ = [
     "matmul",
@@ -45,6 +45,10 @@ __all__ = [
     "set_diag",
     "band_part",
     "eye",
+    "matrix_inverse",
+    "matrix_determinant",
+    "norm",
+    "singular_values",
 ]
 
 
@@ -122,7 +126,7 @@ def adjoint(matrix: Any, name: str | None = None) -> Tensor:
 def _matmul_infer(inputs: list[Tensor], transpose_a: bool, transpose_b: bool) -> list[Any]:
     a, b = inputs
     dtype = common_dtype(inputs)
-    check_kind("MatMul", a, NUMERIC)
+    check_kind("MatMul", a, NUMERIC_OR_COMPLEX)
     batch_a, m, k = _matrix_dims(a, "a")
     batch_b, k2, n = _matrix_dims(b, "b")
     if transpose_a:
@@ -146,7 +150,8 @@ def _matmul_kernel(xp: Any, a: Any, b: Any, transpose_a: bool, transpose_b: bool
 
 
 def _matmul_grad(op: Any, g: Tensor) -> list[Tensor]:
-    a, b = op.inputs
+    # Complex: adjoints where real matrices transpose (conj is the identity for real ones).
+    a, b = (math_ops.conj(t) for t in op.inputs)
     ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
     if not ta and not tb:
         return [matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)]
@@ -862,3 +867,177 @@ def eye(
     if batch_shape is not None:
         value = np.broadcast_to(value, (*[int(d) for d in batch_shape], rows, cols))
     return constant(value, dtype=dtype, name=name or "eye")
+
+
+# --- TensorFlow 1.x names of inv and det --------------------------------------------------------
+def matrix_inverse(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
+    """TensorFlow 1.x's ``tf.matrix_inverse``: ``cr.linalg.inv`` (of the adjoint when ``adjoint``)."""
+    return inv(input, adjoint=adjoint, name=name)
+
+
+def matrix_determinant(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """TensorFlow 1.x's ``tf.matrix_determinant``: ``cr.linalg.det``."""
+    return det(input, name=name)
+
+
+# --- singular values (for the matrix 2-norm) ---------------------------------------------------
+def _svd_values_infer(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    check_kind("op", x, FLOAT)
+    batch, m, n = _matrix_dims(x, "input")
+    k = None if m is None or n is None else min(m, n)
+    return [(x.dtype, _concat(batch, k))]
+
+
+def _svd_vectors_kernel(xp: Any, x: Any) -> tuple[Any, Any]:
+    u, _, vh = xp.linalg.svd(x, full_matrices=False)
+    return u, xp.swapaxes(vh, -1, -2)
+
+
+def _svd_vectors_infer(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    batch, m, n = _matrix_dims(x, "input")
+    k = None if m is None or n is None else min(m, n)
+    return [(x.dtype, _concat(batch, m, k)), (x.dtype, _concat(batch, n, k))]
+
+
+def _svd_vectors_grad(op: Any, *grads: Any) -> list[Any]:
+    raise NotImplementedError(
+        f"the gradient of the singular vectors ({op.name}) is not implemented: singular values and the "
+        "matrix 2-norm are differentiable once"
+    )
+
+
+# The singular vectors (u, v), pairs of columns with consistent signs, for the singular values'
+# gradient u diag(g) v^T. They are not differentiated (see _svd_vectors_grad).
+register_op("SvdVectors", _svd_vectors_kernel, _svd_vectors_infer, _svd_vectors_grad)
+
+
+def _svd_values_grad(op: Any, g: Tensor) -> list[Tensor]:
+    u, v = apply("SvdVectors", op.inputs[0])
+    return [matmul(u * array_ops.expand_dims(g, -2), v, transpose_b=True)]
+
+
+def _svd_values_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    u, v = apply("SvdVectors", op.inputs[0])
+    return [reduction_ops.reduce_sum(u * matmul(t, v), axis=-2)]
+
+
+register_op(
+    "SingularValues",
+    lambda xp, x: xp.linalg.svd(x, compute_uv=False),
+    _svd_values_infer,
+    _svd_values_grad,
+    jvp=_svd_values_jvp,
+    explain="singular_values",
+)
+
+
+def singular_values(tensor: Any, name: str | None = None) -> Tensor:
+    """The singular values of each matrix in the last two axes, in descending order.
+
+    TensorFlow's ``svd(tensor, compute_uv=False)``. Its gradient is ``u diag(g) v^T``, defined where
+    the singular values are distinct; second derivatives are not implemented (an error says so).
+    """
+    return apply("SingularValues", convert_to_tensor(tensor), name=name)
+
+
+# --- norm (TensorFlow's composite) ---------------------------------------------------------------
+_VECTOR_ORDS = ("euclidean", 1, 2, np.inf)
+_MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
+
+
+def _is_ord(ord: Any, options: tuple[Any, ...]) -> bool:  # noqa: A002 - TensorFlow's name
+    return any(type(ord) is type(o) and ord == o or (not isinstance(ord, str) and ord == o) for o in options)
+
+
+def norm(
+    tensor: Any,
+    ord: Any = "euclidean",  # noqa: A002 - TensorFlow's name
+    axis: Any = None,
+    keepdims: bool | None = None,
+    name: str | None = None,
+    keep_dims: bool | None = None,
+) -> Tensor:
+    """Vector and matrix norms, as TensorFlow's ``tf.norm``.
+
+    Parameters
+    ----------
+    tensor : a floating tensor.
+    ord : for vectors (``axis`` None or an int): ``'euclidean'`` (= 2), 1, ``np.inf``, or any
+        real ``p > 0`` (``sum(|x|^p)^(1/p)``); for matrices (``axis`` a pair of ints):
+        ``'euclidean'``/``'fro'`` (Frobenius), 1 (max column sum), 2 (largest singular value,
+        differentiable once) or ``np.inf`` (max row sum).
+    axis : None (the whole tensor as one vector), an int, or a pair of ints (matrix norms, batched
+        over the other axes).
+    keepdims : keep the reduced axes with size 1; ``keep_dims`` is the deprecated spelling.
+    name : name of the op.
+
+    The gradient of the euclidean norm at 0 is nan, as TensorFlow's.
+    """
+    if keep_dims is not None:
+        if keepdims is not None:
+            raise ValueError("cannot give both keepdims and its deprecated alias keep_dims")
+        keepdims = keep_dims
+    x = convert_to_tensor(tensor)
+    is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if is_matrix:
+        a0, a1 = axis
+        if not isinstance(a0, int) or not isinstance(a1, int) or a0 == a1:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        if not _is_ord(ord, _MATRIX_ORDS):
+            raise ValueError(f"'ord' must be a supported matrix norm in {list(_MATRIX_ORDS)}, got {ord}")
+        axes: tuple[int, ...] | None = (a0, a1)
+    else:
+        if axis is not None and (isinstance(axis, bool) or not isinstance(axis, (int, np.integer))):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        numeric = not isinstance(ord, str) and np.isreal(ord) and ord > 0
+        if not numeric and not _is_ord(ord, _VECTOR_ORDS):
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        axes = None if axis is None else (int(axis),)
+    check_kind("norm", x, FLOAT, "tensor")
+    rank = x.shape.rank
+    if axes is not None and rank is not None:
+        for a in axes:
+            if not -rank <= a < rank:
+                raise ValueError(f"axis {a} is out of bounds for a tensor of rank {rank}")
+        if is_matrix and axes[0] % rank == axes[1] % rank:
+            raise ValueError(f"'axis' must name two different axes, got {axis}")
+    if is_matrix and not isinstance(ord, str) and ord == 2:
+        result = _matrix_2_norm(x, axes, bool(keepdims))  # type: ignore[arg-type]
+        return array_ops.identity(result, name=name or "norm")
+    ax: Any = None if axes is None else list(axes)
+    if isinstance(ord, str) or ord == 2:
+        result = math_ops.sqrt(reduction_ops.reduce_sum(x * x, ax, keepdims=True))
+    else:
+        result = math_ops.abs(x)
+        if ord == 1:
+            result = reduction_ops.reduce_sum(result, None if axes is None else axes[0], keepdims=True)
+            if is_matrix:
+                result = reduction_ops.reduce_max(result, axes[1], keepdims=True)  # type: ignore[index]
+        elif ord == np.inf:
+            if is_matrix:
+                result = reduction_ops.reduce_sum(result, axes[1], keepdims=True)  # type: ignore[index]
+                result = reduction_ops.reduce_max(result, axes[0], keepdims=True)  # type: ignore[index]
+            else:
+                result = reduction_ops.reduce_max(result, ax, keepdims=True)
+        else:
+            p = float(ord)
+            result = reduction_ops.reduce_sum(result**p, ax, keepdims=True) ** (1.0 / p)
+    if not keepdims:
+        result = reduction_ops.reduce_sum(result, ax)  # drops the size-1 axes (all of them when None)
+    return array_ops.identity(result, name=name or "norm")
+
+
+def _matrix_2_norm(x: Tensor, axes: tuple[int, int], keepdims: bool) -> Tensor:
+    rank = x.shape.rank
+    if rank is None:
+        raise ValueError("norm: the matrix 2-norm needs the rank of tensor to be known")
+    a0, a1 = axes[0] % rank, axes[1] % rank
+    perm = [i for i in range(rank) if i not in (a0, a1)] + [a0, a1]
+    moved = x if perm == list(range(rank)) else array_ops.transpose(x, perm)
+    result = reduction_ops.reduce_max(singular_values(moved), axis=-1)
+    if keepdims:
+        for a in sorted((a0, a1)):
+            result = array_ops.expand_dims(result, a)
+    return result

@@ -18,11 +18,24 @@ import numpy as np
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, install_operators
+from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
-from chainrule.ops.jvp_forms import Tangent, sum_tangents, zero, zero_fill
-from chainrule.ops.registry import BROADCAST, UNARY, apply, register_op
-from chainrule.ops.shape_rules import ANY, BOOL, FLOAT, NUMERIC, broadcast_shapes, comparison, elementwise, unary
+from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents, zero, zero_fill
+from chainrule.ops.registry import BROADCAST, UNARY, apply, constant_value, register_op
+from chainrule.ops.shape_rules import (
+    ANY,
+    BOOL,
+    FLOAT,
+    FLOAT_OR_COMPLEX,
+    NUMERIC,
+    NUMERIC_OR_COMPLEX,
+    broadcast_shapes,
+    check_kind,
+    comparison,
+    elementwise,
+    unary,
+)
 from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
 
 
@@ -39,10 +52,21 @@ class _BinaryOp(Protocol):
 
 
 def _unary(
-    op_type: str, steps: Any, grad: Any, kinds: str = FLOAT, doc: str = "", explain: Any = None, kernel: Any = None
+    op_type: str,
+    steps: Any,
+    grad: Any,
+    kinds: str = FLOAT,
+    doc: str = "",
+    explain: Any = None,
+    kernel: Any = None,
+    jvp: Any = None,
 ) -> _UnaryOp:
-    """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal)."""
-    register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain)
+    """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal).
+
+    Ops that take complex inputs give their JVP explicitly: their gradient multiplies by the
+    conjugate derivative (see ``_conj``), their JVP by the derivative itself.
+    """
+    register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain, jvp=jvp)
 
     def fn(x: Any, name: str | None = None) -> Tensor:
         return apply(op_type, convert_to_tensor(x), name=name)
@@ -60,12 +84,17 @@ def _binary(
     out_dtype: Any = None,
     explain: Any = None,
     jvp: Any = None,
+    kernel: Any = None,
 ) -> _BinaryOp:
-    """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps."""
+    """Declare a binary elementwise op with NumPy broadcasting; ``steps``: one ufunc's name, or ufunc steps.
+
+    ``kernel`` (with ``steps=None``): ops whose kernel is not a chain of ufunc steps (a select
+    between two results of the inputs), which the code generator calls instead of fusing.
+    """
     rule = comparison(kinds) if out_dtype is dtypes.bool_ else elementwise(kinds)
     steps = [(steps, 0, 1)] if isinstance(steps, str) else steps
     register_op(
-        op_type, None, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain, jvp=jvp
+        op_type, kernel, rule, grad, broadcasts=True, elementwise=BROADCAST, steps=steps, explain=explain, jvp=jvp
     )
 
     def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -102,6 +131,18 @@ floor: _UnaryOp
 sign: _UnaryOp
 cos: _UnaryOp
 cosh: _UnaryOp
+div_no_nan: _BinaryOp
+mul_no_nan: _BinaryOp
+
+
+def _conj(x: Tensor) -> Tensor:
+    """``conj(x)`` for complex ``x``; ``x`` itself otherwise (so real graphs are unchanged).
+
+    TensorFlow's convention for complex gradients: the gradient of a real loss ``L`` with respect
+    to ``z`` is ``dL/dRe(z) + i dL/dIm(z)``, so the chain rule through a holomorphic ``f`` multiplies
+    the upstream gradient by ``conj(f'(z))``; forward mode multiplies the tangent by ``f'(z)``.
+    """
+    return conj(x) if x.dtype.is_complex else x
 
 
 # --- arithmetic -----------------------------------------------------------------------------
@@ -109,7 +150,7 @@ add = _binary(
     "Add",
     "add",
     lambda op, g: [g, g],
-    kinds=NUMERIC,
+    kinds=NUMERIC_OR_COMPLEX,
     explain=lambda b, op, a: b.add(*a),
     jvp=lambda op, ta, tb: [sum_tangents([ta, tb])],
 )
@@ -117,6 +158,7 @@ subtract = _binary(
     "Sub",
     "subtract",
     lambda op, g: [g, -g],
+    kinds=NUMERIC_OR_COMPLEX,
     explain=lambda b, op, a: b.sub(*a),
     jvp=lambda op, ta, tb: [sum_tangents([ta, _negated(tb)])],
 )
@@ -130,7 +172,8 @@ def _mul_jvp(op: Any, ta: Tangent, tb: Tangent) -> list[Tangent]:
 multiply = _binary(
     "Mul",
     "multiply",
-    lambda op, g: [g * op.inputs[1], g * op.inputs[0]],
+    lambda op, g: [g * _conj(op.inputs[1]), g * _conj(op.inputs[0])],
+    kinds=NUMERIC_OR_COMPLEX,
     explain=lambda b, op, a: b.mul(*a),
     jvp=_mul_jvp,
 )
@@ -145,18 +188,57 @@ def _div_jvp(op: Any, ta: Tangent, tb: Tangent) -> list[Tangent]:
 _real_div = _binary(
     "RealDiv",
     "true_divide",
-    lambda op, g: [g / op.inputs[1], -g * op.outputs[0] / op.inputs[1]],
-    kinds=FLOAT,
+    lambda op, g: [g / _conj(op.inputs[1]), -g * _conj(op.outputs[0]) / _conj(op.inputs[1])],
+    kinds=FLOAT_OR_COMPLEX,
     explain=lambda b, op, a: b.div(*a),
     jvp=_div_jvp,
 )
 
 
+# TensorFlow's truediv casts integers to the float that holds them exactly.
+_TRUEDIV_FLOAT = {
+    dtypes.int8: dtypes.float32,
+    dtypes.int16: dtypes.float32,
+    dtypes.uint8: dtypes.float32,
+    dtypes.int32: dtypes.float64,
+    dtypes.int64: dtypes.float64,
+}
+
+
+def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """True division (Python 3's ``/``); integers are cast to a float first, as TensorFlow's ``truediv``.
+
+    int8, int16 and uint8 become float32; int32 and int64 become float64. ``x`` and ``y`` must have
+    the same dtype (Python numbers take the other's).
+
+    Parameters
+    ----------
+    x, y : numeric tensors (or values convertible to them) that broadcast.
+    name : name of the op.
+    """
+    x, y = convert_n([x, y])
+    target = _TRUEDIV_FLOAT.get(x.dtype)
+    if target is not None and x.dtype == y.dtype:  # different dtypes: RealDiv's error names both
+        x, y = cast(x, target), cast(y, target)
+    return _real_div(x, y, name=name)
+
+
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """True division; integer inputs are cast to float64 first (as TensorFlow's truediv)."""
+    """True division ``x / y``; integer inputs are cast to float first (see ``truediv``)."""
+    return truediv(x, y, name=name)
+
+
+def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TensorFlow 1.x's ``tf.div``: Python 2's ``/``, floor division for integers, true division for floats.
+
+    Parameters
+    ----------
+    x, y : numeric tensors of the same dtype (Python numbers take the other's) that broadcast.
+    name : name of the op.
+    """
     x, y = convert_n([x, y])
     if x.dtype.is_integer and y.dtype.is_integer:
-        x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
+        return floordiv(x, y, name=name)
     return _real_div(x, y, name=name)
 
 
@@ -167,6 +249,7 @@ floordiv = _binary(
     explain=lambda b, op, a: b.func("floor", b.div(*a)),
     jvp=zero,
 )
+floor_div = floordiv  # TensorFlow's other spelling (floor(x / y), also for floats)
 floormod = _binary(
     "FloorMod",
     "mod",
@@ -244,11 +327,183 @@ atan2 = _binary(
     jvp=_atan2_jvp,
 )
 
-negative = _unary("Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC, explain=lambda b, op, a: b.neg(a[0]))
-abs = _unary("Abs", _ufunc("absolute"), lambda op, g: [g * sign(op.inputs[0])], NUMERIC, explain="abs")  # noqa: A001
+
+# --- safe division and logs (TensorFlow's *_no_nan, xlogy, xdivy) -------------------------------
+# Each is a select between a result and 0, so not a chain of ufunc steps: the kernel guards the
+# unsafe operand (no warning, no nan in the branch not taken) and the code generator calls it.
+def _zero_where(xp: Any, cond: Any, value: Any) -> Any:
+    return xp.where(cond, xp.zeros((), value.dtype), value)
+
+
+def _div_no_nan_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = y == 0
+    return _zero_where(xp, zero, x / xp.where(zero, xp.ones((), y.dtype), y))
+
+
+def _mul_no_nan_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = y == 0
+    return _zero_where(xp, zero, xp.where(zero, xp.zeros((), x.dtype), x) * y)
+
+
+def _xlogy_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = x == 0
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf where x != 0, as TensorFlow
+        return _zero_where(xp, zero, x * xp.log(xp.where(zero, xp.ones((), y.dtype), y)))
+
+
+def _xdivy_kernel(xp: Any, x: Any, y: Any) -> Any:
+    zero = x == 0
+    with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = +-inf where x != 0, as TensorFlow
+        return _zero_where(xp, zero, x / xp.where(zero, xp.ones((), y.dtype), y))
+
+
+def _nonzero(x: Tensor) -> Tensor:
+    """1 where ``x != 0``, else 0, in ``x``'s dtype."""
+    return cast(not_equal(x, 0), x.dtype)
+
+
+def _partials_jvp(partials: Any) -> Any:
+    """The JVP ``px * tx + py * ty`` of a binary op whose gradient is ``[g * px, g * py]``."""
+
+    def jvp(op: Any, tx: Tangent, ty: Tangent) -> list[Tangent]:
+        px, py = partials(op)
+        return [sum_tangents([None if tx is None else px * tx, None if ty is None else py * ty])]
+
+    return jvp
+
+
+def _div_no_nan_partials(op: Any) -> tuple[Tensor, Tensor]:
+    x, y = op.inputs
+    return div_no_nan(_nonzero(y), y), div_no_nan(div_no_nan(-x, y), y)
+
+
+def _xlogy_partials(op: Any) -> tuple[Tensor, Tensor]:
+    x, y = op.inputs
+    return xlogy(_nonzero(x), y), xdivy(x, y)
+
+
+def _xdivy_partials(op: Any) -> tuple[Tensor, Tensor]:
+    x, y = op.inputs
+    return xdivy(_nonzero(x), y), xdivy(-x, y * y)
+
+
+def _div_no_nan_grad(g: Tensor, x: Tensor, y: Tensor) -> list[Tensor]:
+    return [div_no_nan(g, y), g * div_no_nan(div_no_nan(-x, y), y)]
+
+
+div_no_nan = _binary(
+    "DivNoNan",
+    None,
+    # TensorFlow's gradient: the division's, with 0 wherever y == 0.
+    lambda op, g: _div_no_nan_grad(g, *(_conj(t) for t in op.inputs)),
+    kinds=FLOAT_OR_COMPLEX,
+    doc="``x / y``, and 0 where ``y == 0`` (even for ``x`` inf or nan); the gradient is 0 there too.",
+    explain="div_no_nan",
+    jvp=_partials_jvp(_div_no_nan_partials),
+    kernel=_div_no_nan_kernel,
+)
+mul_no_nan = _binary(
+    "MulNoNan",
+    None,
+    lambda op, g: [mul_no_nan(g, _conj(op.inputs[1])), mul_no_nan(_conj(op.inputs[0]), g)],
+    kinds=FLOAT_OR_COMPLEX,
+    doc="``x * y``, and 0 where ``y == 0`` (even for ``x`` inf or nan). TensorFlow's gradient:\n"
+    "    ``mul_no_nan(g, y)`` for ``x`` and ``mul_no_nan(x, g)`` for ``y``.",
+    explain="mul_no_nan",
+    jvp=lambda op, tx, ty: [
+        sum_tangents(
+            [None if tx is None else mul_no_nan(tx, op.inputs[1]), None if ty is None else mul_no_nan(op.inputs[0], ty)]
+        )
+    ],
+    kernel=_mul_no_nan_kernel,
+)
+xlogy = _binary(
+    "Xlogy",
+    None,
+    lambda op, g: [g * p for p in _xlogy_partials(op)],
+    kinds=FLOAT,
+    doc="``x * log(y)``, and 0 where ``x == 0`` (so ``xlogy(0, 0) = 0``).\n\n"
+    "    TensorFlow's gradient: ``xlogy(x != 0, y)`` for ``x`` (0 at ``x == 0``) and ``xdivy(x, y)`` for ``y``.",
+    explain="xlogy",
+    jvp=_partials_jvp(_xlogy_partials),
+    kernel=_xlogy_kernel,
+)
+xdivy = _binary(
+    "Xdivy",
+    None,
+    lambda op, g: [g * p for p in _xdivy_partials(op)],
+    kinds=FLOAT,
+    doc="``x / y``, and 0 where ``x == 0`` (so ``xdivy(0, 0) = 0``); TensorFlow's gradient, 0 at ``x == 0``.",
+    explain="xdivy",
+    jvp=_partials_jvp(_xdivy_partials),
+    kernel=_xdivy_kernel,
+)
+
+
+# --- truncating division (C's / and % on integers) -------------------------------------------
+def _check_int_divisor(xp: Any, y: Any) -> None:
+    if y.dtype.kind in "iu" and bool(xp.any(y == 0)):
+        raise ValueError("Integer division by zero")
+
+
+def _truncate_div_kernel(xp: Any, x: Any, y: Any) -> Any:
+    if x.dtype.kind not in "iu":
+        return xp.trunc(x / y)
+    _check_int_divisor(xp, y)
+    q = xp.floor_divide(x, y)
+    # Floor division rounds a negative inexact quotient down; truncation rounds it up.
+    return q + ((xp.fmod(x, y) != 0) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
+def _truncate_mod_kernel(xp: Any, x: Any, y: Any) -> Any:
+    _check_int_divisor(xp, y)
+    return xp.fmod(x, y)
+
+
+truncatediv = _binary(
+    "TruncateDiv",
+    None,
+    lambda op, g: [None, None],
+    doc="Division rounded toward zero (C's integer ``/``): ``truncatediv(-7, 2) = -3``.\n\n"
+    "    Integer division by zero raises InvalidArgumentError when run; not differentiable.",
+    explain=lambda b, op, a: b.func("trunc", b.div(*a)),
+    jvp=zero,
+    kernel=_truncate_div_kernel,
+)
+truncatemod = _binary(
+    "TruncateMod",
+    None,
+    lambda op, g: [g, -g * truncatediv(op.inputs[0], op.inputs[1])],
+    doc="The remainder of ``truncatediv`` (C's ``%``, NumPy's ``fmod``): it has the sign of ``x``.\n\n"
+    "    Integer division by zero raises InvalidArgumentError when run. The gradient (which TensorFlow\n"
+    "    does not define) is FloorMod's with truncation: ``g`` for ``x``, ``-g * truncatediv(x, y)`` for ``y``.",
+    explain="fmod",
+    jvp=lambda op, tx, ty: [sum_tangents([tx, None if ty is None else -ty * truncatediv(op.inputs[0], op.inputs[1])])],
+    kernel=_truncate_mod_kernel,
+)
+
+
+negative = _unary(
+    "Neg", _ufunc("negative"), lambda op, g: [-g], NUMERIC_OR_COMPLEX, explain=lambda b, op, a: b.neg(a[0])
+)
+_real_abs = _unary("Abs", _ufunc("absolute"), lambda op, g: [g * sign(op.inputs[0])], NUMERIC, explain="abs")
 sign = _unary("Sign", _ufunc("sign"), lambda op, g: [array_ops.zeros_like(op.inputs[0])], NUMERIC, explain="sign")
-square = _unary("Square", _ufunc("square"), lambda op, g: [g * 2 * op.inputs[0]], NUMERIC, explain=_power_of(2))
-sqrt = _unary("Sqrt", _ufunc("sqrt"), lambda op, g: [g * 0.5 / op.outputs[0]], explain=_power_of(0.5))
+square = _unary(
+    "Square",
+    _ufunc("square"),
+    lambda op, g: [g * 2 * _conj(op.inputs[0])],
+    NUMERIC_OR_COMPLEX,
+    explain=_power_of(2),
+    jvp=lambda op, t: [None if t is None else t * 2 * op.inputs[0]],
+)
+sqrt = _unary(
+    "Sqrt",
+    _ufunc("sqrt"),
+    lambda op, g: [g * 0.5 / _conj(op.outputs[0])],
+    FLOAT_OR_COMPLEX,
+    explain=_power_of(0.5),
+    jvp=lambda op, t: [None if t is None else t * 0.5 / op.outputs[0]],
+)
 rsqrt = _unary(
     "Rsqrt",
     [("sqrt", 0), ("true_divide", ONE, PREV)],
@@ -258,17 +513,33 @@ rsqrt = _unary(
 reciprocal = _unary(
     "Reciprocal",
     [("true_divide", ONE, 0)],
-    lambda op, g: [-g * op.outputs[0] * op.outputs[0]],
+    lambda op, g: [-g * _conj(op.outputs[0]) * _conj(op.outputs[0])],
+    FLOAT_OR_COMPLEX,
     explain=_power_of(-1),
+    jvp=lambda op, t: [None if t is None else -t * op.outputs[0] * op.outputs[0]],
 )
-exp = _unary("Exp", _ufunc("exp"), lambda op, g: [g * op.outputs[0]], explain="exp")
+exp = _unary(
+    "Exp",
+    _ufunc("exp"),
+    lambda op, g: [g * _conj(op.outputs[0])],
+    FLOAT_OR_COMPLEX,
+    explain="exp",
+    jvp=lambda op, t: [None if t is None else t * op.outputs[0]],
+)
 expm1 = _unary(
     "Expm1",
     _ufunc("expm1"),
     lambda op, g: [g * (op.outputs[0] + 1)],
     explain=lambda b, op, a: b.sub(b.func("exp", a[0]), b.num(1)),
 )
-log = _unary("Log", _ufunc("log"), lambda op, g: [g / op.inputs[0]], explain="log")
+log = _unary(
+    "Log",
+    _ufunc("log"),
+    lambda op, g: [g / _conj(op.inputs[0])],
+    FLOAT_OR_COMPLEX,
+    explain="log",
+    jvp=lambda op, t: [None if t is None else t / op.inputs[0]],
+)
 log1p = _unary(
     "Log1p",
     _ufunc("log1p"),
@@ -325,8 +596,8 @@ round = _unary(  # noqa: A001
 
 # --- comparisons and logic (not differentiable) ----------------------------------------------
 _BOOL = dtypes.bool_
-equal = _binary("Equal", "equal", None, ANY, out_dtype=_BOOL, explain=_relation("=="))
-not_equal = _binary("NotEqual", "not_equal", None, ANY, out_dtype=_BOOL, explain=_relation("!="))
+equal = _binary("Equal", "equal", None, ANY + "c", out_dtype=_BOOL, explain=_relation("=="))
+not_equal = _binary("NotEqual", "not_equal", None, ANY + "c", out_dtype=_BOOL, explain=_relation("!="))
 less = _binary("Less", "less", None, NUMERIC, out_dtype=_BOOL, explain=_relation("<"))
 less_equal = _binary("LessEqual", "less_equal", None, NUMERIC, out_dtype=_BOOL, explain=_relation("<="))
 greater = _binary("Greater", "greater", None, NUMERIC, out_dtype=_BOOL, explain=_relation(">"))
@@ -361,8 +632,33 @@ register_op(
 )
 
 
-def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
+def _where_indices_infer(inputs: list[Tensor]) -> list[Any]:
+    (condition,) = inputs
+    if not condition.dtype.is_bool:
+        raise TypeError(f"condition {condition.name} must be bool, got {condition.dtype.name}")
+    known = constant_value(condition)
+    count = None if known is None else int(np.count_nonzero(known))
+    return [(dtypes.int64, TensorShape([count, condition.shape.rank]))]
+
+
+# The coordinates of the true elements, one row each in row-major order: how many is known only
+# at run time (or from a constant condition), so the static first dimension is usually unknown
+# (TensorFlow's one-argument ``where``).
+register_op(
+    "Where",
+    lambda xp, c: xp.argwhere(c).astype(np.int64),
+    _where_indices_infer,
+    None,
+    fresh_output=True,
+    explain="where",
+)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
     """Pick ``x`` where ``condition`` is true, else ``y`` (all three broadcast).
+
+    With ``x`` and ``y`` both None (TensorFlow 1.x's one-argument form): the coordinates of the
+    true elements of ``condition``, an int64 tensor of shape ``[num_true, rank]`` (row-major order).
 
     The gradient sends ``g`` to the chosen side and exactly 0 to the other. A NaN
     or inf computed in the branch *not* taken does not appear in the forward
@@ -371,6 +667,10 @@ def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
     too (the "double where"): ``where(x > 0, log(where(x > 0, x, 1)), 0)``.
     """
     condition = convert_to_tensor(condition)
+    if x is None and y is None:
+        return apply("Where", condition, name=name)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither (for the coordinates of the true elements)")
     x, y = convert_n([x, y])
     return apply("Select", condition, x, y, name=name)
 
@@ -463,6 +763,168 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | 
     return minimum(maximum(t, lo), hi, name=name)
 
 
+# --- complex numbers: parts, conjugate, modulus, argument -----------------------------------------
+def _complex_of(real_dtype: Any) -> Any:
+    if real_dtype == dtypes.float32:
+        return dtypes.complex64
+    if real_dtype == dtypes.float64:
+        return dtypes.complex128
+    raise TypeError(f"the parts of a complex number must be float32 or float64, got {real_dtype.name}")
+
+
+def _complex_infer(inputs: list[Tensor]) -> list[Any]:
+    re, im = inputs
+    common = elementwise(FLOAT)([re, im])[0]
+    return [(_complex_of(common[0]), common[1])]
+
+
+def _complex_kernel(xp: Any, re: Any, im: Any) -> Any:
+    dtype = np.complex64 if re.dtype == np.float32 else np.complex128
+    return re.astype(dtype) + im.astype(dtype) * dtype(1j)
+
+
+register_op(
+    "Complex",
+    _complex_kernel,
+    _complex_infer,
+    lambda op, g: [real(g), imag(g)],
+    broadcasts=True,
+    elementwise=BROADCAST,
+    fresh_output=True,
+    explain="complex",
+    jvp=linear,
+)
+
+
+def _to_real_infer(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    check_kind("op", x, "c")
+    return [(x.dtype.real_dtype, x.shape)]
+
+
+def _complex_only(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    check_kind("op", x, "c")
+    return [(x.dtype, x.shape)]
+
+
+def _zeros_real(g: Tensor) -> Tensor:
+    return array_ops.zeros_like(g)
+
+
+def _as_real_part(x: Tensor) -> Tensor:
+    """``complex(x, 0)``."""
+    return complex(x, _zeros_real(x))
+
+
+register_op(
+    "Real",
+    lambda xp, x: xp.real(x).copy(),
+    _to_real_infer,
+    lambda op, g: [_as_real_part(g)],
+    elementwise=UNARY,
+    fresh_output=True,
+    explain="re",
+    jvp=linear,
+)
+register_op(
+    "Imag",
+    lambda xp, x: xp.imag(x).copy(),
+    _to_real_infer,
+    lambda op, g: [complex(_zeros_real(g), g)],
+    elementwise=UNARY,
+    fresh_output=True,
+    explain="im",
+    jvp=linear,
+)
+register_op(
+    "Conj",
+    None,
+    _complex_only,
+    lambda op, g: [conj(g)],
+    elementwise=UNARY,
+    steps=[("conjugate", 0)],
+    explain="conj",
+    jvp=linear,
+)
+register_op(
+    "ComplexAbs",
+    None,
+    _to_real_infer,
+    # TensorFlow's: g * z / |z| (0 at z == 0).
+    lambda op, g: [div_no_nan(_as_real_part(g) * op.inputs[0], _as_real_part(op.outputs[0]))],
+    elementwise=UNARY,
+    steps=[("absolute", 0)],
+    explain="abs",
+    jvp=lambda op, t: [None if t is None else div_no_nan(real(conj(op.inputs[0]) * t), op.outputs[0])],
+)
+
+
+def _angle_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    if t is None:
+        return [None]
+    z = op.inputs[0]
+    return [imag(conj(z) * t) / real(z * conj(z))]
+
+
+register_op(
+    "Angle",
+    lambda xp, x: xp.angle(x).astype(x.real.dtype, copy=False),
+    _to_real_infer,
+    # TensorFlow's: -g / (imag(z) + i real(z)) = g * (-imag(z) + i real(z)) / |z|^2.
+    lambda op, g: [-_as_real_part(g) * reciprocal(complex(imag(op.inputs[0]), real(op.inputs[0])))],
+    elementwise=UNARY,
+    fresh_output=True,
+    explain="arg",
+    jvp=_angle_jvp,
+)
+
+
+def complex(real: Any, imag: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
+    """``real + i * imag``: float32 parts give complex64, float64 parts complex128 (they broadcast).
+
+    The gradient of a real loss flows back as ``(real(g), imag(g))``.
+    """
+    re, im = convert_n([real, imag])
+    return apply("Complex", re, im, name=name)
+
+
+def real(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The real part of a complex tensor (a real tensor is returned unchanged, as TensorFlow)."""
+    x = convert_to_tensor(input)
+    return apply("Real", x, name=name) if x.dtype.is_complex else x
+
+
+def imag(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The imaginary part of a complex tensor (zeros for a real tensor, as TensorFlow)."""
+    x = convert_to_tensor(input)
+    return apply("Imag", x, name=name) if x.dtype.is_complex else array_ops.zeros_like(x, name=name)
+
+
+def conj(x: Any, name: str | None = None) -> Tensor:
+    """The complex conjugate (a real tensor is returned unchanged, as TensorFlow)."""
+    t = convert_to_tensor(x)
+    if t.dtype.is_complex:
+        return apply("Conj", t, name=name)
+    if not t.dtype.is_numeric:
+        raise TypeError(f"conj: expected a numeric or complex tensor, got {t.dtype.name}")
+    return t
+
+
+def angle(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The argument of each complex element, in ``(-pi, pi]``; for a real tensor ``pi`` where it is negative, else 0."""
+    x = convert_to_tensor(input)
+    if x.dtype.is_complex:
+        return apply("Angle", x, name=name)
+    return where(x < 0, array_ops.fill(array_ops.shape(x), x.dtype.as_numpy_dtype.type(np.pi)), array_ops.zeros_like(x))
+
+
+def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
+    """``|x|`` elementwise; of a complex tensor, the modulus, a real tensor (``ComplexAbs``)."""
+    t = convert_to_tensor(x)
+    return apply("ComplexAbs" if t.dtype.is_complex else "Abs", t, name=name)
+
+
 # --- the Tensor operators ------------------------------------------------------------------
 def _truediv(x: Any, y: Any) -> Tensor:
     return divide(x, y)
@@ -499,5 +961,16 @@ install_operators(
     }
 )
 
-_NOT_EXPORTED = ("annotations", "Any", "Protocol", "Tensor", "install_operators", "math", "np", "safe_log")
+_NOT_EXPORTED = (
+    "annotations",
+    "Any",
+    "Protocol",
+    "Tensor",
+    "TensorShape",
+    "constant_value",
+    "install_operators",
+    "math",
+    "np",
+    "safe_log",
+)
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _NOT_EXPORTED]

@@ -25,7 +25,7 @@ from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear
 from chainrule.ops.registry import apply, describe_inputs, register_op
-from chainrule.ops.shape_rules import FLOAT, NUMERIC, check_kind, known_dims
+from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, check_kind, known_dims
 
 __all__ = [
     "reduce_sum",
@@ -38,6 +38,11 @@ __all__ = [
     "argmin",
     "cumsum",
     "cumprod",
+    "reduce_all",
+    "reduce_any",
+    "count_nonzero",
+    "arg_max",
+    "arg_min",
 ]
 
 
@@ -173,12 +178,19 @@ def _sum_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | Non
 
 
 def _reduction(
-    op_type: str, public_name: str, np_fn: Any, grad: Any, doc: str, emit: Any = None, jvp: Any = None
+    op_type: str,
+    public_name: str,
+    np_fn: Any,
+    grad: Any,
+    doc: str,
+    emit: Any = None,
+    jvp: Any = None,
+    kinds: str = NUMERIC,
 ) -> Any:
     register_op(
         op_type,
         lambda xp, x, axis, keepdims: np_fn(xp, x, axis, keepdims),
-        _reduce_infer(op_type),
+        _reduce_infer(op_type, kinds),
         grad,
         jvp=jvp,
         emit=emit,
@@ -215,6 +227,7 @@ reduce_sum = _reduction(
     doc="Sum of elements over ``axis`` (0 over an empty axis)." + _REDUCE_DOC,
     emit=_sum_emit,
     jvp=linear,
+    kinds=NUMERIC_OR_COMPLEX,
 )
 
 
@@ -303,7 +316,7 @@ reduce_prod = _reduction(
 
 # --- mean (composite: sum / count) ------------------------------------------------------------
 def _mean(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
-    axes = _checked_axes("reduce_mean", x, axis)
+    axes = _checked_axes("reduce_mean", x, axis, NUMERIC_OR_COMPLEX)
     total = reduce_sum(x, axis=axes, keepdims=keepdims)
     dims = x.shape.dims
     reduced: list[int] | None = None
@@ -584,3 +597,76 @@ def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = Fals
     """Cumulative product along ``axis`` (``exclusive`` starts from 1); its gradient is exact at zeros."""
     x = convert_to_tensor(x)
     return apply("Cumprod", x, name=name, **_cum_attrs(x, axis, exclusive, reverse))
+
+
+# --- all, any (logical reductions of bool tensors; not differentiable) ------------------------
+def _logical_reduction(op_type: str, public_name: str, np_name: str, doc: str) -> Any:
+    register_op(
+        op_type,
+        lambda xp, x, axis, keepdims: getattr(xp, np_name)(x, axis=axis, keepdims=keepdims),
+        _reduce_infer(op_type, BOOL),
+        None,
+        fresh_output=True,
+        explain=_explain_reduction(np_name),
+    )
+    return _public_reduction(
+        public_name,
+        lambda x, axis, keepdims, name: apply(
+            op_type, x, name=name, axis=axis_attr(axis, x.shape.rank), keepdims=keepdims
+        ),
+        doc,
+    )
+
+
+reduce_all = _logical_reduction(
+    "All", "reduce_all", "all", "Logical and of a bool tensor over ``axis`` (True over an empty axis)." + _REDUCE_DOC
+)
+reduce_any = _logical_reduction(
+    "Any", "reduce_any", "any", "Logical or of a bool tensor over ``axis`` (False over an empty axis)." + _REDUCE_DOC
+)
+
+
+def count_nonzero(
+    input_tensor: Any = None,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    dtype: Any = dtypes.int64,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: bool | None = None,
+    input: Any = None,  # noqa: A002 - TensorFlow's name
+) -> Tensor:
+    """The number of non-zero elements over ``axis`` (a composite: the sum of ``x != 0`` cast to ``dtype``).
+
+    Parameters
+    ----------
+    input_tensor : a numeric or bool tensor; ``input`` is TensorFlow's other spelling.
+    axis, keepdims, reduction_indices, keep_dims : as ``reduce_sum``.
+    dtype : the integer (or float) dtype of the count, int64 by default as TensorFlow.
+    name : name of the op.
+    """
+    x = convert_to_tensor(_pick(input_tensor, input, "input_tensor", "input"))
+    axis = _pick(axis, reduction_indices, "axis", "reduction_indices")
+    keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+    nonzero = math_ops.not_equal(x, False if x.dtype.is_bool else 0)
+    return reduce_sum(math_ops.cast(nonzero, dtype), axis=axis, keepdims=keepdims, name=name)
+
+
+def arg_max(
+    input: Any,  # noqa: A002 - TensorFlow's name
+    dimension: Any,
+    output_type: Any = dtypes.int64,
+    name: str | None = None,
+) -> Tensor:
+    """TensorFlow 1.x's ``tf.arg_max(input, dimension)``: ``argmax`` along ``dimension``."""
+    return argmax(input, axis=dimension, name=name, output_type=output_type)
+
+
+def arg_min(
+    input: Any,  # noqa: A002 - TensorFlow's name
+    dimension: Any,
+    output_type: Any = dtypes.int64,
+    name: str | None = None,
+) -> Tensor:
+    """TensorFlow 1.x's ``tf.arg_min(input, dimension)``: ``argmin`` along ``dimension``."""
+    return argmin(input, axis=dimension, name=name, output_type=output_type)

@@ -18,6 +18,8 @@ INT = "iu"
 NUMERIC = "iuf"
 BOOL = "b"
 ANY = "iufb"
+FLOAT_OR_COMPLEX = "fc"
+NUMERIC_OR_COMPLEX = "iufc"
 
 
 def broadcast_shapes(*shapes: TensorShape) -> TensorShape:
@@ -43,6 +45,7 @@ def broadcast_shapes(*shapes: TensorShape) -> TensorShape:
 def check_kind(op_type: str, t: Tensor, kinds: str, what: str = "input") -> DType:
     if t.dtype.as_numpy_dtype.kind not in kinds:
         names = {"f": "floating", "iu": "integer", "iuf": "numeric", "b": "bool", "iufb": "any"}
+        names.update({"fc": "floating or complex", "iufc": "numeric or complex", "c": "complex", "iufbc": "any"})
         raise TypeError(
             f"{what} {t.name} has dtype {t.dtype.name}, but {op_type} needs a {names.get(kinds, kinds)} dtype"
         )

@@ -251,7 +251,7 @@ def _reduce(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: lis
     return _all_batched(_reapply(op, [x], axis=axes))
 
 
-for _t in ("Sum", "Max", "Min", "Prod", "LogSumExpShift"):
+for _t in ("Sum", "Max", "Min", "Prod", "LogSumExpShift", "All", "Any"):
     register_batch_rule(_t, _reduce)
 
 
@@ -590,6 +590,8 @@ for _t in (
     "MatrixSetDiag",
     "MatrixBandPart",
     "LinalgMatrixTranspose",
+    "SingularValues",
+    "SvdVectors",
 ):
     register_batch_rule(_t, _leading_batch)
 register_batch_rule("Einsum", _einsum)

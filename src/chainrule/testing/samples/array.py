@@ -799,3 +799,92 @@ ERRORS: list[ErrorSample] = [
         match="SumToShape.*Incompatible",
     ),
 ]
+
+# --- top_k, boolean_mask --------------------------------------------------------------------------
+
+
+def _top_k_ref(x, k):
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return [np.take_along_axis(x, idx, -1), idx.astype(np.int32)]
+
+
+def _distinct_values(*shape, seed=0):
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(np.linspace(-2.0, 2.0, max(n, 2)))[:n].reshape(shape)
+
+
+_mask23 = np.array([[True, False, True], [False, True, True]])
+SAMPLES += [
+    sample("nn.top_k", lambda x: cr.nn.top_k(x, 2), _distinct_values(5), ref=lambda x: _top_k_ref(x, 2)),
+    sample(
+        "nn.top_k",
+        lambda x: cr.nn.top_k(x, k=3),
+        _distinct_values(2, 3, 4, seed=1),
+        ref=lambda x: _top_k_ref(x, 3),
+        label="batch",
+    ),
+    sample(
+        "nn.top_k", lambda x: cr.nn.top_k(x, 4), _distinct_values(2, 4), ref=lambda x: _top_k_ref(x, 4), label="k=n"
+    ),
+    sample("nn.top_k", lambda x: cr.nn.top_k(x, 0), rand(2, 3), ref=lambda x: _top_k_ref(x, 0), label="k=0"),
+    # Ties: the lower index first (as TensorFlow).
+    sample(
+        "nn.top_k",
+        lambda x: cr.nn.top_k(x, 3),
+        np.array([[1, 3, 3, 2, 3], [5, 5, 1, 5, 0]], np.int32),
+        ref=lambda x: [np.array([[3, 3, 3], [5, 5, 5]], np.int32), np.array([[1, 2, 4], [0, 1, 3]], np.int32)],
+        label="int ties",
+        order=0,
+    ),
+    sample(
+        "math.top_k", lambda x: cr.math.top_k(x, 1).values, _distinct_values(3, 2), ref=lambda x: _top_k_ref(x, 1)[0]
+    ),
+    sample(
+        "boolean_mask",
+        lambda x: cr.boolean_mask(x, _mask23),
+        rand(2, 3, 4),
+        ref=lambda x: x[_mask23],
+        label="2-D mask",
+    ),
+    sample(
+        "boolean_mask",
+        lambda x: cr.boolean_mask(x, [True, False, True, True], axis=1),
+        rand(2, 4, 3),
+        ref=lambda x: x[:, [0, 2, 3]],
+        label="axis=1",
+    ),
+    sample(
+        "boolean_mask",
+        lambda x: cr.boolean_mask(x, [False, False, False]),
+        rand(3, 2),
+        ref=lambda x: x[[False, False, False]],
+        label="none true",
+    ),
+    sample("boolean_mask", lambda x: cr.boolean_mask(x, _mask23), rand(2, 3), ref=lambda x: x[_mask23], label="full"),
+]
+
+ERRORS += [
+    error("nn.top_k", lambda x: cr.nn.top_k(x, 4), rand(2, 3), error=ValueError, match=r"TopKV2.*at least k = 4"),
+    error(
+        "nn.top_k",
+        lambda x: cr.nn.top_k(x, 4),
+        rand(2, 3),
+        error=ValueError,
+        match=r"at least k = 4.*TopKV2",
+        label="run",
+        at_run=True,
+        static_shapes=False,
+    ),
+    error(
+        "nn.top_k", lambda x: cr.nn.top_k(x, 1), np.array(2.0), error=ValueError, match=r"TopKV2.*rank", label="scalar"
+    ),
+    error("boolean_mask", lambda x, m: cr.boolean_mask(x, m), rand(2, 3), rand(2, 3), error=TypeError, match="bool"),
+    error(
+        "boolean_mask",
+        lambda x: cr.boolean_mask(x, [True, False]),
+        rand(3, 2),
+        error=ValueError,
+        match="mask shape.*incompatible",
+        label="shape",
+    ),
+]

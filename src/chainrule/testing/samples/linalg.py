@@ -561,3 +561,94 @@ ERRORS: list[ErrorSample] = [
         label="count",
     ),
 ]
+
+# --- TF 1.x names, singular values, norm ------------------------------------------------------
+_m = np.array([[1.0, -2.0, 0.5], [3.0, 4.0, -1.0]])
+
+
+def _np_norm(x, order="euclidean", axis=None, keepdims=False):
+    """NumPy's norms with TensorFlow's conventions: axis=None is the whole tensor as a vector."""
+    if axis is None:
+        v = np.abs(x).ravel()
+        p = 2 if order == "euclidean" else order
+        out = np.max(v) if p == np.inf else np.sum(v**p) ** (1.0 / p)
+        return np.reshape(out, (1,) * x.ndim) if keepdims else np.asarray(out)
+    np_ord = "fro" if order == "euclidean" and isinstance(axis, tuple) else (None if order == "euclidean" else order)
+    return np.linalg.norm(x, ord=np_ord, axis=axis, keepdims=keepdims)
+
+
+# (shape, order, axis, keepdims): vector norms over all / one axis, matrix norms batched over the rest.
+NORM_CASES = [
+    ((2, 3), "euclidean", None, False),
+    ((2, 3), 1, None, False),
+    ((2, 3), np.inf, None, True),
+    ((2, 3), 3, None, False),
+    ((2, 3), "euclidean", 1, False),
+    ((2, 3), 1, 0, True),
+    ((2, 3), np.inf, -1, False),
+    ((2, 3, 4), "fro", (1, 2), False),
+    ((2, 3, 4), "euclidean", (-1, 0), True),
+    ((3, 4), 1, (0, 1), False),
+    ((2, 3, 4), np.inf, (2, 1), False),
+    ((2, 3, 4), 2, (1, 2), False),
+    ((3, 2, 4), 2, (0, 2), True),
+]
+
+
+def _norm_sample(i, shape, order, axis, keepdims):
+    # Distinct singular values (the 2-norm's gradient needs a simple largest one); no entry near 0
+    # (the kinks of |x| at 0 and the nan gradient of the euclidean norm at 0).
+    x = rand(*shape, low=0.3, high=2.0, seed=i) * np.where(rand(*shape, seed=50 + i) > 0, 1, -1)
+    return sample(
+        "norm",
+        lambda t: cr.norm(t, ord=order, axis=list(axis) if isinstance(axis, tuple) else axis, keepdims=keepdims),
+        x,
+        ref=lambda a: _np_norm(a, order, axis, keepdims),
+        label=f"{'x'.join(map(str, shape))} ord={order} axis={axis}" + (" keepdims" if keepdims else ""),
+        order=1 if order == 2 and isinstance(axis, tuple) else 2,
+    )
+
+
+SAMPLES += [
+    sample("matrix_inverse", cr.matrix_inverse, _well_conditioned(2, 3, 3), ref=np.linalg.inv),
+    sample(
+        "matrix_inverse",
+        lambda x: cr.matrix_inverse(x, adjoint=True),
+        _well_conditioned(3, 3, seed=1),
+        ref=lambda x: np.linalg.inv(x).T,
+        label="adjoint",
+    ),
+    sample("matrix_determinant", cr.matrix_determinant, _well_conditioned(2, 3, 3), ref=np.linalg.det),
+    # Differentiable once (see cr.linalg.singular_values); distinct values keep the gradient defined.
+    sample(
+        "linalg.singular_values",
+        la.singular_values,
+        _m,
+        ref=lambda x: np.linalg.svd(x, compute_uv=False),
+        order=1,
+    ),
+    sample(
+        "linalg.singular_values",
+        la.singular_values,
+        rand(2, 4, 3, seed=3),
+        ref=lambda x: np.linalg.svd(x, compute_uv=False),
+        label="batch, tall",
+        order=1,
+    ),
+    *[_norm_sample(i, *case) for i, case in enumerate(NORM_CASES)],
+    sample("linalg.norm", la.norm, _m, ref=lambda x: np.linalg.norm(x)),
+]
+
+ERRORS += [
+    error("norm", lambda x: cr.norm(x, ord="fro"), _m, error=ValueError, match="supported vector norm.*fro"),
+    error("norm", lambda x: cr.norm(x, ord=3, axis=[0, 1]), _m, error=ValueError, match="supported matrix norm"),
+    error("norm", lambda x: cr.norm(x, axis=[0, 0]), _m, error=ValueError, match="2 unique integers", label="axes"),
+    error("norm", lambda x: cr.norm(x, ord=-1), _m, error=ValueError, match="supported vector norm", label="order<0"),
+    error(
+        "linalg.singular_values",
+        la.singular_values,
+        rand(3),
+        error=InvalidArgument,
+        match=r"SingularValues.*rank >= 2",
+    ),
+]

@@ -372,3 +372,64 @@ ERRORS: list[ErrorSample] = [
         label="scalar",
     ),
 ]
+
+# --- reduce_all, reduce_any, count_nonzero, arg_max/arg_min (TF 1.x) ----------------------------
+_bools = np.array([[True, False, True], [True, True, True]])
+SAMPLES += [
+    *[
+        sample(
+            name,
+            lambda x, a=axis, k=keepdims, f=fn: f(x, axis=a, keepdims=k),
+            _bools if shape == (2, 3) else np.ones(shape, bool),
+            ref=lambda x, a=axis, k=keepdims, r=ref: r(x, axis=_numpy_axis(a), keepdims=k),
+            label=_label(shape, axis, keepdims),
+            order=0,
+        )
+        for name, fn, ref in [("reduce_all", cr.reduce_all, np.all), ("reduce_any", cr.reduce_any, np.any)]
+        for shape, axis, keepdims in [((2, 3), None, False), ((2, 3), 1, False), ((2, 3), 0, True), ((0, 3), 0, False)]
+    ],
+    sample(
+        "reduce_all",
+        lambda x: cr.reduce_all(x, reduction_indices=[1], keep_dims=True),
+        _bools,
+        ref=lambda x: np.all(x, axis=1, keepdims=True),
+        label="TF 1.x keywords",
+        order=0,
+    ),
+    sample(
+        "count_nonzero",
+        cr.count_nonzero,
+        np.array([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]]),
+        ref=lambda x: np.int64(np.count_nonzero(x)),
+        order=0,
+    ),
+    sample(
+        "count_nonzero",
+        lambda x: cr.count_nonzero(x, axis=0, keepdims=True, dtype=cr.int32),
+        np.array([[0, 1, 0], [2, -1, 0]], np.int32),
+        ref=lambda x: np.count_nonzero(x, axis=0, keepdims=True).astype(np.int32),
+        label="int axis=0 int32",
+        order=0,
+    ),
+    sample(
+        "count_nonzero",
+        lambda x: cr.count_nonzero(x, reduction_indices=1),
+        _bools,
+        ref=lambda x: np.count_nonzero(x, axis=1).astype(np.int64),
+        label="bool",
+        order=0,
+    ),
+    sample("arg_max", lambda x: cr.arg_max(x, 1), _distinct(2, 3), ref=lambda x: np.argmax(x, 1), order=0),
+    sample(
+        "arg_min",
+        lambda x: cr.arg_min(x, 0, output_type=cr.int32),
+        _distinct(2, 3),
+        ref=lambda x: np.argmin(x, 0).astype(np.int32),
+        order=0,
+    ),
+]
+
+ERRORS += [
+    error("reduce_all", cr.reduce_all, rand(2), error=_IDE, match=r"All.*float64.*bool"),
+    error("reduce_any", lambda x: cr.reduce_any(x, 1), np.ones(2, bool), error=_IAE, match=r"Any.*axis 1 is out"),
+]
