@@ -16,6 +16,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.ops import array_ops, indexing_ops, linalg_ops, math_ops, nn_ops, reduction_ops
 from chainrule.ops.candidate_sampling_ops import log_uniform_candidate_sampler
+from chainrule.ops.clip_ops import clip_by_norm
 from chainrule.ops.constant_op import convert_to_tensor
 
 __all__ = [
@@ -193,20 +194,6 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
     with get_default_graph().name_scope(name or "l2_normalize"):
         square_sum = reduction_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
         return x * math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
-
-
-def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = None) -> Tensor:
-    """``t * clip_norm / max(l2norm(t, axes), clip_norm)``: ``t`` rescaled so its L2 norm is at most ``clip_norm``.
-
-    A zero ``t`` stays zero with a finite gradient (TensorFlow's safe square root).
-    """
-    t = convert_to_tensor(t)
-    with get_default_graph().name_scope(name or "clip_by_norm"):
-        l2sum = reduction_ops.reduce_sum(t * t, axes, keepdims=True)
-        positive = l2sum > 0
-        l2norm = math_ops.where(positive, math_ops.sqrt(math_ops.where(positive, l2sum, 1)), l2sum)
-        clip = convert_to_tensor(clip_norm, dtype_hint=t.dtype)
-        return t * clip / math_ops.maximum(l2norm, clip)
 
 
 # --- embedding lookup -----------------------------------------------------------------------
