@@ -205,3 +205,9 @@ from chainrule import summary, viz  # noqa: E402
 from chainrule.viz.explain import explain  # noqa: E402
 from chainrule import optimize  # noqa: E402
 from chainrule import losses  # noqa: E402
+
+# Known-unsupported TF 1.x names (tf.data, tf.contrib, queues, string ops, ...) raise an AttributeError that
+# says so and names the alternative (chainrule/unsupported.py); any other missing name, the usual one.
+from chainrule import unsupported  # noqa: E402
+
+__getattr__ = unsupported.module_getattr("chainrule", "tf", unsupported.TOP_LEVEL)

@@ -1,5 +1,6 @@
 """``cr.train``: optimizers, the global step and checkpoints (re-exports only)."""
 
+from chainrule import unsupported
 from chainrule.train.learning_rate_decay import (
     cosine_decay,
     exponential_decay,
@@ -59,3 +60,6 @@ __all__ = [
     "list_variables",
     "load_variable",
 ]
+
+# tf.train.ClusterSpec, tf.train.shuffle_batch, ...: an AttributeError that says they are not supported and why.
+__getattr__ = unsupported.module_getattr("chainrule.train", "tf.train", unsupported.TRAIN)
