@@ -183,7 +183,7 @@ def write() -> None:
         "| family | status | names present |",
         "|---|---|---|",
     ]
-    rows = families(cr, _unsupported)
+    rows = families(cr, unsupported)
     for family, present, total, _, status in rows:
         lines.append(f"| {family} | {status} | {present} of {total} |")
     lines += [
