@@ -108,6 +108,21 @@ from chainrule.ops.math_ops import (
 from chainrule.ops.array_ops import *  # noqa: F403
 from chainrule.ops.indexing_ops import *  # noqa: F403
 from chainrule.ops.linalg_ops import einsum, matmul, tensordot
+from chainrule.ops.tf1_linalg import cross, diag, diag_part, lin_space, linspace
+from chainrule.ops.linalg_ops import (  # TensorFlow 1.x's top-level names for cr.linalg's ops
+    band_part as matrix_band_part,
+    cholesky,
+    cholesky_solve,
+    diag as matrix_diag,
+    diag_part as matrix_diag_part,
+    eye,
+    matrix_transpose,
+    set_diag as matrix_set_diag,
+    solve as matrix_solve,
+    trace,
+    triangular_solve as matrix_triangular_solve,
+)
+from chainrule.ops.math_ops import floormod as mod
 from chainrule.ops.linalg_ops import matrix_determinant, matrix_inverse, norm
 from chainrule.ops.reduction_ops import (
     arg_max,

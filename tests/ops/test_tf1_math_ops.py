@@ -143,3 +143,27 @@ def test_cumsum_exclusive_reverse_matches_tensorflow():
     # TF: cumsum([1, 2, 3], exclusive=True, reverse=True) = [5, 3, 0]
     np.testing.assert_array_equal(run(cr.cumsum(cr.constant([1.0, 2.0, 3.0]), exclusive=True, reverse=True)), [5, 3, 0])
     np.testing.assert_array_equal(run(cr.cumprod(cr.constant([1.0, 2.0, 3.0]), exclusive=True)), [1, 1, 2])
+
+
+def test_linspace_cross_and_tensor_diag_give_tensorflows_values():
+    # Recorded once from TensorFlow 2.21 compat.v1: tf.linspace(-1., 1., 7), tf.linspace(0.1, 2.3, 6) (float32),
+    # tf.cross([[1., 2, 3]], [[4., 5, 6]]) and the shape of tf.diag([[1., 2], [3, 4]]).
+    with cr.Session() as sess:
+        a, b, c, d = sess.run(
+            [cr.linspace(-1.0, 1.0, 7), cr.linspace(0.1, 2.3, 6), cr.cross([[1.0, 2, 3]], [[4.0, 5, 6]]),
+             cr.diag([[1.0, 2], [3, 4]])]
+        )  # fmt: skip
+    assert a.dtype == b.dtype == np.float32
+    np.testing.assert_array_equal(
+        a,
+        np.float32([-1.0, -0.6666666269302368, -0.3333333134651184, 0.0, 0.3333333730697632, 0.6666667461395264, 1.0]),
+    )
+    np.testing.assert_array_equal(
+        b,
+        np.float32([0.10000000149011612, 0.5400000214576721, 0.9800000190734863, 1.4199999570846558,
+                    1.8600000143051147, 2.299999952316284]),
+    )  # fmt: skip
+    np.testing.assert_array_equal(c, [[-3.0, 6.0, -3.0]])
+    assert d.shape == (2, 2, 2, 2) and d[1, 0, 1, 0] == 3.0 and d[0, 1, 1, 0] == 0.0
+    with cr.Session() as sess:
+        np.testing.assert_array_equal(sess.run(cr.mod([22.0, -22.0], 5.0)), np.float32([2.0, 3.0]))  # floor mod

@@ -652,3 +652,51 @@ ERRORS += [
         match=r"SingularValues.*rank >= 2",
     ),
 ]
+
+# TensorFlow 1.x's top-level names: the tensor diag / diag_part, cross, linspace (ops.tf1_linalg).
+SAMPLES += [
+    sample("diag", cr.diag, rand(3), ref=np.diag, unknown_dims=False, label="vector"),
+    sample(
+        "diag",
+        cr.diag,
+        rand(2, 3),
+        ref=lambda d: np.diag(d.ravel()).reshape(2, 3, 2, 3),
+        unknown_dims=False,
+        label="2x3",
+    ),
+    sample("diag_part", cr.diag_part, rand(3, 3), ref=np.diagonal, unknown_dims=False, label="matrix"),
+    sample(
+        "diag_part",
+        cr.diag_part,
+        rand(2, 3, 2, 3),
+        ref=lambda x: np.diagonal(x.reshape(6, 6)).reshape(2, 3),
+        unknown_dims=False,
+        label="2x3x2x3",
+    ),
+    sample("cross", cr.cross, rand(3), rand(3, seed=1), ref=np.cross, label="3"),
+    sample("cross", cr.cross, rand(4, 3), rand(4, 3, seed=1), ref=np.cross, label="4x3"),
+    sample("cross", cr.cross, rand(0, 3), rand(0, 3, seed=1), ref=np.cross, label="0x3"),
+    sample(
+        "linspace",
+        lambda a, b: cr.linspace(a, b, 5),
+        np.array(-1.5),
+        np.array(2.0),
+        ref=lambda a, b: np.linspace(a, b, 5),
+        label="5",
+    ),
+    sample("linspace", lambda a, b: cr.linspace(a, b, 1), np.array(0.5), np.array(2.0), ref=lambda a, b: a[None]),
+]
+ERRORS += [
+    error("diag", cr.diag, np.array(1.0), error=ValueError, match="rank 1 or more", label="scalar"),
+    error("diag_part", cr.diag_part, rand(2, 3), error=ValueError, match=r"\[d1..dk, d1..dk\]", label="2x3"),
+    error("cross", cr.cross, rand(2), rand(2), error=ValueError, match="last dimension must be 3", label="2"),
+    error(
+        "linspace",
+        lambda a, b: cr.linspace(a, b, 0),
+        np.array(0.0),
+        np.array(1.0),
+        error=ValueError,
+        match="positive integer",
+        label="num 0",
+    ),  # fmt: skip
+]
