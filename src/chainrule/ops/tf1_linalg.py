@@ -22,7 +22,7 @@ __all__ = ["cross", "diag", "diag_part", "lin_space", "linspace"]
 def _static_shape(t: Tensor, what: str) -> list[int]:
     if not t.shape.is_fully_defined():
         raise ValueError(f"{what} needs the static shape of its input, got {t.name} of shape {t.shape}")
-    return [int(d) for d in t.shape.as_list()]
+    return [int(d) for d in t.shape.as_list() if d is not None]  # all known: checked above
 
 
 def diag(diagonal: Any, name: str | None = None) -> Tensor:
