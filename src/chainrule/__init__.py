@@ -111,6 +111,10 @@ from chainrule.ops.state_ops import (
     variables_initializer,
 )
 from chainrule.autodiff.gradients import gradients, hessians
+from chainrule.autodiff.gradients import AggregationMethod, UnconnectedGradients
+from chainrule.autodiff.custom_gradient import custom_gradient
+from chainrule.ops.script_ops import Print, identity_n, numpy_function, py_func
+from chainrule.ops.script_ops import print_v2 as print  # noqa: A004 - TensorFlow's public name
 from chainrule.ops.control_flow_ops import case, cond, foldl, foldr, map_fn, scan, while_loop
 from chainrule.autodiff.forward import forward_gradients
 from chainrule.runtime.session import Session
