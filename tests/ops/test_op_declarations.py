@@ -36,6 +36,7 @@ NO_BATCH_RULE = {
     "MaxPoolGradGrad", "SparseToDense",
     "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary",
     "CaseExclusive", "WhileHistoryCheck",
+    "IdentityN", "PyFuncStateless",
 }  # fmt: skip
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the
@@ -57,6 +58,7 @@ NO_EXPLAIN_FORM = {
     "SigmoidCrossEntropyWithLogits", "Slice", "SoftmaxCrossEntropyWithLogits",
     "SparseSoftmaxCrossEntropyWithLogits", "SparseToDense", "Split", "SplitV", "Squeeze", "StridedSlice",
     "StridedSliceGrad", "Tile", "Unpack",
+    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless",
 }  # fmt: skip
 
 

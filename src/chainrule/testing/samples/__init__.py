@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-FAMILIES = ("math", "array", "reduction", "linalg", "nn", "conv", "random", "control_flow")
+FAMILIES = ("math", "array", "reduction", "linalg", "nn", "conv", "random", "control_flow", "script")
 
 
 @dataclass(frozen=True)
