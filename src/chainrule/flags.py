@@ -152,7 +152,13 @@ def DEFINE_list(name: str, default: Any, help: str, flag_values: FlagValues = FL
     flag_values._define(name, value, help, _parse_list, "list")
 
 
-def DEFINE_enum(name: str, default: str | None, enum_values: Sequence[str], help: str, flag_values: FlagValues = FLAGS) -> None:  # noqa: N802, A002
+def DEFINE_enum(  # noqa: N802 - absl's name
+    name: str,
+    default: str | None,
+    enum_values: Sequence[str],
+    help: str,  # noqa: A002 - absl's argument name
+    flag_values: FlagValues = FLAGS,
+) -> None:
     """A string flag restricted to ``enum_values``."""
     allowed = list(enum_values)
 

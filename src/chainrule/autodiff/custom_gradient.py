@@ -51,7 +51,9 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Any:
     @functools.wraps(f)
     def decorated(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(f"custom_gradient: {f.__name__} got keyword arguments {sorted(kwargs)}; pass tensors positionally")
+            raise TypeError(
+                f"custom_gradient: {f.__name__} got keyword arguments {sorted(kwargs)}; pass tensors positionally"
+            )
         inputs = [convert_to_tensor(a) for a in args]
         graph = inputs[0].graph if inputs else get_default_graph()
         with graph.as_default():

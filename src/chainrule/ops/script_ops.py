@@ -80,7 +80,11 @@ _tokens = [0]
 
 
 def py_func(
-    func: Callable[..., Any], inp: Any, Tout: Any, stateful: bool = True, name: str | None = None  # noqa: N803
+    func: Callable[..., Any],
+    inp: Any,
+    Tout: Any,  # noqa: N803 - TensorFlow's argument name
+    stateful: bool = True,
+    name: str | None = None,
 ) -> Any:
     """Wrap a Python function of NumPy arrays as an op (TF 1.x's ``tf.py_func``).
 
@@ -122,7 +126,11 @@ def py_func(
 
 
 def numpy_function(
-    func: Callable[..., Any], inp: Any, Tout: Any, stateful: bool = True, name: str | None = None  # noqa: N803
+    func: Callable[..., Any],
+    inp: Any,
+    Tout: Any,  # noqa: N803 - TensorFlow's argument name
+    stateful: bool = True,
+    name: str | None = None,
 ) -> Any:
     """``py_func`` under its TensorFlow 1.15+/2.x name: ``func`` takes and returns NumPy arrays."""
     return py_func(func, inp, Tout, stateful=stateful, name=name)
@@ -298,7 +306,10 @@ def _stream_spec(output_stream: Any) -> Any:
         return "stdout"
     if isinstance(output_stream, str):
         if not output_stream.startswith("file://"):
-            raise ValueError(f"output_stream must be sys.stderr, sys.stdout, a logging function or 'file://...', got {output_stream!r}")
+            raise ValueError(
+                "output_stream must be sys.stderr, sys.stdout, a logging function or 'file://...', "
+                f"got {output_stream!r}"
+            )
         return output_stream
     if callable(output_stream) or hasattr(output_stream, "write"):
         return output_stream
@@ -320,7 +331,15 @@ def _write(stream: Any, text: str, end: str) -> None:
 
 
 def _print_v2_kernel(
-    xp: Any, *values: Any, template: Any, stream: Any, summarize: int, sep: str, end: str, ctx: Any = None, op: Any = None
+    xp: Any,
+    *values: Any,
+    template: Any,
+    stream: Any,
+    summarize: int,
+    sep: str,
+    end: str,
+    ctx: Any = None,
+    op: Any = None,
 ) -> Any:
     text = sep.join(_render(t, values, summarize, True) for t in template)
     _write(stream, text, end)

@@ -6,7 +6,6 @@ Only ``tensorboard.compat.proto`` is imported (it needs protobuf, not TensorFlow
 from __future__ import annotations
 
 import types
-from typing import Any
 
 _MESSAGE = (
     "cr.summary needs the 'tensorboard' package for its protocol buffers; "

@@ -56,7 +56,9 @@ class EventFileWriter:
     passed since the last write, on ``flush()`` and on ``close()`` (no background thread).
     """
 
-    def __init__(self, logdir: str, event_pb2: Any, max_queue: int = 10, flush_secs: float = 120, filename_suffix: str = "") -> None:
+    def __init__(
+        self, logdir: str, event_pb2: Any, max_queue: int = 10, flush_secs: float = 120, filename_suffix: str = ""
+    ) -> None:
         os.makedirs(logdir, exist_ok=True)
         name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}{filename_suffix}"
         self.path = os.path.join(logdir, name)

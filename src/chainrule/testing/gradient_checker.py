@@ -18,7 +18,7 @@ import numpy as np
 from chainrule.autodiff.gradients import gradients
 from chainrule.framework import default_session
 from chainrule.framework.graph import Graph, Tensor
-from chainrule.ops import array_ops, math_ops, reduction_ops
+from chainrule.ops import math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, placeholder
 from chainrule.ops.shape_rules import known_dims
 from chainrule.runtime.session import Session
@@ -163,7 +163,9 @@ def compute_gradient(
         values = [np.asarray(v, dtype=t.dtype.as_numpy_dtype) for t, v in zip(xs, inits)]
     for t, v, shape in zip(xs, values, shapes):
         if tuple(v.shape) != tuple(shape):
-            raise ValueError(f"compute_gradient: x_init_value for {t.name} has shape {v.shape}, x_shape says {tuple(shape)}")
+            raise ValueError(
+                f"compute_gradient: x_init_value for {t.name} has shape {v.shape}, x_shape says {tuple(shape)}"
+            )
     y_shape = tuple(int(d) for d in y_shape)
     graph = y.graph
     sess = default_session.get_or_none()
