@@ -34,7 +34,7 @@ NO_JVP_RULE = {"Cumprod", "If", "LinearScan", "MaxPool", "Prod", "ReadVariable",
 NO_BATCH_RULE = {
     "AvgPoolGrad", "Conv2DBackpropFilter", "Conv2DBackpropInput", "LinalgDiagEmbed", "MaxPoolGrad",
     "MaxPoolGradGrad", "SparseToDense",
-    "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary",
+    "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary", "ImageSummary",
     "CaseExclusive", "WhileHistoryCheck",
     "IdentityN", "PyFuncStateless",
 }  # fmt: skip
@@ -58,7 +58,7 @@ NO_EXPLAIN_FORM = {
     "SigmoidCrossEntropyWithLogits", "Slice", "SoftmaxCrossEntropyWithLogits",
     "SparseSoftmaxCrossEntropyWithLogits", "SparseToDense", "Split", "SplitV", "Squeeze", "StridedSlice",
     "StridedSliceGrad", "Tile", "Unpack",
-    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless",
+    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary",
 }  # fmt: skip
 
 
