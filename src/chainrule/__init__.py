@@ -205,9 +205,24 @@ from chainrule.ops.random_ops import (
     truncated_normal,
 )
 from chainrule.autodiff.gradients import gradients, hessians
+from chainrule.autodiff.gradients import AggregationMethod, UnconnectedGradients
+from chainrule.autodiff.custom_gradient import custom_gradient
+from chainrule.ops.script_ops import Print, identity_n, numpy_function, py_func
+from chainrule.ops.script_ops import print_v2 as print  # noqa: A004 - TensorFlow's public name
 from chainrule.ops.control_flow_ops import case, cond, foldl, foldr, map_fn, scan, while_loop
 from chainrule.autodiff.forward import forward_gradients
 from chainrule.runtime.session import Session
+from chainrule.runtime.session import InteractiveSession
+from chainrule.runtime.session_config import (
+    ConfigProto,
+    GPUOptions,
+    GraphOptions,
+    OptimizerOptions,
+    RunMetadata,
+    RunOptions,
+)
+from chainrule.framework.default_session import get_default_session
+from chainrule.framework.graph import device
 from chainrule.transforms import function, grad, value_and_grad, vjp, jacobian, hessian, hvp, jvp, vmap
 
 __version__ = "0.1.0"
@@ -219,6 +234,8 @@ from chainrule import testing as test  # noqa: E402  (cr.test.check_gradients)
 from chainrule import summary, viz  # noqa: E402
 from chainrule.viz.explain import explain  # noqa: E402
 from chainrule import optimize  # noqa: E402
+from chainrule import app, flags  # noqa: E402
+from chainrule import tf_logging as logging  # noqa: E402  (cr.logging, TF's tf.logging)
 from chainrule import losses  # noqa: E402
 
 # Known-unsupported TF 1.x names (tf.data, tf.contrib, queues, string ops, ...) raise an AttributeError that

@@ -166,7 +166,7 @@ def test_where_gradient_and_nans_in_the_branch_not_taken():
 def test_compute_gradient_returns_theoretical_and_numerical_jacobians():
     x = cr.placeholder(cr.float64, [3])
     y = cr.stack([x[0] * x[1], cr.sin(x[2])])
-    theoretical, numerical = cr.test.compute_gradient(y, x, np.array([1.0, 2.0, 0.5]))
+    theoretical, numerical = cr.test.compute_gradient(x, [3], y, [2], np.array([1.0, 2.0, 0.5]), delta=1e-6)
     assert theoretical.shape == (3, 2)
     expected = np.array([[2.0, 0.0], [1.0, 0.0], [0.0, np.cos(0.5)]])
     np.testing.assert_allclose(theoretical, expected, rtol=1e-14)

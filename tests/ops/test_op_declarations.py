@@ -37,12 +37,13 @@ NO_JVP_RULE |= {"UnsortedSegmentProd", "SvdVectors"}
 NO_BATCH_RULE = {
     "AvgPoolGrad", "Conv2DBackpropFilter", "Conv2DBackpropInput", "LinalgDiagEmbed", "MaxPoolGrad",
     "MaxPoolGradGrad", "SparseToDense",
-    "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary",
+    "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary", "ImageSummary",
     "CaseExclusive", "WhileHistoryCheck",
     "OrthonormalColumns",  # the orthogonal initializer's step: an initial value, never vmapped
     # Outputs whose length depends on values (segment ids, true elements) or on k.
     "SegmentMax", "SegmentMean", "SegmentMin", "SegmentProd", "SegmentSum", "UnsortedSegmentMax",
     "UnsortedSegmentMin", "UnsortedSegmentProd", "UnsortedSegmentSum", "Where", "TopKV2",
+    "IdentityN", "PyFuncStateless",
 }  # fmt: skip
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the
@@ -73,6 +74,7 @@ NO_EXPLAIN_FORM = {
     "StridedSliceGrad", "Tile", "Unpack",
     "Multinomial", "RandomShuffle", "TruncatedNormal", "OrthonormalColumns",
     "SvdVectors", "TopKV2",
+    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary",
 }  # fmt: skip
 
 

@@ -36,6 +36,8 @@ NO_BATCH_RULE = {
     "MaxPoolGrad",
     "AvgPoolGrad",
     "LinalgDiagEmbed",
+    "PyFunc",  # stateful: the Python function is called once per run, not once per example
+    "Print",  # stateful: it prints once per run
 }
 
 

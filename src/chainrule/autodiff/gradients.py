@@ -16,6 +16,7 @@ The pass, top to bottom:
 from __future__ import annotations
 
 import collections
+import enum
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -63,13 +64,52 @@ def is_differentiable(t: Tensor) -> bool:
     return t.dtype.is_floating or t.dtype.is_complex
 
 
-def _aggregate(grads: Sequence[Tensor | None]) -> Tensor | None:
+class AggregationMethod:
+    """How ``gradients`` sums the contributions several consumers send to one tensor (TF's constants).
+
+    ``ADD_N`` (the default) adds them all in one ``AddN`` op, once every one has arrived;
+    ``EXPERIMENTAL_TREE`` and ``EXPERIMENTAL_ACCUMULATE_N`` add them pairwise, as a chain of
+    two-input ``AddN`` ops (TensorFlow does the same for both): the same sum, in a different order
+    of additions, so float results may differ in the last bits.
+    """
+
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
+
+
+_AGGREGATION_METHODS = (
+    AggregationMethod.ADD_N,
+    AggregationMethod.EXPERIMENTAL_TREE,
+    AggregationMethod.EXPERIMENTAL_ACCUMULATE_N,
+)
+
+
+class UnconnectedGradients(str, enum.Enum):
+    """What ``gradients`` returns for an x that no y depends on: None (``NONE``) or zeros (``ZERO``)."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _aggregate(grads: Sequence[Tensor | None], method: int | None = None) -> Tensor | None:
     live = [g for g in grads if g is not None]
     if not live:
         return None
     if len(live) == 1:
         return live[0]
+    if method in (AggregationMethod.EXPERIMENTAL_TREE, AggregationMethod.EXPERIMENTAL_ACCUMULATE_N):
+        total = live[0]
+        for g in live[1:]:
+            total = math_ops.add_n([total, g])
+        return total
     return math_ops.add_n(live)
+
+
+def _as_grad_list(result: Any) -> list[Any]:
+    """A gradient function's result as a list: a bare tensor (one input, as TF allows) is one entry."""
+    return list(result) if isinstance(result, (list, tuple)) else [result]
 
 
 def gradients(
@@ -77,10 +117,13 @@ def gradients(
     xs: Any,
     grad_ys: Any = None,
     name: str = "gradients",
+    colocate_gradients_with_ops: bool = False,
+    gate_gradients: bool = False,
+    aggregation_method: int | None = None,
     stop_gradients: Any = None,
     unconnected_gradients: str = "none",
 ) -> list[Tensor | None]:
-    """Symbolic derivatives of ``sum(ys)`` with respect to each of ``xs``.
+    """Symbolic derivatives of ``sum(ys)`` with respect to each of ``xs`` (TF 1.x's signature).
 
     Parameters
     ----------
@@ -88,15 +131,26 @@ def gradients(
     xs : a tensor, Variable, or list of them.
     grad_ys : optional list of tensors (one per y) to start from; ones by default.
     name : name scope of the gradient ops.
-    stop_gradients : tensors treated as constants (no gradient flows through them).
-    unconnected_gradients : ``"none"`` (None for an x that does not reach any y) or ``"zero"``.
+    colocate_gradients_with_ops : accepted and ignored: device placement does not change values here.
+    gate_gradients : accepted and ignored: TF uses it to order the gradients of one op against
+        races between devices; a chainrule Session runs them in one deterministic order anyway.
+    aggregation_method : a ``cr.AggregationMethod`` constant saying how several contributions to
+        one tensor are summed (one ``AddN``, or pairwise); None: ``AggregationMethod.DEFAULT``.
+    stop_gradients : tensors treated as constants with respect to every x: no gradient flows
+        through them (``gradients(a + b, [a, b], stop_gradients=[a, b])`` is ``[1, 1]``, as in TF).
+    unconnected_gradients : ``"none"`` (None for an x that does not reach any y) or ``"zero"``
+        (a ``cr.UnconnectedGradients`` value works too).
 
     Returns
     -------
     A list with one entry per x: a tensor of x's shape, or None.
     """
+    if isinstance(unconnected_gradients, UnconnectedGradients):
+        unconnected_gradients = unconnected_gradients.value
     if unconnected_gradients not in ("none", "zero"):
         raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
+    if aggregation_method is not None and aggregation_method not in _AGGREGATION_METHODS:
+        raise ValueError(f"Invalid aggregation_method specified {aggregation_method!r}: use cr.AggregationMethod.")
     ys_list, _ = _as_list(ys)
     xs_list, _ = _as_list(xs)
     ys_t = [convert_to_tensor(y) for y in ys_list]
@@ -136,7 +190,7 @@ def gradients(
             if op in done:
                 continue
             done.add(op)
-            out_grads = [_aggregate(received[t]) if t in received else None for t in op.outputs]
+            out_grads = [_aggregate(received[t], aggregation_method) if t in received else None for t in op.outputs]
             for t, g in zip(op.outputs, out_grads):
                 if g is not None and t in x_set:
                     received[t] = [g]  # keep the sum for the result
@@ -152,7 +206,7 @@ def gradients(
 
         results: list[Tensor | None] = []
         for x in xs_t:
-            g = _aggregate(received.get(x, []))
+            g = _aggregate(received.get(x, []), aggregation_method)
             if g is None and unconnected_gradients == "zero":
                 g = array_ops.zeros_like(x)
             results.append(g)
@@ -180,7 +234,7 @@ def backprop_op(
         for t, g in zip(op.outputs, out_grads)
     ]
     with op.graph.name_scope(op.name + "_grad"):  # gradients/<scope>/<op>_grad, as TensorFlow
-        input_grads = list(grad_fn(op, *filled))
+        input_grads = _as_grad_list(grad_fn(op, *filled))
         if len(input_grads) != len(op.inputs):
             raise ValueError(
                 f"The gradient function of {op.describe()}\nreturned {len(input_grads)} gradients, "
@@ -201,10 +255,19 @@ def _unbroadcast(grad: Tensor | None, x: Tensor) -> Tensor | None:
     return array_ops.sum_to_shape(grad, target)
 
 
-def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor]:
+def hessians(
+    ys: Any,
+    xs: Any,
+    name: str = "hessians",
+    colocate_gradients_with_ops: bool = False,
+    gate_gradients: bool = False,
+    aggregation_method: int | None = None,
+) -> list[Tensor]:
     """Second derivatives of ``sum(ys)``: for each x, a tensor of shape ``x.shape + x.shape``.
 
     Each x must have a statically known size; the rows are built one gradient per element.
+    ``colocate_gradients_with_ops``, ``gate_gradients`` and ``aggregation_method`` are passed to
+    ``gradients`` (the first two are ignored there).
     """
     xs_list, _ = _as_list(xs)
     out = []
@@ -213,9 +276,10 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor]:
         n = x_t.shape.num_elements()
         if n is None:
             raise ValueError(f"hessians needs a statically known shape for {x_t.name}, got {x_t.shape}")
-        (g,) = gradients(ys, [x_t], name=name, unconnected_gradients="zero")
+        kwargs: dict[str, Any] = {"aggregation_method": aggregation_method, "unconnected_gradients": "zero"}
+        (g,) = gradients(ys, [x_t], name=name, **kwargs)
         flat = array_ops.reshape(g, [-1])
-        rows = [gradients(flat[i], [x_t], name=name, unconnected_gradients="zero")[0] for i in range(n)]
+        rows = [gradients(flat[i], [x_t], name=name, **kwargs)[0] for i in range(n)]
         dims = x_t.shape.as_list()
         hess = array_ops.stack(rows) if rows else array_ops.zeros([0] + dims, dtype=x_t.dtype)
         out.append(array_ops.reshape(hess, dims + dims))

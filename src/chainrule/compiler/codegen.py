@@ -257,7 +257,7 @@ def step_lines(
     """
     steps = node_steps(node)
     assert steps is not None
-    dtype = node.out.dtype.as_numpy_dtype
+    dtype = np.dtype(node.out.dtype.as_numpy_dtype)
     lines = []
     for i, (fn, *tokens) in enumerate(steps):
         call_args = []

@@ -73,9 +73,9 @@ def plan_buffers(program: Program, min_bytes: int, pool: ArrayPool) -> dict[tupl
     def buffer_key(v: Value) -> BufferKey | None:
         """The key of ``v``'s array when its static shape is known and it is at least ``min_bytes``, else None."""
         dims = known_dims(v.shape)
-        if dims is None or math.prod(dims) * v.dtype.as_numpy_dtype.itemsize < min_bytes:
+        if dims is None or math.prod(dims) * np.dtype(v.dtype.as_numpy_dtype).itemsize < min_bytes:
             return None
-        return (v.dtype.as_numpy_dtype.str, tuple(dims))
+        return (np.dtype(v.dtype.as_numpy_dtype).str, tuple(dims))
 
     sites: list[tuple[int, int, tuple[Node, int], BufferKey]] = []  # (start, end, site, key)
     for node in program.nodes:

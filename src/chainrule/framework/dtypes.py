@@ -17,8 +17,13 @@ class DType:
         self.name = "bool" if self._np == np.bool_ else self._np.name
 
     @property
-    def as_numpy_dtype(self) -> np.dtype:
-        return self._np
+    def as_numpy_dtype(self) -> type[Any]:
+        """The NumPy scalar type, as in TensorFlow: ``cr.float32.as_numpy_dtype`` is ``numpy.float32``.
+
+        It is callable (``cr.float32.as_numpy_dtype(1.0)``) and NumPy takes it wherever a dtype goes;
+        ``numpy.dtype(d.as_numpy_dtype)`` gives the ``numpy.dtype`` object.
+        """
+        return self._np.type
 
     @property
     def is_floating(self) -> bool:
@@ -80,6 +85,8 @@ _SUPPORTED = {
     for d in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_, string, complex64, complex128)
 }
 _BY_NAME = {d.name: d for d in _SUPPORTED.values()}
+# TensorFlow's C type names: "float" is float32 (NumPy would read it as float64), "double" float64.
+_BY_NAME.update({"float": float32, "double": float64, "half": float16})
 
 
 def as_dtype(value: Any) -> DType:

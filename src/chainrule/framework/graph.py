@@ -76,6 +76,7 @@ class Tensor:
     value_index = property(lambda self: self._value_index, doc="Which output of ``op`` this is.")
     dtype = property(lambda self: self._dtype, doc="Element type (a ``cr.DType``).")
     graph = property(lambda self: self._op.graph, doc="The Graph this tensor lives in.")
+    device = property(lambda self: self._op.device, doc="The device of the op that produces it.")
     name = property(lambda self: f"{self._op.name}:{self._value_index}", doc='``"op_name:index"``.')
 
     @property
@@ -268,9 +269,26 @@ class Operation:
         """Whether ``gradient_override_map`` gave this op another op type's gradient."""
         return "_gradient_op_type" in self._attrs
 
+    # The placement ``cr.device`` recorded ("" when none); set by ``Graph.create_op``.
+    _device = ""
+
+    @property
+    def device(self) -> str:
+        """The device this op was placed on with ``cr.device(...)`` (``""`` when none)."""
+        return self._device
+
+    def _set_device(self, device: str | None) -> None:
+        self._device = device or ""
+
     @property
     def node_def(self) -> dict[str, Any]:
-        return {"name": self._name, "op": self._type, "input": [t.name for t in self._inputs], "attr": self._attrs}
+        return {
+            "name": self._name,
+            "op": self._type,
+            "input": [t.name for t in self._inputs],
+            "device": self._device,
+            "attr": self._attrs,
+        }
 
     def get_attr(self, key: str) -> Any:
         try:
@@ -315,6 +333,7 @@ class Graph:
         self._version = 0
         self._finalized = False
         self._function_count = 0  # function graphs traced with this one as their outer graph
+        self._device_stack: list[Any] = []
 
     # -- construction -----------------------------------------------------------------
     def create_op(
@@ -339,6 +358,8 @@ class Graph:
                 attrs["_gradient_op_type"] = self._gradient_override_map[op_type]
             control = [op for deps in self._control_stack for op in deps]
             op = Operation(self, op_type, full_name, inputs, output_specs, attrs, control, source or user_frame(2))
+            if self._device_stack:
+                op._set_device(self._current_device(op))
             self._ops.append(op)
             self._ops_by_name[full_name] = op
             for t in op.inputs:
@@ -429,7 +450,41 @@ class Graph:
             _default_graph_stack.pop()
 
     def finalize(self) -> None:
+        """Make the graph read-only: creating an op afterwards raises RuntimeError (as in TF)."""
         self._finalized = True
+
+    @contextlib.contextmanager
+    def device(self, device_name_or_function: Any) -> Iterator[None]:
+        """Ops created inside record this placement as ``op.device`` (a name like ``"/cpu:0"``,
+        None to clear it, or a function ``op -> name``). The NumPy backend runs every op on the
+        host; the placement is kept for the graph's readers (``as_graph_def``, TensorBoard) and
+        for backends that place ops."""
+        self._device_stack.append(device_name_or_function)
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
+
+    def _current_device(self, op: Operation) -> str:
+        spec: Any = ""
+        for entry in self._device_stack:
+            if entry is None:
+                spec = ""
+            elif callable(entry):
+                spec = entry(op) or ""
+            else:
+                spec = _merge_device(spec, str(entry))
+        return spec
+
+    def as_graph_def(self, from_version: int | None = None, add_shapes: bool = False) -> Any:
+        """The graph as a ``GraphDef``-like value: ``.node`` holds one ``NodeDef`` per op
+        (``name``, ``op``, ``input`` ("op", "op:1", "^op" for a control input), ``device``,
+        ``attr``), in creation order. ``from_version``: only ops added after that ``version``;
+        ``add_shapes``: an ``_output_shapes`` attribute on each node. Plain Python values, no
+        protocol buffers (``cr.summary`` writes the TensorFlow proto for TensorBoard)."""
+        from chainrule.framework.graph_def import graph_def_of
+
+        return graph_def_of(self, from_version, add_shapes)
 
     @property
     def finalized(self) -> bool:
@@ -520,6 +575,18 @@ class Graph:
         return self._version
 
 
+def _merge_device(outer: str, inner: str) -> str:
+    """An inner device spec refines the outer one field by field ("/job:w" + "/cpu:0" = "/job:w/cpu:0")."""
+    if not outer or inner.startswith("/job:") or not inner:
+        return inner or outer
+    fields = [f for f in outer.split("/") if f]
+    for new in (f for f in inner.split("/") if f):
+        key = new.split(":")[0].lower()
+        same = {"cpu", "gpu", "device"} if key in ("cpu", "gpu", "device") else {key}
+        fields = [f for f in fields if f.split(":")[0].lower() not in same] + [new]
+    return "/" + "/".join(fields)
+
+
 _default_graph_stack: list[Graph] = []
 _global_default_graph: list[Graph] = [Graph()]
 
@@ -580,8 +647,32 @@ def reset_default_graph() -> None:
     _global_default_graph[0] = Graph()
 
 
-def name_scope(name: str | None) -> contextlib.AbstractContextManager[str]:
-    return get_default_graph().name_scope(name)
+@contextlib.contextmanager
+def name_scope(name: str | None, default_name: str | None = None, values: Any = None) -> Iterator[str]:
+    """Nest op names under ``name/`` (TF 1.x's three-argument form).
+
+    ``default_name`` is used (made unique) when ``name`` is None; ``values``, the tensors the
+    ops will use, pick the graph (that graph is the default one inside). ``name`` None with no
+    ``default_name`` resets to the root scope.
+    """
+    graph = get_default_graph()
+    for v in values if isinstance(values, (list, tuple)) else ([values] if values is not None else []):
+        v = as_graph_element(v)
+        if isinstance(v, (Tensor, Operation)):
+            graph = v.graph
+            break
+    scope_name = default_name if name is None else name
+    if graph is get_default_graph():
+        with graph.name_scope(scope_name) as scope:
+            yield scope
+    else:
+        with graph.as_default(), graph.name_scope(scope_name) as scope:
+            yield scope
+
+
+def device(device_name_or_function: Any) -> contextlib.AbstractContextManager[None]:
+    """``get_default_graph().device(...)``: ops created inside record this placement as ``op.device``."""
+    return get_default_graph().device(device_name_or_function)
 
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> contextlib.AbstractContextManager[None]:

@@ -31,7 +31,7 @@ def to_numpy(value: Any, dtype: DType | None = None) -> np.ndarray:
     if arr.dtype.kind in "OUS":
         raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}.")
     target = dtype or _python_dtype(value) or as_dtype(arr.dtype)
-    np_target = target.as_numpy_dtype
+    np_target = np.dtype(target.as_numpy_dtype)
     if arr.dtype != np_target:
         if arr.dtype.kind == "f" and np_target.kind in "iub":
             if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):

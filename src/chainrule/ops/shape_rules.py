@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from chainrule.framework import dtypes
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Tensor
@@ -43,7 +45,7 @@ def broadcast_shapes(*shapes: TensorShape) -> TensorShape:
 
 
 def check_kind(op_type: str, t: Tensor, kinds: str, what: str = "input") -> DType:
-    if t.dtype.as_numpy_dtype.kind not in kinds:
+    if np.dtype(t.dtype.as_numpy_dtype).kind not in kinds:
         names = {"f": "floating", "iu": "integer", "iuf": "numeric", "b": "bool", "iufb": "any"}
         names.update({"fc": "floating or complex", "iufc": "numeric or complex", "c": "complex", "iufbc": "any"})
         raise TypeError(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,10 @@ class Session:
     Parameters
     ----------
     graph : the graph to run; the default graph when None.
-    config : accepted for TensorFlow compatibility; a ``cr.compiler.Options`` is used as ``optimize``.
+    target : accepted for TensorFlow compatibility: only ``""`` (in process); a distributed
+        target (``"grpc://..."``) raises ValueError.
+    config : a ``cr.ConfigProto`` is accepted and ignored (see ``runtime.session_config``); a
+        ``cr.compiler.Options`` is used as ``optimize``.
     array_module : the NumPy-compatible module kernels run with (NumPy by default).
     optimize : how plans are compiled: None (``cr.compiler.default_options()``, all passes unless
         the ``CHAINRULE_OPTIMIZE`` environment variable says otherwise), True (all passes), False
@@ -40,7 +44,10 @@ class Session:
         array_module: Any = np,
         optimize: compiler.Options | bool | None = None,
     ) -> None:
+        if target:
+            raise ValueError(f"Session target {target!r}: chainrule runs in process only (target='').")
         self._graph = graph or get_default_graph()
+        self._config = config
         self._xp = array_module
         if optimize is None and isinstance(config, compiler.Options):
             optimize = config
@@ -60,7 +67,8 @@ class Session:
     ) -> Any:
         """Compute ``fetches`` (a tensor, op, or nested list/tuple/dict of them).
 
-        Returns NumPy values in the same structure (None for operations).
+        Returns NumPy values in the same structure (None for operations). ``options`` (a
+        ``cr.RunOptions``) and ``run_metadata`` (a ``cr.RunMetadata``) are accepted and ignored.
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
@@ -170,8 +178,9 @@ class Session:
         self._plans.clear()
         self._runners.clear()
 
-    def as_default(self) -> Session:
-        return self
+    def as_default(self) -> contextlib.AbstractContextManager[Session]:
+        """A context in which this Session is the default one (``eval()``/``run()``); it stays open after."""
+        return _as_default(self)
 
     def __enter__(self) -> Session:
         ctx = self._graph.as_default()
@@ -184,6 +193,45 @@ class Session:
         default_session.pop(self)
         self._context.pop().__exit__(*exc)
         self.close()
+
+
+@contextlib.contextmanager
+def _as_default(session: Session) -> Iterator[Session]:
+    default_session.push(session)
+    try:
+        yield session
+    finally:
+        default_session.pop(session)
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself (and its graph) the default when created, for shells and notebooks.
+
+    ``t.eval()`` and ``op.run()`` then work without a ``with`` block, as with TF 1.x's
+    ``tf.InteractiveSession``; ``close()`` restores the previous defaults.
+
+    Examples
+    --------
+    >>> sess = cr.InteractiveSession()
+    >>> cr.constant(2.0).eval()
+    2.0
+    >>> sess.close()
+    """
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None, **kwargs: Any) -> None:
+        super().__init__(target, graph, config, **kwargs)
+        ctx = self._graph.as_default()
+        ctx.__enter__()
+        self._interactive_context: Any = ctx
+        default_session.push(self)
+
+    def close(self) -> None:
+        if self._interactive_context is not None:
+            default_session.pop(self)
+            ctx, self._interactive_context = self._interactive_context, None
+            with contextlib.suppress(IndexError):
+                ctx.__exit__(None, None, None)
+        super().close()
 
 
 def _flatten(fetches: Any, flat: list[Any], graph: Graph) -> Any:

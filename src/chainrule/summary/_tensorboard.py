@@ -1,23 +1,16 @@
-"""Lazy access to the ``tensorboard`` package (an optional extra): its protos and event-file writer."""
+"""Lazy access to the ``tensorboard`` package (an optional extra): its protocol buffers.
+
+Only ``tensorboard.compat.proto`` is imported (it needs protobuf, not TensorFlow).
+"""
 
 from __future__ import annotations
 
 import types
-from typing import Any
 
 _MESSAGE = (
-    "cr.summary needs the 'tensorboard' package for its protocol buffers and event-file writer; "
+    "cr.summary needs the 'tensorboard' package for its protocol buffers; "
     "install it with: pip install 'chainrule[tensorboard]' (or: pip install tensorboard)"
 )
-
-
-def event_file_path(writer: Any) -> str:
-    """The path of the file an ``EventFileWriter`` writes.
-
-    TensorBoard's writer has no public accessor for it, so this reads its ``_file_name``: the one
-    place chainrule depends on a TensorBoard private, kept here with the other TensorBoard access.
-    """
-    return str(writer._file_name)
 
 
 def require() -> types.SimpleNamespace:
@@ -33,7 +26,6 @@ def require() -> types.SimpleNamespace:
             tensor_shape_pb2,
             types_pb2,
         )
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
     except ImportError as e:
         raise ImportError(f"{_MESSAGE}\n  ({e})") from e
     return types.SimpleNamespace(
@@ -45,7 +37,6 @@ def require() -> types.SimpleNamespace:
         tensor_pb2=tensor_pb2,
         tensor_shape_pb2=tensor_shape_pb2,
         types_pb2=types_pb2,
-        EventFileWriter=EventFileWriter,
     )
 
 

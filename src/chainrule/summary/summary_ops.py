@@ -9,6 +9,8 @@ The protos are TensorBoard's own (``tensorboard.compat.proto``).
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,6 +83,66 @@ def _histogram_infer(inputs: list[Tensor], tag: str, buckets: int) -> list[Any]:
 register_op("HistogramSummary", _histogram_kernel, _histogram_infer, None)
 
 
+def encode_png(image: np.ndarray) -> bytes:
+    """A ``height x width x channels`` uint8 array (1: gray, 2: gray+alpha, 3: RGB, 4: RGBA) as PNG bytes."""
+    height, width, channels = image.shape
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    rows = b"".join(b"\x00" + image[r].tobytes() for r in range(height))  # filter type 0 on each row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def _to_uint8(images: np.ndarray) -> np.ndarray:
+    """TF's conversion of float images: all >= 0: scaled so the largest is 255; otherwise 0 goes to
+    127 and the values are scaled so the smallest is 0 or the largest 255 (whichever comes first)."""
+    if images.dtype == np.uint8:
+        return images
+    v = np.asarray(images, dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError("image summary: NaN or Inf in the images")
+    if v.size == 0:
+        return v.astype(np.uint8)
+    lo, hi = float(v.min()), float(v.max())
+    if lo >= 0:
+        scale = 255.0 / hi if hi > 0 else 0.0
+        offset = 0.0
+    else:
+        scale = min(127.0 / -lo, 128.0 / hi if hi > 0 else np.inf)
+        offset = 127.0
+    return np.clip(np.round(v * scale + offset), 0, 255).astype(np.uint8)
+
+
+def _image_kernel(xp: Any, images: Any, tag: str, max_outputs: int) -> np.ndarray:
+    images = np.asarray(images)
+    batch = images[:max_outputs]
+    pixels = _to_uint8(batch)
+    pb = require().summary_pb2
+    values = []
+    for i in range(pixels.shape[0]):
+        h, w, c = pixels[i].shape
+        image = pb.Summary.Image(height=h, width=w, colorspace=c, encoded_image_string=encode_png(pixels[i]))
+        values.append(pb.Summary.Value(tag=f"{tag}/image/{i}" if max_outputs > 1 else f"{tag}/image", image=image))
+    return _as_string_scalar(pb.Summary(value=values).SerializeToString())
+
+
+def _image_infer(inputs: list[Tensor], tag: str, max_outputs: int) -> list[Any]:
+    (x,) = inputs
+    if not (x.dtype.is_floating or x.dtype == dtypes.uint8):
+        raise TypeError(f"image summary needs uint8 or floating images, got {x.dtype.name}")
+    if x.shape.rank not in (4, None):
+        raise ValueError(f"image summary needs images of shape [batch, height, width, channels], got {x.shape}")
+    if x.shape.rank == 4 and x.shape[3] not in (1, 3, 4, None):
+        raise ValueError(f"image summary needs 1, 3 or 4 channels, got {x.shape[3]}")
+    return [(dtypes.string, TensorShape([]))]
+
+
+register_op("ImageSummary", _image_kernel, _image_infer, None)
+
+
 def _merge_kernel(xp: Any, *serialized: Any) -> np.ndarray:
     # Concatenated serialized protos parse as their merge, so repeated ``value`` fields add up.
     return _as_string_scalar(b"".join(bytes(np.asarray(s, dtype=object).reshape(())[()]) for s in serialized))
@@ -137,6 +199,25 @@ def histogram(name: str, values: Any, collections: Sequence[str] | None = None, 
     buckets : number of equal-width buckets between the minimum and the maximum.
     """
     return _summary("HistogramSummary", name, values, collections, buckets=int(buckets))
+
+
+def image(
+    name: str, tensor: Any, max_outputs: int = 3, collections: Sequence[str] | None = None, family: str | None = None
+) -> Tensor:
+    """A summary of up to ``max_outputs`` images (TensorBoard's Images tab), PNG-encoded.
+
+    Parameters
+    ----------
+    name : the tag; each image is ``<tag>/image/<i>`` (``<tag>/image`` when ``max_outputs`` is 1), as TF 1.x.
+    tensor : ``[batch, height, width, channels]``, channels 1 (gray), 3 (RGB) or 4 (RGBA); uint8,
+        or floats scaled as TensorFlow does (all >= 0: the largest becomes 255; with negative
+        values 0 becomes 127).
+    max_outputs : how many of the batch's images to write.
+    collections : graph collections to add the op to; ``["summaries"]`` by default.
+    family : a prefix for the tag (``family/name``), as TF's ``family`` groups tags in TensorBoard.
+    """
+    full = f"{family}/{name}" if family else name
+    return _summary("ImageSummary", full, tensor, collections, max_outputs=int(max_outputs))
 
 
 def merge(inputs: Sequence[Any], collections: Sequence[str] | None = None, name: str | None = None) -> Tensor:

@@ -1,7 +1,8 @@
 """``FileWriter``: writes the graph and summaries to a TensorBoard event file.
 
-The record framing, CRCs and background flushing are TensorBoard's own
-``EventFileWriter``; this class only builds ``Event`` protos.
+The protos are TensorBoard's (``tensorboard.compat.proto``, which needs only protobuf); the
+record framing and checksums are chainrule's own (``summary.record_writer``), so writing an
+event file never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.graph import Graph, get_default_graph
-from chainrule.summary._tensorboard import event_file_path, require
+from chainrule.summary._tensorboard import require
 from chainrule.summary.graph_def import to_graph_def
+from chainrule.summary.record_writer import EventFileWriter
 
 
 class FileWriter:
@@ -46,7 +48,7 @@ class FileWriter:
     ) -> None:
         self._tb = require()
         self._logdir = os.fspath(logdir)
-        self._writer = self._tb.EventFileWriter(self._logdir, max_queue, flush_secs, filename_suffix)
+        self._writer = EventFileWriter(self._logdir, self._tb.event_pb2, max_queue, flush_secs, filename_suffix)
         self._closed = False
         if graph is not None:
             self.add_graph(graph)
@@ -58,7 +60,7 @@ class FileWriter:
     @property
     def path(self) -> str:
         """The event file's path."""
-        return event_file_path(self._writer)
+        return self._writer.path
 
     def add_event(self, event: Any) -> None:
         """Write an ``Event`` proto (its ``wall_time`` is set to now when left 0)."""
@@ -66,7 +68,7 @@ class FileWriter:
             raise RuntimeError("FileWriter is closed.")
         if not event.wall_time:
             event.wall_time = time.time()
-        self._writer.add_event(event)
+        self._writer.add_serialized(event.SerializeToString())
 
     def add_graph(self, graph: Graph | None = None, global_step: int | None = None) -> None:
         """Write ``graph`` (the default graph when None) for TensorBoard's Graphs tab."""

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from chainrule.autodiff.gradients import gradients
+from chainrule.framework import default_session
 from chainrule.framework.graph import Graph, Tensor
-from chainrule.ops import array_ops, math_ops, reduction_ops
+from chainrule.ops import math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, placeholder
 from chainrule.ops.shape_rules import known_dims
 from chainrule.runtime.session import Session
@@ -119,41 +120,104 @@ def check_gradients(
 
 
 def compute_gradient(
+    x: Any,
+    x_shape: Any,
     y: Tensor,
-    x: Tensor,
-    x_value: Any,
-    delta: float = 1e-6,
-    feed_dict: dict[Any, Any] | None = None,
-    session: Any = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    y_shape: Any,
+    x_init_value: Any = None,
+    delta: float = 1e-3,
+    init_targets: Any = None,
+    extra_feed_dict: dict[Any, Any] | None = None,
+) -> Any:
     """Theoretical (reverse mode) and numerical (central differences) Jacobians of ``y`` w.r.t. ``x``.
 
-    Both have shape ``(x.size, y.size)``, TensorFlow's layout: entry ``[i, j]`` is dy_j/dx_i.
-    ``x`` is fed ``x_value`` (it may be a placeholder or any tensor); ``feed_dict`` feeds the rest.
+    TF 1.x's ``tf.test.compute_gradient``, same signature and layout.
+
+    Parameters
+    ----------
+    x : a tensor, or a list of tensors (each is fed, so a placeholder or any tensor works).
+    x_shape : the shape of ``x`` (a list of shapes when ``x`` is a list).
+    y : the output tensor; y_shape : its shape.
+    x_init_value : the point (an array, or a list of them); default: random values in [0, 1)
+        of x's dtype, drawn from NumPy's global generator as TF does.
+    delta : the central-difference step, absolute (TF's 1e-3, suited to float32: the
+        differences are computed in x's dtype).
+    init_targets : ops to run first (variable initializers).
+    extra_feed_dict : values for the other placeholders ``y`` needs.
+
+    Returns
+    -------
+    ``(theoretical, numerical)``, each of shape ``(x size, y size)``: entry ``[i, j]`` is
+    dy_j/dx_i. For a list ``x``, a list of such pairs, one per x.
+
+    The default Session runs the graph when there is one (``with sess:``), else a new one.
     """
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
+    shapes = list(x_shape) if isinstance(x, (list, tuple)) else [x_shape]
+    if len(shapes) != len(xs):
+        raise ValueError(f"compute_gradient: {len(xs)} tensors in x but {len(shapes)} shapes in x_shape")
+    if x_init_value is None:
+        values = [np.random.random_sample(tuple(s)).astype(t.dtype.as_numpy_dtype) for t, s in zip(xs, shapes)]
+    else:
+        inits = list(x_init_value) if isinstance(x, (list, tuple)) else [x_init_value]
+        values = [np.asarray(v, dtype=t.dtype.as_numpy_dtype) for t, v in zip(xs, inits)]
+    for t, v, shape in zip(xs, values, shapes):
+        if tuple(v.shape) != tuple(shape):
+            raise ValueError(
+                f"compute_gradient: x_init_value for {t.name} has shape {v.shape}, x_shape says {tuple(shape)}"
+            )
+    y_shape = tuple(int(d) for d in y_shape)
     graph = y.graph
-    x_value = np.asarray(x_value, dtype=x.dtype.as_numpy_dtype)
-    sess = session or Session(graph=graph)
-    feed = dict(feed_dict or {})
+    sess = default_session.get_or_none()
+    if sess is None or sess.graph is not graph:
+        sess = Session(graph=graph)
+    if init_targets is not None:
+        sess.run(init_targets)
+    feed = dict(extra_feed_dict or {})
     with graph.as_default():
-        seed = placeholder(y.dtype, y.shape, name="compute_gradient_seed")
-        (g,) = gradients(y, [x], grad_ys=[seed], unconnected_gradients="zero")
-        y_shape = tuple(int(d) for d in sess.run(array_ops.shape(y), {**feed, x: x_value}))
-    y_size = int(np.prod(y_shape))
-    theoretical = np.zeros((x_value.size, y_size))
-    for j in range(y_size):
-        one_hot = np.zeros(y_size, dtype=y.dtype.as_numpy_dtype)
-        one_hot[j] = 1
-        col = sess.run(g, {**feed, x: x_value, seed: one_hot.reshape(y_shape)})
-        theoretical[:, j] = np.ravel(col)
-    numerical = np.zeros_like(theoretical)
-    for i in range(x_value.size):
-        plus, minus = x_value.copy(), x_value.copy()
-        step = delta * max(1.0, abs(float(x_value.flat[i])))
-        plus.flat[i] += step
-        minus.flat[i] -= step
-        diff = np.asarray(sess.run(y, {**feed, x: plus}), np.float64) - np.asarray(
-            sess.run(y, {**feed, x: minus}), np.float64
-        )
-        numerical[i] = np.ravel(diff) / (2 * step)
-    return theoretical, numerical
+        seed = placeholder(y.dtype, y_shape, name="compute_gradient_seed")
+        grads = gradients(y, xs, grad_ys=[seed], unconnected_gradients="zero")
+    y_size = int(np.prod(y_shape, dtype=np.int64))
+    base = dict(zip(xs, values))
+    results = []
+    for k, (t, value) in enumerate(zip(xs, values)):
+        dtype = np.dtype(t.dtype.as_numpy_dtype)
+        theoretical = np.zeros((value.size, y_size), dtype=dtype)
+        for j in range(y_size):
+            one_hot = np.zeros(y_size, dtype=y.dtype.as_numpy_dtype)
+            one_hot[j] = 1
+            col = sess.run(grads[k], {**feed, **base, seed: one_hot.reshape(y_shape)})
+            theoretical[:, j] = np.ravel(col)
+        numerical = np.zeros((value.size, y_size), dtype=dtype)
+        for i in range(value.size):
+            plus, minus = value.copy(), value.copy()
+            plus.flat[i] += delta
+            minus.flat[i] -= delta
+            y_plus = np.asarray(sess.run(y, {**feed, **base, t: plus}), dtype)
+            y_minus = np.asarray(sess.run(y, {**feed, **base, t: minus}), dtype)
+            numerical[i] = np.ravel(y_plus - y_minus) / dtype.type(2 * delta)
+        results.append((theoretical, numerical))
+    return results if isinstance(x, (list, tuple)) else results[0]
+
+
+def compute_gradient_error(
+    x: Any,
+    x_shape: Any,
+    y: Tensor,
+    y_shape: Any,
+    x_init_value: Any = None,
+    delta: float = 1e-3,
+    init_targets: Any = None,
+    extra_feed_dict: dict[Any, Any] | None = None,
+) -> float:
+    """The largest absolute difference between the theoretical and numerical Jacobians (TF 1.x's).
+
+    Takes ``compute_gradient``'s arguments; for a list ``x``, the largest over all of them.
+    """
+    result = compute_gradient(x, x_shape, y, y_shape, x_init_value, delta, init_targets, extra_feed_dict)
+    pairs = result if isinstance(result, list) else [result]
+    error = 0.0
+    for theoretical, numerical in pairs:
+        if theoretical.size:
+            error = max(error, float(np.max(np.abs(theoretical.astype(np.float64) - numerical))))
+    return error

@@ -194,7 +194,7 @@ def _decode(data: bytes, path: str) -> dict[str, np.ndarray]:
             isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
         ):
             raise lost(f"tensor {name!r} has a bad shape {shape!r}")
-        np_dtype = _DTYPES[dtype_name].as_numpy_dtype.newbyteorder("<")
+        np_dtype = np.dtype(_DTYPES[dtype_name].as_numpy_dtype).newbyteorder("<")
         if not isinstance(offset, int) or not isinstance(nbytes, int) or offset < 0:
             raise lost(f"tensor {name!r} has a bad offset/size")
         if nbytes != math.prod(shape) * np_dtype.itemsize or offset + nbytes > len(payload):

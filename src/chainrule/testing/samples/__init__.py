@@ -20,7 +20,19 @@ from typing import Any
 
 import numpy as np
 
-FAMILIES = ("math", "array", "reduction", "linalg", "nn", "conv", "random", "control_flow", "variables", "segment")
+FAMILIES = (
+    "math",
+    "array",
+    "reduction",
+    "linalg",
+    "nn",
+    "conv",
+    "random",
+    "control_flow",
+    "variables",
+    "segment",
+    "script",
+)
 
 
 @dataclass(frozen=True)
