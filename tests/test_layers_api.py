@@ -28,7 +28,12 @@ def _init(sess):
 
 
 def _check_jacobian(y, x, x_value, sess, feed=None, tol=1e-6):
-    theoretical, numerical = cr.test.compute_gradient(y, x, x_value, feed_dict=feed, session=sess)
+    feed = dict(feed or {})
+    y_shape = sess.run(y, {**feed, x: x_value}).shape
+    with sess.as_default():
+        theoretical, numerical = cr.test.compute_gradient(
+            x, np.shape(x_value), y, y_shape, x_init_value=x_value, delta=1e-6, extra_feed_dict=feed
+        )
     np.testing.assert_allclose(theoretical, numerical, rtol=tol, atol=tol)
 
 

@@ -916,7 +916,7 @@ def angle(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - Tensor
     x = convert_to_tensor(input)
     if x.dtype.is_complex:
         return apply("Angle", x, name=name)
-    return where(x < 0, array_ops.fill(array_ops.shape(x), x.dtype.as_numpy_dtype.type(np.pi)), array_ops.zeros_like(x))
+    return where(x < 0, array_ops.fill(array_ops.shape(x), x.dtype.as_numpy_dtype(np.pi)), array_ops.zeros_like(x))
 
 
 def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
