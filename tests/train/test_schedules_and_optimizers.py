@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.train import optimizer as optimizer_module
 
 STEPS = [0, 3, 4, 10, 15, 25]
 
@@ -247,17 +244,22 @@ def test_minimize_accepts_tensorflows_gradient_arguments(gate):
         _run(OPTIMIZERS["FTRL"], steps=1, gate_gradients=3)
 
 
-def test_aggregation_method_reaches_cr_gradients_when_it_takes_one(monkeypatch):
-    seen = {}
-    real = optimizer_module.gradients
+def test_minimize_sums_gradient_contributions_as_its_aggregation_method_says():
+    def widest_add_n(method):
+        graph = cr.Graph()
+        with graph.as_default():
+            w = cr.Variable(1.5, dtype=cr.float64, name="w")
+            loss = cr.sin(w) + cr.cos(w) + w * w  # four contributions to w's gradient (w * w gives two)
+            step = cr.train.GradientDescentOptimizer(0.1).minimize(loss, aggregation_method=method)
+            with cr.Session() as sess:
+                sess.run(cr.global_variables_initializer())
+                sess.run(step)
+                value = sess.run(w)
+        widths = [len(op.inputs) for op in graph.get_operations() if op.type == "AddN"]
+        return max(widths), value
 
-    def gradients(ys, xs, grad_ys=None, aggregation_method=None):
-        seen["aggregation_method"] = aggregation_method
-        return real(ys, xs, grad_ys=grad_ys)
-
-    monkeypatch.setattr(optimizer_module, "gradients", gradients)
-    _run(OPTIMIZERS["FTRL"], steps=1, aggregation_method=2)
-    assert seen == {"aggregation_method": 2}
-    if "aggregation_method" not in inspect.signature(real).parameters:
-        monkeypatch.setattr(optimizer_module, "gradients", real)
-        _run(OPTIMIZERS["FTRL"], steps=1, aggregation_method=2)  # accepted, and ignored
+    one_sum, after_one = widest_add_n(cr.AggregationMethod.ADD_N)
+    tree, after_tree = widest_add_n(cr.AggregationMethod.EXPERIMENTAL_TREE)
+    assert one_sum == 4 and tree == 2
+    np.testing.assert_allclose(after_tree, after_one, rtol=1e-15)
+    np.testing.assert_allclose(after_one, 1.5 - 0.1 * (np.cos(1.5) - np.sin(1.5) + 3.0))

@@ -18,7 +18,6 @@ never by re-reading the slot.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -155,10 +154,14 @@ class Optimizer:
         for v in var_list:
             self._check_variable(v)
         _check_unique(var_list)
-        options: dict[str, Any] = {}
-        if aggregation_method is not None and "aggregation_method" in inspect.signature(gradients).parameters:
-            options["aggregation_method"] = aggregation_method
-        grads = gradients(loss, var_list, grad_ys=grad_loss, **options)
+        grads = gradients(
+            loss,
+            var_list,
+            grad_ys=grad_loss,
+            aggregation_method=aggregation_method,
+            gate_gradients=bool(gate_gradients),
+            colocate_gradients_with_ops=colocate_gradients_with_ops,
+        )
         return list(zip(grads, var_list, strict=True))
 
     def apply_gradients(
