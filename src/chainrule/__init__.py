@@ -18,6 +18,7 @@ from chainrule.framework.dtypes import (
     int16,
     int32,
     int64,
+    string,
     uint8,
 )
 from chainrule.framework.graph import (

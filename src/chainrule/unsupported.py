@@ -14,6 +14,8 @@ from typing import NoReturn
 
 _FEED = "feed NumPy arrays through tf.placeholder with feed_dict (read and batch the data in Python)"
 _STRINGS = "keep strings in Python, map them to integer ids (a dict or NumPy) and feed the ids"
+# String constants, placeholders, feeds and fetches (bytes) are supported, as TF's dtype string; ops on them are not.
+_STRING_OPS = ("string ops (string constants, placeholders and identity are supported)", _STRINGS)
 _QUEUES = "queues and input threads are not part of chainrule: " + _FEED
 _DISTRIBUTED = "run the graph in one process with a tf.Session (chainrule has no distributed sessions)"
 _EAGER = "chainrule builds graphs; write the step as a graph and run it in a Session, or use cr.function/cr.grad"
@@ -71,21 +73,20 @@ TOP_LEVEL: dict[str, tuple[str, str]] = {
     "FixedLenFeature": ("tf.Example parsing", _FEED),
     "VarLenFeature": ("tf.Example parsing", _FEED),
     "decode_csv": ("CSV decoding ops", "read the CSV with numpy.loadtxt or the csv module; " + _FEED),
-    "decode_raw": ("string tensors", _STRINGS),
-    "decode_base64": ("string tensors", _STRINGS),
-    "encode_base64": ("string tensors", _STRINGS),
-    "string": ("the string dtype (string tensors)", _STRINGS),
-    "strings": ("string tensors", _STRINGS),
-    "string_split": ("string tensors", _STRINGS),
-    "string_join": ("string tensors", _STRINGS),
-    "string_to_number": ("string tensors", _STRINGS),
-    "string_to_hash_bucket": ("string tensors", _STRINGS),
-    "string_to_hash_bucket_fast": ("string tensors", _STRINGS),
-    "string_to_hash_bucket_strong": ("string tensors", _STRINGS),
-    "as_string": ("string tensors", _STRINGS),
-    "substr": ("string tensors", _STRINGS),
-    "reduce_join": ("string tensors", _STRINGS),
-    "regex_replace": ("string tensors", _STRINGS),
+    "decode_raw": _STRING_OPS,
+    "decode_base64": _STRING_OPS,
+    "encode_base64": _STRING_OPS,
+    "strings": _STRING_OPS,
+    "string_split": _STRING_OPS,
+    "string_join": _STRING_OPS,
+    "string_to_number": _STRING_OPS,
+    "string_to_hash_bucket": _STRING_OPS,
+    "string_to_hash_bucket_fast": _STRING_OPS,
+    "string_to_hash_bucket_strong": _STRING_OPS,
+    "as_string": _STRING_OPS,
+    "substr": _STRING_OPS,
+    "reduce_join": _STRING_OPS,
+    "regex_replace": _STRING_OPS,
 }
 
 TRAIN: dict[str, tuple[str, str]] = {

@@ -29,7 +29,7 @@ def to_numpy(value: Any, dtype: DType | None = None) -> np.ndarray:
     """Convert a Python/NumPy value to an array of a chainrule dtype, refusing lossy casts."""
     arr = np.asarray(value)
     if arr.dtype.kind in "OUS":
-        raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}.")
+        return _string_array(value, arr, dtype)
     target = dtype or _python_dtype(value) or as_dtype(arr.dtype)
     np_target = np.dtype(target.as_numpy_dtype)
     if arr.dtype != np_target:
@@ -42,6 +42,18 @@ def to_numpy(value: Any, dtype: DType | None = None) -> np.ndarray:
             raise TypeError(f"Cannot convert bool value {value!r} to dtype {target.name}.")
         arr = arr.astype(np_target)
     return arr
+
+
+def _string_array(value: Any, arr: np.ndarray, dtype: DType | None) -> np.ndarray:
+    """Strings as TensorFlow holds them: ``bytes`` (``str`` encoded as UTF-8) in an object array of dtype string."""
+    items = arr.ravel().tolist()
+    if not all(isinstance(v, (str, bytes)) for v in items):
+        raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}.")
+    if dtype is not None and dtype != dtypes.string:
+        raise TypeError(f"Cannot convert the string value {value!r} to a tensor of dtype {dtype.name}.")
+    encoded = np.empty(arr.shape, dtype=object)
+    encoded.ravel()[:] = [v.encode("utf-8") if isinstance(v, str) else v for v in items]
+    return encoded
 
 
 def _const_infer(inputs: list[Tensor], value: np.ndarray, dtype: DType) -> list[tuple[DType, TensorShape]]:

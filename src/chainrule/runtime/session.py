@@ -322,7 +322,8 @@ class _Runner:
         values = []
         if feed_dict:
             for (element, dtype, np_dtype, shape), value in zip(self._feeds, feed_dict.values()):
-                if type(value) is np.ndarray and value.dtype == np_dtype:
+                # Object arrays (strings) are checked and encoded to bytes by to_numpy.
+                if type(value) is np.ndarray and value.dtype == np_dtype and np_dtype is not np.object_:
                     arr = value
                 else:
                     try:
