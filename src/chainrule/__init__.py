@@ -118,6 +118,8 @@ from chainrule.ops.linalg_ops import (  # TensorFlow 1.x's top-level names for c
     diag_part as matrix_diag_part,
     eye,
     matrix_transpose,
+    self_adjoint_eig,
+    self_adjoint_eigvals,
     set_diag as matrix_set_diag,
     solve as matrix_solve,
     trace,

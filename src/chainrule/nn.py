@@ -24,6 +24,7 @@ from chainrule.ops.nn_impl import (
     moments,
     nce_loss,
     sampled_softmax_loss,
+    weighted_cross_entropy_with_logits,
 )
 from chainrule.ops.nn_ops import *  # noqa: F403
 
@@ -45,6 +46,7 @@ __all__ = list(_nn_ops.__all__) + [
     "moments",
     "nce_loss",
     "sampled_softmax_loss",
+    "weighted_cross_entropy_with_logits",
     "log_uniform_candidate_sampler",
 ]
 del _conv_ops, _nn_impl, _nn_ops

@@ -375,3 +375,22 @@ def test_softmax_cross_entropy_takes_integer_one_hot_labels_as_tensorflow_does()
             np.testing.assert_allclose(value, [0.31326166, 0.12692805], rtol=1e-6)
     with pytest.raises(cr.errors.InvalidDTypeError, match="same dtype"):
         cr.nn.softmax_cross_entropy_with_logits_v2(labels=cr.constant([[0.0, 1.0]], cr.float64), logits=logits[:1])
+
+
+def test_weighted_cross_entropy_with_logits_gives_tensorflows_values_and_gradients():
+    # Recorded once from TensorFlow 2.21 compat.v1: weighted_cross_entropy_with_logits(targets=z,
+    # logits=x, pos_weight=0.5) for x = [-30, -1.5, 0, 2, 40], z = [1, 0, 0.5, 1, 0] (float32).
+    x = cr.constant([-30.0, -1.5, 0.0, 2.0, 40.0])
+    z = cr.constant([1.0, 0.0, 0.5, 1.0, 0.0])
+    loss = cr.nn.weighted_cross_entropy_with_logits(targets=z, logits=x, pos_weight=0.5)
+    with cr.Session() as sess:
+        np.testing.assert_allclose(
+            sess.run(loss), [15.0, 0.20141327381134033, 0.5198603868484497, 0.06346400082111359, 40.0], rtol=1e-6
+        )
+    draw = np.random.default_rng(3)
+    logits, labels = draw.standard_normal((3, 4)) * 3, draw.uniform(size=(3, 4))
+    cr.test.check_gradients(
+        lambda t, y: cr.nn.weighted_cross_entropy_with_logits(labels=y, logits=t, pos_weight=2.5), [logits, labels]
+    )
+    with pytest.raises(ValueError, match="both labels and its deprecated alias targets"):
+        cr.nn.weighted_cross_entropy_with_logits(labels=z, targets=z, logits=x, pos_weight=1.0)

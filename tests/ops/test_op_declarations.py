@@ -73,7 +73,7 @@ NO_EXPLAIN_FORM = {
     "SparseSoftmaxCrossEntropyWithLogits", "SparseToDense", "Split", "SplitV", "Squeeze", "StridedSlice",
     "StridedSliceGrad", "Tile", "Unpack",
     "Multinomial", "RandomShuffle", "TruncatedNormal", "OrthonormalColumns",
-    "SvdVectors", "TopKV2",
+    "SvdVectors", "TopKV2", "SelfAdjointEigV2",
     "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary",
 }  # fmt: skip
 

@@ -26,6 +26,10 @@ from chainrule.ops.registry import apply, constant_value, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, broadcast_shapes, check_kind, common_dtype
 
 __all__ = [
+    "eigh",
+    "eigvalsh",
+    "self_adjoint_eig",
+    "self_adjoint_eigvals",
     "matmul",
     "tensordot",
     "einsum",
@@ -940,6 +944,68 @@ def singular_values(tensor: Any, name: str | None = None) -> Tensor:
     the singular values are distinct; second derivatives are not implemented (an error says so).
     """
     return apply("SingularValues", convert_to_tensor(tensor), name=name)
+
+
+# --- eigendecomposition of symmetric matrices -------------------------------------------------------
+def _eigh_infer(inputs: list[Tensor]) -> list[Any]:
+    (x,) = inputs
+    check_kind("op", x, FLOAT)
+    batch, m, n = _matrix_dims(x, "input")
+    if m is not None and n is not None and m != n:
+        raise ValueError(f"self_adjoint_eig needs square matrices, got {x.name} of shape {x.shape}")
+    k = m if m is not None else n
+    return [(x.dtype, _concat(batch, k)), (x.dtype, _concat(batch, k, k))]
+
+
+def _eigh_grad(op: Any, grad_e: Tensor | None, grad_v: Tensor | None) -> list[Tensor]:
+    """TensorFlow's gradient: ``v (diag(grad_e) + f * (v^T grad_v)) v^T`` with ``f_ij = 1 / (e_j - e_i)``,
+    then folded onto the lower triangle, the only part of the input the decomposition reads."""
+    e, v = op.outputs
+    inner = diag(grad_e if grad_e is not None else array_ops.zeros_like(e))
+    if grad_v is not None:
+        gaps = array_ops.expand_dims(e, -2) - array_ops.expand_dims(e, -1)
+        f = set_diag(math_ops.reciprocal(set_diag(gaps, array_ops.ones_like(e))), array_ops.zeros_like(e))
+        inner = inner + f * matmul(v, grad_v, transpose_a=True)
+    grad_a = matmul(v, matmul(inner, v, transpose_b=True))
+    grad_a = band_part(grad_a + matrix_transpose(grad_a), -1, 0)
+    return [set_diag(grad_a, 0.5 * diag_part(grad_a))]
+
+
+def _eigh_jvp(op: Any, t: Tangent) -> list[Tangent]:
+    """``de = diag(v^T s v)``, ``dv = v (f * (v^T s v))``, ``s`` the tangent's symmetric matrix (its lower triangle)."""
+    e, v = op.outputs
+    lower = band_part(t, -1, 0)
+    s = lower + matrix_transpose(lower) - diag(diag_part(t))
+    projected = matmul(v, matmul(s, v), transpose_a=True)
+    gaps = array_ops.expand_dims(e, -2) - array_ops.expand_dims(e, -1)
+    f = set_diag(math_ops.reciprocal(set_diag(gaps, array_ops.ones_like(e))), array_ops.zeros_like(e))
+    return [diag_part(projected), matmul(v, f * projected)]
+
+
+# Eigenvalues ascending and eigenvectors as columns; like TensorFlow, only the lower triangle is read.
+register_op(
+    "SelfAdjointEigV2", lambda xp, x: tuple(xp.linalg.eigh(x, UPLO="L")), _eigh_infer, _eigh_grad, jvp=_eigh_jvp
+)
+
+
+def self_adjoint_eig(tensor: Any, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix in the last two axes.
+
+    TensorFlow 1.x's ``tf.self_adjoint_eig`` (``tf.linalg.eigh``): only the lower triangle is read.
+    The gradient is TensorFlow's, defined where the eigenvalues are distinct; each eigenvector's sign
+    is the decomposition's choice, so differentiate quantities that do not depend on it.
+    """
+    e, v = apply("SelfAdjointEigV2", convert_to_tensor(tensor), name=name)
+    return e, v
+
+
+def self_adjoint_eigvals(tensor: Any, name: str | None = None) -> Tensor:
+    """The eigenvalues (ascending) of each symmetric matrix in the last two axes (``tf.self_adjoint_eigvals``)."""
+    return self_adjoint_eig(tensor, name=name)[0]
+
+
+eigh = self_adjoint_eig
+eigvalsh = self_adjoint_eigvals
 
 
 # --- norm (TensorFlow's composite) ---------------------------------------------------------------

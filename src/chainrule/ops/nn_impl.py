@@ -24,6 +24,7 @@ __all__ = [
     "batch_normalization",
     "fused_batch_norm",
     "l2_normalize",
+    "weighted_cross_entropy_with_logits",
     "embedding_lookup",
     "nce_loss",
     "sampled_softmax_loss",
@@ -181,6 +182,26 @@ def fused_batch_norm(
             epsilon,
         )
         return y, out_mean, out_var
+
+
+def weighted_cross_entropy_with_logits(
+    labels: Any = None, logits: Any = None, pos_weight: Any = None, name: str | None = None, targets: Any = None
+) -> Tensor:
+    """Sigmoid cross-entropy with the positive term weighted by ``pos_weight`` (TensorFlow's formula).
+
+    ``(1 - z) x + (1 + (pos_weight - 1) z) (log(1 + exp(-|x|)) + max(-x, 0))`` for labels ``z`` and
+    logits ``x``: finite for logits of any size. ``targets`` is TensorFlow 1.x's older name for ``labels``.
+    """
+    labels = _alias(labels, targets, "labels", "targets")
+    if labels is None or logits is None or pos_weight is None:
+        raise ValueError("weighted_cross_entropy_with_logits needs labels (or targets), logits and pos_weight")
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, dtype=logits.dtype)
+    pos_weight = convert_to_tensor(pos_weight, dtype=logits.dtype)
+    with get_default_graph().name_scope(name or "logistic_loss"):
+        log_weight = 1.0 + (pos_weight - 1.0) * labels
+        softplus_of_minus_abs = math_ops.log1p(math_ops.exp(-math_ops.abs(logits)))
+        return (1.0 - labels) * logits + log_weight * (softplus_of_minus_abs + nn_ops.relu(-logits))
 
 
 def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None, dim: Any = None) -> Tensor:

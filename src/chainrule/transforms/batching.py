@@ -592,6 +592,7 @@ for _t in (
     "LinalgMatrixTranspose",
     "SingularValues",
     "SvdVectors",
+    "SelfAdjointEigV2",
 ):
     register_batch_rule(_t, _leading_batch)
 register_batch_rule("Einsum", _einsum)

@@ -700,3 +700,29 @@ ERRORS += [
         label="num 0",
     ),  # fmt: skip
 ]
+
+# Symmetric eigendecomposition: distinct eigenvalues (a well-conditioned matrix, symmetrized), and
+# quantities that do not depend on the eigenvectors' signs.
+_SYMMETRIC = _well_conditioned(3, 3, seed=7) @ _well_conditioned(3, 3, seed=7).T
+_SYMMETRIC_BATCH = np.stack([_SYMMETRIC, _SYMMETRIC + np.diag([0.0, 1.5, 4.0])])
+SAMPLES += [
+    sample("self_adjoint_eig", cr.self_adjoint_eigvals, _SYMMETRIC, ref=lambda a: np.linalg.eigh(a)[0], label="values"),
+    sample(
+        "self_adjoint_eig",
+        lambda a: cr.square(cr.self_adjoint_eig(a)[1]),
+        _SYMMETRIC,
+        ref=lambda a: np.linalg.eigh(a)[1] ** 2,
+        label="vectors squared",
+        rtol=1e-6,
+    ),
+    sample(
+        "self_adjoint_eig",
+        lambda a: cr.self_adjoint_eig(a)[0] + cr.reduce_sum(cr.square(cr.self_adjoint_eig(a)[1]), axis=-2),
+        _SYMMETRIC_BATCH,
+        ref=lambda a: np.linalg.eigh(a)[0] + 1.0,
+        label="batch",
+    ),
+]
+ERRORS += [
+    error("self_adjoint_eig", cr.self_adjoint_eigvals, rand(2, 3), error=ValueError, match="square", label="2x3"),
+]
