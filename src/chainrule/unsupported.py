@@ -38,7 +38,7 @@ TOP_LEVEL: dict[str, tuple[str, str]] = {
     "feature_column": ("feature columns", "encode features in NumPy, or with tf.one_hot / tf.nn.embedding_lookup"),
     "saved_model": ("the SavedModel format", "save variables with tf.train.Saver and rebuild the graph in Python"),
     "lite": ("TensorFlow Lite", "not applicable: chainrule runs graphs in Python on NumPy"),
-    "tpu": ("TPUs", "not applicable: chainrule's backends are NumPy, Numba, CuPy and Dask"),
+    "tpu": ("TPUs", "not applicable: chainrule runs graphs on NumPy (GPU and cluster backends are planned)"),
     "distribute": ("distribution strategies", _DISTRIBUTED),
     "gfile": ("TF's file API", "use Python's open, os and glob"),
     "io": ("file, serialization and parsing ops", "read and decode files in Python; " + _FEED),
