@@ -44,11 +44,11 @@ def test_image_summary_read_back_by_tensorboard(tmp_path):
     import io
 
     import numpy as np
+    from PIL import Image as pil  # noqa: N813 - Pillow (the test extra) decodes the PNG for the pixel check
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     import chainrule as cr
 
-    pil = pytest.importorskip("PIL.Image", reason="Pillow decodes the PNG for the pixel check")
     graph = cr.Graph()
     rgb = np.arange(2 * 3 * 4 * 3, dtype=np.uint8).reshape(2, 3, 4, 3) * 2
     with graph.as_default():
