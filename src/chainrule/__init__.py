@@ -110,6 +110,7 @@ from chainrule.ops.array_ops import *  # noqa: F403
 from chainrule.ops.indexing_ops import *  # noqa: F403
 from chainrule.ops.linalg_ops import einsum, matmul, tensordot
 from chainrule.ops.tf1_linalg import cross, diag, diag_part, lin_space, linspace
+from chainrule.ops.tf1_names import *  # noqa: F403
 from chainrule.ops.linalg_ops import (  # TensorFlow 1.x's top-level names for cr.linalg's ops
     band_part as matrix_band_part,
     cholesky,
@@ -240,6 +241,8 @@ from chainrule import optimize  # noqa: E402
 from chainrule import app, flags  # noqa: E402
 from chainrule import tf_logging as logging  # noqa: E402  (cr.logging, TF's tf.logging)
 from chainrule import losses  # noqa: E402
+from chainrule import compat  # noqa: E402
+from chainrule.framework.dtypes import float16 as half, float64 as double  # noqa: E402
 
 # Known-unsupported TF 1.x names (tf.data, tf.contrib, queues, string ops, ...) raise an AttributeError that
 # says so and names the alternative (chainrule/unsupported.py); any other missing name, the usual one.

@@ -43,17 +43,12 @@ TOP_LEVEL: dict[str, tuple[str, str]] = {
     "gfile": ("TF's file API", "use Python's open, os and glob"),
     "io": ("file, serialization and parsing ops", "read and decode files in Python; " + _FEED),
     "python_io": ("TFRecord files", "read and write records in Python; " + _FEED),
-    "compat": (
-        "the compat.v1/v2 namespaces",
-        "chainrule is the TF 1.x API itself: write tf.X where the code says tf.compat.v1.X",
-    ),
     "load_op_library": (
         "compiled op libraries",
         "register a Python (NumPy) kernel with cr.custom_op and a gradient with cr.RegisterGradient",
     ),  # fmt: skip
     "load_library": ("compiled op libraries", "register a Python (NumPy) kernel with cr.custom_op"),
     "enable_eager_execution": ("eager execution", _EAGER),
-    "executing_eagerly": ("eager execution", _EAGER),
     "GradientTape": ("eager gradients", "use tf.gradients(ys, xs) on the graph, or cr.grad(f)"),
     "FIFOQueue": ("queues", _QUEUES),
     "RandomShuffleQueue": ("queues", _QUEUES),
