@@ -53,3 +53,14 @@ def test_other_names_are_the_same_functions():
     assert cr.NoGradient is cr.no_gradient is cr.NotDifferentiable
     assert cr.is_tensor(cr.constant(1.0)) and cr.is_tensor(cr.Variable(1.0)) and not cr.is_tensor(np.ones(2))
     assert cr.tables_initializer().type == "NoOp"
+
+
+def test_a_known_dimension_has_tensorflows_value():
+    x = cr.placeholder(cr.float32, [None, 3])
+    feature = x.get_shape()[1]
+    assert feature == 3 and feature.value == 3 and isinstance(feature, cr.Dimension)
+    assert x.get_shape()[0] is None and x.get_shape()[-1].value == 3
+    assert cr.dimension_value(feature) == 3 and cr.dimension_value(None) is None
+    assert type(feature + 1) is int  # arithmetic gives plain ints
+    w = cr.Variable(cr.zeros([x.get_shape()[1].value, 2]))  # the TF 1.x idiom
+    assert w.shape.as_list() == [3, 2]

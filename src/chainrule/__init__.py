@@ -30,7 +30,7 @@ from chainrule.framework.graph import (
     name_scope,
     reset_default_graph,
 )
-from chainrule.framework.tensor_shape import TensorShape
+from chainrule.framework.tensor_shape import Dimension, TensorShape, dimension_value
 from chainrule.framework.graph import add_to_collection, add_to_collections, get_collection, get_collection_ref
 from chainrule.framework.graph_keys import GraphKeys
 from chainrule.ops.custom import custom_op

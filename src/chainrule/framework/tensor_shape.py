@@ -6,6 +6,25 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 
+class Dimension(int):
+    """A known dimension as ``shape[i]`` gives it: an ``int`` that also has TF 1.x's ``.value``.
+
+    TF 1.x code reads ``x.get_shape()[1].value``; here ``shape[i]`` is the int itself (or None when
+    unknown, where TensorFlow has ``Dimension(None)``), so both spellings work for known dimensions.
+    """
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> int:
+        return int(self)
+
+
+def dimension_value(dimension: Any) -> int | None:
+    """The int (or None) a dimension stands for, whether given as an int, a Dimension or None (TF's name)."""
+    return None if dimension is None else int(dimension)
+
+
 class TensorShape:
     """The static shape of a tensor as known at graph-construction time.
 
@@ -99,7 +118,8 @@ class TensorShape:
             return TensorShape(None) if isinstance(key, slice) else None
         if isinstance(key, slice):
             return TensorShape(self.dims[key])
-        return self.dims[key]
+        d = self.dims[key]
+        return None if d is None else Dimension(d)
 
     def __eq__(self, other: object) -> bool:
         try:
