@@ -64,3 +64,33 @@ def test_a_known_dimension_has_tensorflows_value():
     assert type(feature + 1) is int  # arithmetic gives plain ints
     w = cr.Variable(cr.zeros([x.get_shape()[1].value, 2]))  # the TF 1.x idiom
     assert w.shape.as_list() == [3, 2]
+
+
+def test_more_tf1_names_against_numpy():
+    values = np.array([[3.0, -1.0, 3.0, 0.5], [np.nan, np.inf, -np.inf, 2.0]])
+    x = cr.constant(values)
+    data = cr.constant(np.array([[4.0, 1.0, 3.0], [2.0, 9.0, 2.0]]))
+    first, second = cr.tuple([cr.constant(1.0), cr.constant(2.0)])
+    with cr.Session() as sess:
+        nan, inf, fin, mask, mask_f, asc, desc, idx, col, shapes, pair, rounded = sess.run(
+            [cr.is_nan(x), cr.is_inf(x), cr.is_finite(x), cr.sequence_mask([1, 3, 0]),
+             cr.sequence_mask(cr.constant([2]), maxlen=4, dtype=cr.float32), cr.sort(data),
+             cr.sort(data, direction="DESCENDING"), cr.argsort(data), cr.sort(data, axis=0),
+             cr.shape_n([x, data]), [first, second], cr.rint([0.5, 1.5, -2.5])]
+        )  # fmt: skip
+    np.testing.assert_array_equal(nan, np.isnan(values))
+    np.testing.assert_array_equal(inf, np.isinf(values))
+    np.testing.assert_array_equal(fin, np.isfinite(values))
+    np.testing.assert_array_equal(mask, [[True, False, False], [True, True, True], [False, False, False]])
+    np.testing.assert_array_equal(mask_f, [[1.0, 1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(asc, np.sort(data_np := np.array([[4.0, 1.0, 3.0], [2.0, 9.0, 2.0]]), axis=-1))
+    np.testing.assert_array_equal(desc, -np.sort(-data_np, axis=-1))
+    np.testing.assert_array_equal(idx, np.argsort(data_np, axis=-1, kind="stable"))
+    np.testing.assert_array_equal(col, np.sort(data_np, axis=0))
+    assert [s.tolist() for s in shapes] == [[2, 4], [2, 3]] and pair == [1.0, 2.0]
+    np.testing.assert_array_equal(rounded, [0.0, 2.0, -2.0])
+    assert cr.all_variables is cr.global_variables and cr.initialize_variables is cr.variables_initializer
+    assert cr.moving_average_variables() == [] and cr.initialize_all_tables().type == "NoOp"
+    with pytest.raises(ValueError, match="direction must be"):
+        cr.sort(data, direction="UP")
+    cr.test.check_gradients(lambda t: cr.sort(t, axis=0), [np.array([[0.3, -1.2], [2.0, 0.1], [-0.7, 0.9]])])

@@ -11,11 +11,24 @@ from typing import Any, NoReturn
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Operation, Tensor, get_default_graph, is_tensor_like
-from chainrule.ops import array_ops, math_ops, state_ops
+from chainrule.ops import array_ops, math_ops, reduction_ops, selection_ops, state_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import NotDifferentiable
 
 __all__ = [
+    "all_variables",
+    "argsort",
+    "initialize_all_tables",
+    "initialize_variables",
+    "is_finite",
+    "is_inf",
+    "is_nan",
+    "moving_average_variables",
+    "rint",
+    "sequence_mask",
+    "shape_n",
+    "sort",
+    "tuple",
     "NoGradient",
     "disable_eager_execution",
     "disable_resource_variables",
@@ -117,3 +130,99 @@ disable_eager_execution = disable_resource_variables = disable_v2_behavior
 def executing_eagerly() -> bool:
     """False: chainrule never executes eagerly."""
     return False
+
+
+all_variables = state_ops.global_variables
+initialize_variables = state_ops.variables_initializer
+rint = math_ops.round  # half to even, as TensorFlow's rint
+
+
+def initialize_all_tables(name: str = "init_all_tables") -> Operation:
+    """TensorFlow 1.x's older name of ``tables_initializer``."""
+    return tables_initializer(name=name)
+
+
+def moving_average_variables(scope: str | None = None) -> list[Any]:
+    """The graph's ``moving_average_variables`` collection (filled by code that keeps moving averages)."""
+    return get_default_graph().get_collection("moving_average_variables", scope)
+
+
+def is_nan(x: Any, name: str | None = None) -> Tensor:
+    """Elementwise ``x != x``: true exactly at NaNs (no rewrite folds ``x != x``, which NaN makes true)."""
+    x = convert_to_tensor(x)
+    return math_ops.not_equal(x, x, name=name or "IsNan")
+
+
+def is_inf(x: Any, name: str | None = None) -> Tensor:
+    """Elementwise ``|x| == inf``."""
+    x = convert_to_tensor(x)
+    return math_ops.equal(math_ops.abs(x), float("inf"), name=name or "IsInf")
+
+
+def is_finite(x: Any, name: str | None = None) -> Tensor:
+    """Elementwise ``|x| < inf``: false at infinities and NaNs."""
+    x = convert_to_tensor(x)
+    return math_ops.less(math_ops.abs(x), float("inf"), name=name or "IsFinite")
+
+
+def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = dtypes.bool_, name: str | None = None) -> Tensor:
+    """``mask[..., j] = j < lengths[...]`` for ``j < maxlen`` (default: the largest length), cast to ``dtype``."""
+    with get_default_graph().name_scope(name or "SequenceMask"):
+        lengths = convert_to_tensor(lengths)
+        if maxlen is None:
+            maxlen = reduction_ops.reduce_max(lengths)
+        positions = array_ops.range(math_ops.cast(convert_to_tensor(maxlen), lengths.dtype))
+        mask = math_ops.less(positions, array_ops.expand_dims(lengths, -1))
+        target = dtypes.as_dtype(dtype)
+        return mask if target == dtypes.bool_ else math_ops.cast(mask, target)
+
+
+def shape_n(input: Any, out_type: Any = dtypes.int32, name: str | None = None) -> list[Tensor]:  # noqa: A002
+    """The shape of each tensor in ``input``."""
+    return [array_ops.shape(t, out_type=out_type) for t in input]
+
+
+def tuple(tensors: Any, name: str | None = None, control_inputs: Any = None) -> list[Any]:  # noqa: A001
+    """The tensors, each available only after all of them (and ``control_inputs``) are computed (``tf.tuple``)."""
+    tensors = list(tensors)
+    graph = get_default_graph()
+    with graph.name_scope(name or "tuple"):
+        gate = state_ops.group(*[t for t in tensors if t is not None], *(control_inputs or []))
+        with graph.control_dependencies([gate]):
+            return [None if t is None else array_ops.identity(t) for t in tensors]
+
+
+def sort(values: Any, axis: int = -1, direction: str = "ASCENDING", name: str | None = None) -> Tensor:
+    """``values`` sorted along ``axis`` (TensorFlow's ``sort``, built on ``top_k`` as TensorFlow builds it)."""
+    return _sorted(values, axis, direction, name or "sort")[0]
+
+
+def argsort(
+    values: Any, axis: int = -1, direction: str = "ASCENDING", stable: bool = False, name: str | None = None
+) -> Tensor:
+    """The indices that sort ``values`` along ``axis`` (ties: the lower index first, so the order is stable)."""
+    return _sorted(values, axis, direction, name or "argsort")[1]
+
+
+def _sorted(values: Any, axis: int, direction: str, name: str) -> Any:
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f"{name}: direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
+    x = convert_to_tensor(values)
+    rank = x.shape.rank
+    length = None if rank is None or x.shape.dims is None else x.shape.dims[axis]
+    if rank is None or length is None:
+        raise ValueError(f"{name} needs the rank and the length of the sorted axis of {x.name} ({x.shape})")
+    axis %= rank
+    with get_default_graph().name_scope(name):
+        perm = [*(i for i in range(rank) if i != axis), axis]
+        moved = x if axis == rank - 1 else array_ops.transpose(x, perm)
+        n = int(length)
+        if direction == "DESCENDING":
+            top_values, indices = selection_ops.top_k(moved, k=n)
+        else:
+            top_values, indices = selection_ops.top_k(-moved, k=n)
+            top_values = -top_values
+        if axis != rank - 1:
+            back = [perm.index(i) for i in range(rank)]
+            top_values, indices = array_ops.transpose(top_values, back), array_ops.transpose(indices, back)
+        return top_values, indices
