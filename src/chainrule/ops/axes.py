@@ -50,3 +50,13 @@ def axis_attr(axis: Any, rank: int | None) -> tuple[Any, ...] | None:
         return axes_tuple(raw, rank)
     except (TypeError, ValueError):
         return raw
+
+
+def deprecated_alias(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    """An argument given by its name or by TensorFlow 1.x's older alias (``dim`` for ``axis``,
+    ``keep_dims`` for ``keepdims``, ``reduction_indices`` for ``axis``), but not by both."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise ValueError(f"cannot give both {name} and its deprecated alias {alias_name}")
+    return alias

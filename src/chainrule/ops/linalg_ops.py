@@ -20,6 +20,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, install_operators
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # noqa: F401 - math_ops installs the Tensor operators used here
+from chainrule.ops.axes import deprecated_alias
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, multilinear, sum_tangents
 from chainrule.ops.registry import apply, constant_value, register_op
@@ -1041,10 +1042,7 @@ def norm(
 
     The gradient of the euclidean norm at 0 is nan, as TensorFlow's.
     """
-    if keep_dims is not None:
-        if keepdims is not None:
-            raise ValueError("cannot give both keepdims and its deprecated alias keep_dims")
-        keepdims = keep_dims
+    keepdims = deprecated_alias(keepdims, keep_dims, "keepdims", "keep_dims")
     x = convert_to_tensor(tensor)
     is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
     if is_matrix:

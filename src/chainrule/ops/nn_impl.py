@@ -15,6 +15,7 @@ import numpy as np
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.ops import array_ops, indexing_ops, linalg_ops, math_ops, nn_ops, reduction_ops
+from chainrule.ops.axes import deprecated_alias
 from chainrule.ops.candidate_sampling_ops import log_uniform_candidate_sampler
 from chainrule.ops.clip_ops import clip_by_norm
 from chainrule.ops.constant_op import convert_to_tensor
@@ -29,15 +30,6 @@ __all__ = [
     "nce_loss",
     "sampled_softmax_loss",
 ]
-
-
-def _alias(value: Any, alias: Any, name: str, alias_name: str) -> Any:
-    """TensorFlow 1.x's deprecated keyword aliases (``dim`` for ``axis``, ``keep_dims`` for ``keepdims``)."""
-    if alias is None:
-        return value
-    if value is not None:
-        raise ValueError(f"cannot give both {name} and its deprecated alias {alias_name}")
-    return alias
 
 
 def _floating(t: Tensor, fn: str, what: str) -> None:
@@ -74,7 +66,7 @@ def moments(
     same either way (the variance's derivative with respect to the mean is zero), but the second is
     not; here the mean is not stopped, so Hessians of the variance are exact.
     """
-    keep = _alias(keepdims, keep_dims, "keepdims", "keep_dims")
+    keep = deprecated_alias(keepdims, keep_dims, "keepdims", "keep_dims")
     keep = bool(keep) if keep is not None else False
     x = convert_to_tensor(x)
     _floating(x, "moments", "x")
@@ -192,7 +184,7 @@ def weighted_cross_entropy_with_logits(
     ``(1 - z) x + (1 + (pos_weight - 1) z) (log(1 + exp(-|x|)) + max(-x, 0))`` for labels ``z`` and
     logits ``x``: finite for logits of any size. ``targets`` is TensorFlow 1.x's older name for ``labels``.
     """
-    labels = _alias(labels, targets, "labels", "targets")
+    labels = deprecated_alias(labels, targets, "labels", "targets")
     if labels is None or logits is None or pos_weight is None:
         raise ValueError("weighted_cross_entropy_with_logits needs labels (or targets), logits and pos_weight")
     logits = convert_to_tensor(logits)
@@ -209,7 +201,7 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
 
     ``axis`` None normalizes over every axis; the ``epsilon`` floor keeps an all-zero slice finite (0).
     """
-    axis = _alias(axis, dim, "axis", "dim")
+    axis = deprecated_alias(axis, dim, "axis", "dim")
     x = convert_to_tensor(x)
     _floating(x, "l2_normalize", "x")
     with get_default_graph().name_scope(name or "l2_normalize"):

@@ -17,6 +17,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, random_ops, reduction_ops
+from chainrule.ops.axes import deprecated_alias
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents
 from chainrule.ops.registry import UNARY, apply, constant_shape, register_op
@@ -335,10 +336,7 @@ def softmax_cross_entropy_with_logits_v2(
     -------
     A tensor of the logits' shape without ``axis``, finite for logits of any magnitude.
     """
-    if dim is not None:
-        if axis is not None:
-            raise ValueError("cannot give both axis and its deprecated alias dim")
-        axis = dim
+    axis = deprecated_alias(axis, dim, "axis", "dim")
     logits, labels = convert_n([logits, labels])
     if (labels.dtype.is_integer or labels.dtype.is_bool) and logits.dtype.is_floating:
         # TensorFlow casts the labels to the logits' dtype; integer (one-hot) labels are common.

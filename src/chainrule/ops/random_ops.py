@@ -194,6 +194,15 @@ def _is_number(value: Any, target: float) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == target
 
 
+def _scaled(draws: Tensor, mean: Any, stddev: Any, dtype: dtypes.DType) -> Tensor:
+    """``draws * stddev + mean`` with library ops (so both get gradients), skipping a 1 and a 0."""
+    if not _is_number(stddev, 1):
+        draws = draws * convert_to_tensor(stddev, dtype_hint=dtype)
+    if not _is_number(mean, 0):
+        draws = draws + convert_to_tensor(mean, dtype_hint=dtype)
+    return draws
+
+
 def _seed_attr(seed: Any) -> int | None:
     return None if seed is None else int(seed)
 
@@ -224,11 +233,7 @@ def normal(
     out = apply(
         "RandomStandardNormal", shape_tensor(shape), name=name or "random_normal", dtype=dtype, seed=_seed_attr(seed)
     )
-    if not _is_number(stddev, 1):
-        out = out * convert_to_tensor(stddev, dtype_hint=dtype)
-    if not _is_number(mean, 0):
-        out = out + convert_to_tensor(mean, dtype_hint=dtype)
-    return out
+    return _scaled(out, mean, stddev, dtype)
 
 
 def uniform(
@@ -302,11 +307,7 @@ def truncated_normal(
     out = apply(
         "TruncatedNormal", shape_tensor(shape), name=name or "truncated_normal", dtype=dtype, seed=_seed_attr(seed)
     )
-    if not _is_number(stddev, 1):
-        out = out * convert_to_tensor(stddev, dtype_hint=dtype)
-    if not _is_number(mean, 0):
-        out = out + convert_to_tensor(mean, dtype_hint=dtype)
-    return out
+    return _scaled(out, mean, stddev, dtype)
 
 
 def shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:

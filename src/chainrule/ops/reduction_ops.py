@@ -20,7 +20,7 @@ from chainrule.framework.graph import Tensor, is_tensor_like
 from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, math_ops
-from chainrule.ops.axes import axes_tuple, axis_attr, given_axes
+from chainrule.ops.axes import axes_tuple, axis_attr, deprecated_alias, given_axes
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear
@@ -44,15 +44,6 @@ __all__ = [
     "arg_max",
     "arg_min",
 ]
-
-
-def _pick(value: Any, alias: Any, name: str, alias_name: str) -> Any:
-    """TensorFlow 1.x keyword aliases (``reduction_indices``, ``keep_dims``)."""
-    if alias is None:
-        return value
-    if value is not None:
-        raise ValueError(f"cannot give both {name} and its deprecated alias {alias_name}")
-    return alias
 
 
 def _reduced_shape(shape: TensorShape, axes: tuple[int, ...] | None, keepdims: bool) -> TensorShape:
@@ -139,8 +130,8 @@ def _public_reduction(public_name: str, body: Callable[[Tensor, Any, bool, str |
         keep_dims: bool | None = None,
     ) -> Tensor:
         x = convert_to_tensor(input_tensor)
-        axis = _pick(axis, reduction_indices, "axis", "reduction_indices")
-        keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+        axis = deprecated_alias(axis, reduction_indices, "axis", "reduction_indices")
+        keepdims = bool(deprecated_alias(keepdims, keep_dims, "keepdims", "keep_dims"))
         return body(x, axis, keepdims, name)
 
     fn.__doc__ = doc
@@ -413,7 +404,7 @@ def _arg_op(op_type: str, np_fn: Any, doc: str) -> Any:
         output_type: Any = dtypes.int64,
     ) -> Tensor:
         x = convert_to_tensor(input)
-        axis = _pick(axis, dimension, "axis", "dimension")
+        axis = deprecated_alias(axis, dimension, "axis", "dimension")
         axis = 0 if axis is None else axis
         if is_tensor_like(axis):
             axis = axis_attr(axis, None)
@@ -645,9 +636,9 @@ def count_nonzero(
     dtype : the integer (or float) dtype of the count, int64 by default as TensorFlow.
     name : name of the op.
     """
-    x = convert_to_tensor(_pick(input_tensor, input, "input_tensor", "input"))
-    axis = _pick(axis, reduction_indices, "axis", "reduction_indices")
-    keepdims = bool(_pick(keepdims, keep_dims, "keepdims", "keep_dims"))
+    x = convert_to_tensor(deprecated_alias(input_tensor, input, "input_tensor", "input"))
+    axis = deprecated_alias(axis, reduction_indices, "axis", "reduction_indices")
+    keepdims = bool(deprecated_alias(keepdims, keep_dims, "keepdims", "keep_dims"))
     nonzero = math_ops.not_equal(x, False if x.dtype.is_bool else 0)
     return reduce_sum(math_ops.cast(nonzero, dtype), axis=axis, keepdims=keepdims, name=name)
 
