@@ -537,11 +537,27 @@ def test_a_run_that_reads_no_recorded_iteration_does_not_record_them():
     np.testing.assert_allclose(both[1], grad)
 
 
-def test_a_gradient_that_would_draw_random_numbers_again_is_refused():
+def test_a_conds_gradient_reuses_the_random_numbers_its_branch_drew():
     x = cr.placeholder(cr.float64, [3])
-    noisy = cr.cond(cr.constant(True), lambda: x * cr.random_uniform([3], dtype=cr.float64), lambda: x, name="noisy")
-    with pytest.raises(cr.errors.UnimplementedError, match=r"(?s)'noisy' \(If\).*true branch runs.*RandomUniform"):
-        cr.gradients(cr.reduce_sum(noisy), [x])
+    flag = cr.placeholder(cr.bool, [])
+    # As dropout in a training branch: the branch taken draws, the other does not.
+    noisy = cr.cond(flag, lambda: x * cr.random_uniform([3], dtype=cr.float64), lambda: x * 2.0, name="noisy")
+    (dx,) = cr.gradients(cr.reduce_sum(noisy), [x])
+    (hessian,) = cr.hessians(cr.reduce_sum(noisy * noisy), [x])
+    ones = np.ones(3)
+    with cr.Session() as sess:
+        for _ in range(2):  # each run draws anew; value, gradient and Hessian agree within a run
+            value, grad, second = sess.run([noisy, dx, hessian], {x: ones, flag: True})
+            np.testing.assert_array_equal(grad, value)  # d(x * u)/dx = u, the u drawn forward
+            np.testing.assert_allclose(second, np.diag(2.0 * value**2), rtol=1e-15)
+        value, grad = sess.run([noisy, dx], {x: ones, flag: False})
+        np.testing.assert_array_equal(value, 2.0 * ones)
+        np.testing.assert_array_equal(grad, 2.0 * ones)
+    assert len(noisy.op.outputs) == 2  # the value, and the true branch's draw (the false branch fills it empty)
+
+
+def test_a_loop_gradient_that_would_draw_random_numbers_again_is_refused():
+    x = cr.placeholder(cr.float64, [3])
     _, looped = cr.while_loop(
         lambda i, a: i < 3,
         lambda i, a: (i + 1, a * cr.random_normal([3], dtype=cr.float64)),

@@ -16,38 +16,35 @@ from typing import Any
 
 from chainrule.autodiff.gradients import gradients, is_differentiable
 from chainrule.framework import errors
+from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import FunctionGraph, Operation, Tensor, function_bodies, get_default_graph, reachable
 from chainrule.ops import array_ops, control_flow_ops
 from chainrule.ops.constant_op import placeholder
 from chainrule.ops.control_flow_ops import BranchFunction
-from chainrule.ops.registry import RegisterGradient, apply_op, get_op_def
-
-# Stateful ops whose value a second run gives again (reads and writes of variables, inputs).
-_REPEATABLE = frozenset({"Placeholder", "PlaceholderWithDefault", "VariableV2", "ReadVariable"})
+from chainrule.ops.registry import RegisterGradient, apply_op
 
 
 def _drawing_op(ops: Iterable[Operation]) -> Operation | None:
     """An op among ``ops`` (or in the functions they run) whose value a second run would draw anew."""
     for op in sorted(ops, key=lambda o: o.id):
-        bodies = function_bodies(op)
-        if bodies:
-            for _, inner in bodies:
-                found = _drawing_op(inner)
-                if found is not None:
-                    return found
-        elif op.outputs and get_op_def(op.type).stateful and op.type not in _REPEATABLE:
+        for _, inner in function_bodies(op):
+            found = _drawing_op(inner)
+            if found is not None:
+                return found
+        if control_flow_ops.draws_anew(op):
             return op
     return None
 
 
-def _refuse_redrawn_values(op: Operation, grads: list[Tensor], what: str) -> None:
+def _refuse_redrawn_values(op: Operation, grads: list[Tensor], what: str, fed: Iterable[Tensor] = ()) -> None:
     """Refuse a gradient that would run a random (or other stateful) op of ``op``'s functions again.
 
     The gradient runs the branch or body again to get the values it needs; a random op would
     draw new numbers there, not the forward pass's, and the gradient would be silently wrong.
     """
-    starts = [g.op for g in grads]
-    needed = reachable(starts, lambda o: [t.op for t in o.inputs])
+    given = set(fed)  # values the gradient is given (the forward pass's draws): not run again
+    starts = [g.op for g in grads if g not in given]
+    needed = reachable(starts, lambda o: [t.op for t in o.inputs if t not in given])
     drawing = _drawing_op(needed)
     if drawing is not None:
         raise errors.UnimplementedError(
@@ -59,16 +56,22 @@ def _refuse_redrawn_values(op: Operation, grads: list[Tensor], what: str) -> Non
         )
 
 
-def _branch_gradient(branch: BranchFunction, differentiable: list[int]) -> BranchFunction:
-    """``branch``'s gradient: inputs plus one output gradient per differentiable output; outputs
-    one gradient per float input (zeros where the output does not depend on it)."""
+def _branch_gradient(
+    branch: BranchFunction, differentiable: list[int], draws: list[tuple[Tensor | None, DType]]
+) -> BranchFunction:
+    """``branch``'s gradient: inputs plus one output gradient per differentiable output, plus the
+    forward pass's random draws (``draws``: this branch's own tensors, None in the other branch's
+    slots); outputs one gradient per float input (zeros where the output does not depend on it)."""
     graph = branch.graph
     with graph.as_default():
         ys = [branch.outputs[i] for i in differentiable]
         grad_ys = [placeholder(y.dtype, y.shape, name="output_grad") for y in ys]
         xs = [x for x in branch.inputs if is_differentiable(x)]
         grads = gradients(ys, xs, grad_ys=grad_ys, unconnected_gradients="zero") if xs else []
-    return BranchFunction(graph, [*branch.inputs, *grad_ys], [g for g in grads if g is not None])
+        # Fed with the If's recorded draws, the random ops do not run again in the gradient.
+        fed_draws = [t if t is not None else placeholder(dtype, None, name="other_draw") for t, dtype in draws]
+    outputs = [g for g in grads if g is not None]
+    return BranchFunction(graph, [*branch.inputs, *grad_ys, *fed_draws], outputs)
 
 
 @RegisterGradient("If")
@@ -76,19 +79,25 @@ def _if_grad(op: Operation, *output_grads: Any) -> list[Tensor | None]:
     then_branch: BranchFunction = op.get_attr("then_branch")
     else_branch: BranchFunction = op.get_attr("else_branch")
     inputs = op.inputs[1:]
-    differentiable = [i for i, y in enumerate(op.outputs) if is_differentiable(y)]
+    num_draws = len(then_branch.draws) + len(else_branch.draws)
+    returned = op.outputs[: len(op.outputs) - num_draws]  # the rest are the branches' random draws
+    draw_values = op.outputs[len(returned) :]
+    differentiable = [i for i, y in enumerate(returned) if is_differentiable(y)]
     if not differentiable or not any(is_differentiable(x) for x in inputs):
         return [None] * len(op.inputs)
     grad_ys = [
         output_grads[i] if output_grads[i] is not None else array_ops.zeros_like(op.outputs[i]) for i in differentiable
     ]
-    then_grad = _branch_gradient(then_branch, differentiable)
-    else_grad = _branch_gradient(else_branch, differentiable)
-    _refuse_redrawn_values(op, then_grad.outputs, "true branch")
-    _refuse_redrawn_values(op, else_grad.outputs, "false branch")
+    dtypes_of = [t.dtype for t in draw_values]
+    then_slots = [*then_branch.draws, *([None] * len(else_branch.draws))]
+    else_slots = [*([None] * len(then_branch.draws)), *else_branch.draws]
+    then_grad = _branch_gradient(then_branch, differentiable, list(zip(then_slots, dtypes_of)))
+    else_grad = _branch_gradient(else_branch, differentiable, list(zip(else_slots, dtypes_of)))
+    _refuse_redrawn_values(op, then_grad.outputs, "true branch", then_grad.inputs)
+    _refuse_redrawn_values(op, else_grad.outputs, "false branch", else_grad.inputs)
     grad_op = apply_op(
         "If",
-        [op.inputs[0], *inputs, *grad_ys],
+        [op.inputs[0], *inputs, *grad_ys, *draw_values],
         {"then_branch": then_grad, "else_branch": else_grad},
         name="cond_grad",
     )

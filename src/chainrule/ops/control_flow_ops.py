@@ -15,26 +15,39 @@ gradient is itself differentiable.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph, is_tensor_like
+from chainrule.framework.graph import (
+    FunctionGraph,
+    Operation,
+    Tensor,
+    function_bodies,
+    get_default_graph,
+    is_tensor_like,
+    reachable,
+)
 from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops import array_ops, indexing_ops
 from chainrule.ops.constant_op import convert_to_tensor
-from chainrule.ops.registry import apply_op, constant_value, register_op
+from chainrule.ops.registry import apply_op, constant_value, get_op_def, register_op
 
 
 @dataclass(eq=False)
 class BranchFunction:
-    """A traced function: its graph, its input placeholders and its output tensors, in order."""
+    """A traced function: its graph, its input placeholders and its output tensors, in order.
+
+    ``draws``: the random tensors of a cond branch whose values the ``If`` also outputs (after its
+    own outputs), so that the gradient reuses them instead of drawing again.
+    """
 
     graph: FunctionGraph
     inputs: list[Tensor]
     outputs: list[Tensor]
+    draws: list[Tensor] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"<branch {self.graph.name!r}: {len(self.inputs)} inputs, {len(self.outputs)} outputs>"
@@ -116,6 +129,27 @@ def _trace(fn: Callable[[], Any], name: str) -> tuple[FunctionGraph, Any, list[T
     return graph, result, leaves
 
 
+# Stateful ops whose value a second run gives again (reads of variables, inputs); every other stateful
+# op with outputs (random numbers, py_func) gives new values when run again.
+_REPEATABLE = frozenset({"Placeholder", "PlaceholderWithDefault", "VariableV2", "ReadVariable"})
+
+
+def draws_anew(op: Operation) -> bool:
+    """Whether running ``op`` again may give other values (a random op): not a function-running op."""
+    return bool(op.outputs) and get_op_def(op.type).stateful and op.type not in _REPEATABLE and not function_bodies(op)
+
+
+def _draws(outputs: list[Tensor]) -> list[Tensor]:
+    """The values of the ops that ``outputs`` need and that a second run would draw anew, in creation order."""
+    needed = reachable((t.op for t in outputs), lambda o: [t.op for t in o.inputs])
+    return [t for op in sorted(needed, key=lambda o: o.id) if draws_anew(op) for t in op.outputs]
+
+
+def _standing_in_for(draws: list[Tensor]) -> list[Tensor]:
+    """Empty arrays in the other branch's slots for ``draws`` (that branch draws nothing there)."""
+    return [array_ops.zeros([0], dtype=t.dtype) for t in draws]
+
+
 def _make_if(
     pred: Tensor,
     then_graph: FunctionGraph,
@@ -125,11 +159,21 @@ def _make_if(
     name: str | None = None,
 ) -> Operation:
     """The ``If`` op over two traced branches; each gets a placeholder for every captured tensor."""
+    # The random values each branch draws are outputs too (the other branch fills their slots with
+    # empty arrays), so that the gradient reads the forward pass's draws.
+    then_draws, else_draws = _draws(then_outputs), _draws(else_outputs)
+    if then_draws or else_draws:
+        with then_graph.as_default():
+            then_outputs = [*then_outputs, *then_draws, *_standing_in_for(else_draws)]
+        with else_graph.as_default():
+            else_outputs = [*else_outputs, *_standing_in_for(then_draws), *else_draws]
     captured = list(dict.fromkeys([*then_graph.captures, *else_graph.captures]))
     # Each branch takes all of them (capturing the other branch's too), in one order, so that
     # both branches' inputs line up with the op's inputs after the predicate.
-    then_branch = BranchFunction(then_graph, [then_graph.capture(t) for t in captured], then_outputs)
-    else_branch = BranchFunction(else_graph, [else_graph.capture(t) for t in captured], else_outputs)
+    then_inputs = [then_graph.capture(t) for t in captured]
+    else_inputs = [else_graph.capture(t) for t in captured]
+    then_branch = BranchFunction(then_graph, then_inputs, then_outputs, then_draws)
+    else_branch = BranchFunction(else_graph, else_inputs, else_outputs, else_draws)
     return apply_op("If", [pred, *captured], {"then_branch": then_branch, "else_branch": else_branch}, name)
 
 
@@ -174,9 +218,9 @@ def cond(
             f"{else_structure}"
         )
     op = _make_if(pred_t, then_graph, then_leaves, else_graph, else_leaves, name=base)
-    if not op.outputs:
+    if not then_leaves:
         return op
-    result = _unflatten(then_result, iter(op.outputs))
+    result = _unflatten(then_result, iter(op.outputs[: len(then_leaves)]))
     if not strict and isinstance(result, (list, tuple)) and len(result) == 1:
         return result[0]
     return result
