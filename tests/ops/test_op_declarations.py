@@ -38,6 +38,7 @@ NO_BATCH_RULE = {
     "AvgPoolGrad", "Conv2DBackpropFilter", "Conv2DBackpropInput", "LinalgDiagEmbed", "MaxPoolGrad",
     "MaxPoolGradGrad", "SparseToDense",
     "Const", "KeepDimsShape", "NoOp", "Range", "HistogramSummary", "MergeSummary", "ScalarSummary", "ImageSummary",
+    "TextSummary",
     "CaseExclusive", "WhileHistoryCheck",
     "OrthonormalColumns",  # the orthogonal initializer's step: an initial value, never vmapped
     # Outputs whose length depends on values (segment ids, true elements) or on k.
@@ -74,7 +75,7 @@ NO_EXPLAIN_FORM = {
     "StridedSliceGrad", "Tile", "Unpack",
     "Multinomial", "RandomShuffle", "TruncatedNormal", "OrthonormalColumns",
     "SvdVectors", "TopKV2", "SelfAdjointEigV2",
-    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary",
+    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary", "TextSummary",
 }  # fmt: skip
 
 

@@ -71,3 +71,27 @@ def test_image_summary_read_back_by_tensorboard(tmp_path):
     (event,) = acc.Images("gray/image")
     decoded = np.asarray(pil.open(io.BytesIO(event.encoded_image_string)))
     np.testing.assert_array_equal(decoded, [[0, 128], [255, 64]])  # floats in [0, 1]: x * 255, rounded
+
+
+def test_text_summary_read_back_by_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    import chainrule as cr
+
+    graph = cr.Graph()
+    with graph.as_default():
+        note = cr.placeholder(cr.string, [2])
+        summary = cr.summary.text("notes", note)
+        with cr.Session() as sess:
+            serialized = sess.run(summary, {note: ["**loss** went down", "é"]})
+        writer = cr.summary.FileWriter(str(tmp_path))
+        writer.add_summary(serialized, global_step=3)
+        writer.close()
+    with pytest.raises(TypeError, match="text summary needs a string tensor"):
+        cr.summary.text("bad", cr.constant(1.0))
+    acc = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    acc.Reload()
+    assert acc.Tags()["tensors"] == ["notes"]
+    (event,) = acc.Tensors("notes")
+    assert event.step == 3 and list(event.tensor_proto.string_val) == [b"**loss** went down", "é".encode()]
+    assert acc.SummaryMetadata("notes").plugin_data.plugin_name == "text"

@@ -4,7 +4,7 @@ Needs the optional ``tensorboard`` package (``pip install 'chainrule[tensorboard
 whose protocol buffers and event-file writer are used; it is imported only when used.
 """
 
-from chainrule.summary.summary_ops import SUMMARIES, histogram, image, merge, merge_all, scalar
+from chainrule.summary.summary_ops import SUMMARIES, histogram, image, merge, merge_all, scalar, text
 from chainrule.summary.writer import FileWriter, write_log
 
-__all__ = ["SUMMARIES", "FileWriter", "histogram", "image", "merge", "merge_all", "scalar", "write_log"]
+__all__ = ["SUMMARIES", "FileWriter", "histogram", "image", "merge", "merge_all", "scalar", "text", "write_log"]

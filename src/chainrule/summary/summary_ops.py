@@ -143,6 +143,32 @@ def _image_infer(inputs: list[Tensor], tag: str, max_outputs: int) -> list[Any]:
 register_op("ImageSummary", _image_kernel, _image_infer, None)
 
 
+def _text_kernel(xp: Any, text: Any, tag: str) -> np.ndarray:
+    values = np.asarray(text, dtype=object)
+    pb = require()
+    proto = pb.tensor_pb2.TensorProto(
+        dtype=pb.types_pb2.DT_STRING,
+        tensor_shape=pb.tensor_shape_pb2.TensorShapeProto(
+            dim=[pb.tensor_shape_pb2.TensorShapeProto.Dim(size=n) for n in values.shape]
+        ),
+        string_val=[bytes(v) for v in values.ravel()],
+    )
+    # TensorBoard's Text tab reads tensor summaries whose metadata names its plugin, as TF 1.x writes them.
+    metadata = pb.summary_pb2.SummaryMetadata(plugin_data=pb.summary_pb2.SummaryMetadata.PluginData(plugin_name="text"))
+    value = pb.summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=proto)
+    return _as_string_scalar(pb.summary_pb2.Summary(value=[value]).SerializeToString())
+
+
+def _text_infer(inputs: list[Tensor], tag: str) -> list[Any]:
+    (x,) = inputs
+    if x.dtype != dtypes.string:
+        raise TypeError(f"text summary needs a string tensor, got {x.name} of dtype {x.dtype.name}")
+    return [(dtypes.string, TensorShape([]))]
+
+
+register_op("TextSummary", _text_kernel, _text_infer, None)
+
+
 def _merge_kernel(xp: Any, *serialized: Any) -> np.ndarray:
     # Concatenated serialized protos parse as their merge, so repeated ``value`` fields add up.
     return _as_string_scalar(b"".join(bytes(np.asarray(s, dtype=object).reshape(())[()]) for s in serialized))
@@ -218,6 +244,18 @@ def image(
     """
     full = f"{family}/{name}" if family else name
     return _summary("ImageSummary", full, tensor, collections, max_outputs=int(max_outputs))
+
+
+def text(name: str, tensor: Any, collections: Sequence[str] | None = None) -> Tensor:
+    """A summary of a string tensor (TensorBoard's Text tab, which renders it as Markdown), as TF 1.x's.
+
+    Parameters
+    ----------
+    name : the tag.
+    tensor : a string tensor (``cr.constant("...")``, or strings fed to a ``cr.string`` placeholder).
+    collections : graph collections to add the op to; ``["summaries"]`` by default.
+    """
+    return _summary("TextSummary", name, tensor, collections)
 
 
 def merge(inputs: Sequence[Any], collections: Sequence[str] | None = None, name: str | None = None) -> Tensor:
