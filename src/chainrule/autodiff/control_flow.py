@@ -17,23 +17,11 @@ from typing import Any
 from chainrule.autodiff.gradients import gradients, is_differentiable
 from chainrule.framework import errors
 from chainrule.framework.dtypes import DType
-from chainrule.framework.graph import FunctionGraph, Operation, Tensor, function_bodies, get_default_graph, reachable
+from chainrule.framework.graph import FunctionGraph, Operation, Tensor, get_default_graph, reachable
 from chainrule.ops import array_ops, control_flow_ops
 from chainrule.ops.constant_op import placeholder
 from chainrule.ops.control_flow_ops import BranchFunction
 from chainrule.ops.registry import RegisterGradient, apply_op
-
-
-def _drawing_op(ops: Iterable[Operation]) -> Operation | None:
-    """An op among ``ops`` (or in the functions they run) whose value a second run would draw anew."""
-    for op in sorted(ops, key=lambda o: o.id):
-        for _, inner in function_bodies(op):
-            found = _drawing_op(inner)
-            if found is not None:
-                return found
-        if control_flow_ops.draws_anew(op):
-            return op
-    return None
 
 
 def _refuse_redrawn_values(op: Operation, grads: list[Tensor], what: str, fed: Iterable[Tensor] = ()) -> None:
@@ -45,7 +33,7 @@ def _refuse_redrawn_values(op: Operation, grads: list[Tensor], what: str, fed: I
     given = set(fed)  # values the gradient is given (the forward pass's draws): not run again
     starts = [g.op for g in grads if g not in given]
     needed = reachable(starts, lambda o: [t.op for t in o.inputs if t not in given])
-    drawing = _drawing_op(needed)
+    drawing = control_flow_ops.find_in_functions(needed, control_flow_ops.draws_anew)
     if drawing is not None:
         raise errors.UnimplementedError(
             None,

@@ -14,7 +14,7 @@ gradient is itself differentiable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +137,22 @@ _REPEATABLE = frozenset({"Placeholder", "PlaceholderWithDefault", "VariableV2", 
 def draws_anew(op: Operation) -> bool:
     """Whether running ``op`` again may give other values (a random op): not a function-running op."""
     return bool(op.outputs) and get_op_def(op.type).stateful and op.type not in _REPEATABLE and not function_bodies(op)
+
+
+def find_in_functions(ops: Iterable[Operation], predicate: Callable[[Operation], bool]) -> Operation | None:
+    """The first op (in creation order) among ``ops``, or at any depth in the functions they run,
+    for which ``predicate`` holds; ops that run functions are looked into, not tested themselves."""
+    for op in sorted(ops, key=lambda o: o.id):
+        bodies = function_bodies(op)
+        if not bodies:
+            if predicate(op):
+                return op
+            continue
+        for _, inner in bodies:
+            found = find_in_functions(inner, predicate)
+            if found is not None:
+                return found
+    return None
 
 
 def _draws(outputs: list[Tensor]) -> list[Tensor]:

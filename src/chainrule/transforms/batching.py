@@ -26,7 +26,16 @@ from chainrule.framework.graph import FunctionGraph, Operation, Tensor, function
 from chainrule.framework.tensor_shape import TensorShape
 
 # conv_ops and nn_ops are imported for their declarations: their batching rules are registered here.
-from chainrule.ops import array_ops, conv_ops, indexing_ops, linalg_ops, math_ops, nn_ops, reduction_ops  # noqa: F401
+from chainrule.ops import (  # noqa: F401
+    array_ops,
+    control_flow_ops,
+    conv_ops,
+    indexing_ops,
+    linalg_ops,
+    math_ops,
+    nn_ops,
+    reduction_ops,
+)
 from chainrule.ops.constant_op import constant, convert_to_tensor, placeholder
 from chainrule.ops.registry import OpDef, apply_op, constant_value, get_op_def, register_batch_rule
 from chainrule.ops.shape_rules import known_dims
@@ -159,17 +168,8 @@ def batch_rule(op_def: OpDef) -> BatchRule:
 register_batch_rule("AddN", _same_shape_elementwise)
 
 
-def _state_changes(op: Operation) -> Operation | None:
-    """The first op in the functions ``op`` runs (at any depth) that changes state or draws random numbers."""
-    for _, function_ops in function_bodies(op):
-        for inner in function_ops:
-            if function_bodies(inner):
-                found = _state_changes(inner)
-                if found is not None:
-                    return found
-            elif get_op_def(inner.type).stateful and inner.type not in ("Placeholder", "ReadVariable"):
-                return inner
-    return None
+def _changes_state(op: Operation) -> bool:
+    return get_op_def(op.type).stateful and op.type not in ("Placeholder", "ReadVariable")
 
 
 def _control_flow_by_loop(ctx: BatchContext, op: Operation, inputs: list[Tensor], batched: list[bool]) -> Any:
@@ -178,7 +178,10 @@ def _control_flow_by_loop(ctx: BatchContext, op: Operation, inputs: list[Tensor]
     Run once per example, a side effect in a branch or body would happen once per example, which
     no per-example function means; such functions are refused as other stateful ops are.
     """
-    changer = _state_changes(op)
+    # The first op in the functions ``op`` runs (at any depth) that changes state or draws random numbers.
+    changer = control_flow_ops.find_in_functions(
+        (inner for _, function_ops in function_bodies(op) for inner in function_ops), _changes_state
+    )
     if changer is not None:
         raise _unsupported(
             op, f"it runs {changer.describe()}, and stateful ops (variables, random numbers) cannot be batched"
