@@ -20,7 +20,7 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from chainrule.framework.graph import Operation, Tensor, reachable
+from chainrule.framework.graph import Operation, Tensor, as_graph_element, reachable
 from chainrule.ops import array_ops, math_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import get_op_def, gradient_function
@@ -154,7 +154,8 @@ def gradients(
     ys_list, _ = _as_list(ys)
     xs_list, _ = _as_list(xs)
     ys_t = [convert_to_tensor(y) for y in ys_list]
-    xs_t = [convert_to_tensor(x) for x in xs_list]
+    # A variable is differentiated as itself, not through a read made under control dependencies.
+    xs_t = [convert_to_tensor(as_graph_element(x)) for x in xs_list]
     grad_ys_list = _as_list(grad_ys)[0] if grad_ys is not None else [None] * len(ys_t)
     if len(grad_ys_list) != len(ys_t):
         raise ValueError(f"grad_ys has {len(grad_ys_list)} entries but ys has {len(ys_t)}")
@@ -272,7 +273,7 @@ def hessians(
     xs_list, _ = _as_list(xs)
     out = []
     for x in xs_list:
-        x_t = convert_to_tensor(x)
+        x_t = convert_to_tensor(as_graph_element(x))
         n = x_t.shape.num_elements()
         if n is None:
             raise ValueError(f"hessians needs a statically known shape for {x_t.name}, got {x_t.shape}")

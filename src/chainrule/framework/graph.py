@@ -356,7 +356,7 @@ class Graph:
             attrs = dict(attrs or {})
             if op_type in self._gradient_override_map:
                 attrs["_gradient_op_type"] = self._gradient_override_map[op_type]
-            control = [op for deps in self._control_stack for op in deps]
+            control = self.control_inputs_in_scope()
             op = Operation(self, op_type, full_name, inputs, output_specs, attrs, control, source or user_frame(2))
             if self._device_stack:
                 op._set_device(self._current_device(op))
@@ -406,6 +406,10 @@ class Graph:
 
     def get_name_scope(self) -> str:
         return self._name_stack
+
+    def control_inputs_in_scope(self) -> list[Operation]:
+        """The control inputs an op created here and now would get (from the open ``control_dependencies``)."""
+        return [op for deps in self._control_stack for op in deps]
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:

@@ -24,7 +24,7 @@ LOCAL_VARIABLES = "local_variables"
 MODEL_VARIABLES = "model_variables"
 
 
-def _read_kernel(xp: Any, *, ctx: Any, op: Operation, var: str | None = None, **_: Any) -> Any:
+def _read_kernel(xp: Any, *_inputs: Any, ctx: Any, op: Operation, var: str | None = None, **_: Any) -> Any:
     name = var or op.name
     value = ctx.variables.get(name)
     if value is None:
@@ -45,12 +45,14 @@ register_op(
     stateful=True,
     explain=lambda b, op, a: b.sym(op.name),
 )
-# A second read of a variable, ordered by its control inputs (used by initialized_value()).
+# A second read of a variable, ordered by its control inputs: initialized_value() (no input), and
+# a variable used under control_dependencies (its VariableV2 tensor as input, so the gradient of
+# the read is the variable's: the kernel reads the session's value when it runs, not the input).
 register_op(
     "ReadVariable",
     _read_kernel,
     lambda inputs, var, dtype, shape: [(dtype, shape)],
-    lambda op, g: [],
+    lambda op, g: [g] if op.inputs else [],
     stateful=True,
     explain=lambda b, op, a: b.sym(op.get_attr("var") or op.name),
 )
@@ -193,7 +195,20 @@ class Variable:
 
     # -- the Tensor protocol ---------------------------------------------------------------
     def _as_tensor(self) -> Tensor:
-        return self._variable
+        # As TF 1.x's variables do, a use of the variable by an op built under control dependencies
+        # reads the value after those dependencies ran (``with control_dependencies([v.assign_add(1)]):
+        # y = cr.identity(v)`` sees the increment); elsewhere a use reads the value the run starts with.
+        graph = self._op.graph
+        if graph is not get_default_graph() or not graph.control_inputs_in_scope():
+            return self._variable
+        return apply(
+            "ReadVariable",
+            self._variable,
+            name=self._op.name.split("/")[-1] + "/read",
+            var=self._op.name,
+            dtype=self.dtype,
+            shape=self.shape,
+        )
 
     def _as_graph_element(self) -> Tensor:
         return self._variable
@@ -202,7 +217,8 @@ class Variable:
         return self._variable
 
     def read_value(self) -> Tensor:
-        return self._variable
+        """The variable's value, read in the current context (after the open control dependencies)."""
+        return self._as_tensor()
 
     op = property(lambda self: self._op)
     name = property(lambda self: self._variable.name)
@@ -279,7 +295,7 @@ def _guard_uninitialized_reads(init: Tensor) -> Tensor:
 
 
 def _delegate(name: str) -> Any:
-    return lambda self, *args: getattr(self._variable, name)(*args)
+    return lambda self, *args: getattr(self._as_tensor(), name)(*args)
 
 
 for _op_name in (
