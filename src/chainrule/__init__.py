@@ -46,9 +46,12 @@ from chainrule.ops.math_ops import (
     add,
     add_n,
     angle,
+    acosh,
     asin,
+    asinh,
     atan,
     atan2,
+    atanh,
     cast,
     ceil,
     clip_by_value,
@@ -111,6 +114,8 @@ from chainrule.ops.indexing_ops import *  # noqa: F403
 from chainrule.ops.linalg_ops import einsum, matmul, tensordot
 from chainrule.ops.tf1_linalg import cross, diag, diag_part, lin_space, linspace
 from chainrule.ops.tf1_names import *  # noqa: F403
+from chainrule.ops.check_ops import *  # noqa: F403
+from chainrule.ops.tf1_math import accumulate_n, invert_permutation
 from chainrule.ops.linalg_ops import (  # TensorFlow 1.x's top-level names for cr.linalg's ops
     band_part as matrix_band_part,
     cholesky,

@@ -27,6 +27,7 @@ from chainrule.ops.nn_impl import (
     weighted_cross_entropy_with_logits,
 )
 from chainrule.ops.nn_ops import *  # noqa: F403
+from chainrule.ops.tf1_math import in_top_k, zero_fraction
 
 __all__ = list(_nn_ops.__all__) + [
     "avg_pool",
@@ -53,4 +54,4 @@ del _conv_ops, _nn_impl, _nn_ops
 
 from chainrule.ops.selection_ops import top_k  # noqa: E402
 
-__all__ += ["top_k"]
+__all__ += ["top_k", "in_top_k", "zero_fraction"]

@@ -21,6 +21,11 @@ class OpError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def error_code(self) -> int:
+        """TensorFlow's code for this error (``cr.errors.INVALID_ARGUMENT``, ...)."""
+        return error_code_from_exception_type(type(self))
+
 
 class CancelledError(OpError):
     """An operation was cancelled."""
@@ -70,6 +75,66 @@ class InvalidDTypeError(InvalidArgumentError, TypeError):
     """An op received inputs whose dtypes it cannot accept."""
 
 
+class DeadlineExceededError(OpError):
+    """A deadline expired before the operation could complete."""
+
+
+class PermissionDeniedError(OpError):
+    """The caller does not have permission to run the operation."""
+
+
+class UnauthenticatedError(OpError):
+    """The request does not have valid authentication credentials."""
+
+
+class AbortedError(OpError):
+    """The operation was aborted, typically by a concurrency conflict."""
+
+
+class UnavailableError(OpError):
+    """The runtime is unavailable."""
+
+
+# TensorFlow's error codes (``tf.errors.OK`` ... ``tf.errors.DATA_LOSS``), and each class's code.
+OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND = 0, 1, 2, 3, 4, 5
+ALREADY_EXISTS, PERMISSION_DENIED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED = 6, 7, 8, 9, 10
+OUT_OF_RANGE, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS, UNAUTHENTICATED = 11, 12, 13, 14, 15, 16
+_CODES: dict[type[OpError], int] = {
+    CancelledError: CANCELLED,
+    UnknownError: UNKNOWN,
+    InvalidArgumentError: INVALID_ARGUMENT,
+    DeadlineExceededError: DEADLINE_EXCEEDED,
+    NotFoundError: NOT_FOUND,
+    AlreadyExistsError: ALREADY_EXISTS,
+    PermissionDeniedError: PERMISSION_DENIED,
+    ResourceExhaustedError: RESOURCE_EXHAUSTED,
+    FailedPreconditionError: FAILED_PRECONDITION,
+    AbortedError: ABORTED,
+    OutOfRangeError: OUT_OF_RANGE,
+    UnimplementedError: UNIMPLEMENTED,
+    InternalError: INTERNAL,
+    UnavailableError: UNAVAILABLE,
+    DataLossError: DATA_LOSS,
+    UnauthenticatedError: UNAUTHENTICATED,
+}
+
+
+def error_code_from_exception_type(cls: type[BaseException]) -> int:
+    """TensorFlow's code for an error class (a subclass gets its nearest listed base's code; else UNKNOWN)."""
+    for base in getattr(cls, "__mro__", ()):
+        if base in _CODES:
+            return _CODES[base]
+    return UNKNOWN
+
+
+def exception_type_from_error_code(error_code: int) -> type[OpError]:
+    """The error class of one of TensorFlow's codes (``KeyError`` for a code it does not have)."""
+    for cls, code in _CODES.items():
+        if code == error_code:
+            return cls
+    raise KeyError(error_code)
+
+
 __all__ = [
     "OpError",
     "CancelledError",
@@ -84,4 +149,12 @@ __all__ = [
     "InternalError",
     "DataLossError",
     "ResourceExhaustedError",
+    "DeadlineExceededError",
+    "PermissionDeniedError",
+    "UnauthenticatedError",
+    "AbortedError",
+    "UnavailableError",
+    "error_code_from_exception_type",
+    "exception_type_from_error_code",
+    *(name for name, code in list(globals().items()) if name.isupper() and isinstance(code, int)),
 ]

@@ -555,6 +555,9 @@ atan = _unary("Atan", _ufunc("arctan"), lambda op, g: [g / (1 + op.inputs[0] * o
 sinh = _unary("Sinh", _ufunc("sinh"), lambda op, g: [g * cosh(op.inputs[0])], explain="sinh")
 cosh = _unary("Cosh", _ufunc("cosh"), lambda op, g: [g * sinh(op.inputs[0])], explain="cosh")
 tanh = _unary("Tanh", _ufunc("tanh"), lambda op, g: [g * (1 - op.outputs[0] * op.outputs[0])], explain="tanh")
+asinh = _unary("Asinh", _ufunc("arcsinh"), lambda op, g: [g * rsqrt(op.inputs[0] * op.inputs[0] + 1)], explain="asinh")
+acosh = _unary("Acosh", _ufunc("arccosh"), lambda op, g: [g / sinh(op.outputs[0])], explain="acosh")
+atanh = _unary("Atanh", _ufunc("arctanh"), lambda op, g: [g / (1 - op.inputs[0] * op.inputs[0])], explain="atanh")
 # exp(-log(1 + exp(-x))) neither overflows nor loses digits for large |x|, unlike 1/(1+exp(-x)).
 sigmoid = _unary(
     "Sigmoid",

@@ -48,7 +48,8 @@ __all__ = [
 
 def _reduced_shape(shape: TensorShape, axes: tuple[int, ...] | None, keepdims: bool) -> TensorShape:
     if shape.dims is None:
-        return TensorShape(None)
+        # Reducing every axis of a tensor of unknown rank still gives a scalar.
+        return TensorShape([]) if axes is None and not keepdims else TensorShape(None)
     rank = len(shape.dims)
     axes_set = set(range(rank)) if axes is None else {a % rank for a in axes}
     if keepdims:
