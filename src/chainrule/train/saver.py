@@ -30,25 +30,42 @@ the ``var_list`` dict given to the Saver; ``dtype`` is a chainrule dtype name (`
 int8/16/32/64, uint8, bool``); ``offset`` counts from the start of the payload and
 ``nbytes == prod(shape) * itemsize``. Readers check, in order: the magic, that the file has
 exactly ``16 + H + P + 32`` bytes (else it is truncated or has trailing data), the digest,
-then that every header field is well formed and every buffer lies inside the payload.
+then that the header is strict JSON (UTF-8, no duplicate keys, no NaN) and every field well
+formed: integers are JSON integers (not ``true``, not ``8.0``), names non-empty and unique,
+dtypes one of the names above, ranks at most NumPy's limit, offsets multiples of 8, tensors in
+increasing offset order without overlap, the last one ending at ``P``, bool bytes 0 or 1.
 Any failure raises ``cr.errors.DataLossError`` naming the file; a missing file raises
-``cr.errors.NotFoundError``.
+``cr.errors.NotFoundError``. Only regular files are read (a FIFO, a device or a link to one is
+a DataLossError, refused before it is opened or read), and never more bytes than the file's
+own size. The checksum is not a signature: a forged file with a valid digest still has its
+header validated, and nothing is ever unpickled, so a hostile file cannot run code.
 
 The index file ``checkpoint`` (in the checkpoint's directory) is JSON::
 
     {"model_checkpoint_path": "model-300",
-     "all_model_checkpoint_paths": ["model-100", "model-200", "model-300"]}
+     "all_model_checkpoint_paths": ["model-200", "model-300"],
+     "pending": ["model-400"], "obsolete": ["model-100"]}
 
-Paths in the checkpoint's own directory are stored relative to it (so the directory can be
-moved); others are absolute. ``latest_checkpoint(dir)`` reads it.
+Every entry is a plain file name in the index's own directory (so the directory can be
+moved); an index with an entry that is absolute or holds a separator or ``..`` is refused as
+unreadable, as is one that is not a regular file or not strict JSON. ``latest_checkpoint(dir)``
+reads it; an unreadable index gives None with a warning, as in TensorFlow. ``pending`` and
+``obsolete`` (absent when empty) are the save journal: the checkpoint a save is writing, and
+the checkpoints it is deleting because of ``max_to_keep``.
 
-Crash safety: every file (checkpoint, then index) is written to a temporary file in the
-same directory, flushed and ``fsync``-ed, renamed onto its final name with ``os.replace``
-(atomic on POSIX and Windows), and the directory is ``fsync``-ed. A crash or a full disk
-during ``save`` therefore leaves the previous checkpoint and index intact, and the
-temporary file is removed when the failure is an exception. The index is updated only
-after the new checkpoint is in place, and checkpoints beyond ``max_to_keep`` are deleted
-only after the index stops listing them.
+Crash safety: every file (checkpoint, index) is written to a temporary file
+``.<name>.tmp-<12 hex digits>`` in the same directory, flushed and ``fsync``-ed, renamed onto
+its final name with ``os.replace`` (atomic on POSIX and Windows), and the directory is
+``fsync``-ed. A save writes (1) the index with the new checkpoint as ``pending`` (``latest``
+unchanged), (2) the checkpoint, (3) the index with the new checkpoint as latest and the ones
+beyond ``max_to_keep`` as ``obsolete``, and (4) deletes those. A crash or a full disk at any
+point therefore leaves the previous checkpoint restorable and named by the index. The next
+save settles what a killed one left: it removes temporary files whose writer is dead (the
+writer holds an ``flock`` on its temporary file until the rename, and the lock dies with the
+process; on Windows an open file cannot be deleted), adopts a pending checkpoint that reached
+the disk into the ``max_to_keep`` count, and deletes obsolete ones. A Saver also adopts the
+checkpoints of its prefix that the index lists (those of an earlier run), so ``max_to_keep``
+holds for the directory across restarts.
 """
 
 from __future__ import annotations
