@@ -7,8 +7,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
+
+import numpy as np
+import pytest
 
 import chainrule as cr
+from chainrule.train import saver as saver_module
 
 # One child process imports chainrule once, then forks a "training process" per round that
 # saves in a loop (a fresh graph and Saver each time, as a restarted job has) and SIGKILLs it
@@ -118,3 +123,105 @@ def test_random_sigkills_during_saves_leave_no_temp_files_and_no_orphans(tmp_pat
     # The kills did land mid-save (else this test would prove nothing), and training progressed.
     assert stats["temp_files_after_kill"] + stats["pending_after_kill"] > 0, stats
     assert all(step is not None for step in stats["steps"][1:]) and final > len(stats["steps"])
+
+
+# -- the pieces, one at a time ---------------------------------------------------------------------
+@pytest.fixture
+def session():
+    with cr.Graph().as_default():
+        v = cr.Variable(np.arange(3.0), name="v")
+        with cr.Session() as sess:
+            sess.run(v.initializer)
+            yield sess
+
+
+def test_only_dead_writers_temp_files_of_this_saver_are_removed(session, tmp_path):
+    live_fd, live = saver_module._create_temp_file(str(tmp_path / "model-9"))  # a writer still at work
+    dead = tmp_path / ".model-8.tmp-0123456789ab"  # a killed writer's (no lock held)
+    dead_index = tmp_path / ".checkpoint.tmp-00000000abcd"
+    foreign = [tmp_path / ".other-1.tmp-0123456789ab", tmp_path / ".model-8.tmp-notours"]
+    for path in [dead, dead_index, *foreign]:
+        path.write_bytes(b"partial")
+    saver = cr.train.Saver(max_to_keep=2)
+    try:
+        saver.save(session, str(tmp_path / "model"), global_step=1)
+        assert not dead.exists() and not dead_index.exists()
+        assert os.path.exists(live) and all(path.exists() for path in foreign)
+    finally:
+        os.close(live_fd)
+    saver.save(session, str(tmp_path / "model"), global_step=2)  # its writer is gone now
+    assert not os.path.exists(live)
+    assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", "model-1", "model-2", *(p.name for p in foreign)])
+
+
+def test_a_temp_file_taken_before_its_writer_locks_it_is_replaced(tmp_path, monkeypatch):
+    """The race the writer re-checks: its new file removed between creation and lock."""
+    real_flock, removed = saver_module.fcntl.flock, []
+
+    def flock_after_removal(fd, operation):
+        if not removed:
+            (path,) = [p for p in tmp_path.iterdir() if p.name.startswith(".x.tmp-")]
+            os.unlink(path)
+            removed.append(path)
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(saver_module.fcntl, "flock", flock_after_removal)
+    saver_module.write_checkpoint(str(tmp_path / "x"), {"a": np.ones(2)})
+    monkeypatch.undo()
+    assert removed and sorted(os.listdir(tmp_path)) == ["x"]
+    np.testing.assert_array_equal(saver_module.read_checkpoint(str(tmp_path / "x"))["a"], np.ones(2))
+
+
+def _write_index(directory, **state):
+    (directory / "checkpoint").write_text(json.dumps(state))
+
+
+def test_the_next_save_finishes_a_killed_saves_deletions_and_adopts_its_checkpoint(session, tmp_path):
+    for step in (1, 2, 3):
+        saver_module.write_checkpoint(str(tmp_path / f"model-{step}"), {"v": np.zeros(3)})
+    (tmp_path / "notes").write_text("not a checkpoint")
+    # Killed after writing model-3 (still pending) and after dropping model-1 (obsolete, not yet deleted).
+    _write_index(
+        tmp_path,
+        model_checkpoint_path="model-2",
+        all_model_checkpoint_paths=["model-2"],
+        pending=["model-3"],
+        obsolete=["model-1", "notes"],
+    )
+    assert cr.train.latest_checkpoint(str(tmp_path)) == str(tmp_path / "model-2")
+    saver = cr.train.Saver(max_to_keep=3)  # a fresh Saver, as after a restart
+    saver.save(session, str(tmp_path / "model"), global_step=4)
+    assert saver.last_checkpoints == [str(tmp_path / f"model-{s}") for s in (2, 3, 4)]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model-2", "model-3", "model-4", "notes"]
+    assert json.loads((tmp_path / "checkpoint").read_text()) == {
+        "model_checkpoint_path": "model-4",
+        "all_model_checkpoint_paths": ["model-2", "model-3", "model-4"],
+    }
+
+
+def test_a_restarted_saver_keeps_max_to_keep_for_its_prefix_only(session, tmp_path):
+    first = cr.train.Saver(max_to_keep=2)
+    for step in (1, 2, 3):
+        first.save(session, str(tmp_path / "model"), global_step=step)
+    second = cr.train.Saver(max_to_keep=2)
+    second.save(session, str(tmp_path / "model"), global_step=4)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model-3", "model-4"]
+    best = cr.train.Saver(max_to_keep=1)  # another prefix in the same directory: its own count
+    best.save(session, str(tmp_path / "best"), global_step=5)
+    assert sorted(os.listdir(tmp_path)) == ["best-5", "checkpoint", "model-3", "model-4"]
+
+
+def test_an_index_of_a_first_save_killed_early_means_no_checkpoint_yet(tmp_path):
+    _write_index(tmp_path, model_checkpoint_path=None, all_model_checkpoint_paths=[], pending=["model-1"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cr.train.latest_checkpoint(str(tmp_path)) is None
+        assert cr.train.get_checkpoint_state(str(tmp_path)) is None
+
+
+def test_write_state_false_files_are_not_adopted(session, tmp_path):
+    saver = cr.train.Saver(max_to_keep=1)
+    saver.save(session, str(tmp_path / "model"), global_step=1, write_state=False)
+    saver.save(session, str(tmp_path / "model"), global_step=2)
+    saver.save(session, str(tmp_path / "model"), global_step=3)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model-1", "model-3"]

@@ -769,7 +769,8 @@ class Saver:
         save_path : file path (prefix when ``global_step`` is given); its directory must exist.
         global_step : if given (int or integer tensor/variable), the path is ``save_path-<step>``.
         latest_filename : name of the index file (``"checkpoint"`` by default).
-        write_state : update the index file and apply ``max_to_keep``.
+        write_state : update the index file and apply ``max_to_keep`` (settling first what a killed save
+            left: its temporary files, the checkpoint it was writing, the files it was deleting).
         """
         self._check_session(sess)
         save_path = os.fspath(save_path)
