@@ -16,6 +16,7 @@ from typing import Any
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph, is_tensor_like
 from chainrule.framework.graph_keys import GraphKeys
+from chainrule.layer_classes import Layer, functional_layer_class
 from chainrule.ops import array_ops, conv_ops, linalg_ops, math_ops, nn_ops, reduction_ops
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.control_flow_ops import cond
@@ -30,6 +31,14 @@ __all__ = [
     "flatten",
     "dropout",
     "batch_normalization",
+    "Layer",
+    "Dense",
+    "Conv2D",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "Flatten",
+    "Dropout",
+    "BatchNormalization",
 ]
 
 UPDATE_OPS = GraphKeys.UPDATE_OPS
@@ -399,3 +408,28 @@ def batch_normalization(
         if beta is not None:
             outputs = outputs + array_ops.reshape(beta, broadcast)
         return outputs
+
+
+# The layer classes (TF 1.x's tf.layers.Dense, ...): the functional layers above, as objects that
+# create their variables at the first call and reuse them after.
+_POOL_ARGS = ("pool_size", "strides", "padding", "data_format")
+Dense = functional_layer_class("Dense", dense, ("units", "activation"), ("kernel", "bias"))
+Conv2D = functional_layer_class(
+    "Conv2D",
+    conv2d,
+    ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation"),
+    ("kernel", "bias"),
+)
+MaxPooling2D = functional_layer_class("MaxPooling2D", max_pooling2d, _POOL_ARGS)
+AveragePooling2D = functional_layer_class("AveragePooling2D", average_pooling2d, _POOL_ARGS)
+Flatten = functional_layer_class("Flatten", flatten, ("data_format",))
+Dropout = functional_layer_class(
+    "Dropout", dropout, ("rate", "noise_shape", "seed"), call="layer(inputs, training=...)"
+)
+BatchNormalization = functional_layer_class(
+    "BatchNormalization",
+    batch_normalization,
+    ("axis", "momentum", "epsilon", "center", "scale"),
+    ("gamma", "beta", "moving_mean", "moving_variance"),
+    call="layer(inputs, training=...)",
+)
