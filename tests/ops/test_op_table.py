@@ -129,7 +129,11 @@ def test_runtime_dtype_and_shape_equal_the_static_ones(sample, optimize):
             checked = list(zip(fetched, sess.run(fetched, feeds)))
     for tensor, value in checked:
         value = np.asarray(value)
-        assert value.dtype == tensor.dtype.as_numpy_dtype, f"{sample.id}: {tensor.name} runs to {value.dtype}, static {tensor.dtype.name}"
-        assert tensor.shape.is_compatible_with(value.shape), f"{sample.id}: {tensor.name} runs to shape {value.shape}, static {tensor.shape}"
+        assert value.dtype == tensor.dtype.as_numpy_dtype, (
+            f"{sample.id}: {tensor.name} runs to {value.dtype}, static {tensor.dtype.name}"
+        )
+        assert tensor.shape.is_compatible_with(value.shape), (
+            f"{sample.id}: {tensor.name} runs to shape {value.shape}, static {tensor.shape}"
+        )
         if tensor.shape.is_fully_defined():
             assert tuple(tensor.shape.as_list()) == value.shape

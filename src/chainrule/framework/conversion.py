@@ -71,7 +71,10 @@ def convert_value(value: Any, dtype: DType | None = None) -> np.ndarray:
         return arr
     reason = _refusal(arr, np_target)
     if reason is not None:
-        raise ConversionError(f"cannot convert {_short(value)} to dtype {target.name} without changing it: {reason}")
+        kind = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}[arr.dtype.kind]
+        raise ConversionError(
+            f"cannot convert the {kind} value {_short(value)} to dtype {target.name} without changing it: {reason}"
+        )
     with np.errstate(all="ignore"):  # overflow was ruled out above; rounding is the rule
         return arr.astype(np_target)
 

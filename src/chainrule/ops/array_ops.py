@@ -185,7 +185,9 @@ def _fill_infer(inputs: list[Tensor]) -> list[Any]:
     if value.shape.rank not in (0, None):
         raise ValueError(f"value must be a scalar, got shape {value.shape}")
     if value.dtype == dtypes.string:
-        raise TypeError("filling a tensor with a string is not supported (string tensors only hold constants and feeds)")
+        raise TypeError(
+            "filling a tensor with a string is not supported (string tensors only hold constants and feeds)"
+        )
     return [(value.dtype, constant_shape(dims))]
 
 

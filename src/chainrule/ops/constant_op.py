@@ -212,7 +212,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
     A nested list that contains tensors is packed (stacked) into one tensor, as TensorFlow
     does: the Python numbers in it take the tensors' dtype (``[[a, 1.0], [2.0, b]]`` with float64
     ``a``, ``b`` is float64), when that dtype holds them exactly. ``dtype_hint`` is used for
-    Python values only (weak typing), and only when the value converts to it without change.
+    Python values only (weak typing): a Python int may become a float, never a float an int.
     """
     want = as_dtype(dtype) if dtype is not None else None
     t = as_tensor_or_none(value)
@@ -227,11 +227,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
     if want is None and dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
         hint = as_dtype(dtype_hint)
         if _weak_fits(value, hint):
-            try:
-                to_numpy(value, hint)
-                want = hint
-            except ConversionError:
-                pass  # a hint that would change the value has no effect (TensorFlow's rule too)
+            want = hint  # and a value the hint cannot hold is an error, as for the tensors it meets
     return constant(value, dtype=want, name=name or "Const")
 
 

@@ -26,7 +26,9 @@ def convert_feed(element: Tensor, value: Any) -> np.ndarray:
         arr = convert_value(value, element.dtype)
     except ConversionError as e:
         raise errors.InvalidDTypeError(
-            None, None, f"Cannot feed value {_short(value)} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}{_where()}"
+            None,
+            None,
+            f"Cannot feed value {_short(value)} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}{_where()}",
         ) from None
     check_feed_shape(element, arr)
     return arr
