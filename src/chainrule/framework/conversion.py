@@ -153,7 +153,8 @@ def _string_array(value: Any, arr: np.ndarray, dtype: DType | None) -> np.ndarra
     if not all(isinstance(v, (str, bytes)) for v in items):
         kinds = sorted({type(v).__name__ for v in items if not isinstance(v, (str, bytes))})
         raise ConversionError(
-            f"cannot convert {_short(value)}: unsupported type object (an object array may hold only strings, not {', '.join(kinds)})"
+            f"cannot convert {_short(value)}: unsupported type object "
+            f"(an object array may hold only strings, not {', '.join(kinds)})"
         )
     if dtype is not None and dtype != dtypes.string:
         raise ConversionError(f"cannot convert the string value {_short(value)} to a tensor of dtype {dtype.name}")

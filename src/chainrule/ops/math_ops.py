@@ -691,7 +691,8 @@ def _cast_infer(inputs: list[Tensor], dtype: Any) -> list[Any]:
     # Strings are held as bytes objects: casting them to or from numbers would be NumPy's object casts.
     if dtypes.string in (dtype, inputs[0].dtype):
         raise TypeError(
-            f"casting {inputs[0].dtype.name} to {dtype.name} is not supported (string tensors only hold constants and feeds)"
+            f"casting {inputs[0].dtype.name} to {dtype.name} is not supported "
+            "(string tensors only hold constants and feeds)"
         )
     return [(dtype, inputs[0].shape)]
 

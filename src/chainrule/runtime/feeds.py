@@ -28,7 +28,8 @@ def convert_feed(element: Tensor, value: Any) -> np.ndarray:
         raise errors.InvalidDTypeError(
             None,
             None,
-            f"Cannot feed value {_short(value)} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}{_where()}",
+            f"Cannot feed value {_short(value)} for Tensor '{element.name}' "
+            f"of dtype {element.dtype.name}: {e}{_where()}",
         ) from None
     check_feed_shape(element, arr)
     return arr
