@@ -137,3 +137,23 @@ def test_runtime_dtype_and_shape_equal_the_static_ones(sample, optimize):
         )
         if tensor.shape.is_fully_defined():
             assert tuple(tensor.shape.as_list()) == value.shape
+
+
+@pytest.mark.parametrize("sample", GRAD_SAMPLES, ids=lambda s: s.id)
+def test_gradient_graph_runtime_dtype_and_shape_equal_the_static_ones(sample):
+    """The gradient ops a sample's gradient builds also run to exactly their static dtypes and shapes."""
+    graph = cr.Graph()
+    with graph.as_default():
+        inputs = [cr.placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(sample.args)]
+        outputs = [o for o in _as_list(sample.fn(*inputs)) if o.dtype.is_floating]
+        wrt = [inputs[i] for i in (sample.wrt or range(len(inputs))) if inputs[i].dtype.is_floating]
+        grads = [g for g in cr.gradients([cr.reduce_sum(o) for o in outputs], wrt) if g is not None]
+        fetched = _static_tensors(graph, grads)
+        with cr.Session(graph=graph, optimize=False) as sess:
+            values = sess.run(fetched, dict(zip(inputs, sample.args)))
+    for tensor, value in zip(fetched, values):
+        value = np.asarray(value)
+        assert value.dtype == tensor.dtype.as_numpy_dtype, f"{tensor.name} runs to {value.dtype}, static {tensor.dtype}"
+        assert tensor.shape.is_compatible_with(value.shape), (
+            f"{tensor.name} runs to {value.shape}, static {tensor.shape}"
+        )
