@@ -69,30 +69,39 @@ def convert_value(value: Any, dtype: DType | None = None) -> np.ndarray:
     np_target = np.dtype(target.as_numpy_dtype)
     if arr.dtype == np_target:
         return arr
-    reason = _refusal(arr, np_target)
+    reason = _kind_refusal(arr, np_target)
+    if reason is None:
+        with np.errstate(all="ignore"):  # overflow is checked on the result; rounding is the rule
+            out = arr.astype(np_target)
+        reason = _value_refusal(arr, out)
     if reason is not None:
         kind = {"b": "bool", "i": "integer", "u": "integer", "f": "floating", "c": "complex"}[arr.dtype.kind]
         raise ConversionError(
             f"cannot convert the {kind} value {_short(value)} to dtype {target.name} without changing it: {reason}"
         )
-    with np.errstate(all="ignore"):  # overflow was ruled out above; rounding is the rule
-        return arr.astype(np_target)
+    return out
 
 
-def _refusal(arr: np.ndarray, target: np.dtype) -> str | None:
-    """Why ``arr`` cannot be cast to ``target`` (None: it can)."""
+def _kind_refusal(arr: np.ndarray, target: np.dtype) -> str | None:
+    """Why no value of ``arr``'s kind converts to ``target`` (None: values may)."""
     src, dst = arr.dtype.kind, target.kind
     if (src == "b") != (dst == "b"):
         return "bool and numbers do not convert into one another (use cr.cast)"
     if src == "c" and dst != "c":
         return "a complex value has no real dtype (take cr.math.real or cr.abs)"
+    return None
+
+
+def _value_refusal(arr: np.ndarray, out: np.ndarray) -> str | None:
+    """Why ``out`` (``arr`` cast to the target) does not hold ``arr``'s values (None: it does)."""
+    src, dst = arr.dtype.kind, out.dtype.kind
     if src == "b":
         return None
     if dst in "iu":
-        return _integer_refusal(arr, target)
+        return _integer_refusal(arr, out.dtype)
     if src in "iu":
-        return _integer_to_float_refusal(arr, target)
-    return _float_refusal(arr, target)
+        return _integer_to_float_refusal(arr, out)
+    return _float_refusal(arr, out)
 
 
 def _integer_refusal(arr: np.ndarray, target: np.dtype) -> str | None:
@@ -115,11 +124,11 @@ def _integer_refusal(arr: np.ndarray, target: np.dtype) -> str | None:
     return None
 
 
-def _integer_to_float_refusal(arr: np.ndarray, target: np.dtype) -> str | None:
+def _integer_to_float_refusal(arr: np.ndarray, rounded: np.ndarray) -> str | None:
+    target = rounded.dtype
     if arr.size == 0 or (arr.dtype.itemsize < target.itemsize and target.kind == "f"):
         return None  # int8/16 into float32/64, int32 into float64: exact
     with np.errstate(all="ignore"):
-        rounded = arr.astype(target)
         real = (rounded.real if target.kind == "c" else rounded).astype(np.float64)
         if not np.all(np.isfinite(real)):
             return f"it is outside the range of {target.name}"
@@ -132,10 +141,9 @@ def _integer_to_float_refusal(arr: np.ndarray, target: np.dtype) -> str | None:
     return None
 
 
-def _float_refusal(arr: np.ndarray, target: np.dtype) -> str | None:
+def _float_refusal(arr: np.ndarray, out: np.ndarray) -> str | None:
     """Floating (or complex) to a floating or complex type: rounding is allowed, overflow is not."""
-    with np.errstate(all="ignore"):
-        out = arr.astype(target)
+    target = out.dtype
     parts = [(arr.real, out.real), (arr.imag, out.imag)] if arr.dtype.kind == "c" else [(arr, out.real)]
     for before, after in parts:
         if np.any(np.isinf(after) & np.isfinite(before)):
