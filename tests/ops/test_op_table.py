@@ -100,3 +100,60 @@ def test_bad_input_raises_clear_error(sample):
                     sess.run(out, dict(zip(inputs, sample.args)))
     # The message points at the line of user code that built the op: this file.
     assert __file__.rstrip("c") in str(info.value) or not isinstance(info.value, cr.errors.OpError), str(info.value)
+
+
+def _static_tensors(graph, outputs):
+    """The sample's outputs and every output of its graph's stateless ops (stateful ones may need initializing)."""
+    from chainrule.ops.registry import find_op_def
+
+    found = list(outputs)
+    for op in graph.get_operations():
+        op_def = find_op_def(op.type)
+        if op.type != "Placeholder" and op_def is not None and not op_def.stateful:
+            found.extend(op.outputs)
+    return list(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize("optimize", [False, True], ids=["uncompiled", "compiled"])
+@pytest.mark.parametrize("sample", TABLE.samples, ids=lambda s: s.id)
+def test_runtime_dtype_and_shape_equal_the_static_ones(sample, optimize):
+    """Every tensor a sample builds computes a value of exactly its static dtype and (known) shape."""
+    graph = cr.Graph()
+    with graph.as_default():
+        inputs = [cr.placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(sample.args)]
+        outputs = _as_list(sample.fn(*inputs))
+        feeds = dict(zip(inputs, sample.args))
+        with cr.Session(graph=graph, optimize=optimize) as sess:
+            # Uncompiled: every tensor of the graph; compiled: the outputs, after every rewrite.
+            fetched = outputs if optimize else _static_tensors(graph, outputs)
+            checked = list(zip(fetched, sess.run(fetched, feeds)))
+    for tensor, value in checked:
+        value = np.asarray(value)
+        assert value.dtype == tensor.dtype.as_numpy_dtype, (
+            f"{sample.id}: {tensor.name} runs to {value.dtype}, static {tensor.dtype.name}"
+        )
+        assert tensor.shape.is_compatible_with(value.shape), (
+            f"{sample.id}: {tensor.name} runs to shape {value.shape}, static {tensor.shape}"
+        )
+        if tensor.shape.is_fully_defined():
+            assert tuple(tensor.shape.as_list()) == value.shape
+
+
+@pytest.mark.parametrize("sample", GRAD_SAMPLES, ids=lambda s: s.id)
+def test_gradient_graph_runtime_dtype_and_shape_equal_the_static_ones(sample):
+    """The gradient ops a sample's gradient builds also run to exactly their static dtypes and shapes."""
+    graph = cr.Graph()
+    with graph.as_default():
+        inputs = [cr.placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(sample.args)]
+        outputs = [o for o in _as_list(sample.fn(*inputs)) if o.dtype.is_floating]
+        wrt = [inputs[i] for i in (sample.wrt or range(len(inputs))) if inputs[i].dtype.is_floating]
+        grads = [g for g in cr.gradients([cr.reduce_sum(o) for o in outputs], wrt) if g is not None]
+        fetched = _static_tensors(graph, grads)
+        with cr.Session(graph=graph, optimize=False) as sess:
+            values = sess.run(fetched, dict(zip(inputs, sample.args)))
+    for tensor, value in zip(fetched, values):
+        value = np.asarray(value)
+        assert value.dtype == tensor.dtype.as_numpy_dtype, f"{tensor.name} runs to {value.dtype}, static {tensor.dtype}"
+        assert tensor.shape.is_compatible_with(value.shape), (
+            f"{tensor.name} runs to {value.shape}, static {tensor.shape}"
+        )

@@ -184,6 +184,10 @@ def _fill_infer(inputs: list[Tensor]) -> list[Any]:
     dims, value = inputs
     if value.shape.rank not in (0, None):
         raise ValueError(f"value must be a scalar, got shape {value.shape}")
+    if value.dtype == dtypes.string:
+        raise TypeError(
+            "filling a tensor with a string is not supported (string tensors only hold constants and feeds)"
+        )
     return [(value.dtype, constant_shape(dims))]
 
 
@@ -210,12 +214,12 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
 
 def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    return fill(shape, constant(0, dtype=dtype), name=name)
+    return fill(shape, raw_ops.fill_value(0, dtype), name=name)
 
 
 def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
-    return fill(shape, constant(1, dtype=dtype), name=name)
+    return fill(shape, raw_ops.fill_value(1, dtype), name=name)
 
 
 def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor:

@@ -32,12 +32,15 @@ def sum_to_shape_kernel(xp: Any, x: Any, shape: Any) -> Any:
     if x.shape == shape:
         return x
     axes = summed_axes(x.shape, shape)
-    out = xp.sum(x, axis=axes, keepdims=True) if axes else x
+    # dtype=x.dtype: NumPy would sum small ints and bools into int64, unlike the static dtype.
+    out = xp.sum(x, axis=axes, keepdims=True, dtype=x.dtype) if axes else x
     return out.reshape(shape)
 
 
 def _sum_to_shape_infer(inputs: list[Tensor]) -> list[Any]:
     x, shape = inputs
+    if not (x.dtype.is_numeric or x.dtype.is_complex):
+        raise TypeError(f"sum_to_shape sums its input: {x.dtype.name} is not a numeric dtype")
     target = constant_shape(shape)
     broadcast_shapes(x.shape, target)  # the target must broadcast to x
     return [(x.dtype, target)]

@@ -6,54 +6,28 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.framework import dtypes
+from chainrule.framework import errors
+from chainrule.framework.conversion import ConversionError, convert_value, default_dtype
 from chainrule.framework.dtypes import DType, as_dtype
 from chainrule.framework.graph import Operation, Tensor, as_tensor_or_none, is_tensor_like
+from chainrule.framework.source import user_frame
 from chainrule.framework.tensor_shape import TensorShape, as_shape
 from chainrule.ops.registry import apply, register_op
 
 
-def _python_dtype(value: Any) -> DType | None:
-    """Python scalars and lists default like TensorFlow: float -> float32, int -> int32."""
-    arr = np.asarray(value)
-    if arr.dtype.kind == "f" and not isinstance(value, (np.ndarray, np.generic)):
-        return dtypes.float32
-    if arr.dtype.kind in "iu" and not isinstance(value, (np.ndarray, np.generic)):
-        if arr.size and (arr.max() > np.iinfo(np.int32).max or arr.min() < np.iinfo(np.int32).min):
-            return dtypes.int64
-        return dtypes.int32
-    return None
-
-
 def to_numpy(value: Any, dtype: DType | None = None) -> np.ndarray:
-    """Convert a Python/NumPy value to an array of a chainrule dtype, refusing lossy casts."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "OUS":
-        return _string_array(value, arr, dtype)
-    target = dtype or _python_dtype(value) or as_dtype(arr.dtype)
-    np_target = np.dtype(target.as_numpy_dtype)
-    if arr.dtype != np_target:
-        if arr.dtype.kind == "f" and np_target.kind in "iub":
-            if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
-                raise TypeError(f"Cannot convert {value!r} to a tensor of dtype {target.name} without losing data.")
-        if arr.dtype.kind == "c" and np_target.kind != "c":
-            raise TypeError(f"Cannot convert complex value {value!r} to dtype {target.name} without losing data.")
-        if arr.dtype.kind == "b" and np_target.kind != "b":
-            raise TypeError(f"Cannot convert bool value {value!r} to dtype {target.name}.")
-        arr = arr.astype(np_target)
-    return arr
+    """Convert a Python/NumPy value to an array of a chainrule dtype, refusing any that changes a value.
+
+    The rule (``framework.conversion``) is the one feeds use; a refusal is a ``ConversionError``
+    (a ``TypeError``) saying why.
+    """
+    return convert_value(value, dtype)
 
 
-def _string_array(value: Any, arr: np.ndarray, dtype: DType | None) -> np.ndarray:
-    """Strings as TensorFlow holds them: ``bytes`` (``str`` encoded as UTF-8) in an object array of dtype string."""
-    items = arr.ravel().tolist()
-    if not all(isinstance(v, (str, bytes)) for v in items):
-        raise TypeError(f"Cannot convert {value!r} to a tensor: unsupported type {arr.dtype}.")
-    if dtype is not None and dtype != dtypes.string:
-        raise TypeError(f"Cannot convert the string value {value!r} to a tensor of dtype {dtype.name}.")
-    encoded = np.empty(arr.shape, dtype=object)
-    encoded.ravel()[:] = [v.encode("utf-8") if isinstance(v, str) else v for v in items]
-    return encoded
+def _refused(what: str, error: Exception) -> errors.InvalidDTypeError:
+    """A conversion refusal naming the op (or function) and the user's line."""
+    where = user_frame()
+    return errors.InvalidDTypeError(None, None, f"{what}: {error}" + (f"\n  created at {where}" if where else ""))
 
 
 def _const_infer(inputs: list[Tensor], value: np.ndarray, dtype: DType) -> list[tuple[DType, TensorShape]]:
@@ -86,7 +60,10 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     dtype : element type; defaults to the value's (Python floats become float32).
     shape : optional shape; a scalar value is broadcast to it, otherwise sizes must match.
     """
-    arr = to_numpy(value, as_dtype(dtype) if dtype is not None else None)
+    try:
+        arr = to_numpy(value, as_dtype(dtype) if dtype is not None else None)
+    except ConversionError as e:
+        raise _refused(f"constant {name!r}", e) from None
     if shape is not None:
         dims = as_shape(shape).as_list()
         target = [d for d in dims if d is not None]
@@ -165,11 +142,77 @@ def _is_nested_with_tensors(value: Any) -> bool:
     return as_tensor_or_none(value) is not None
 
 
+def _tensor_leaves(value: Any, out: list[Tensor]) -> list[Tensor]:
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _tensor_leaves(v, out)
+    else:
+        t = as_tensor_or_none(value)
+        if t is not None:
+            out.append(t)
+    return out
+
+
+def _weak_fits(value: Any, hint: DType) -> bool:
+    """Whether a Python value may take ``hint`` (weak typing): a Python float never becomes an int.
+
+    A Python int may take a float hint, and a Python int or float a complex one, as TensorFlow's.
+    NumPy values and bools are left to the conversion rule.
+    """
+    natural = default_dtype(value)
+    return (
+        natural is None
+        or natural.is_floating == hint.is_floating
+        or (natural.is_integer and hint.is_floating)
+        or hint.is_complex
+    )
+
+
+def _pack(value: Any, want: DType | None, name: str | None) -> Tensor:
+    """A nested list holding tensors, packed into one tensor of the tensors' dtype.
+
+    The Python and NumPy values among them take that dtype when it holds them (Python numbers
+    are weak), as TensorFlow's ``convert_to_tensor``; tensors of different dtypes are an error.
+    """
+    tensors = _tensor_leaves(value, [])
+    found = list(dict.fromkeys(t.dtype for t in tensors))
+    target = want or found[0]
+    wrong = [t for t in tensors if t.dtype != target]
+    if wrong:
+        listed = ", ".join(f"{t.name} ({t.dtype.name})" for t in tensors)
+        raise _refused(
+            "convert_to_tensor",
+            TypeError(
+                f"cannot pack a list holding tensors of dtypes {', '.join(d.name for d in found)} into one "
+                f"tensor{' of dtype ' + target.name if want else ''}; cast them first ({listed})"
+            ),
+        )
+    return _pack_as(value, target, name)
+
+
+def _pack_as(value: Any, dtype: DType, name: str | None) -> Tensor:
+    if isinstance(value, (list, tuple)) and _is_nested_with_tensors(value):
+        parts = [_pack_as(v, dtype, None) for v in value]
+        # A Pack, as cr.stack builds (declared in array_ops, which imports this module).
+        return apply("Pack", *parts, axis=0, name=name or "packed")
+    t = as_tensor_or_none(value)
+    if t is not None:
+        return t
+    if not _weak_fits(value, dtype):
+        raise _refused(
+            "convert_to_tensor",
+            TypeError(f"cannot pack the Python value {value!r} with tensors of dtype {dtype.name}"),
+        )
+    return constant(value, dtype=dtype, name="Const")
+
+
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dtype_hint: Any = None) -> Tensor:
     """Turn a tensor, Variable, NumPy array, Python scalar or nested list into a Tensor.
 
-    A nested list that contains tensors is packed (stacked) into one tensor, as
-    TensorFlow does. ``dtype_hint`` is used for Python values only (weak typing).
+    A nested list that contains tensors is packed (stacked) into one tensor, as TensorFlow
+    does: the Python numbers in it take the tensors' dtype (``[[a, 1.0], [2.0, b]]`` with float64
+    ``a``, ``b`` is float64), when that dtype holds them exactly. ``dtype_hint`` is used for
+    Python values only (weak typing): a Python int may become a float, never a float an int.
     """
     want = as_dtype(dtype) if dtype is not None else None
     t = as_tensor_or_none(value)
@@ -180,26 +223,11 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None, dt
     if isinstance(value, Operation):
         raise TypeError(f"Cannot convert operation {value.name} to a tensor; use op.outputs[i].")
     if isinstance(value, (list, tuple)) and _is_nested_with_tensors(value):
-        parts = [convert_to_tensor(v, dtype=want, dtype_hint=dtype_hint) for v in value]
-        dtype_set = {p.dtype for p in parts}
-        if len(dtype_set) > 1 and want is None:
-            floats = [d for d in dtype_set if d.is_floating]
-            target = floats[0] if len(floats) == 1 else None
-            parts = [convert_to_tensor(v, dtype=target, dtype_hint=target) for v in value] if target else parts
-        # A Pack, as cr.stack builds (declared in array_ops, which imports this module).
-        return apply("Pack", *convert_n(parts), axis=0, name=name or "packed")
+        return _pack(value, want, name)
     if want is None and dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
         hint = as_dtype(dtype_hint)
-        natural = _python_dtype(value)
-        # A Python int may take a float hint; a Python float never silently becomes an int.
-        # A Python int or float may take a complex hint (weakly typed, as TensorFlow's).
-        if (
-            natural is None
-            or natural.is_floating == hint.is_floating
-            or (natural.is_integer and hint.is_floating)
-            or hint.is_complex
-        ):
-            want = hint
+        if _weak_fits(value, hint):
+            want = hint  # and a value the hint cannot hold is an error, as for the tensors it meets
     return constant(value, dtype=want, name=name or "Const")
 
 

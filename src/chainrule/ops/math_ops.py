@@ -690,10 +690,20 @@ def _cast_jvp(op: Any, t: Tensor | None) -> list[Any]:
     return [cast(t, op.outputs[0].dtype)]
 
 
+def _cast_infer(inputs: list[Tensor], dtype: Any) -> list[Any]:
+    # Strings are held as bytes objects: casting them to or from numbers would be NumPy's object casts.
+    if dtypes.string in (dtype, inputs[0].dtype):
+        raise TypeError(
+            f"casting {inputs[0].dtype.name} to {dtype.name} is not supported "
+            "(string tensors only hold constants and feeds)"
+        )
+    return [(dtype, inputs[0].shape)]
+
+
 register_op(
     "Cast",
     lambda xp, x, dtype: x.astype(dtype.as_numpy_dtype, copy=False),
-    lambda inputs, dtype: [(dtype, inputs[0].shape)],
+    _cast_infer,
     _cast_grad,
     jvp=_cast_jvp,
     elementwise=UNARY,

@@ -39,7 +39,13 @@ def filled_like(t: Tensor, value: int, dtype: Any = None, name: str | None = Non
     """``cr.zeros_like`` / ``cr.ones_like``: ``value`` in ``t``'s shape (static when known)."""
     dtype = dtypes.as_dtype(dtype) if dtype is not None else t.dtype
     dims: Any = t.shape.as_list() if t.shape.is_fully_defined() else shape(t)
-    return apply("Fill", shape_tensor(dims), constant(value, dtype=dtype), name=name)
+    return apply("Fill", shape_tensor(dims), fill_value(value, dtype), name=name)
+
+
+def fill_value(value: int, dtype: Any) -> Tensor:
+    """0 or 1 as a scalar of ``dtype``: False or True for bool (numbers never become bools silently)."""
+    dtype = dtypes.as_dtype(dtype)
+    return constant(bool(value) if dtype.is_bool else value, dtype=dtype)
 
 
 def slice(x: Tensor, begin: Any, size: Any) -> Tensor:  # noqa: A001 - TensorFlow's name

@@ -11,7 +11,7 @@ import numpy as np
 from chainrule import compiler
 from chainrule.framework import default_session, errors
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph, has_graph_element
-from chainrule.ops.constant_op import to_numpy
+from chainrule.runtime.feeds import check_feed_shape, convert_feed
 from chainrule.runtime.plan import Plan, RunState
 
 
@@ -159,18 +159,7 @@ class Session:
             element = self._graph.as_graph_element(key)
             if not isinstance(element, Tensor):
                 raise TypeError(f"Cannot feed an Operation ({element.name}); feed one of its outputs.")
-            try:
-                arr = to_numpy(value, element.dtype)
-            except TypeError as e:
-                raise TypeError(
-                    f"Cannot feed value {value!r} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}"
-                ) from None
-            if not element.shape.is_compatible_with(arr.shape):
-                raise ValueError(
-                    f"Cannot feed value of shape {arr.shape} for Tensor '{element.name}', "
-                    f"which has shape {element.shape}"
-                )
-            feeds[element] = arr
+            feeds[element] = convert_feed(element, value)
         return feeds
 
     def close(self) -> None:
@@ -305,7 +294,7 @@ class _Runner:
         to_user: Callable[[Any], Any],
     ) -> None:
         self._execute = plan.execute
-        self._feeds = [(t, t.dtype, t.dtype.as_numpy_dtype, t.shape) for t in feeds]
+        self._feeds = [(t, t.dtype.as_numpy_dtype) for t in feeds]
         self._build: Callable[[list[Any]], Any]
         if isinstance(structure, Tensor):
             self._build = lambda results: to_user(results[0])
@@ -321,23 +310,11 @@ class _Runner:
     def __call__(self, feed_dict: Mapping[Any, Any] | None) -> Any:
         values = []
         if feed_dict:
-            for (element, dtype, np_dtype, shape), value in zip(self._feeds, feed_dict.values()):
-                # Object arrays (strings) are checked and encoded to bytes by to_numpy.
+            for (element, np_dtype), value in zip(self._feeds, feed_dict.values()):
+                # Object arrays (strings) are checked and encoded to bytes by convert_feed.
                 if type(value) is np.ndarray and value.dtype == np_dtype and np_dtype is not np.object_:
-                    arr = value
+                    check_feed_shape(element, value)
+                    values.append(value)
                 else:
-                    try:
-                        arr = to_numpy(value, dtype)
-                    except TypeError as e:
-                        raise TypeError(
-                            f"Cannot feed value {value!r} for Tensor '{element.name}' of dtype {dtype.name}: {e}"
-                        ) from None
-                dims = shape.dims
-                if dims is not None and (
-                    len(dims) != arr.ndim or any(d is not None and d != a for d, a in zip(dims, arr.shape))
-                ):
-                    raise ValueError(
-                        f"Cannot feed value of shape {arr.shape} for Tensor '{element.name}', which has shape {shape}"
-                    )
-                values.append(arr)
+                    values.append(convert_feed(element, value))
         return self._build(self._execute(values))

@@ -182,6 +182,22 @@ SAMPLES: list[OpSample] = [
     sample(
         "sum_to_shape",
         lambda x: cr.sum_to_shape(x, [1, 3]),
+        np.arange(6, dtype=np.int32).reshape(2, 3),
+        ref=lambda x: x.sum(0, keepdims=True, dtype=np.int32),
+        order=0,
+        label="int32",
+    ),
+    sample(
+        "sum_to_shape",
+        lambda x: cr.sum_to_shape(x, [3]),
+        np.arange(6, dtype=np.int8).reshape(2, 3),
+        ref=lambda x: x.sum(0, dtype=np.int8),
+        order=0,
+        label="int8",
+    ),
+    sample(
+        "sum_to_shape",
+        lambda x: cr.sum_to_shape(x, [1, 3]),
         rand(0, 3),
         ref=lambda x: x.sum(0, keepdims=True),
         label="size-0",
@@ -553,6 +569,24 @@ SAMPLES: list[OpSample] = [
 
 ERRORS: list[ErrorSample] = [
     error("reshape", lambda x: cr.reshape(x, [4]), rand(2, 3), error=InvalidArgument, match="Reshape.*cannot reshape"),
+    error(
+        "sum_to_shape",
+        lambda x: cr.sum_to_shape(x, [1]),
+        np.array([True, False]),
+        error=TypeError,
+        match="SumToShape.*bool",
+        label="bool",
+    ),
+    error(
+        "cast",
+        lambda x: cr.cast(x, "string"),
+        rand(2),
+        error=TypeError,
+        match="Cast.*float64 to string",
+        label="string",
+    ),
+    error("zeros", lambda: cr.zeros([2], "string"), error=TypeError, match="constant.*to dtype string", label="string"),
+    error("fill", lambda: cr.fill([2], "a"), error=TypeError, match="Fill.*string", label="string"),
     error(
         "reshape", lambda x: cr.reshape(x, [-1, -1]), rand(2, 3), error=InvalidArgument, match="Reshape.*at most one"
     ),
