@@ -336,9 +336,7 @@ class Graph:
         self._function_count = 0  # function graphs traced with this one as their outer graph
 
     # This thread's scopes (see ``_ThreadScopes``).
-    _name_stack = property(
-        lambda self: self._scopes.name_stack, lambda self, v: setattr(self._scopes, "name_stack", v)
-    )
+    _name_stack = property(lambda self: self._scopes.name_stack, lambda self, v: setattr(self._scopes, "name_stack", v))
     _control_stack = property(
         lambda self: self._scopes.control_stack, lambda self, v: setattr(self._scopes, "control_stack", v)
     )
