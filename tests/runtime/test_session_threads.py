@@ -133,6 +133,8 @@ OPTIMIZERS = {
     "Adagrad": lambda: cr.train.AdagradOptimizer(1.0, use_locking=True),
     "Adam": lambda: cr.train.AdamOptimizer(0.1, use_locking=True),
     "RMSProp": lambda: cr.train.RMSPropOptimizer(0.1, use_locking=True),
+    "Adadelta": lambda: cr.train.AdadeltaOptimizer(1.0, use_locking=True),
+    "Ftrl": lambda: cr.train.FtrlOptimizer(0.1, use_locking=True),
 }
 
 
@@ -193,3 +195,33 @@ def test_locked_optimizer_steps_from_many_threads_equal_the_same_steps_in_one_th
     _in_threads(threads, work)
     for var, want, got in zip(variables, serial.run(variables), sess.run(variables)):
         np.testing.assert_array_equal(got, want, err_msg=var.name)
+
+
+def test_locked_update_inside_a_cond_branch_locks_the_whole_run() -> None:
+    threads, per_thread = 8, 300
+    with cr.Graph().as_default() as g:
+        v = cr.Variable(0.0, dtype=cr.float64, name="v")
+        flag = cr.placeholder(cr.bool, [])
+        step = cr.cond(flag, lambda: v.assign_add(v * 0.0 + 1.0, use_locking=True), lambda: cr.identity(v))
+    sess = cr.Session(graph=g)
+    sess.run(v.initializer)
+    sess.run(step, {flag: True})
+    assert any(plan.locked_variables == ("v",) for plan in sess.plans)
+
+    def work(_: int) -> None:
+        for _ in range(per_thread):
+            sess.run(step, {flag: True})
+
+    _in_threads(threads, work)
+    assert sess.run(v) == threads * per_thread + 1
+
+
+def test_read_value_false_gives_the_update_op() -> None:
+    with cr.Graph().as_default():
+        v = cr.Variable(1.0)
+        for update in (v.assign(3.0, read_value=False), v.assign_add(1.0, read_value=False)):
+            assert isinstance(update, cr.Operation)
+        sess = cr.Session()
+        sess.run(v.initializer)
+        assert sess.run(v.assign_sub(0.5, read_value=False)) is None
+        assert sess.run(v) == 0.5
