@@ -324,16 +324,27 @@ class Graph:
         self._ops_by_name: dict[str, Operation] = {}
         self._names_in_use: dict[str, int] = {}
         self._consumers: dict[Tensor, list[Operation]] = {}
-        self._name_stack = ""
-        self._control_stack: list[list[Operation]] = []
-        self._gradient_override_map: dict[str, str] = {}
+        # The scopes a thread enters (name scope, control dependencies, devices, gradient
+        # overrides) are that thread's only, as in TensorFlow 1.x; ops, names and collections
+        # are shared, and ``_lock`` guards every change to them.
+        self._scopes = _ThreadScopes()
         self._collections: dict[str, list[Any]] = {}
         self._lock = threading.RLock()
         self.seed: int | None = None
         self._version = 0
         self._finalized = False
         self._function_count = 0  # function graphs traced with this one as their outer graph
-        self._device_stack: list[Any] = []
+
+    # This thread's scopes (see ``_ThreadScopes``).
+    _name_stack = property(lambda self: self._scopes.name_stack, lambda self, v: setattr(self._scopes, "name_stack", v))
+    _control_stack = property(
+        lambda self: self._scopes.control_stack, lambda self, v: setattr(self._scopes, "control_stack", v)
+    )
+    _gradient_override_map = property(
+        lambda self: self._scopes.gradient_override_map,
+        lambda self, v: setattr(self._scopes, "gradient_override_map", v),
+    )
+    _device_stack = property(lambda self: self._scopes.device_stack)
 
     # -- construction -----------------------------------------------------------------
     def create_op(
@@ -351,14 +362,16 @@ class Graph:
         for t in inputs:
             if t.graph is not self:
                 raise ValueError(f"Tensor {t.name} is from a different graph than op {name or op_type}.")
+        scopes = self._scopes
+        attrs = dict(attrs or {})
+        if op_type in scopes.gradient_override_map:
+            attrs["_gradient_op_type"] = scopes.gradient_override_map[op_type]
+        control = self.control_inputs_in_scope()
+        source = source or user_frame(2)
         with self._lock:
             full_name = self.unique_name(name or op_type)
-            attrs = dict(attrs or {})
-            if op_type in self._gradient_override_map:
-                attrs["_gradient_op_type"] = self._gradient_override_map[op_type]
-            control = self.control_inputs_in_scope()
-            op = Operation(self, op_type, full_name, inputs, output_specs, attrs, control, source or user_frame(2))
-            if self._device_stack:
+            op = Operation(self, op_type, full_name, inputs, output_specs, attrs, control, source)
+            if scopes.device_stack:
                 op._set_device(self._current_device(op))
             self._ops.append(op)
             self._ops_by_name[full_name] = op
@@ -368,23 +381,25 @@ class Graph:
             return op
 
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """``name`` under this thread's name scope, made unique in the graph (``_1``, ``_2``...)."""
         if self._name_stack:
             name = f"{self._name_stack}/{name}"
         key = name.lower()
-        count = self._names_in_use.get(key, 0)
-        if mark_as_used:
-            self._names_in_use[key] = count + 1
-        if count:
-            base = name
-            while True:
-                candidate = f"{base}_{count}"
-                if candidate.lower() not in self._names_in_use:
-                    break
-                count += 1
+        with self._lock:  # names are shared by every thread that builds into this graph
+            count = self._names_in_use.get(key, 0)
             if mark_as_used:
-                self._names_in_use[candidate.lower()] = 1
-            return candidate
-        return name
+                self._names_in_use[key] = count + 1
+            if count:
+                base = name
+                while True:
+                    candidate = f"{base}_{count}"
+                    if candidate.lower() not in self._names_in_use:
+                        break
+                    count += 1
+                if mark_as_used:
+                    self._names_in_use[candidate.lower()] = 1
+                return candidate
+            return name
 
     @contextlib.contextmanager
     def name_scope(self, name: str | None) -> Iterator[str]:
@@ -447,11 +462,18 @@ class Graph:
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:
-        _default_graph_stack.append(self)
+        """Make this the graph new ops go into, in this thread (each thread has its own default)."""
+        stack = _default_graphs.stack
+        stack.append(self)
         try:
             yield self
         finally:
-            _default_graph_stack.pop()
+            if stack and stack[-1] is self:
+                stack.pop()
+            elif self in stack:  # contexts exited out of order (an InteractiveSession closed late)
+                stack.reverse()
+                stack.remove(self)
+                stack.reverse()
 
     def finalize(self) -> None:
         """Make the graph read-only: creating an op afterwards raises RuntimeError (as in TF)."""
@@ -532,7 +554,8 @@ class Graph:
         raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
 
     def add_to_collection(self, name: str, value: Any) -> None:
-        self._collections.setdefault(name, []).append(value)
+        with self._lock:
+            self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names: str | Iterable[str], value: Any) -> None:
         """Add ``value`` to each collection in ``names`` (a string is one name), once per name."""
@@ -544,21 +567,25 @@ class Graph:
 
         As in TensorFlow, items without a ``name`` attribute are left out when ``scope`` is given.
         """
-        items = self._collections.get(name, [])
+        with self._lock:
+            items = list(self._collections.get(name, []))
         if scope is None:
-            return list(items)
+            return items
         pattern = re.compile(scope)
         return [item for item in items if isinstance(getattr(item, "name", None), str) and pattern.match(item.name)]
 
     def get_collection_ref(self, name: str) -> list[Any]:
         """The collection's list itself (created empty if missing): changing it changes the collection."""
-        return self._collections.setdefault(name, [])
+        with self._lock:
+            return self._collections.setdefault(name, [])
 
     def get_all_collection_keys(self) -> list[str]:
-        return list(self._collections)
+        with self._lock:
+            return list(self._collections)
 
     def clear_collection(self, name: str) -> None:
-        self._collections.pop(name, None)
+        with self._lock:
+            self._collections.pop(name, None)
 
     @property
     def random_stream_path(self) -> tuple[int, ...]:
@@ -591,8 +618,35 @@ def _merge_device(outer: str, inner: str) -> str:
     return "/" + "/".join(fields)
 
 
-_default_graph_stack: list[Graph] = []
-_global_default_graph: list[Graph] = [Graph()]
+class _ThreadScopes(threading.local):
+    """One graph's scopes as the current thread entered them (each thread starts with none)."""
+
+    def __init__(self) -> None:
+        self.name_stack = ""
+        self.control_stack: list[list[Operation]] = []
+        self.device_stack: list[Any] = []
+        self.gradient_override_map: dict[str, str] = {}
+
+
+class _DefaultGraphs(threading.local):
+    """The current thread's ``as_default()`` stack and its global default graph.
+
+    As in TensorFlow 1.x (whose ``_DefaultGraphStack`` is a ``threading.local``), each thread has
+    its own: a new thread sees neither the graph another thread entered nor that thread's global
+    graph, but a global default graph of its own, made on first use.
+    """
+
+    def __init__(self) -> None:
+        self.stack: list[Graph] = []
+        self.global_graph: Graph | None = None
+
+    def global_default(self) -> Graph:
+        if self.global_graph is None:
+            self.global_graph = Graph()
+        return self.global_graph
+
+
+_default_graphs = _DefaultGraphs()
 
 
 class FunctionGraph(Graph):
@@ -640,15 +694,18 @@ class FunctionGraph(Graph):
 
 
 def get_default_graph() -> Graph:
-    """The graph new ops go into: the innermost ``as_default()`` graph, else the global one."""
-    return _default_graph_stack[-1] if _default_graph_stack else _global_default_graph[0]
+    """The graph new ops go into in this thread: the innermost ``as_default()`` graph, else the
+    thread's global default graph (a new thread has its own, as in TensorFlow 1.x)."""
+    graphs = _default_graphs
+    stack = graphs.stack
+    return stack[-1] if stack else graphs.global_default()
 
 
 def reset_default_graph() -> None:
-    """Replace the global default graph with a new, empty one."""
-    if _default_graph_stack:
+    """Replace this thread's global default graph with a new, empty one (other threads keep theirs)."""
+    if _default_graphs.stack:
         raise AssertionError("Do not use reset_default_graph() inside a `with graph.as_default()` block.")
-    _global_default_graph[0] = Graph()
+    _default_graphs.global_graph = Graph()
 
 
 @contextlib.contextmanager

@@ -59,7 +59,7 @@ register_op(
 
 
 def _assign_kernel(update: Any):
-    def kernel(xp: Any, value: Any, *, ctx: Any, op: Operation, var: str, var_shape: TensorShape, **_: Any) -> Any:
+    def assign(value: Any, ctx: Any, op: Operation, var: str, var_shape: TensorShape) -> Any:
         if update is None:
             new = np.array(value, copy=True)
         else:
@@ -73,6 +73,24 @@ def _assign_kernel(update: Any):
             raise ValueError(f"cannot assign a value of shape {np.shape(new)} to variable {var} of shape {var_shape}")
         ctx.variables[var] = new
         return new
+
+    def kernel(
+        xp: Any,
+        value: Any,
+        *,
+        ctx: Any,
+        op: Operation,
+        var: str,
+        var_shape: TensorShape,
+        use_locking: bool = False,
+        **_: Any,
+    ) -> Any:
+        # Without use_locking, two threads' read-modify-writes of one variable may interleave and
+        # lose an update (Hogwild, as in TensorFlow); with it, the variable's lock orders them.
+        if not use_locking:
+            return assign(value, ctx, op, var, var_shape)
+        with ctx.variable_lock(var):
+            return assign(value, ctx, op, var, var_shape)
 
     return kernel
 
@@ -189,9 +207,20 @@ class Variable:
         self._trainable = trainable
         graph.add_to_collections(collections, self)
 
-    def _assign_op(self, op_type: str, value: Any, name: str | None) -> Tensor:
+    def _assign_op(
+        self, op_type: str, value: Any, name: str | None, use_locking: Any = False, read_value: bool = True
+    ) -> Any:
         value = convert_to_tensor(value, dtype_hint=self.dtype)
-        return apply(op_type, value, name=name, var=self._op.name, var_dtype=self.dtype, var_shape=self.shape)
+        out = apply(
+            op_type,
+            value,
+            name=name,
+            var=self._op.name,
+            var_dtype=self.dtype,
+            var_shape=self.shape,
+            use_locking=bool(use_locking),
+        )
+        return out if read_value else out.op
 
     # -- the Tensor protocol ---------------------------------------------------------------
     def _as_tensor(self) -> Tensor:
@@ -243,17 +272,28 @@ class Variable:
                 shape=self.shape,
             )
 
-    def assign(self, value: Any, name: str | None = None) -> Tensor:
-        """An op that sets the variable to ``value`` and outputs the new value."""
-        return self._assign_op("Assign", value, name)
+    def assign(self, value: Any, use_locking: Any = False, name: str | None = None, read_value: bool = True) -> Any:
+        """An op that sets the variable to ``value`` and outputs the new value.
 
-    def assign_add(self, delta: Any, name: str | None = None) -> Tensor:
-        """An op that adds ``delta`` to the variable and outputs the new value."""
-        return self._assign_op("AssignAdd", delta, name)
+        ``use_locking``: hold the variable's lock while updating it (see ``assign_add``);
+        ``read_value`` False returns the op instead of its output tensor.
+        """
+        return self._assign_op("Assign", value, name, use_locking, read_value)
 
-    def assign_sub(self, delta: Any, name: str | None = None) -> Tensor:
-        """An op that subtracts ``delta`` from the variable and outputs the new value."""
-        return self._assign_op("AssignSub", delta, name)
+    def assign_add(self, delta: Any, use_locking: Any = False, name: str | None = None, read_value: bool = True) -> Any:
+        """An op that adds ``delta`` to the variable and outputs the new value.
+
+        ``use_locking`` True makes the read-modify-write atomic: runs from several threads then
+        never lose an increment (a run that holds such an op takes the variable's lock for the
+        whole run). Without it, concurrent updates may overwrite each other (Hogwild, as in
+        TensorFlow). ``read_value`` False returns the op instead of its output tensor.
+        """
+        return self._assign_op("AssignAdd", delta, name, use_locking, read_value)
+
+    def assign_sub(self, delta: Any, use_locking: Any = False, name: str | None = None, read_value: bool = True) -> Any:
+        """An op that subtracts ``delta`` from the variable and outputs the new value (``use_locking``,
+        ``read_value``: as in ``assign_add``)."""
+        return self._assign_op("AssignSub", delta, name, use_locking, read_value)
 
     def eval(self, session: Any = None) -> Any:
         return self._variable.eval(session=session)
@@ -363,17 +403,24 @@ def assign(
 ) -> Tensor:
     """``ref.assign(value)``: an op that sets the variable and outputs the new value.
 
-    ``use_locking`` is ignored (assignments replace the stored array); ``validate_shape`` is
-    taken from the variable (one created with ``validate_shape=False`` accepts any shape).
+    ``use_locking`` True holds the variable's lock while assigning (see ``assign_add``);
+    ``validate_shape`` is taken from the variable (one created with ``validate_shape=False``
+    accepts any shape).
     """
-    return _as_variable(ref, "assign").assign(value, name=name)
+    return _as_variable(ref, "assign").assign(value, use_locking=use_locking, name=name)
 
 
 def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
-    """``ref.assign_add(value)``: adds ``value`` and outputs the new value (``use_locking`` is ignored)."""
-    return _as_variable(ref, "assign_add").assign_add(value, name=name)
+    """``ref.assign_add(value)``: adds ``value`` and outputs the new value.
+
+    ``use_locking`` True makes the update atomic across threads (``Variable.assign_add``).
+    """
+    return _as_variable(ref, "assign_add").assign_add(value, use_locking=use_locking, name=name)
 
 
 def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
-    """``ref.assign_sub(value)``: subtracts ``value`` and outputs the new value (``use_locking`` is ignored)."""
-    return _as_variable(ref, "assign_sub").assign_sub(value, name=name)
+    """``ref.assign_sub(value)``: subtracts ``value`` and outputs the new value.
+
+    ``use_locking`` True makes the update atomic across threads (``Variable.assign_sub``).
+    """
+    return _as_variable(ref, "assign_sub").assign_sub(value, use_locking=use_locking, name=name)

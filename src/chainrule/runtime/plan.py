@@ -16,11 +16,12 @@ creation site, and the static and run-time inputs, as the interpreter did.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from chainrule.compiler.codegen import CompiledFunction, generate_loop, generate
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.compiler.memory import plan_buffers
 from chainrule.framework import errors
-from chainrule.framework.graph import Operation, Tensor
+from chainrule.framework.graph import FunctionGraph, Operation, Tensor
 from chainrule.ops.registry import describe_inputs, get_op_def
 
 _DEFAULT_GRAPH_SEED = 87654321  # TensorFlow's, used when only an op seed is set
@@ -72,6 +73,26 @@ class RunState:
         self._function_plans: dict[int, tuple[Any, Plan]] = {}
         self._loops: dict[tuple[int, int, bool], tuple[Any, Any, Generated]] = {}
         self._function_lock = threading.Lock()
+        self._variable_locks: dict[str, threading.RLock] = {}
+
+    def variable_lock(self, name: str) -> threading.RLock:
+        """The lock of variable ``name``: what ``use_locking=True`` updates of it hold."""
+        lock = self._variable_locks.get(name)
+        if lock is None:
+            lock = self._variable_locks.setdefault(name, threading.RLock())
+        return lock
+
+    @contextlib.contextmanager
+    def variable_locks(self, names: Sequence[str]) -> Iterator[None]:
+        """Hold the locks of ``names`` (taken in sorted order, so two runs never wait on each other in a cycle)."""
+        locks = [self.variable_lock(n) for n in sorted(names)]
+        for lock in locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()
 
     def run_function(self, function: Any, arrays: Sequence[Any]) -> list[Any]:
         """Run a traced function (a ``cr.cond`` branch, a loop body) on ``arrays``, with this state's variables.
@@ -181,10 +202,19 @@ class Plan:
         else:
             self.executable = Interpreter(program, xp, state)
         self.source: str | None = getattr(self.executable, "source", None)
+        self.locked_variables = locked_variables(program)
 
     def execute(self, feed_values: Sequence[Any]) -> list[Any]:
-        """Run the plan on the fed values (in ``feed_tensors`` order); returns the fetched values."""
-        return self.executable.run(feed_values)
+        """Run the plan on the fed values (in ``feed_tensors`` order); returns the fetched values.
+
+        A plan that updates variables with ``use_locking=True`` holds their locks for the whole
+        run: the reads its updates depend on (an optimizer's slots, the variable itself) and the
+        updates are then one atomic step with respect to every other locked run.
+        """
+        if not self.locked_variables:
+            return self.executable.run(feed_values)
+        with self._state.variable_locks(self.locked_variables):
+            return self.executable.run(feed_values)
 
     def profile(
         self, feed_values: Sequence[Any], xp: Any = np, state: RunState | None = None
@@ -299,6 +329,35 @@ def build_program(
     if options.passes:
         compiler.optimize_program(program, options)
     return program
+
+
+_ASSIGN_OPS = frozenset({"Assign", "AssignAdd", "AssignSub"})
+
+
+def locked_variables(program: Program) -> tuple[str, ...]:
+    """The variables that ``program`` (or a branch or loop body it runs) updates with ``use_locking=True``."""
+    names: set[str] = set()
+    graphs: list[Any] = []
+    for node in program.nodes:
+        if node.op_type in _ASSIGN_OPS and node.attrs.get("use_locking"):
+            names.add(node.attrs["var"])
+        graphs.extend(_function_graphs(node.attrs))
+    seen: set[int] = set()
+    while graphs:
+        graph = graphs.pop()
+        if id(graph) in seen:
+            continue
+        seen.add(id(graph))
+        for op in graph.get_operations():
+            if op.type in _ASSIGN_OPS and op.get_attr("use_locking"):
+                names.add(op.get_attr("var"))
+            graphs.extend(_function_graphs(op.kernel_attrs))
+    return tuple(sorted(names))
+
+
+def _function_graphs(attrs: dict[str, Any]) -> list[Any]:
+    """The graphs of the traced functions among an op's attributes (a cond's branches, a loop's body)."""
+    return [v.graph for v in attrs.values() if isinstance(getattr(v, "graph", None), FunctionGraph)]
 
 
 def bind_kernel(node: Node, xp: Any, state: RunState) -> Callable[..., Any]:

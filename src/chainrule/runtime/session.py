@@ -147,8 +147,9 @@ class Session:
         if isinstance(value, np.generic):
             return value  # NumPy scalars are immutable and share nothing
         value = np.asarray(value) if not isinstance(value, np.ndarray) else value
-        variables = self._state.variables
-        aliases_state = bool(variables) and any(np.may_share_memory(value, v) for v in variables.values())
+        # A snapshot: another thread may be initializing a variable (adding to the dict) meanwhile.
+        variables = tuple(self._state.variables.values())
+        aliases_state = bool(variables) and any(np.may_share_memory(value, v) for v in variables)
         if not value.flags.writeable or aliases_state:
             value = value.copy()
         return value[()] if value.ndim == 0 else value

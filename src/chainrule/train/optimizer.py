@@ -14,6 +14,11 @@ with; assign ops replace the stored array rather than mutating it, so a value
 read earlier is never changed underneath. Within one variable's update the
 *new* slot values are used through the assign ops' outputs (``m_t = m.assign(...)``),
 never by re-reading the slot.
+
+That holds within one run. Runs of the training op from several threads at once are
+Hogwild by default, as in TensorFlow: each reads the variables, and their read-modify-writes
+of one variable can interleave, so an update can be lost. ``use_locking=True`` makes each
+step atomic instead (docs/architecture.md, "Threads").
 """
 
 from __future__ import annotations
@@ -42,7 +47,11 @@ class Optimizer:
 
     Parameters
     ----------
-    use_locking : accepted for TensorFlow compatibility (updates never race here).
+    use_locking : if True, the update ops hold their variables' locks, and a run of them holds
+        the locks for the whole step: concurrent ``sess.run(train_op)`` calls from several threads
+        are then atomic steps (the variable, its slots, Adam's beta powers). If False, steps
+        run from several threads at once may interleave their read-modify-writes and lose
+        updates (Hogwild, as in TensorFlow); one thread's steps never race.
     name : name scope of the update ops and suffix of the slot variables.
     """
 

@@ -30,7 +30,8 @@ class GradientDescentOptimizer(Optimizer):
     Parameters
     ----------
     learning_rate : float, tensor (e.g. a placeholder) or callable returning one.
-    use_locking : accepted for TensorFlow compatibility.
+    use_locking : if True, each step's update of a variable (with its slots) is atomic across
+        threads; otherwise concurrent steps may lose updates (Hogwild, as in TensorFlow).
     name : name scope of the update ops.
     """
 
@@ -40,7 +41,7 @@ class GradientDescentOptimizer(Optimizer):
 
     def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
-        return var.assign_sub(grad * lr)
+        return var.assign_sub(grad * lr, use_locking=self._use_locking)
 
 
 class MomentumOptimizer(Optimizer):
@@ -71,10 +72,10 @@ class MomentumOptimizer(Optimizer):
         lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
         momentum = self._hyper_tensor("momentum", self._momentum, var.dtype)
         accum = self._slot(var, "momentum")
-        accum_t = accum.assign(accum * momentum + grad)
+        accum_t = accum.assign(accum * momentum + grad, use_locking=self._use_locking)
         if self._use_nesterov:
-            return var.assign_sub(grad * lr + accum_t * momentum * lr)
-        return var.assign_sub(accum_t * lr)
+            return var.assign_sub(grad * lr + accum_t * momentum * lr, use_locking=self._use_locking)
+        return var.assign_sub(accum_t * lr, use_locking=self._use_locking)
 
 
 class AdamOptimizer(Optimizer):
@@ -128,9 +129,9 @@ class AdamOptimizer(Optimizer):
         lr_t = lr * math_ops.sqrt(1 - b2p) / (1 - b1p)
         m = self._slot(var, "m")
         v = self._slot(var, "v")
-        m_t = m.assign_add((grad - m) * (1 - beta1))
-        v_t = v.assign_add((math_ops.square(grad) - v) * (1 - beta2))
-        var_update = var.assign_sub(m_t * lr_t / (math_ops.sqrt(v_t) + epsilon))
+        m_t = m.assign_add((grad - m) * (1 - beta1), use_locking=self._use_locking)
+        v_t = v.assign_add((math_ops.square(grad) - v) * (1 - beta2), use_locking=self._use_locking)
+        var_update = var.assign_sub(m_t * lr_t / (math_ops.sqrt(v_t) + epsilon), use_locking=self._use_locking)
         return state_ops.group(var_update, m_t, v_t)
 
     def _finish(self, update_ops: list[Operation], name: str) -> Operation:
@@ -139,8 +140,8 @@ class AdamOptimizer(Optimizer):
         with graph.control_dependencies(update_ops):
             beta1 = self._hyper_tensor("beta1", self._beta1, beta1_power.dtype)
             beta2 = self._hyper_tensor("beta2", self._beta2, beta2_power.dtype)
-            update_beta1 = beta1_power.assign(beta1_power * beta1)
-            update_beta2 = beta2_power.assign(beta2_power * beta2)
+            update_beta1 = beta1_power.assign(beta1_power * beta1, use_locking=self._use_locking)
+            update_beta2 = beta2_power.assign(beta2_power * beta2, use_locking=self._use_locking)
         return state_ops.group(*update_ops, update_beta1, update_beta2, name=name)
 
 
@@ -185,17 +186,17 @@ class RMSPropOptimizer(Optimizer):
         epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
         ms = self._slot(var, "rms")
         mom = self._slot(var, "momentum")
-        ms_t = ms.assign_add((math_ops.square(grad) - ms) * (1 - decay))
+        ms_t = ms.assign_add((math_ops.square(grad) - ms) * (1 - decay), use_locking=self._use_locking)
         updates = [ms_t]
         if self._centered:
             mg = self._slot(var, "mg")
-            mg_t = mg.assign_add((grad - mg) * (1 - decay))
+            mg_t = mg.assign_add((grad - mg) * (1 - decay), use_locking=self._use_locking)
             updates.append(mg_t)
             denom = ms_t - math_ops.square(mg_t) + epsilon
         else:
             denom = ms_t + epsilon
-        mom_t = mom.assign(mom * momentum + grad * lr / math_ops.sqrt(denom))
-        var_update = var.assign_sub(mom_t)
+        mom_t = mom.assign(mom * momentum + grad * lr / math_ops.sqrt(denom), use_locking=self._use_locking)
+        var_update = var.assign_sub(mom_t, use_locking=self._use_locking)
         return state_ops.group(var_update, mom_t, *updates)
 
 
@@ -225,8 +226,8 @@ class AdagradOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Variable) -> Operation:
         lr = self._hyper_tensor("learning_rate", self._learning_rate, var.dtype)
         acc = self._slot(var, "accumulator")
-        acc_t = acc.assign_add(math_ops.square(grad))
-        var_update = var.assign_sub(grad * lr * math_ops.rsqrt(acc_t))
+        acc_t = acc.assign_add(math_ops.square(grad), use_locking=self._use_locking)
+        var_update = var.assign_sub(grad * lr * math_ops.rsqrt(acc_t), use_locking=self._use_locking)
         return state_ops.group(var_update, acc_t)
 
 
@@ -242,7 +243,8 @@ class AdadeltaOptimizer(Optimizer):
     learning_rate : float, tensor or callable (TensorFlow's default 0.001; the paper's method is 1.0).
     rho : the decay rate of both averages.
     epsilon : keeps the first update finite and non-zero.
-    use_locking : accepted for TensorFlow compatibility.
+    use_locking : if True, each step's update of a variable (with its slots) is atomic across
+        threads; otherwise concurrent steps may lose updates (Hogwild, as in TensorFlow).
     name : name scope of the update ops and suffix of the slot variables.
     """
 
@@ -271,10 +273,12 @@ class AdadeltaOptimizer(Optimizer):
         epsilon = self._hyper_tensor("epsilon", self._epsilon, dtype)
         accum = self._slot(var, "accum")
         accum_update = self._slot(var, "accum_update")
-        accum_t = accum.assign(accum * rho + math_ops.square(grad) * (1 - rho))
+        accum_t = accum.assign(accum * rho + math_ops.square(grad) * (1 - rho), use_locking=self._use_locking)
         update = math_ops.sqrt(accum_update + epsilon) * math_ops.rsqrt(accum_t + epsilon) * grad
-        accum_update_t = accum_update.assign(accum_update * rho + math_ops.square(update) * (1 - rho))
-        var_update = var.assign_sub(update * lr)
+        accum_update_t = accum_update.assign(
+            accum_update * rho + math_ops.square(update) * (1 - rho), use_locking=self._use_locking
+        )
+        var_update = var.assign_sub(update * lr, use_locking=self._use_locking)
         return state_ops.group(var_update, accum_t, accum_update_t)
 
 
@@ -297,7 +301,8 @@ class FtrlOptimizer(Optimizer):
     learning_rate_power : ``<= 0``; -0.5 (the default) is the paper's ``1 / sqrt(n)`` rate.
     initial_accumulator_value : ``>= 0``.
     l1_regularization_strength, l2_regularization_strength : ``>= 0``.
-    use_locking : accepted for TensorFlow compatibility.
+    use_locking : if True, each step's update of a variable (with its slots) is atomic across
+        threads; otherwise concurrent steps may lose updates (Hogwild, as in TensorFlow).
     name, accum_name, linear_name : the name scope, and the slots' names.
     l2_shrinkage_regularization_strength : ``>= 0``; an L2 penalty applied through the gradient
         (``g~`` above), unlike ``l2_regularization_strength`` which acts in the closed form.
@@ -365,12 +370,15 @@ class FtrlOptimizer(Optimizer):
             shrunk = grad + 2 * self._hyper_tensor("l2_shrinkage", self._l2_shrinkage, dtype) * var
         accum_new = accum + math_ops.square(grad)
         new_power = self._power(accum_new, dtype)
-        linear_t = linear.assign_add(shrunk - (new_power - self._power(accum, dtype)) / lr * var)
+        linear_t = linear.assign_add(
+            shrunk - (new_power - self._power(accum, dtype)) / lr * var, use_locking=self._use_locking
+        )
         quadratic = new_power / lr + 2 * l2
         var_t = var.assign(
             math_ops.where(
                 math_ops.abs(linear_t) > l1, (math_ops.sign(linear_t) * l1 - linear_t) / quadratic, 0 * linear_t
-            )
+            ),
+            use_locking=self._use_locking,
         )
-        accum_t = accum.assign(accum_new)
+        accum_t = accum.assign(accum_new, use_locking=self._use_locking)
         return state_ops.group(var_t, linear_t, accum_t)

@@ -355,6 +355,9 @@ class Function:
         self._float_argnums = tuple(float_argnums)
         self._name = name or f"cr.function({getattr(fn, '__name__', 'f')})"
         self._cache: dict[Any, ConcreteFunction] = {}
+        # One trace per signature even when several threads call at once (the trace itself
+        # builds into a graph of its own and is per thread: see ``_tracing``).
+        self._trace_lock = threading.RLock()
         self.trace_count = 0
         functools.update_wrapper(self, fn, updated=())
 
@@ -396,8 +399,11 @@ class Function:
         key, leaves, dynamic = sig
         concrete = self._cache.get(key)
         if concrete is None:
-            concrete = self._trace(key[0], leaves)
-            self._cache[key] = concrete
+            with self._trace_lock:
+                concrete = self._cache.get(key)
+                if concrete is None:
+                    concrete = self._trace(key[0], leaves)
+                    self._cache[key] = concrete
         return concrete, dynamic
 
     def _trace(self, treedef: Any, leaves: list[Any]) -> ConcreteFunction:
