@@ -1,6 +1,5 @@
 """The op table covers the whole public op list of DESIGN.md, and every registered op type."""
 
-import numpy as np
 import pytest
 
 import chainrule as cr
