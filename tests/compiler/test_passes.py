@@ -19,6 +19,7 @@ ALL_BUT_FUSION = ("runtime", "fold", "algebraic", "cse", "dce")
 
 
 def dump(fetches, feeds=(), passes=compiler.ALL_PASSES, **options):
+    options.setdefault("fast_math", True)  # these tests show every rewrite, the bit-changing ones too
     return compiler.optimize(fetches, feeds=feeds, passes=passes, options=compiler.Options(**options)).dump()
 
 

@@ -184,7 +184,9 @@ def gradients(
             received[y].append(gy)
 
         x_set = set(xs_t)
-        ready = collections.deque(op for op in {y.op for y in ys_t} if op in between and pending[op] == 0)
+        # Seeded in the order of ys (not from a set, whose order follows the hash seed): the order in
+        # which gradient ops are built, and the order of each AddN's terms, is then the same in every process.
+        ready = collections.deque(op for op in dict.fromkeys(y.op for y in ys_t) if op in between and pending[op] == 0)
         done: set[Operation] = set()
         while ready:
             op = ready.popleft()

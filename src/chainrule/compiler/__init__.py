@@ -99,6 +99,9 @@ class Options:
     reuse_buffers : large intermediate results are written (``out=``) into arrays the plan keeps
         between runs, instead of fresh allocations (page faults) each run.
     buffer_min_bytes : the size from which a result gets such a buffer.
+    fast_math : allow rewrites that hold in real arithmetic but change bits (``log(exp(x)) -> x``,
+        ``exp(log(x)) -> x``, ``x + 0 -> x`` and ``0 - x -> -x`` (signed zeros), zero terms dropped
+        from ``AddN``); off by default, so the default rewrites are bitwise exact.
     fast_reductions : sums of few terms (up to 4096 float64 or 64 float32 values) use ``np.einsum``,
         several times faster than ``np.sum`` over small axes but adding in another order, so the
         last bits of results change; off by default.
@@ -114,6 +117,7 @@ class Options:
     reuse_buffers: bool = True
     buffer_min_bytes: int = 1 << 16
     fast_reductions: bool = False
+    fast_math: bool = False
 
     def with_passes(self, *names: str) -> Options:
         unknown = set(names) - set(ALL_PASSES)

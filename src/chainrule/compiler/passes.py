@@ -243,7 +243,8 @@ def _mul_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | No
 
 @rule(Pat("Add", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
 def _add_zero(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
-    return x if _keeps(root, x, c, ctx) else None
+    # -0.0 + 0 is +0.0, so dropping the zero changes the sign of zeros: only under fast_math.
+    return x if ctx.options.fast_math and _keeps(root, x, c, ctx) else None
 
 
 @rule(Pat(("Sub", "RealDiv"), Pat.var("x"), Pat.var("c")))
@@ -255,6 +256,8 @@ def _sub_zero_div_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> V
 
 @rule(Pat("Sub", Pat.const(0, name="c"), Pat.var("x")))
 def _zero_minus(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    if not ctx.options.fast_math:  # 0 - 0 is +0.0 but -(0) is -0.0
+        return None
     return ctx.make("Neg", [x], like=root.node) if _keeps(root, x, c, ctx) else None
 
 
@@ -292,8 +295,9 @@ def _neg_times_neg(root: Value, x: Value, y: Value, ctx: RewriteContext) -> Valu
 
 
 @rule(Pat("Log", Pat("Exp", Pat.var("x"))))
-def _log_exp(x: Value) -> Value:
-    return x  # exact where exp does not overflow, and right (x) where it does
+def _log_exp(x: Value, ctx: RewriteContext) -> Value | None:
+    # Not bitwise: log(exp(1000)) is inf as written, and log(exp(x)) rounds twice.
+    return x if ctx.options.fast_math else None
 
 
 _NON_NEGATIVE = frozenset(["Exp", "Square", "Abs", "Sqrt", "Relu", "Softplus", "Sigmoid", "Softmax"])
@@ -314,8 +318,9 @@ def _non_negative(v: Value) -> bool:
 
 
 @rule(Pat("Exp", Pat("Log", Pat.var("x", pred=_non_negative))))
-def _exp_log(x: Value) -> Value:
-    return x  # exp(log 0) = exp(-inf) = 0, so x >= 0 is enough
+def _exp_log(x: Value, ctx: RewriteContext) -> Value | None:
+    # exp(log x) rounds twice, so it differs from x in the last bits: only under fast_math.
+    return x if ctx.options.fast_math else None
 
 
 @rule(Pat("Reshape", Pat("Reshape", Pat.var("x"), Pat.var("s1")), Pat.var("s2")))
@@ -406,6 +411,8 @@ def _implicit_broadcast(root: Value, a: Value, b: Value, ctx: RewriteContext) ->
 @rule(Pat("AddN"))
 def _add_n_zeros(root: Value, ctx: RewriteContext) -> Value | None:
     inputs = root.node.inputs
+    if not ctx.options.fast_math:  # -0.0 + 0 is +0.0: dropping zero terms changes signed zeros
+        return None
     keep = [v for v in inputs if not (uniform_value(v) is not None and uniform_value(v) == 0)]
     if len(keep) == len(inputs) and len(inputs) > 1:
         return None

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 PREV = "_"  # the previous step's result
-ONE = "one"  # the Python int 1 (weakly typed, as in ``1 / x``)
+ONE = "one"  # 1 in the output dtype (a Python 1 is float64 against a float32 scalar on NumPy 1.x)
 ZERO_ARRAY = "zero0d"  # ``np.zeros((), dtype)`` of the output dtype
 ZERO_SCALAR = "zero"  # ``dtype.type(0)`` of the output dtype
 
@@ -42,7 +42,7 @@ def steps_for(steps: Steps | None, num_inputs: int) -> Sequence[Step] | None:
 def constant_token(token: Token, dtype: Any) -> Any:
     """The value a constant token stands for, in the output dtype ``dtype`` (a NumPy dtype)."""
     if token == ONE:
-        return 1
+        return dtype.type(1)
     if token == ZERO_ARRAY:
         return np.zeros((), dtype)
     if token == ZERO_SCALAR:
