@@ -10,7 +10,6 @@ entered with ``as_default()``, and ``get_default_session()`` is None there).
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,45 +18,18 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.testing.threads import frequent_thread_switches, run_in_threads
 from chainrule.transforms import is_tracing
 
 
 @pytest.fixture(autouse=True)
 def _frequent_thread_switches() -> Iterator[None]:
-    """Switch threads every few bytecodes, so a missing lock or a shared stack shows up quickly."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
+    with frequent_thread_switches():
         yield
-    finally:
-        sys.setswitchinterval(old)
-
-
-def _in_threads(n: int, target: Callable[[int], Any]) -> list[Any]:
-    """Run ``target(i)`` in ``n`` threads started together; re-raise the first error; the results by i."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-    failures: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except BaseException as e:  # noqa: BLE001 - reported in the main thread
-            failures.append(e)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failures:
-        raise failures[0]
-    return results
 
 
 def _in_thread(target: Callable[[], Any]) -> Any:
-    return _in_threads(1, lambda _: target())[0]
+    return run_in_threads(1, lambda _: target())[0]
 
 
 # -- the default graph ---------------------------------------------------------------------
@@ -187,7 +159,7 @@ def test_concurrent_builds_each_in_its_own_graph_with_its_own_scopes() -> None:
                 problems.append(f"{i},{j}: control inputs {b.op.control_inputs}, {c.op.control_inputs}")
         return problems
 
-    problems = [p for ps in _in_threads(threads, work) for p in ps]
+    problems = [p for ps in run_in_threads(threads, work) for p in ps]
     assert problems == []
 
 
@@ -204,7 +176,7 @@ def test_concurrent_op_creation_in_one_graph_gives_unique_names_and_ids() -> Non
                 made.append(op)
         return made
 
-    made = [op for ops in _in_threads(threads, work) for op in ops]
+    made = [op for ops in run_in_threads(threads, work) for op in ops]
     ops = g.get_operations()
     assert len(ops) == len(made) == threads * per_thread
     assert len({op.name for op in ops}) == len(ops)
@@ -271,7 +243,7 @@ def test_concurrent_tracing_keeps_each_trace_to_its_thread() -> None:
                 problems.append(f"{i},{j}: grad = {g}")
         return problems
 
-    problems = [p for ps in _in_threads(threads, work) for p in ps]
+    problems = [p for ps in run_in_threads(threads, work) for p in ps]
     assert problems == []
     assert not is_tracing()
 
@@ -284,7 +256,7 @@ def test_one_function_called_from_many_threads_traces_each_signature_once() -> N
     def work(i: int) -> list[float]:
         return [float(f(np.full(4, float(i)))) for _ in range(20)]
 
-    results = _in_threads(8, work)
+    results = run_in_threads(8, work)
     assert results == [[4.0 * i * i] * 20 for i in range(8)]
     assert f.trace_count == 1
 

@@ -2,49 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.testing.threads import frequent_thread_switches, run_in_threads
 
 
 @pytest.fixture(autouse=True)
 def _frequent_thread_switches() -> Iterator[None]:
-    """Switch threads every few bytecodes, so an unguarded read-modify-write shows up quickly."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
+    with frequent_thread_switches():
         yield
-    finally:
-        sys.setswitchinterval(old)
-
-
-def _in_threads(n: int, target: Callable[[int], Any]) -> list[Any]:
-    """Run ``target(i)`` in ``n`` threads started together; re-raise the first error; the results by i."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-    failures: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except BaseException as e:  # noqa: BLE001 - reported in the main thread
-            failures.append(e)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failures:
-        raise failures[0]
-    return results
 
 
 def test_run_while_another_thread_creates_and_initializes_variables() -> None:
@@ -70,7 +40,7 @@ def test_run_while_another_thread_creates_and_initializes_variables() -> None:
             runs += 1
         return runs
 
-    assert _in_threads(4, work) == [created] * 4
+    assert run_in_threads(4, work) == [created] * 4
     values = sess.run(cr.global_variables(graph=g))
     assert len(values) == created + 1
     assert all(np.array_equal(v, np.full(2, float(k))) for k, v in enumerate(values[1:]))
@@ -94,7 +64,7 @@ def test_locked_assign_add_from_many_threads_loses_no_update(method: str) -> Non
         for _ in range(per_thread):
             sess.run(inc)
 
-    _in_threads(threads, work)
+    run_in_threads(threads, work)
     assert sess.run(v) == threads * per_thread
 
 
@@ -113,7 +83,7 @@ def test_locked_assign_sub_and_add_together_cancel_exactly() -> None:
         for _ in range(per_thread):
             sess.run(op.op)
 
-    _in_threads(threads, work)
+    run_in_threads(threads, work)
     np.testing.assert_array_equal(sess.run(v), np.zeros(3))
 
 
@@ -165,7 +135,7 @@ def test_locked_gradient_descent_from_many_threads_loses_no_step() -> None:
         for _ in range(per_thread):
             sess.run(step)
 
-    _in_threads(threads, work)
+    run_in_threads(threads, work)
     assert sess.run(v) == threads * per_thread
 
 
@@ -192,7 +162,7 @@ def test_locked_optimizer_steps_from_many_threads_equal_the_same_steps_in_one_th
         for _ in range(per_thread):
             sess.run(step)
 
-    _in_threads(threads, work)
+    run_in_threads(threads, work)
     for var, want, got in zip(variables, serial.run(variables), sess.run(variables)):
         np.testing.assert_array_equal(got, want, err_msg=var.name)
 
@@ -212,7 +182,7 @@ def test_locked_update_inside_a_cond_branch_locks_the_whole_run() -> None:
         for _ in range(per_thread):
             sess.run(step, {flag: True})
 
-    _in_threads(threads, work)
+    run_in_threads(threads, work)
     assert sess.run(v) == threads * per_thread + 1
 
 
