@@ -208,7 +208,7 @@ def _sign(sym: str, tf_name: str, test: Callable[..., Tensor], static_test: Call
         return _compare_assert(
             sym,
             tf_name,
-            lambda a, b: test(a, b),
+            test,
             static_test,
             x,
             np.zeros((), x.dtype.as_numpy_dtype),
