@@ -74,7 +74,9 @@ class Body:
     Per line it keeps the rendered text, the node the line runs and that node's argument names,
     in three flat lists, not one object per line: a plan of a large graph has tens of thousands
     of lines, and objects that outlive the young generations make the cyclic garbage collector's
-    full passes (which plan building triggers) both more frequent and longer.
+    full passes (which plan building triggers) both more frequent and longer. The argument names
+    are the line's own tuple, kept as is: the lines of one node's steps share one tuple, so an
+    ``AddN`` of n inputs (n - 1 lines) costs O(n), not n copies of its n names.
     """
 
     __slots__ = ("text", "members", "args", "depth")
@@ -82,14 +84,14 @@ class Body:
     def __init__(self, lines: Iterable[Line] = ()) -> None:
         self.text: list[str] = []
         self.members: list[Node | None] = []
-        self.args: list[str] = []
+        self.args: list[tuple[str, ...]] = []
         self.depth = 0  # extra indentation of the lines added now (inside a loop)
         self.extend(lines)
 
     def append(self, line: Line) -> None:
         self.text.append("    " * self.depth + line.render())
         self.members.append(line.member)
-        self.args.append(",".join(line.args))
+        self.args.append(line.args)
 
     def statement(self, code: str) -> None:
         """A line of control flow (``while``, ``break``...) that runs no node."""
@@ -135,8 +137,7 @@ class CompiledFunction:
         if found is None:
             return None
         i, frame = found
-        names = self._args[i].split(",") if self._args[i] else []
-        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in names]
+        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in self._args[i]]
         return self._members[i], values  # type: ignore[return-value]
 
 
@@ -258,6 +259,7 @@ def step_lines(
     steps = node_steps(node)
     assert steps is not None
     dtype = np.dtype(node.out.dtype.as_numpy_dtype)
+    names = tuple(args)  # one tuple shared by all the node's lines (an AddN has as many lines as inputs)
     lines = []
     for i, (fn, *tokens) in enumerate(steps):
         call_args = []
@@ -273,7 +275,7 @@ def step_lines(
         if out is not None and fn not in NO_OUT:
             call_args.append(f"out={out}")
         expr = f"{em.ufunc(fn)}({', '.join(call_args)})"
-        lines.append(Line((target,), expr, node, tuple(args)))
+        lines.append(Line((target,), expr, node, names))
     return lines
 
 
