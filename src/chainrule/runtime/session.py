@@ -148,7 +148,8 @@ class Session:
         key = (tuple(fetch_tensors), tuple(target_ops), tuple(canonical))
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans.put(key, Plan(fetch_tensors, target_ops, canonical, self._xp, self._state, self._options))
+            made = Plan(fetch_tensors, target_ops, canonical, self._xp, self._state, self._options)
+            plan = self._plans.put(key, made)
         return plan, (None if order == sorted(order) else order)
 
     def _run_general(self, fetches: Any, feed_dict: Mapping[Any, Any] | None) -> Any:
