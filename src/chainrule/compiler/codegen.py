@@ -15,6 +15,7 @@ op calls its kernel, bound to its attributes ahead of time.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -74,7 +75,9 @@ class Body:
     Per line it keeps the rendered text, the node the line runs and that node's argument names,
     in three flat lists, not one object per line: a plan of a large graph has tens of thousands
     of lines, and objects that outlive the young generations make the cyclic garbage collector's
-    full passes (which plan building triggers) both more frequent and longer.
+    full passes (which plan building triggers) both more frequent and longer. The argument names
+    are the line's own tuple, kept as is: the lines of one node's steps share one tuple, so an
+    ``AddN`` of n inputs (n - 1 lines) costs O(n), not n copies of its n names.
     """
 
     __slots__ = ("text", "members", "args", "depth")
@@ -82,14 +85,14 @@ class Body:
     def __init__(self, lines: Iterable[Line] = ()) -> None:
         self.text: list[str] = []
         self.members: list[Node | None] = []
-        self.args: list[str] = []
+        self.args: list[tuple[str, ...]] = []
         self.depth = 0  # extra indentation of the lines added now (inside a loop)
         self.extend(lines)
 
     def append(self, line: Line) -> None:
         self.text.append("    " * self.depth + line.render())
         self.members.append(line.member)
-        self.args.append(",".join(line.args))
+        self.args.append(line.args)
 
     def statement(self, code: str) -> None:
         """A line of control flow (``while``, ``break``...) that runs no node."""
@@ -107,36 +110,53 @@ class Body:
 
 
 class CompiledFunction:
-    """A generated function with its source and, per line, the node it runs and that node's argument names."""
+    """A generated function with its source and, per line, the node it runs and that node's argument names.
 
-    __slots__ = ("fn", "source", "filename", "_members", "_args")
+    A long function is compiled in segments (``compile_segmented``), each a function of its own
+    file name; ``segments`` maps each such file name to the index of its first body line.
+    """
 
-    def __init__(self, fn: Callable[..., Any], source: str, filename: str, body: Body) -> None:
+    __slots__ = ("fn", "source", "filename", "_members", "_args", "segments")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        source: str,
+        filename: str,
+        body: Body,
+        segments: dict[str, tuple[int, int, int]] | None = None,
+    ) -> None:
         self.fn = fn
         self.source = source
         self.filename = filename
         self._members = body.members
         self._args = body.args
+        # file name -> (index of the body line at line 2 of that file, indices of its first and past-last body lines)
+        self.segments = segments if segments is not None else {filename: (0, 0, len(body.members))}
 
-    def _line_index(self, lineno: int) -> int | None:
-        i = lineno - 2  # line 1 is the def
-        return i if 0 <= i < len(self._members) and self._members[i] is not None else None
+    def _line_index(self, lineno: int, filename: str | None = None) -> int | None:
+        """The body line (index) that line ``lineno`` of the file ``filename`` (default: the first) runs."""
+        entry = self.segments.get(self.filename if filename is None else filename)
+        if entry is None:
+            return None
+        i = entry[0] + lineno - 2  # line 1 is the def
+        return i if entry[1] <= i < entry[2] and self._members[i] is not None else None
 
     def failing_inputs(self, e: BaseException) -> tuple[Node, list[Any]] | None:
         """The node whose line raised ``e`` (the deepest such line) and its input values at that moment."""
         found = None
         tb: TracebackType | None = e.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename == self.filename:
-                i = self._line_index(tb.tb_lineno)
+            filename = tb.tb_frame.f_code.co_filename
+            if filename in self.segments:
+                i = self._line_index(tb.tb_lineno, filename)
                 if i is not None:
                     found = (i, tb.tb_frame)
             tb = tb.tb_next
         if found is None:
             return None
         i, frame = found
-        names = self._args[i].split(",") if self._args[i] else []
-        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in names]
+        values = [frame.f_locals.get(n, frame.f_globals.get(n)) for n in self._args[i]]
         return self._members[i], values  # type: ignore[return-value]
 
 
@@ -152,6 +172,79 @@ def compile_lines(
     namespace = dict(globals_)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program's lines
     return CompiledFunction(namespace[kind], source, filename, body)
+
+
+# Python's compiler needs about 4 KB per line to compile one function of 100,000 lines (its AST
+# and code generator hold the whole function), against about 250 B per line for functions of
+# a few thousand lines: a long plan is therefore compiled as a chain of segments of this many
+# lines, which hand on the values later segments read through one dict.
+SEGMENT_LINES = 2048
+_LOCAL_NAME = re.compile(r"\b[fv]\d+(?:_t?\d+)?\b")  # parameters (f3) and values (v12, v12_t4, v12_0)
+
+
+def compile_segmented(
+    kind: str, params: Sequence[str], body: Body, globals_: dict[str, Any], returns: str, size: int | None = None
+) -> CompiledFunction:
+    """``compile_lines`` for a straight-line body of program lines, compiled in segments of ``size`` lines.
+
+    The segments share a dict ``S``: a segment stores each value it refers to that a later one
+    refers to too, and loads each value it refers to that an earlier one made (popping it at its
+    last segment, so a ``del`` still frees the array where it did). The loads and stores are at
+    most one per value and segment referring to it: linear in the body's length.
+    """
+    size = SEGMENT_LINES if size is None else size
+    text = body.text
+    if len(text) < 2 * size:
+        return compile_lines(kind, params, body, globals_, returns)
+    bounds = list(range(0, len(text), size))
+    if len(text) - bounds[-1] < size // 2:
+        bounds.pop()  # no short last segment
+    bounds.append(len(text))
+    last = len(bounds) - 2
+    # The segments each local name appears in (parameters: made before the first; the returned
+    # values are read by the last one).
+    seen: dict[str, list[int]] = {name: [-1] for name in params}
+    for k in range(last + 1):
+        for line in text[bounds[k] : bounds[k + 1]]:
+            for name in _LOCAL_NAME.findall(line):
+                where = seen.setdefault(name, [k])
+                if where[-1] != k:
+                    where.append(k)
+    for name in _LOCAL_NAME.findall(returns):
+        where = seen.setdefault(name, [last])
+        if where[-1] != last:
+            where.append(last)
+    loads: list[list[str]] = [[] for _ in range(last + 1)]
+    stores: list[list[str]] = [[] for _ in range(last + 1)]
+    for name, where in seen.items():
+        for j, k in enumerate(where):
+            if j > 0:
+                loads[k].append(f"{name} = S.pop({name!r})" if j == len(where) - 1 else f"{name} = S[{name!r}]")
+            if j < len(where) - 1 and k >= 0:
+                stores[k].append(f"S[{name!r}] = {name}")
+    function_id = next(_FUNCTION_IDS)
+    namespace = dict(globals_)
+    segments: dict[str, tuple[int, int, int]] = {}
+    sources = []
+    for k in range(last + 1):
+        begin, end = bounds[k], bounds[k + 1]
+        filename = f"<chainrule {kind} {function_id}.{k}>"
+        result = returns if k == last else "None"
+        source = (
+            f"def {kind}_{k}(S):\n    {'; '.join(loads[k]) or 'pass'}\n"
+            + "".join(f"    {t}\n" for t in text[begin:end])
+            + (f"    {'; '.join(stores[k])}\n" if stores[k] else "")
+            + f"    return {result}\n"
+        )
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program's lines
+        segments[filename] = (begin - 1, begin, end)  # body lines start at line 3: after the def and the loads
+        sources.append(source)
+    feeds = "".join(f"{n!r}: {n}, " for n in params)
+    calls = [f"    S = {{{feeds}}}\n", *(f"    {kind}_{k}(S)\n" for k in range(last)), f"    return {kind}_{last}(S)\n"]
+    filename = f"<chainrule {kind} {function_id}>"
+    driver = f"def {kind}({', '.join(params)}):\n" + "".join(calls)
+    exec(compile(driver, filename, "exec"), namespace)  # noqa: S102 - calls the segments in order
+    return CompiledFunction(namespace[kind], driver + "".join(sources), filename, body, segments)
 
 
 class Emitter:
@@ -258,6 +351,7 @@ def step_lines(
     steps = node_steps(node)
     assert steps is not None
     dtype = np.dtype(node.out.dtype.as_numpy_dtype)
+    names = tuple(args)  # one tuple shared by all the node's lines (an AddN has as many lines as inputs)
     lines = []
     for i, (fn, *tokens) in enumerate(steps):
         call_args = []
@@ -273,7 +367,7 @@ def step_lines(
         if out is not None and fn not in NO_OUT:
             call_args.append(f"out={out}")
         expr = f"{em.ufunc(fn)}({', '.join(call_args)})"
-        lines.append(Line((target,), expr, node, tuple(args)))
+        lines.append(Line((target,), expr, node, names))
     return lines
 
 
@@ -312,7 +406,7 @@ def generate_program(
     params = [f"f{i}" for i in range(len(program.feeds))]
     lines = Body()
     outputs = program_lines(program, em, lines, bind_kernel, params, buffers, inline)
-    return compile_lines("plan", params, lines, em.globals, "[" + ", ".join(outputs) + "]")
+    return compile_segmented("plan", params, lines, em.globals, "[" + ", ".join(outputs) + "]")
 
 
 def program_lines(

@@ -167,11 +167,12 @@ def fuse_elementwise(program: Program, options: Any) -> int:
             continue
         members.sort(key=position.__getitem__)
         inside = {m.out for m in members}
-        inputs: list[Value] = []
+        outside: dict[Value, None] = {}  # ordered set: a group of n inputs is O(n), not a list scan per input
         for m in members:
             for v in m.inputs:
-                if v not in inside and v not in inputs:
-                    inputs.append(v)
+                if v not in inside:
+                    outside[v] = None
+        inputs = list(outside)
         group = FusedGroup(members, inputs)
         group.inplace = _plan_inplace(group, uses)
         _maybe_numexpr(group, options)

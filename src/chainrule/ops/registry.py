@@ -320,8 +320,34 @@ def apply(op_type: str, *inputs: Tensor, name: str | None = None, **attrs: Any) 
     return op.outputs[0] if len(op.outputs) == 1 else op.outputs
 
 
+_VALUE_THROUGH = ("Pack", "Identity", "StopGradient", "Cast")  # ops whose value is their inputs' values, rearranged
+
+
 def constant_value(t: Tensor) -> np.ndarray | None:
-    """The value of ``t`` if it is known at graph-construction time, else None."""
+    """The value of ``t`` if it is known at graph-construction time, else None.
+
+    Evaluated children first with an explicit stack, so a chain of any length (5,000 identities)
+    raises no RecursionError.
+    """
+    memo: dict[Tensor, np.ndarray | None] = {}
+    stack = [t]
+    while stack:
+        x = stack[-1]
+        if x in memo:
+            stack.pop()
+            continue
+        deps = list(x.op.inputs) if x.op.type in _VALUE_THROUGH else []
+        pending = [d for d in deps if d not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        memo[x] = _constant_value_of(x, [memo[d] for d in deps])
+    return memo[t]
+
+
+def _constant_value_of(t: Tensor, parts: list[np.ndarray | None]) -> np.ndarray | None:
+    """``t``'s static value, given the static values of its inputs when ``t``'s op passes them through."""
     op = t.op
     if op.type == "Const":
         return op.get_attr("value")
@@ -332,14 +358,13 @@ def constant_value(t: Tensor) -> np.ndarray | None:
     if op.type == "Rank" and op.inputs[0].shape.rank is not None:
         return np.array(op.inputs[0].shape.rank, dtype=np.int32)
     if op.type == "Pack":
-        parts = [constant_value(x) for x in op.inputs]
         known = [p for p in parts if p is not None]
         if len(known) == len(parts):
             return np.stack(known, axis=op.get_attr("axis"))
     if op.type in ("Identity", "StopGradient"):
-        return constant_value(op.inputs[0])
+        return parts[0]
     if op.type == "Cast":
-        v = constant_value(op.inputs[0])
+        v = parts[0]
         return None if v is None else v.astype(op.outputs[0].dtype.as_numpy_dtype)
     return None
 

@@ -312,26 +312,30 @@ def _guard_uninitialized_reads(init: Tensor) -> Tensor:
     """
     variables = {v.op: v for v in init.graph.get_collection(GLOBAL_VARIABLES)}
     memo: dict[Tensor, Tensor] = {}
-
-    def rebuild(t: Tensor) -> Tensor:
+    # Children first, with an explicit stack: an initial value of any depth raises no RecursionError.
+    stack = [init]
+    while stack:
+        t = stack[-1]
         if t in memo:
-            return memo[t]
+            stack.pop()
+            continue
         op = t.op
         if op in variables:
-            out = variables[op].initialized_value()
-        elif not op.inputs:
-            out = t
+            memo[t] = variables[op].initialized_value()
+            stack.pop()
+            continue
+        pending = [x for x in op.inputs if x not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        inputs = [memo[x] for x in op.inputs]
+        if all(a is b for a, b in zip(inputs, op.inputs)):
+            memo[t] = t
         else:
-            inputs = [rebuild(x) for x in op.inputs]
-            if all(a is b for a, b in zip(inputs, op.inputs)):
-                out = t
-            else:
-                attrs = op.kernel_attrs
-                out = apply_op(op.type, inputs, attrs, op.name.split("/")[-1]).outputs[t.value_index]
-        memo[t] = out
-        return out
-
-    return rebuild(init)
+            attrs = op.kernel_attrs
+            memo[t] = apply_op(op.type, inputs, attrs, op.name.split("/")[-1]).outputs[t.value_index]
+    return memo[init]
 
 
 def _delegate(name: str) -> Any:

@@ -11,8 +11,14 @@ import numpy as np
 from chainrule import compiler
 from chainrule.framework import default_session, errors
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph, has_graph_element
+from chainrule.framework.lru import LRUCache, size_from_environment
 from chainrule.runtime.feeds import check_feed_shape, convert_feed
 from chainrule.runtime.plan import Plan, RunState
+
+# Plans (and prepared runners) a Session keeps, one per fetch/feed set; the least recently used
+# go first. A program that runs ever new fetch sets then holds a bounded number of plans.
+PLAN_CACHE_SIZE = 256
+PLAN_CACHE_SIZE_VARIABLE = "CHAINRULE_PLAN_CACHE_SIZE"
 
 
 class Session:
@@ -53,8 +59,9 @@ class Session:
             optimize = config
         self._options = compiler.resolve_options(optimize)
         self._state = RunState(self._graph.seed, array_module, self._options)
-        self._plans: dict[tuple[Any, ...], Plan] = {}
-        self._runners: dict[Any, _Runner] = {}
+        size = size_from_environment(PLAN_CACHE_SIZE_VARIABLE, PLAN_CACHE_SIZE)
+        self._plans: LRUCache[Plan] = LRUCache(size)
+        self._runners: LRUCache[_Runner] = LRUCache(size)
         self._closed = False
         self._context: list[Any] = []
 
@@ -84,7 +91,7 @@ class Session:
             if runner is None:
                 runner = self._prepare(fetches, feed_dict)
                 if runner is not None and key is not None:
-                    self._runners[key] = runner
+                    runner = self._runners.put(key, runner)
             if runner is not None:
                 return runner(feed_dict)
         return self._run_general(fetches, feed_dict)
@@ -95,8 +102,24 @@ class Session:
         return self._options
 
     @property
+    def plan_cache_size(self) -> int:
+        """How many plans (one per fetch/feed set) this Session keeps, the least recently used dropped first.
+
+        Defaults to ``PLAN_CACHE_SIZE`` (256) or the ``CHAINRULE_PLAN_CACHE_SIZE`` environment variable;
+        a dropped plan is built again if its fetches are run again. Feed order is not part of the key.
+        """
+        return self._plans.maxsize
+
+    @plan_cache_size.setter
+    def plan_cache_size(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"plan_cache_size must be >= 1, got {size}")
+        self._plans.maxsize = size
+        self._runners.maxsize = size
+
+    @property
     def plans(self) -> tuple[Plan, ...]:
-        """The compiled plans this Session keeps, one per (fetches, feeds) signature, oldest first.
+        """The compiled plans this Session keeps, one per (fetches, feeds) signature, least recently used first.
 
         ``plan.program.dump()`` shows what a run executes and ``plan.source`` the generated code.
         """
@@ -111,13 +134,23 @@ class Session:
         """
         return self._state
 
-    def _plan(self, fetch_tensors: list[Tensor], target_ops: list[Operation], feed_tensors: list[Tensor]) -> Plan:
-        key = (tuple(fetch_tensors), tuple(target_ops), tuple(feed_tensors))
+    def _plan(
+        self, fetch_tensors: list[Tensor], target_ops: list[Operation], feed_tensors: list[Tensor]
+    ) -> tuple[Plan, list[int] | None]:
+        """The plan for these fetches and feeds, and the order to pass the feed values in.
+
+        The plan takes its feeds in graph order (by op creation), so the same feeds given in another
+        order (a feed dict written the other way round) share one plan. Returns ``(plan, order)``:
+        ``order[i]`` is the position, among ``feed_tensors``, of the plan's ``i``-th feed (None: the same order).
+        """
+        order = sorted(range(len(feed_tensors)), key=lambda i: (feed_tensors[i].op.id, feed_tensors[i].value_index))
+        canonical = [feed_tensors[i] for i in order]
+        key = (tuple(fetch_tensors), tuple(target_ops), tuple(canonical))
         plan = self._plans.get(key)
         if plan is None:
-            plan = Plan(fetch_tensors, target_ops, feed_tensors, self._xp, self._state, self._options)
-            self._plans[key] = plan
-        return plan
+            made = Plan(fetch_tensors, target_ops, canonical, self._xp, self._state, self._options)
+            plan = self._plans.put(key, made)
+        return plan, (None if order == sorted(order) else order)
 
     def _run_general(self, fetches: Any, feed_dict: Mapping[Any, Any] | None) -> Any:
         flat: list[Tensor | Operation] = []
@@ -125,8 +158,9 @@ class Session:
         feeds = self._convert_feeds(feed_dict or {})
         fetch_tensors = [x for x in dict.fromkeys(flat) if isinstance(x, Tensor)]
         target_ops = [x for x in dict.fromkeys(flat) if isinstance(x, Operation)]
-        plan = self._plan(fetch_tensors, target_ops, list(feeds))
-        results = plan.execute(list(feeds.values()))
+        plan, order = self._plan(fetch_tensors, target_ops, list(feeds))
+        values = list(feeds.values())
+        results = plan.execute(values if order is None else [values[i] for i in order])
         by_tensor = {t: self._to_user(v) for t, v in zip(fetch_tensors, results)}
         return _rebuild(structure, by_tensor)
 
@@ -140,8 +174,8 @@ class Session:
             return None  # let the general path raise its error / keep its last-wins rule
         fetch_tensors = [x for x in dict.fromkeys(flat) if isinstance(x, Tensor)]
         target_ops = [x for x in dict.fromkeys(flat) if isinstance(x, Operation)]
-        plan = self._plan(fetch_tensors, target_ops, feed_tensors)
-        return _Runner(plan, structure, fetch_tensors, feed_tensors, self._to_user)
+        plan, order = self._plan(fetch_tensors, target_ops, feed_tensors)
+        return _Runner(plan, structure, fetch_tensors, feed_tensors, self._to_user, order)
 
     def _to_user(self, value: Any) -> Any:
         if isinstance(value, np.generic):
@@ -293,9 +327,11 @@ class _Runner:
         fetch_tensors: list[Tensor],
         feeds: list[Tensor],
         to_user: Callable[[Any], Any],
+        order: list[int] | None = None,
     ) -> None:
         self._execute = plan.execute
         self._feeds = [(t, t.dtype.as_numpy_dtype) for t in feeds]
+        self._order = order  # the plan's feed order, as positions in ``feeds`` (None: the same)
         self._build: Callable[[list[Any]], Any]
         if isinstance(structure, Tensor):
             self._build = lambda results: to_user(results[0])
@@ -318,4 +354,6 @@ class _Runner:
                     values.append(value)
                 else:
                     values.append(convert_feed(element, value))
+        if self._order is not None:
+            values = [values[i] for i in self._order]
         return self._build(self._execute(values))

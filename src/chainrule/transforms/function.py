@@ -6,7 +6,9 @@ or the value of a Python scalar, string or other hashable object (a *static* lea
 to the function as is and is part of the cache key). The first call with a new signature
 traces: a fresh ``cr.Graph``, placeholders for the dynamic leaves, the function called on them.
 The graph, its Session and the execution plans are cached, so later calls only feed arrays and
-run the plans.
+run the plans. The cache keeps the 128 most recently used signatures per function (the
+``CHAINRULE_FUNCTION_CACHE_SIZE`` environment variable, or ``f.cache_maxsize``); an older one is
+traced again when it comes back, so a program calling with ever new signatures stays bounded.
 
 Inside a trace (or when called with tensors) a ``Function`` just calls its symbolic body, so
 transforms compose: ``cr.jacobian(cr.grad(f))`` builds one graph holding both.
@@ -32,6 +34,7 @@ import numpy as np
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Graph, Tensor, as_tensor_or_none, is_tensor_like, reachable
+from chainrule.framework.lru import LRUCache, size_from_environment
 from chainrule.ops.constant_op import placeholder
 from chainrule.runtime.plan import Plan
 from chainrule.runtime.session import Session
@@ -249,6 +252,10 @@ def to_user(value: Any, inputs: Sequence[np.ndarray]) -> Any:
 # --------------------------------------------------------------------------------------------
 _STATIC_SCALARS = (bool, int, float, complex, str, bytes)
 
+# Traced signatures kept per function (each holds a graph, its Session and plans: tens of KB and up).
+CACHE_SIZE = 128
+CACHE_SIZE_VARIABLE = "CHAINRULE_FUNCTION_CACHE_SIZE"
+
 
 def _is_array(x: Any) -> bool:
     return isinstance(x, (np.ndarray, np.generic))
@@ -354,7 +361,7 @@ class Function:
         self._lower = lower or self._symbolic
         self._float_argnums = tuple(float_argnums)
         self._name = name or f"cr.function({getattr(fn, '__name__', 'f')})"
-        self._cache: dict[Any, ConcreteFunction] = {}
+        self._cache: LRUCache[ConcreteFunction] = LRUCache(size_from_environment(CACHE_SIZE_VARIABLE, CACHE_SIZE))
         # One trace per signature even when several threads call at once (the trace itself
         # builds into a graph of its own and is per thread: see ``_tracing``).
         self._trace_lock = threading.RLock()
@@ -385,7 +392,22 @@ class Function:
         return found[0]
 
     def cache_size(self) -> int:
+        """How many traced signatures are kept (at most ``cache_maxsize``)."""
         return len(self._cache)
+
+    @property
+    def cache_maxsize(self) -> int:
+        """How many traced signatures are kept, least recently used dropped first (retraced if called again).
+
+        Defaults to ``CACHE_SIZE`` (128) or the ``CHAINRULE_FUNCTION_CACHE_SIZE`` environment variable.
+        """
+        return self._cache.maxsize
+
+    @cache_maxsize.setter
+    def cache_maxsize(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"{self._name}: cache_maxsize must be >= 1, got {size}")
+        self._cache.maxsize = size
 
     def lookup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[ConcreteFunction, list[np.ndarray]] | None:
         """The traced graph for this call's signature (traced now if it is new) and the call's arrays.
@@ -402,8 +424,7 @@ class Function:
             with self._trace_lock:
                 concrete = self._cache.get(key)
                 if concrete is None:
-                    concrete = self._trace(key[0], leaves)
-                    self._cache[key] = concrete
+                    concrete = self._cache.put(key, self._trace(key[0], leaves))
         return concrete, dynamic
 
     def _trace(self, treedef: Any, leaves: list[Any]) -> ConcreteFunction:

@@ -354,6 +354,24 @@ def _as_fraction(v: float) -> tuple[float, float]:
     return v, 1.0
 
 
+def _post_order(root: Expr) -> list[Expr]:
+    """The subexpressions of ``root`` (each once), every one after its arguments; without recursion."""
+    order: list[Expr] = []
+    seen = {root.uid}
+    stack: list[tuple[Expr, int]] = [(root, 0)]
+    while stack:
+        e, i = stack.pop()
+        if i < len(e.args):
+            stack.append((e, i + 1))
+            child = e.args[i]
+            if child.uid not in seen:
+                seen.add(child.uid)
+                stack.append((child, 0))
+        else:
+            order.append(e)
+    return order
+
+
 def _negative(e: Expr) -> bool:
     if e.kind == "num":
         return not isinstance(e.value, bool) and e.value < 0
@@ -380,6 +398,7 @@ class _Printer(abc.ABC):
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
+        self._texts: dict[int, tuple[str, int]] = {}  # by uid: each subexpression is printed once
 
     # -- the pieces each syntax spells -------------------------------------------------------
     @abc.abstractmethod
@@ -415,6 +434,10 @@ class _Printer(abc.ABC):
     # -- the shared structure ------------------------------------------------------------------
 
     def __call__(self, e: Expr) -> str:
+        # Subexpressions are printed children first, so printing one finds its arguments' texts
+        # ready instead of recursing into them: any depth prints without RecursionError.
+        for sub in _post_order(e):
+            self.node(sub)
         return self.p(e, 0)
 
     def p(self, e: Expr, need: int) -> str:
@@ -422,6 +445,13 @@ class _Printer(abc.ABC):
         return self.paren(text) if prec < need else text
 
     def node(self, e: Expr) -> tuple[str, int]:
+        """``e``'s text and precedence (computed once per subexpression)."""
+        done = self._texts.get(e.uid)
+        if done is None:
+            done = self._texts[e.uid] = self._node(e)
+        return done
+
+    def _node(self, e: Expr) -> tuple[str, int]:
         kind = e.kind
         if kind == "num":
             return self.number(e.value), (_MUL if _negative(e) else _ATOM)
