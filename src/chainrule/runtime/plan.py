@@ -32,6 +32,7 @@ from chainrule.compiler.memory import plan_buffers
 from chainrule.framework import errors
 from chainrule.framework.graph import Operation, Tensor
 from chainrule.ops.registry import describe_inputs, get_op_def
+from chainrule.runtime import numerics
 
 _DEFAULT_GRAPH_SEED = 87654321  # TensorFlow's, used when only an op seed is set
 
@@ -100,15 +101,18 @@ class RunState:
         captured values; returns the final loop variables, the count and, with ``record``, one
         list per loop variable of its value at the start of each iteration.
         """
-        key = (id(cond), id(body), record)
+        check = numerics.CHECK if numerics.checking() else None
+        key = (id(cond), id(body), record, check is not None)
         with self._function_lock:
             entry = self._loops.get(key)
             if entry is None or entry[0] is not cond or entry[1] is not body:
                 options = compiler.resolve_options(self.options)
+                if check is not None:  # the check-numerics mode runs the graph as written
+                    options = dataclasses.replace(options, passes=())
                 programs = [build_program(f.outputs, [], f.inputs, options) for f in (cond, body)]
                 compiled = generate_loop(
                     programs[0], programs[1], lambda node: bind_kernel(node, self.xp, self),
-                    options, num_vars, num_sliced, record, inline=self.xp is np,
+                    options, num_vars, num_sliced, record, inline=self.xp is np, check=check,
                 )  # fmt: skip
                 entry = (cond, body, Generated(compiled))
                 self._loops[key] = entry
@@ -173,6 +177,8 @@ class Plan:
     ) -> None:
         self.options = compiler.resolve_options(options)
         self._state = state
+        self._signature = (list(fetch_tensors), list(target_ops), list(feed_tensors), xp)
+        self._checked: Executable | None = None  # the check-numerics mode's, built on first need
         program = build_program(fetch_tensors, target_ops, feed_tensors, self.options)
         self.program = program
         self.executable: Executable
@@ -184,7 +190,27 @@ class Plan:
 
     def execute(self, feed_values: Sequence[Any]) -> list[Any]:
         """Run the plan on the fed values (in ``feed_tensors`` order); returns the fetched values."""
-        return self.executable.run(feed_values)
+        token = numerics.located_warnings()  # NumPy's warnings name the op and the user's line
+        try:
+            if numerics.checking():
+                return self.checked_executable().run(feed_values)
+            return self.executable.run(feed_values)
+        finally:
+            numerics.restore_warnings(token)
+
+    def checked_executable(self) -> Executable:
+        """What runs this plan in the check-numerics mode: the graph as written, each op's float outputs checked."""
+        if self._checked is None:
+            fetches, targets, feeds, xp = self._signature
+            options = dataclasses.replace(self.options, passes=(), reuse_buffers=False)
+            program = build_program(fetches, targets, feeds, options)
+            if options.codegen:
+                binder = functools.partial(bind_kernel, xp=xp, state=self._state)
+                compiled = generate_program(program, binder, options, {}, xp is np, check=numerics.CHECK)
+                self._checked = Generated(compiled)
+            else:
+                self._checked = Interpreter(program, xp, self._state, check=numerics.CHECK)
+        return self._checked
 
     def profile(
         self, feed_values: Sequence[Any], xp: Any = np, state: RunState | None = None
@@ -240,7 +266,9 @@ class Generated(Executable):
         try:
             return self.compiled.fn(*feed_values)
         except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
-            raise self.locate_error(e) from e
+            # One error, printed once: chainrule's message (which quotes NumPy's) over the frames
+            # that raised it; the original stays reachable as ``__context__``.
+            raise self.locate_error(e).with_traceback(e.__traceback__) from None
 
     def locate_error(self, e: Exception) -> Exception:
         """``e`` as an error naming the user's op whose line of the generated function raised it."""
@@ -271,24 +299,37 @@ class Exclusive(Generated):
 class Interpreter(Executable):
     """One kernel call per step (``Options(codegen=False)``, and ``Plan.profile``)."""
 
-    def __init__(self, program: Program, xp: Any, state: RunState) -> None:
+    def __init__(self, program: Program, xp: Any, state: RunState, check: Any = None) -> None:
         self.steps, slots = _interpreter_steps(program, xp, state)
         self.num_slots = len(slots)
         self.fetch_slots = [slots[v] for v in program.outputs]
+        self._check = check  # the check-numerics mode's ``check(node, index, value)``
+        self._feeds = [(v, slots[v]) for v in program.feeds]
 
     def run(self, feed_values: Sequence[Any]) -> list[Any]:
         values: list[Any] = [None] * self.num_slots
         values[: len(feed_values)] = feed_values
+        check = self._check
+        if check is not None:
+            for v, slot in self._feeds:
+                if check.dtypes(v.dtype):
+                    check(v.node, 0, values[slot])
         for node, kernel, ins, outs, release in self.steps:
             try:
                 result = kernel(*[values[i] for i in ins])
             except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
                 inner = node.extra.failing_member(e) if node.op_type == "Fused" else None
-                if inner is not None:
-                    raise _runtime_error(inner[0], inner[1], e) from e
-                raise _runtime_error(node, [values[i] for i in ins], e) from e
+                found = _runtime_error(*inner, e) if inner is not None else _runtime_error(node, [values[i] for i in ins], e)
+                raise found.with_traceback(e.__traceback__) from None
             _store(values, outs, result, release)
+            if check is not None:
+                for v, slot in zip(node.outputs, outs):
+                    if check.dtypes(v.dtype):
+                        check(node, v.index, values[slot])
         return [values[s] for s in self.fetch_slots]
+
+
+numerics.register_interpreter(Interpreter.run)
 
 
 def build_program(
@@ -348,22 +389,45 @@ def _store(values: list[Any], outs: tuple[int, ...], result: Any, release: tuple
 
 
 def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception:
+    """The error naming the user's op that ``e`` (raised by ``node``'s code) becomes.
+
+    chainrule's own errors keep their message, followed by the op; an error of NumPy (or of a
+    user's function) follows the op's description, on its own last line, so the message reads
+    what failed, where it was made, with what, and then what NumPy said.
+    """
     op = node.origin
     if op is None:
         return e
+    arrays = []
+    for v in values:
+        arrays.append(f"{getattr(v, 'dtype', type(v).__name__)}{tuple(np.shape(v))}" if v is not None else "?")
+    context = (
+        f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
+    )
     if isinstance(e, errors.OpError):
         if e.op is not None and e.op is not op:
             return e
         cls: type[errors.OpError] = type(e)
-        detail = e.message
+        message = f"{e.message}\n  while running op {op.describe()}\n{context}"
     else:
         cls = errors.InvalidArgumentError
-        detail = f"{type(e).__name__}: {e}"
-    arrays = []
-    for v in values:
-        arrays.append(f"{getattr(v, 'dtype', type(v).__name__)}{tuple(np.shape(v))}" if v is not None else "?")
-    message = (
-        f"{detail}\n  while running op {op.describe()}\n"
-        f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
-    )
+        message = f"error while running op {op.describe()}\n{context}\n  {raised_by(e)}{type(e).__name__}: {e}"
     return cls(op.node_def, op, message)
+
+
+def raised_by(e: BaseException) -> str:
+    """``"NumPy: "`` when NumPy raised ``e``, nothing for chainrule's code, else where: ``"raised at file:line in fn: "``."""
+    tb = e.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return ""
+    code = last.tb_frame.f_code
+    module = str(last.tb_frame.f_globals.get("__name__", ""))
+    if code.co_filename.startswith("<chainrule ") or module.split(".")[0] == "numpy":
+        return "NumPy: "
+    if module.split(".")[0] == "chainrule":
+        return ""
+    return f"raised at {code.co_filename}:{last.tb_lineno} in {code.co_name}: "
