@@ -13,7 +13,6 @@ from typing import Any
 
 from chainrule.framework import dtypes, errors
 from chainrule.framework.graph import Operation, Tensor, function_bodies, get_default_graph
-from chainrule.ops.array_ops import identity
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.control_flow_ops import find_in_functions
 from chainrule.ops.registry import UNARY, apply, register_op
@@ -97,18 +96,18 @@ def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor
 
 
 def verify_tensor_all_finite(t: Any, msg: str, name: str | None = None) -> Tensor:
-    """``t`` after a ``check_numerics`` of it has run (TF 1.x's ``tf.verify_tensor_all_finite``).
+    """``t``, checked when it runs (TF 1.x's ``tf.verify_tensor_all_finite``): ``check_numerics(t, msg)``.
+
+    TensorFlow returns an identity of ``t`` with a control dependency on the check; the check's
+    own output is that same value, and returning it keeps the check on the path of every use.
 
     Parameters
     ----------
     t : a float tensor.
     msg : the message of the error raised when ``t`` holds a NaN or an infinity.
-    name : name of the returned identity.
+    name : op name (``"VerifyFinite"`` by default).
     """
-    x = convert_to_tensor(t)
-    checked = check_numerics(x, msg)
-    with get_default_graph().control_dependencies([checked.op]):
-        return identity(x, name=name or "VerifyFinite")
+    return check_numerics(t, msg, name=name or "VerifyFinite")
 
 
 def _has_float_output(op: Operation) -> bool:

@@ -404,30 +404,33 @@ def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception
     context = (
         f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
     )
+    cls: type[errors.OpError] = errors.InvalidArgumentError
     if isinstance(e, errors.OpError):
         if e.op is not None and e.op is not op:
             return e
-        cls: type[errors.OpError] = type(e)
+        cls = type(e)
         message = f"{e.message}\n  while running op {op.describe()}\n{context}"
+    elif (origin := raised_by(e)) is None:  # a kernel's own message, in TensorFlow's words
+        detail = str(e) if type(e) in (ValueError, TypeError) else f"{type(e).__name__}: {e}"
+        message = f"{detail}\n  while running op {op.describe()}\n{context}"
     else:
-        cls = errors.InvalidArgumentError
-        message = f"error while running op {op.describe()}\n{context}\n  {raised_by(e)}{type(e).__name__}: {e}"
+        message = f"error while running op {op.describe()}\n{context}\n  {origin}{type(e).__name__}: {e}"
     return cls(op.node_def, op, message)
 
 
-def raised_by(e: BaseException) -> str:
-    """``"NumPy: "`` when NumPy raised ``e``, nothing for chainrule's code, else where: ``"raised at file:line in fn: "``."""
+def raised_by(e: BaseException) -> str | None:
+    """Who raised ``e``: ``"NumPy: "``, ``"raised at file:line in fn: "`` (a user's function), or None (chainrule)."""
     tb = e.__traceback__
     last = None
     while tb is not None:
         last = tb
         tb = tb.tb_next
     if last is None:
-        return ""
+        return None
     code = last.tb_frame.f_code
-    module = str(last.tb_frame.f_globals.get("__name__", ""))
-    if code.co_filename.startswith("<chainrule ") or module.split(".")[0] == "numpy":
+    package = str(last.tb_frame.f_globals.get("__name__", "")).split(".")[0]
+    if code.co_filename.startswith("<chainrule ") or package == "numpy":
         return "NumPy: "
-    if module.split(".")[0] == "chainrule":
-        return ""
+    if package == "chainrule":
+        return None
     return f"raised at {code.co_filename}:{last.tb_lineno} in {code.co_name}: "
