@@ -118,7 +118,7 @@ def add_check_numerics_ops() -> Operation:
     """Add a ``check_numerics`` of every float16/32/64 tensor of the default graph; returns a group op of them.
 
     Running the returned op runs the checks, in the order the ops were created (each check has a
-    control dependency on the previous one, as in TensorFlow), so the error names the first
+    control dependency on the previous one, as in TensorFlow, and the group on each), so the error names the first
     tensor, as ``"<op name>:<output index> : Tensor had NaN values"``. Fetch it with the training
     op (``sess.run([train_op, check_op])``) so that both see the same values. The new value of a
     variable (the output of ``assign``, ``assign_add``, ``assign_sub``) is not checked: in TF 1.x
@@ -142,6 +142,7 @@ def add_check_numerics_ops() -> Operation:
             "those inside branches and loops included."
         )
     check_op: list[Operation] = []
+    checks = []
     for op in ops:
         if op.type in _ASSIGNMENTS:
             continue
@@ -149,4 +150,8 @@ def add_check_numerics_ops() -> Operation:
             if output.dtype in _CHECKED:
                 with graph.control_dependencies(check_op):
                     check_op = [check_numerics(output, message=f"{op.name}:{output.value_index}").op]
-    return group(*check_op)
+                checks.append(check_op[0])
+    # TensorFlow's group depends on the last check only (the chain brings the others); this one
+    # depends on each, so that a check the compiler folds away (one of a constant) never takes
+    # the checks before it out of the run with it.
+    return group(*checks)

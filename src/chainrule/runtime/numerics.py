@@ -95,11 +95,11 @@ def is_checked(dtype: Any) -> bool:
 
 
 # --- naming an op for the user ---------------------------------------------------------------------
-_GRADIENT_SCOPE = re.compile(r"(?:^|/)gradients(?:_\d+)?/")
+_GRADIENT_SCOPE = re.compile(r"(?:^|/)(?:gradients|hessians)(?:_\d+)?/")
 
 
 def gradient_of(op: Operation) -> Operation | None:
-    """The forward op whose gradient ``op`` is part of, when ``op`` lives under a ``gradients`` scope.
+    """The forward op whose gradient ``op`` is part of, when ``op`` lives under a ``gradients`` (or ``hessians``) scope.
 
     ``cr.gradients`` names the ops of an op's gradient ``gradients/<op name>_grad/...``; the longest
     such prefix that names an op of the graph is the answer (None when there is none, e.g. for
