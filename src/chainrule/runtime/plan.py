@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import linecache
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -431,6 +432,7 @@ def raised_by(e: BaseException) -> str | None:
     package = str(last.tb_frame.f_globals.get("__name__", "")).split(".")[0]
     if code.co_filename.startswith("<chainrule ") or package == "numpy":
         return "NumPy: "
-    if package == "chainrule":
-        return None
+    if package == "chainrule":  # a kernel's own ``raise``, or a NumPy function the kernel called
+        own = linecache.getline(code.co_filename, last.tb_lineno).lstrip().startswith("raise")
+        return None if own else "NumPy: "
     return f"raised at {code.co_filename}:{last.tb_lineno} in {code.co_name}: "
