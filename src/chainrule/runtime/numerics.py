@@ -32,6 +32,7 @@ from chainrule.framework.graph import Operation
 
 __all__ = [
     "CHECK",
+    "STATE",
     "checking",
     "check_value",
     "describe_op",
@@ -52,7 +53,7 @@ class _ThreadState(threading.local):
     enabled = False  # the class attribute is every new thread's value
 
 
-_STATE = _ThreadState()
+STATE = _ThreadState()  # ``STATE.enabled``: read by every run (``Plan.execute``)
 
 
 def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int = 50) -> None:
@@ -76,17 +77,17 @@ def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int =
     op, so they are slower; the plans of ordinary runs are untouched.
     """
     del stack_height_limit, path_length_limit
-    _STATE.enabled = True
+    STATE.enabled = True
 
 
 def disable_check_numerics() -> None:
     """Turn ``enable_check_numerics`` off for this thread (idempotent)."""
-    _STATE.enabled = False
+    STATE.enabled = False
 
 
 def checking() -> bool:
     """Whether this thread's runs check every op's outputs."""
-    return _STATE.enabled
+    return STATE.enabled
 
 
 def is_checked(dtype: Any) -> bool:
@@ -262,32 +263,44 @@ def _ours_for(current: Any) -> Any:
     return _make_extobj(call=_on_numpy_error, **changed)
 
 
-def located_warnings() -> Any:
-    """Start a run whose NumPy warnings name the op and the user's line; pass the result to ``restore_warnings``."""
-    if _extobj_contextvar is None:
+def _learn(current: Any) -> Any:
+    ours = _ours_for(current)
+    if len(_OURS) >= 8:
+        _OURS.clear()
+    _OURS[current] = ours
+    if ours is not None:
+        _OURS[ours] = None  # a plan run inside a run keeps the outer run's state
+    return ours
+
+
+if _extobj_contextvar is not None:
+    _get_state, _set_state = _extobj_contextvar.get, _extobj_contextvar.set
+
+    def located_warnings() -> Any:
+        """Start a run whose NumPy warnings name the op and the user's line; give the result to ``restore_warnings``.
+
+        Returns None when there is nothing to restore. This is on every run's path, hence the
+        bound methods and the per-error-state cache: a context variable's get, set and reset.
+        """
+        current = _get_state()
+        ours = _OURS.get(current, _OURS)
+        if ours is _OURS:  # an error state not seen yet: work out ours once
+            ours = _learn(current)
+        return None if ours is None else _set_state(ours)
+
+    restore_warnings = _extobj_contextvar.reset
+
+else:
+
+    def located_warnings() -> Any:
+        """Start a run whose NumPy warnings name the op and the user's line (older NumPy: an ``np.errstate``)."""
         changed = _ours_for(None)
         if changed is None:
             return None
         state = np.errstate(call=_on_numpy_error, **changed)
         state.__enter__()
         return state
-    current = _extobj_contextvar.get()
-    ours = _OURS.get(current, _OURS)
-    if ours is _OURS:  # not seen yet: work it out once per error state
-        ours = _ours_for(current)
-        if len(_OURS) >= 8:
-            _OURS.clear()
-        _OURS[current] = ours
-        if ours is not None:
-            _OURS[ours] = None  # a plan run inside a run keeps the outer run's state
-    return None if ours is None else _extobj_contextvar.set(ours)
 
-
-def restore_warnings(token: Any) -> None:
-    """End what ``located_warnings`` started."""
-    if token is None:
-        return
-    if _extobj_contextvar is None:
+    def restore_warnings(token: Any) -> None:
+        """End what ``located_warnings`` started (its result, when not None)."""
         token.__exit__(None, None, None)
-    else:
-        _extobj_contextvar.reset(token)

@@ -193,11 +193,12 @@ class Plan:
         """Run the plan on the fed values (in ``feed_tensors`` order); returns the fetched values."""
         token = numerics.located_warnings()  # NumPy's warnings name the op and the user's line
         try:
-            if numerics.checking():
+            if numerics.STATE.enabled:  # the check-numerics mode (cr.debugging.enable_check_numerics)
                 return self.checked_executable().run(feed_values)
             return self.executable.run(feed_values)
         finally:
-            numerics.restore_warnings(token)
+            if token is not None:
+                numerics.restore_warnings(token)
 
     def checked_executable(self) -> Executable:
         """What runs this plan in the check-numerics mode: the graph as written, each op's float outputs checked."""
