@@ -10,8 +10,8 @@ NumPy's floating-point warnings raised while a graph runs always name the op and
 user code that created it (see ``chainrule/runtime/numerics.py``).
 """
 
-from chainrule.ops.tf1_names import is_finite, is_inf, is_nan
 from chainrule.ops.numerics_ops import check_numerics, verify_tensor_all_finite
+from chainrule.ops.tf1_names import is_finite, is_inf, is_nan
 from chainrule.runtime.numerics import disable_check_numerics, enable_check_numerics
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""NaN/Inf debugging: check_numerics, add_check_numerics_ops, the check-numerics mode, NumPy warnings on the user's line.
+"""NaN/Inf debugging: check_numerics, add_check_numerics_ops, the check-numerics mode, NumPy warnings on the op's line.
 
 The messages of ``check_numerics`` and its gradient were recorded once from TensorFlow 2.21's
 ``tf.compat.v1`` in graph mode (``tf.compat.v1.check_numerics(x, "my msg")`` fed [1, nan, 2],

@@ -160,9 +160,7 @@ def check_value(node: Any, index: int, value: Any) -> None:
     inf = np.isinf(arr)
     neg = int(np.count_nonzero(inf & (arr < 0)))
     pos = int(np.count_nonzero(inf & (arr > 0)))
-    counts = ", ".join(
-        f"{n} {what}" for n, what in ((nan, "NaN"), (neg, "-Inf"), (pos, "+Inf")) if n
-    )
+    counts = ", ".join(f"{n} {what}" for n, what in ((nan, "NaN"), (neg, "-Inf"), (pos, "+Inf")) if n)
     if node.op_type == "Feed":
         head = f"the value fed for '{node.attrs['tensor']}'"
         where = op.describe() if op is not None else ""
@@ -198,7 +196,7 @@ CHECK = _Checker()
 
 # --- NumPy's warnings, on the user's line ---------------------------------------------------------
 try:  # NumPy >= 2: the error state is a context variable holding an opaque "extobj"
-    from numpy._core._multiarray_umath import _extobj_contextvar, _make_extobj  # type: ignore[attr-defined]
+    from numpy._core._multiarray_umath import _extobj_contextvar, _make_extobj  # type: ignore[import-not-found, attr-defined, unused-ignore]
 except ImportError:  # older NumPy: np.errstate per run (slower, same behaviour)
     _extobj_contextvar = None
     _make_extobj = None
@@ -229,7 +227,7 @@ def _on_numpy_error(kind: str, flag: int) -> None:
 
 
 def _current_op(frame: Any) -> Operation | None:
-    """The user's op whose code ``frame`` (or a caller of it) is running: found through the generated function's line."""
+    """The user's op whose code ``frame`` (or a caller of it) is running, found by the generated function's line."""
     while frame is not None:
         code = frame.f_code
         if code.co_filename.startswith(_PLAN_FILES):

@@ -72,7 +72,7 @@ class RunState:
         self.xp = xp
         self.options = options
         self._function_plans: dict[int, tuple[Any, Plan]] = {}
-        self._loops: dict[tuple[int, int, bool], tuple[Any, Any, Generated]] = {}
+        self._loops: dict[tuple[int, int, bool, bool], tuple[Any, Any, Generated]] = {}
         self._function_lock = threading.Lock()
 
     def run_function(self, function: Any, arrays: Sequence[Any]) -> list[Any]:
@@ -321,8 +321,8 @@ class Interpreter(Executable):
                 result = kernel(*[values[i] for i in ins])
             except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
                 inner = node.extra.failing_member(e) if node.op_type == "Fused" else None
-                found = _runtime_error(*inner, e) if inner is not None else _runtime_error(node, [values[i] for i in ins], e)
-                raise found.with_traceback(e.__traceback__) from None
+                failed, inputs = inner if inner is not None else (node, [values[i] for i in ins])
+                raise _runtime_error(failed, inputs, e).with_traceback(e.__traceback__) from None
             _store(values, outs, result, release)
             if check is not None:
                 for v, slot in zip(node.outputs, outs):
@@ -393,9 +393,10 @@ def _store(values: list[Any], outs: tuple[int, ...], result: Any, release: tuple
 def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception:
     """The error naming the user's op that ``e`` (raised by ``node``'s code) becomes.
 
-    chainrule's own errors keep their message, followed by the op; an error of NumPy (or of a
-    user's function) follows the op's description, on its own last line, so the message reads
-    what failed, where it was made, with what, and then what NumPy said.
+    A message a kernel raised itself (chainrule's, in TensorFlow's words, or a custom kernel's
+    ``raise``) comes first, followed by the op; an error NumPy raised follows the op's
+    description, on its own last line: what failed, where it was made, with what, then what
+    NumPy said.
     """
     op = node.origin
     if op is None:
@@ -403,37 +404,41 @@ def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception
     arrays = []
     for v in values:
         arrays.append(f"{getattr(v, 'dtype', type(v).__name__)}{tuple(np.shape(v))}" if v is not None else "?")
-    context = (
-        f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
-    )
+    context = f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
     cls: type[errors.OpError] = errors.InvalidArgumentError
     if isinstance(e, errors.OpError):
         if e.op is not None and e.op is not op:
             return e
         cls = type(e)
-        message = f"{e.message}\n  while running op {op.describe()}\n{context}"
-    elif (origin := raised_by(e)) is None:  # a kernel's own message, in TensorFlow's words
+        return cls(op.node_def, op, f"{e.message}\n  while running op {op.describe()}\n{context}")
+    own, where = raised_by(e)
+    if own:
         detail = str(e) if type(e) in (ValueError, TypeError) else f"{type(e).__name__}: {e}"
         message = f"{detail}\n  while running op {op.describe()}\n{context}"
-    else:
-        message = f"error while running op {op.describe()}\n{context}\n  {origin}{type(e).__name__}: {e}"
+        return cls(op.node_def, op, message + (f"\n  raised at {where}" if where else ""))
+    origin = f"raised at {where}: " if where else "NumPy: "
+    message = f"error while running op {op.describe()}\n{context}\n  {origin}{type(e).__name__}: {e}"
     return cls(op.node_def, op, message)
 
 
-def raised_by(e: BaseException) -> str | None:
-    """Who raised ``e``: ``"NumPy: "``, ``"raised at file:line in fn: "`` (a user's function), or None (chainrule)."""
+def raised_by(e: BaseException) -> tuple[bool, str]:
+    """Whether ``e`` comes from a ``raise`` in a kernel (not from NumPy), and where outside chainrule and NumPy.
+
+    ``where`` is ``"file:line in function"`` for a user's function (a ``py_func``, a custom op's
+    kernel), ``""`` for chainrule's and NumPy's code.
+    """
     tb = e.__traceback__
     last = None
     while tb is not None:
         last = tb
         tb = tb.tb_next
     if last is None:
-        return None
+        return True, ""
     code = last.tb_frame.f_code
     package = str(last.tb_frame.f_globals.get("__name__", "")).split(".")[0]
     if code.co_filename.startswith("<chainrule ") or package == "numpy":
-        return "NumPy: "
-    if package == "chainrule":  # a kernel's own ``raise``, or a NumPy function the kernel called
-        own = linecache.getline(code.co_filename, last.tb_lineno).lstrip().startswith("raise")
-        return None if own else "NumPy: "
-    return f"raised at {code.co_filename}:{last.tb_lineno} in {code.co_name}: "
+        return False, ""
+    # A kernel's own ``raise``, or an error of a NumPy function (written in C) that it called.
+    own = linecache.getline(code.co_filename, last.tb_lineno).lstrip().startswith("raise")
+    where = "" if package == "chainrule" else f"{code.co_filename}:{last.tb_lineno} in {code.co_name}"
+    return own, where
