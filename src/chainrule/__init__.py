@@ -219,6 +219,7 @@ from chainrule.autodiff.custom_gradient import custom_gradient
 from chainrule.ops.script_ops import Print, identity_n, numpy_function, py_func
 from chainrule.ops.script_ops import print_v2 as print  # noqa: A004 - TensorFlow's public name
 from chainrule.ops.control_flow_ops import case, cond, foldl, foldr, map_fn, scan, while_loop
+from chainrule.ops.numerics_ops import add_check_numerics_ops, check_numerics, verify_tensor_all_finite
 from chainrule.autodiff.forward import forward_gradients
 from chainrule.runtime.session import Session
 from chainrule.runtime.session import InteractiveSession
@@ -246,6 +247,7 @@ from chainrule import optimize  # noqa: E402
 from chainrule import app, flags  # noqa: E402
 from chainrule import tf_logging as logging  # noqa: E402  (cr.logging, TF's tf.logging)
 from chainrule import losses  # noqa: E402
+from chainrule import debugging  # noqa: E402
 from chainrule import compat  # noqa: E402
 from chainrule.framework.dtypes import float16 as half, float64 as double  # noqa: E402
 

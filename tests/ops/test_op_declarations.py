@@ -51,7 +51,7 @@ NO_BATCH_RULE = {
 # identities are free (or aliases), Erf runs SciPy's kernel, Elu/LeakyRelu select between two
 # results of the input (steps see only the previous result), Relu6 clips to a constant (6) that
 # the steps' constant tokens do not have.
-ELEMENTWISE_WITHOUT_STEPS = {"Cast", "Elu", "Erf", "Identity", "LeakyRelu", "Relu6", "StopGradient"}
+ELEMENTWISE_WITHOUT_STEPS = {"Cast", "CheckNumerics", "Elu", "Erf", "Identity", "LeakyRelu", "Relu6", "StopGradient"}
 # Selects between a result and 0 guarding the unsafe operand (*NoNan, Xlogy, Xdivy), and the
 # truncating divisions, whose kernels check for an integer division by zero.
 ELEMENTWISE_WITHOUT_STEPS |= {"DivNoNan", "MulNoNan", "Xdivy", "Xlogy", "TruncateDiv", "TruncateMod"}

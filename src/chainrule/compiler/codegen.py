@@ -134,6 +134,11 @@ class CompiledFunction:
         # file name -> (index of the body line at line 2 of that file, indices of its first and past-last body lines)
         self.segments = segments if segments is not None else {filename: (0, 0, len(body.members))}
 
+    def node_at(self, lineno: int, filename: str | None = None) -> Node | None:
+        """The node whose code line ``lineno`` of ``filename`` (default: the first) runs (None: a bookkeeping line)."""
+        i = self._line_index(lineno, filename)
+        return None if i is None else self._members[i]
+
     def _line_index(self, lineno: int, filename: str | None = None) -> int | None:
         """The body line (index) that line ``lineno`` of the file ``filename`` (default: the first) runs."""
         entry = self.segments.get(self.filename if filename is None else filename)
@@ -171,7 +176,10 @@ def compile_lines(
     )
     namespace = dict(globals_)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the program's lines
-    return CompiledFunction(namespace[kind], source, filename, body)
+    compiled = CompiledFunction(namespace[kind], source, filename, body)
+    # How a NumPy warning raised on a line of the function finds the op (runtime/numerics.py).
+    namespace["__chainrule_function__"] = compiled
+    return compiled
 
 
 # Python's compiler needs about 4 KB per line to compile one function of 100,000 lines (its AST
@@ -244,7 +252,9 @@ def compile_segmented(
     filename = f"<chainrule {kind} {function_id}>"
     driver = f"def {kind}({', '.join(params)}):\n" + "".join(calls)
     exec(compile(driver, filename, "exec"), namespace)  # noqa: S102 - calls the segments in order
-    return CompiledFunction(namespace[kind], driver + "".join(sources), filename, body, segments)
+    compiled = CompiledFunction(namespace[kind], driver + "".join(sources), filename, body, segments)
+    namespace["__chainrule_function__"] = compiled  # as in compile_lines: warnings find their op
+    return compiled
 
 
 class Emitter:
@@ -387,6 +397,19 @@ def last_uses(program: Program) -> dict[int, list[Value]]:
 
 
 KernelBinder = Callable[[Node], Callable[..., Any]]
+# ``check(node, output index, value)``, with a ``dtypes(dtype) -> bool`` attribute saying what it checks.
+Checker = Any
+
+
+def _check_lines(em: Emitter, lines: Body, check: Checker, node: Node, values: Sequence[tuple[Value, str]]) -> None:
+    """Lines calling ``check`` on each of ``values`` (value, name) of ``node`` whose dtype it checks."""
+    checked = [(v, name) for v, name in values if name != "_" and check.dtypes(v.dtype)]
+    if not checked:
+        return
+    fn = em.bind("check", check)
+    ref = em.bind("node", node)
+    for v, name in checked:
+        lines.append(Line((), f"{fn}({ref}, {v.index}, {name})"))
 
 
 def generate_program(
@@ -395,17 +418,23 @@ def generate_program(
     options: Any,
     buffers: dict[tuple[Node, int], np.ndarray] | None = None,
     inline: bool = True,
+    check: Checker | None = None,
 ) -> CompiledFunction:
     """One straight-line function ``plan(*feeds) -> [fetched values]`` for ``program``.
 
     ``bind_kernel(node)`` gives a node's kernel with everything but its input arrays bound.
     ``inline``: emit ufunc steps and ``emit`` rules (NumPy only); otherwise call every kernel.
     ``buffers``: preallocated arrays per site (``compiler.memory.plan_buffers``).
+    ``check``: called as ``check(node, output index, value)`` on each fed value and each output
+    whose dtype ``check.dtypes`` holds, right after it is computed (the check-numerics mode).
     """
     em = Emitter(options)
     params = [f"f{i}" for i in range(len(program.feeds))]
     lines = Body()
-    outputs = program_lines(program, em, lines, bind_kernel, params, buffers, inline)
+    if check is not None:
+        for v, p in zip(program.feeds, params):
+            _check_lines(em, lines, check, v.node, [(v, p)])
+    outputs = program_lines(program, em, lines, bind_kernel, params, buffers, inline, check=check)
     return compile_segmented("plan", params, lines, em.globals, "[" + ", ".join(outputs) + "]")
 
 
@@ -420,18 +449,22 @@ def program_lines(
     prefix: str = "",
     hoist: Body | None = None,
     invariant_feeds: Sequence[Value] = (),
+    check: Checker | None = None,
 ) -> list[str]:
     """Add ``program``'s lines to ``lines`` (its feeds read the names ``params``); its outputs' names.
 
     ``prefix`` starts every name the lines assign, so several programs can share one function.
     ``hoist``: where the lines of nodes that depend only on ``invariant_feeds`` go (a loop body's
     code that does not change between iterations, computed once before the loop); their values
-    are kept for the whole function.
+    are kept for the whole function. ``check``: see ``generate_program``; every output is then
+    kept in a name, so that it can be checked.
     """
     buffer_names = {key: em.bind("buf", buf) for key, buf in (buffers or {}).items()}
     names: dict[Value, str] = dict(zip(program.feeds, params))
     release = last_uses(program)
     used = {v for n in program.nodes for v in n.inputs} | set(program.outputs)
+    if check is not None:
+        used.update(v for n in program.nodes for v in n.outputs)
     invariant = set(invariant_feeds) if hoist is not None else set()
     body = lines
 
@@ -441,6 +474,8 @@ def program_lines(
             invariant.add(node.out)
             if node.out in used:
                 names[node.out] = em.bind("c", node.attrs["value"])
+                if check is not None:
+                    _check_lines(em, body, check, node, [(node.out, names[node.out])])
             continue
         lines = body
         if hoist is not None and not node.stateful and not node.control and all(v in invariant for v in node.inputs):
@@ -475,6 +510,8 @@ def program_lines(
                         names[o] = p
         if len(node.outputs) == 1:
             names[node.out] = target
+        if check is not None:
+            _check_lines(em, lines, check, node, [(o, names[o]) for o in node.outputs if o in names])
         dead = [
             names[v] for v in release.get(i, ()) if names.get(v, "").startswith(prefix + "v") and v not in invariant
         ]
@@ -492,6 +529,7 @@ def generate_loop(
     num_sliced: int,
     record: bool,
     inline: bool = True,
+    check: Checker | None = None,
 ) -> CompiledFunction:
     """A ``While``'s iterations as one function: the cond's and the body's lines inside a Python loop.
 
@@ -508,7 +546,7 @@ def generate_loop(
     kept = [f"h{i}" for i in range(num_vars)]
     lines, hoisted = Body(), Body()
     lines.depth = 1
-    (test,) = program_lines(cond, em, lines, bind_kernel, values + captured, inline=inline, prefix="c_")
+    (test,) = program_lines(cond, em, lines, bind_kernel, values + captured, inline=inline, prefix="c_", check=check)
     lines.statement(f"if not {test}:")
     lines.depth = 2
     lines.statement("break")
@@ -520,7 +558,7 @@ def generate_loop(
     # The body's code that reads only captured values runs once, before the loop.
     new = program_lines(
         body, em, lines, bind_kernel, values + rows + captured, inline=inline, prefix="b_",
-        hoist=hoisted, invariant_feeds=body.feeds[num_vars + num_sliced :],
+        hoist=hoisted, invariant_feeds=body.feeds[num_vars + num_sliced :], check=check,
     )  # fmt: skip
     if values:
         lines.statement(f"{', '.join(values)}, = {', '.join(new)},")

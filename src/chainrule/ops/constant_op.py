@@ -80,8 +80,11 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     return apply("Const", name=name, value=arr, dtype=as_dtype(arr.dtype))
 
 
-def _placeholder_kernel(xp: Any, *, dtype: DType, shape: TensorShape, **_: Any) -> Any:
-    raise ValueError(f"You must feed a value for this placeholder (dtype {dtype.name}, shape {shape}) in feed_dict.")
+def _placeholder_kernel(xp: Any, *, dtype: DType, shape: TensorShape, op: Any = None, **_: Any) -> Any:
+    name = op.name if op is not None else "?"
+    raise errors.InvalidArgumentError(
+        None, None, f"You must feed a value for placeholder tensor '{name}' with dtype {dtype.name} and shape {shape}"
+    )
 
 
 register_op(

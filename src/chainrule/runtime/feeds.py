@@ -1,7 +1,8 @@
 """Fed values: converted to the fed tensor's dtype by the constants' rule, and checked against its shape.
 
 ``framework.conversion`` decides which conversions keep every value (see its docstring); a
-refusal here names the fed tensor and the line of user code that called ``Session.run``.
+refusal here names the fed tensor; ``runtime.reporting`` adds the line of user code that called
+``Session.run``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 from chainrule.framework import errors
 from chainrule.framework.conversion import ConversionError, convert_value
 from chainrule.framework.graph import Tensor
-from chainrule.framework.source import user_frame
 
 
 def convert_feed(element: Tensor, value: Any) -> np.ndarray:
@@ -29,7 +29,7 @@ def convert_feed(element: Tensor, value: Any) -> np.ndarray:
             None,
             None,
             f"Cannot feed value {_short(value)} for Tensor '{element.name}' "
-            f"of dtype {element.dtype.name}: {e}{_where()}",
+            f"of dtype {element.dtype.name}: {e}",
         ) from None
     check_feed_shape(element, arr)
     return arr
@@ -41,13 +41,7 @@ def check_feed_shape(element: Tensor, arr: np.ndarray) -> None:
     if dims is not None and (len(dims) != arr.ndim or any(d is not None and d != a for d, a in zip(dims, arr.shape))):
         raise ValueError(
             f"Cannot feed value of shape {arr.shape} for Tensor '{element.name}', which has shape {element.shape}"
-            + _where()
         )
-
-
-def _where() -> str:
-    where = user_frame()
-    return f"\n  in Session.run at {where}" if where else ""
 
 
 def _short(value: Any) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import linecache
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,7 @@ from chainrule.compiler.memory import plan_buffers
 from chainrule.framework import errors
 from chainrule.framework.graph import FunctionGraph, Operation, Tensor
 from chainrule.ops.registry import describe_inputs, get_op_def
+from chainrule.runtime import numerics
 
 _DEFAULT_GRAPH_SEED = 87654321  # TensorFlow's, used when only an op seed is set
 
@@ -71,7 +73,7 @@ class RunState:
         self.xp = xp
         self.options = options
         self._function_plans: dict[int, tuple[Any, Plan]] = {}
-        self._loops: dict[tuple[int, int, bool], tuple[Any, Any, Generated]] = {}
+        self._loops: dict[tuple[int, int, bool, bool], tuple[Any, Any, Generated]] = {}
         self._function_lock = threading.Lock()
         self._variable_locks: dict[str, threading.RLock] = {}
 
@@ -121,15 +123,18 @@ class RunState:
         captured values; returns the final loop variables, the count and, with ``record``, one
         list per loop variable of its value at the start of each iteration.
         """
-        key = (id(cond), id(body), record)
+        check = numerics.CHECK if numerics.checking() else None
+        key = (id(cond), id(body), record, check is not None)
         with self._function_lock:
             entry = self._loops.get(key)
             if entry is None or entry[0] is not cond or entry[1] is not body:
                 options = compiler.resolve_options(self.options)
+                if check is not None:  # the check-numerics mode runs the graph as written
+                    options = dataclasses.replace(options, passes=())
                 programs = [build_program(f.outputs, [], f.inputs, options) for f in (cond, body)]
                 compiled = generate_loop(
                     programs[0], programs[1], lambda node: bind_kernel(node, self.xp, self),
-                    options, num_vars, num_sliced, record, inline=self.xp is np,
+                    options, num_vars, num_sliced, record, inline=self.xp is np, check=check,
                 )  # fmt: skip
                 entry = (cond, body, Generated(compiled))
                 self._loops[key] = entry
@@ -194,6 +199,8 @@ class Plan:
     ) -> None:
         self.options = compiler.resolve_options(options)
         self._state = state
+        self._signature = (list(fetch_tensors), list(target_ops), list(feed_tensors), xp)
+        self._checked: Executable | None = None  # the check-numerics mode's, built on first need
         program = build_program(fetch_tensors, target_ops, feed_tensors, self.options)
         self.program = program
         self.executable: Executable
@@ -211,10 +218,30 @@ class Plan:
         run: the reads its updates depend on (an optimizer's slots, the variable itself) and the
         updates are then one atomic step with respect to every other locked run.
         """
-        if not self.locked_variables:
-            return self.executable.run(feed_values)
-        with self._state.variable_locks(self.locked_variables):
-            return self.executable.run(feed_values)
+        token = numerics.located_warnings()  # NumPy's warnings name the op and the user's line
+        try:
+            executable = self.checked_executable() if numerics.STATE.enabled else self.executable
+            if not self.locked_variables:
+                return executable.run(feed_values)
+            with self._state.variable_locks(self.locked_variables):
+                return executable.run(feed_values)
+        finally:
+            if token is not None:
+                numerics.restore_warnings(token)
+
+    def checked_executable(self) -> Executable:
+        """What runs this plan in the check-numerics mode: the graph as written, each op's float outputs checked."""
+        if self._checked is None:
+            fetches, targets, feeds, xp = self._signature
+            options = dataclasses.replace(self.options, passes=(), reuse_buffers=False)
+            program = build_program(fetches, targets, feeds, options)
+            if options.codegen:
+                binder = functools.partial(bind_kernel, xp=xp, state=self._state)
+                compiled = generate_program(program, binder, options, {}, xp is np, check=numerics.CHECK)
+                self._checked = Generated(compiled)
+            else:
+                self._checked = Interpreter(program, xp, self._state, check=numerics.CHECK)
+        return self._checked
 
     def profile(
         self, feed_values: Sequence[Any], xp: Any = np, state: RunState | None = None
@@ -270,7 +297,9 @@ class Generated(Executable):
         try:
             return self.compiled.fn(*feed_values)
         except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
-            raise self.locate_error(e) from e
+            # One error, printed once: chainrule's message (which quotes NumPy's) over the frames
+            # that raised it; the original stays reachable as ``__context__``.
+            raise self.locate_error(e).with_traceback(e.__traceback__) from None
 
     def locate_error(self, e: Exception) -> Exception:
         """``e`` as an error naming the user's op whose line of the generated function raised it."""
@@ -301,24 +330,37 @@ class Exclusive(Generated):
 class Interpreter(Executable):
     """One kernel call per step (``Options(codegen=False)``, and ``Plan.profile``)."""
 
-    def __init__(self, program: Program, xp: Any, state: RunState) -> None:
+    def __init__(self, program: Program, xp: Any, state: RunState, check: Any = None) -> None:
         self.steps, slots = _interpreter_steps(program, xp, state)
         self.num_slots = len(slots)
         self.fetch_slots = [slots[v] for v in program.outputs]
+        self._check = check  # the check-numerics mode's ``check(node, index, value)``
+        self._feeds = [(v, slots[v]) for v in program.feeds]
 
     def run(self, feed_values: Sequence[Any]) -> list[Any]:
         values: list[Any] = [None] * self.num_slots
         values[: len(feed_values)] = feed_values
+        check = self._check
+        if check is not None:
+            for v, slot in self._feeds:
+                if check.dtypes(v.dtype):
+                    check(v.node, 0, values[slot])
         for node, kernel, ins, outs, release in self.steps:
             try:
                 result = kernel(*[values[i] for i in ins])
             except Exception as e:  # noqa: BLE001 - re-raised with the op's name and creation site
                 inner = node.extra.failing_member(e) if node.op_type == "Fused" else None
-                if inner is not None:
-                    raise _runtime_error(inner[0], inner[1], e) from e
-                raise _runtime_error(node, [values[i] for i in ins], e) from e
+                failed, inputs = inner if inner is not None else (node, [values[i] for i in ins])
+                raise _runtime_error(failed, inputs, e).with_traceback(e.__traceback__) from None
             _store(values, outs, result, release)
+            if check is not None:
+                for v, slot in zip(node.outputs, outs):
+                    if check.dtypes(v.dtype):
+                        check(node, v.index, values[slot])
         return [values[s] for s in self.fetch_slots]
+
+
+numerics.register_interpreter(Interpreter.run)
 
 
 def build_program(
@@ -407,22 +449,54 @@ def _store(values: list[Any], outs: tuple[int, ...], result: Any, release: tuple
 
 
 def _runtime_error(node: Node, values: Sequence[Any], e: Exception) -> Exception:
+    """The error naming the user's op that ``e`` (raised by ``node``'s code) becomes.
+
+    A message a kernel raised itself (chainrule's, in TensorFlow's words, or a custom kernel's
+    ``raise``) comes first, followed by the op; an error NumPy raised follows the op's
+    description, on its own last line: what failed, where it was made, with what, then what
+    NumPy said.
+    """
     op = node.origin
     if op is None:
         return e
-    if isinstance(e, errors.OpError):
-        if e.op is not None and e.op is not op:
-            return e
-        cls: type[errors.OpError] = type(e)
-        detail = e.message
-    else:
-        cls = errors.InvalidArgumentError
-        detail = f"{type(e).__name__}: {e}"
     arrays = []
     for v in values:
         arrays.append(f"{getattr(v, 'dtype', type(v).__name__)}{tuple(np.shape(v))}" if v is not None else "?")
-    message = (
-        f"{detail}\n  while running op {op.describe()}\n"
-        f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
-    )
+    context = f"  static inputs: {describe_inputs(op.inputs)}\n  runtime inputs: {', '.join(arrays) or 'none'}"
+    cls: type[errors.OpError] = errors.InvalidArgumentError
+    if isinstance(e, errors.OpError):
+        if e.op is not None and e.op is not op:
+            return e
+        cls = type(e)
+        return cls(op.node_def, op, f"{e.message}\n  while running op {op.describe()}\n{context}")
+    own, where = raised_by(e)
+    if own:
+        detail = str(e) if type(e) in (ValueError, TypeError) else f"{type(e).__name__}: {e}"
+        message = f"{detail}\n  while running op {op.describe()}\n{context}"
+        return cls(op.node_def, op, message + (f"\n  raised at {where}" if where else ""))
+    origin = f"raised at {where}: " if where else "NumPy: "
+    message = f"error while running op {op.describe()}\n{context}\n  {origin}{type(e).__name__}: {e}"
     return cls(op.node_def, op, message)
+
+
+def raised_by(e: BaseException) -> tuple[bool, str]:
+    """Whether ``e`` comes from a ``raise`` in a kernel (not from NumPy), and where outside chainrule and NumPy.
+
+    ``where`` is ``"file:line in function"`` for a user's function (a ``py_func``, a custom op's
+    kernel), ``""`` for chainrule's and NumPy's code.
+    """
+    tb = e.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return True, ""
+    code = last.tb_frame.f_code
+    package = str(last.tb_frame.f_globals.get("__name__", "")).split(".")[0]
+    if code.co_filename.startswith("<chainrule ") or package == "numpy":
+        return False, ""
+    # A kernel's own ``raise``, or an error of a NumPy function (written in C) that it called.
+    own = linecache.getline(code.co_filename, last.tb_lineno).lstrip().startswith("raise")
+    where = "" if package == "chainrule" else f"{code.co_filename}:{last.tb_lineno} in {code.co_name}"
+    return own, where

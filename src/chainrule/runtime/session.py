@@ -12,6 +12,7 @@ from chainrule import compiler
 from chainrule.framework import default_session, errors
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph, has_graph_element
 from chainrule.framework.lru import LRUCache, size_from_environment
+from chainrule.runtime import reporting
 from chainrule.runtime.feeds import check_feed_shape, convert_feed
 from chainrule.runtime.plan import Plan, RunState
 
@@ -76,7 +77,17 @@ class Session:
 
         Returns NumPy values in the same structure (None for operations). ``options`` (a
         ``cr.RunOptions``) and ``run_metadata`` (a ``cr.RunMetadata``) are accepted and ignored.
+        An error about the call itself (a feed of the wrong shape or dtype, an unknown feed key, a
+        placeholder left unfed, a bad fetch) names the line of this call.
         """
+        try:
+            return self._run(fetches, feed_dict)
+        except (TypeError, ValueError, KeyError) as e:
+            if not reporting.is_call_error(e):
+                raise
+            raise reporting.at_call_site(e).with_traceback(e.__traceback__) from None
+
+    def _run(self, fetches: Any, feed_dict: Mapping[Any, Any] | None) -> Any:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         # Fast path: the same fetches and feed keys as an earlier run reuse its prepared runner

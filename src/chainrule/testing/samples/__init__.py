@@ -32,6 +32,7 @@ FAMILIES = (
     "variables",
     "segment",
     "script",
+    "numerics",
 )
 
 

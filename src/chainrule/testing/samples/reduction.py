@@ -333,7 +333,7 @@ ERRORS: list[ErrorSample] = [
         lambda x: cr.reduce_max(x, 0),
         rand(0, 3),
         error=_IAE,
-        match=r"zero-size array.*Max",
+        match=r"Max.*zero-size array",
         label="empty axis",
         at_run=True,
     ),
@@ -342,7 +342,7 @@ ERRORS: list[ErrorSample] = [
         lambda x: cr.reduce_min(x),
         rand(0),
         error=_IAE,
-        match=r"zero-size array.*Min",
+        match=r"Min.*zero-size array",
         label="empty",
         at_run=True,
         static_shapes=False,
@@ -360,7 +360,7 @@ ERRORS: list[ErrorSample] = [
         label="dtype",
     ),
     error(
-        "argmax", lambda x: cr.argmax(x, 0), rand(0, 3), error=_IAE, match=r"empty.*ArgMax", label="empty", at_run=True
+        "argmax", lambda x: cr.argmax(x, 0), rand(0, 3), error=_IAE, match=r"ArgMax.*empty", label="empty", at_run=True
     ),
     error("cumsum", lambda x: cr.cumsum(x, 2), _x23, error=_IAE, match=r"Cumsum.*axis 2 is out of bounds"),
     error(
