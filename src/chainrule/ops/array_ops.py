@@ -661,19 +661,31 @@ def _pad_grad(op: Any, g: Tensor) -> list[Any]:
     return [dx, None, raw_ops.reduce_sum(g) - raw_ops.reduce_sum(dx)]
 
 
+def _runtime_pads(x_shape: tuple[int, ...], paddings: Any) -> list[tuple[int, int]]:
+    """``paddings`` as pairs, checked at run time (np.pad would broadcast a list of the wrong length)."""
+    if np.ndim(paddings) != 2 or np.shape(paddings)[0] != len(x_shape) or np.shape(paddings)[1] != 2:
+        raise ValueError(
+            f"paddings must have shape [{len(x_shape)}, 2] (one row per dimension of the input of shape "
+            f"{list(x_shape)}), got shape {list(np.shape(paddings))}"
+        )
+    pads = [(int(a), int(b)) for a, b in paddings]
+    if any(a < 0 or b < 0 for a, b in pads):
+        raise ValueError(f"paddings must be non-negative, got {[list(p) for p in pads]}")
+    return pads
+
+
 def _pad_kernel(xp: Any, x: Any, paddings: Any, c: Any) -> Any:
+    pads = _runtime_pads(x.shape, paddings)
     if x.ndim == 0:  # np.pad rejects an empty pad width
         return x
-    return xp.pad(x, [(int(a), int(b)) for a, b in paddings], mode="constant", constant_values=c)
+    return xp.pad(x, pads, mode="constant", constant_values=c)
 
 
 register_op("PadV2", _pad_kernel, _pad_infer, _pad_grad, jvp=linear)
 
 
 def _mirror_pads(x_shape: tuple[int, ...], paddings: Any, mode: str) -> list[tuple[int, int]]:
-    pads = [(int(a), int(b)) for a, b in paddings]
-    if len(pads) != len(x_shape):
-        raise ValueError(f"paddings must have one row per dimension of the input ({len(x_shape)}), got {len(pads)}")
+    pads = _runtime_pads(x_shape, paddings)
     limit_offset = 1 if mode == "REFLECT" else 0
     for i, ((a, b), d) in enumerate(zip(pads, x_shape, strict=True)):
         if a < 0 or b < 0 or max(a, b) > d - limit_offset:
