@@ -323,8 +323,19 @@ def _static_int(value: Any, what: str) -> int:
     return int(arr)
 
 
+def _ragged(value: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a nested list has rows of different lengths (NumPy raises deep inside for those)."""
+    try:
+        np.shape(value)
+    except ValueError:
+        return True
+    return False
+
+
 def _index_tensor(value: Any, empty_shape: tuple[int, ...] | None = None) -> Tensor:
     """Indices as an int tensor; an empty Python list becomes int32 too (NumPy would make it float)."""
+    if isinstance(value, (list, tuple)) and not _is_nested_with_tensors(value) and _ragged(value):
+        raise ValueError(f"indices must be a rectangular nested list, got the ragged {value!r}")
     if isinstance(value, (list, tuple)) and not _is_nested_with_tensors(value) and np.size(value) == 0:
         empty = np.zeros(np.shape(value), np.int32)
         return constant(empty if empty_shape is None else empty.reshape(empty_shape))
@@ -846,8 +857,22 @@ def _range_infer(inputs: list[Tensor], dtype: Any) -> list[Any]:
             raise ValueError(f"{what} must be a scalar, got shape {t.shape}")
     start, limit, delta = (constant_value(t) for t in inputs)
     if start is not None and limit is not None and delta is not None:
-        return [(dtype, TensorShape([len(_arange(np, start, limit, delta, dtype))]))]
+        return [(dtype, TensorShape([_range_length(start, limit, delta, dtype)]))]
     return [(dtype, TensorShape([None]))]
+
+
+def _range_length(start: Any, limit: Any, delta: Any, dtype: Any) -> int:
+    """The length of Range's output, computed without allocating it (a range may be huge)."""
+    if delta == 0:
+        raise ValueError("delta must not be 0")
+    if delta > 0 and start > limit or delta < 0 and start < limit:
+        raise ValueError(f"with delta = {delta}, start ({start}) must not lie beyond limit ({limit})")
+    if dtype.is_integer:
+        return int(-((int(start) - int(limit)) // int(delta)))
+    estimate = builtins.abs((float(limit) - float(start)) / float(delta))
+    if estimate <= 1 << 16:  # NumPy's own count, bit for bit, when cheap
+        return len(np.arange(start, limit, delta, dtype=dtype.as_numpy_dtype))
+    return int(np.ceil(estimate))
 
 
 register_op("Range", _arange, _range_infer, None)
