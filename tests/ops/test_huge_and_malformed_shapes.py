@@ -59,3 +59,26 @@ def test_constant_of_negative_shape_is_a_clear_error():
 def test_sum_to_shape_of_higher_rank_target_names_the_op():
     with pytest.raises(cr.errors.InvalidArgumentError, match="(?s)SumToShape.*created at"):
         cr.sum_to_shape(1.5, [1])
+
+
+def test_range_of_infinite_bounds_is_a_clear_error():
+    with pytest.raises(cr.errors.InvalidArgumentError, match="(?s)Range.*must be finite"):
+        cr.range(0.0, float("inf"))
+
+
+def test_a_0d_shape_is_refused_not_read_as_a_vector():
+    with pytest.raises(cr.errors.InvalidArgumentError, match="(?s)Fill.*1-D integer tensor"):
+        cr.ones(cr.constant(3))
+
+
+@pytest.mark.parametrize("optimize", [None, cr.compiler.Options(passes=(), codegen=False)] if hasattr(cr, "compiler") else [None])
+def test_identity_n_of_one_tensor_returns_the_array_not_a_tuple(optimize):
+    p = cr.placeholder(cr.float32, [1])
+    (out,) = cr.identity_n([p[0]])
+    assert out.shape.as_list() == []
+    assert np.shape(cr.Session(optimize=optimize).run(out, {p: np.ones(1, np.float32)})) == ()
+
+
+def test_placeholder_with_default_refuses_a_tensor_shape():
+    with pytest.raises(TypeError, match="placeholder_with_default: shape must be a static shape"):
+        cr.placeholder_with_default(cr.ones([3, 2]), cr.constant([3, 2]))

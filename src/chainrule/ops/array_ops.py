@@ -865,6 +865,8 @@ def _range_length(start: Any, limit: Any, delta: Any, dtype: Any) -> int:
     """The length of Range's output, computed without allocating it (a range may be huge)."""
     if delta == 0:
         raise ValueError("delta must not be 0")
+    if not all(np.isfinite(v) for v in (start, limit, delta)):
+        raise ValueError(f"start, limit and delta must be finite, got {start}, {limit}, {delta}")
     if delta > 0 and start > limit or delta < 0 and start < limit:
         raise ValueError(f"with delta = {delta}, start ({start}) must not lie beyond limit ({limit})")
     if dtype.is_integer:

@@ -157,6 +157,8 @@ def placeholder_with_default(input: Any, shape: Any, name: str | None = None) ->
         a fed value must have a shape compatible with it.
     name : op name (``PlaceholderWithDefault`` by default).
     """
+    if isinstance(shape, Tensor):
+        raise TypeError(f"placeholder_with_default: shape must be a static shape (a list or TensorShape), got {shape}")
     value = convert_to_tensor(input)
     return apply("PlaceholderWithDefault", value, name=name or "PlaceholderWithDefault", shape=as_shape(shape))
 

@@ -352,6 +352,8 @@ def constant_value(t: Tensor) -> np.ndarray | None:
 
 def constant_shape(t: Tensor) -> TensorShape:
     """A shape given as a 1-D int tensor, as far as it is known statically (partial Pack/Shape)."""
+    if t.shape.rank not in (1, None):  # as TensorFlow: a 0-d "shape" would be read as a 1-d one
+        raise ValueError(f"a shape must be a 1-D integer tensor, got {t.name} of shape {t.shape}")
     value = constant_value(t)
     if value is not None:
         return TensorShape([int(d) if d >= 0 else None for d in np.ravel(value)])
