@@ -4,8 +4,9 @@ Classes: ``ok`` (runtime dtype and shape equal the static ones, compiled == inte
 NaNs equal), ``clear`` (a chainrule error class, or a TypeError/ValueError/NotImplementedError
 raised by chainrule's own code), ``wrapped`` (a run-time InvalidArgumentError that names the op,
 its line and the runtime shapes, but whose message is a NumPy IndexError/AxisError from the
-kernel: a kernel that trusts a rank its static rule could not check), ``raw`` (anything else: an exception from NumPy's or Python's
-internals, IndexError, OverflowError, ZeroDivisionError, RecursionError...) and ``silent`` (a
+kernel: a kernel that trusts a rank its static rule could not check), ``raw`` (anything else:
+an exception from NumPy's or Python's internals, IndexError, OverflowError, ZeroDivisionError,
+RecursionError...) and ``silent`` (a
 static/runtime mismatch or compiled != interpreted).
 """
 
@@ -28,13 +29,49 @@ from chainrule.ops import registry
 NAMESPACES = ("chainrule", "chainrule.nn", "chainrule.math", "chainrule.linalg")
 # Functions that take callables, run sessions, or build no op from tensors alone.
 NOT_OP_BUILDERS = frozenset(
-    {"cond", "case", "while_loop", "scan", "map_fn", "foldl", "foldr", "py_func", "numpy_function",
-     "py_function", "custom_gradient", "custom_op", "function", "make_template", "group", "tuple",
-     "get_variable", "variable_scope", "no_op", "print", "Print", "while_loop_v2", "control_dependencies",
-     "name_scope", "device", "colocate_with", "get_default_graph", "reset_default_graph", "Assert",
-     "assert_equal", "switch_case", "linear", "zero", "broadcast_shapes", "global_variables", "local_variables",
-     "model_variables", "moving_average_variables", "trainable_variables",
-     "variables_initializer", "initialize_variables"}
+    {
+        "cond",
+        "case",
+        "while_loop",
+        "scan",
+        "map_fn",
+        "foldl",
+        "foldr",
+        "py_func",
+        "numpy_function",
+        "py_function",
+        "custom_gradient",
+        "custom_op",
+        "function",
+        "make_template",
+        "group",
+        "tuple",
+        "get_variable",
+        "variable_scope",
+        "no_op",
+        "print",
+        "Print",
+        "while_loop_v2",
+        "control_dependencies",
+        "name_scope",
+        "device",
+        "colocate_with",
+        "get_default_graph",
+        "reset_default_graph",
+        "Assert",
+        "assert_equal",
+        "switch_case",
+        "linear",
+        "zero",
+        "broadcast_shapes",
+        "global_variables",
+        "local_variables",
+        "model_variables",
+        "moving_average_variables",
+        "trainable_variables",
+        "variables_initializer",
+        "initialize_variables",
+    }
 )
 DTYPES = (np.float32, np.float64, np.int32, np.int64, np.bool_)
 CLEAR_TYPES = (TypeError, ValueError, NotImplementedError)
@@ -50,7 +87,9 @@ def op_functions() -> list[tuple[str, Callable[..., Any]]]:
             fn = getattr(module, name)
             if name.startswith("_") or name in NOT_OP_BUILDERS or not inspect.isfunction(fn):
                 continue
-            if not (fn.__module__ or "").startswith(("chainrule.ops", "chainrule.math", "chainrule.nn", "chainrule.linalg")):
+            if not (fn.__module__ or "").startswith(
+                ("chainrule.ops", "chainrule.math", "chainrule.nn", "chainrule.linalg")
+            ):
                 continue
             found.setdefault(f"{ns}.{name}".removeprefix("chainrule."), fn)
     return sorted(found.items())
@@ -153,9 +192,15 @@ def run_case(fn: Callable[..., Any], values: list[tuple[np.ndarray, Any]]) -> tu
         return classify_error(err), f"run: {type(err).__name__}{cause}"
     if any(kinds):
         err = next(r for r in results if isinstance(r, BaseException))
-        return "silent", f"only one of compiled/interpreted raised {type(err).__name__}: {str(err).splitlines()[0][:120]}"
+        return (
+            "silent",
+            f"only one of compiled/interpreted raised {type(err).__name__}: {str(err).splitlines()[0][:120]}",
+        )
     # Random draws differ between two sessions: those results are compared by dtype and shape only.
-    random = any(registry.find_op_def(op.type) is not None and registry.find_op_def(op.type).stateful for op in graph.get_operations())
+    random = any(
+        registry.find_op_def(op.type) is not None and registry.find_op_def(op.type).stateful
+        for op in graph.get_operations()
+    )
     for t, a, b in zip(fetches, results[0], results[1], strict=True):
         arr = np.asarray(b)
         if t.dtype.name not in ("string",) and arr.dtype != np.dtype(t.dtype.as_numpy_dtype):

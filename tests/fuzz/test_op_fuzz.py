@@ -11,7 +11,6 @@ import warnings
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tests.fuzz import harness
 
 FUNCTIONS = harness.op_functions()

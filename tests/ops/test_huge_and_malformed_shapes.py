@@ -45,7 +45,9 @@ def test_negative_eye_is_a_clear_error():
         cr.linalg.eye(-1)
 
 
-@pytest.mark.parametrize("build", [lambda: cr.one_hot([[0, 1], [1]], 3), lambda: cr.gather(cr.ones([3]), [[0, 1], [1]])])
+@pytest.mark.parametrize(
+    "build", [lambda: cr.one_hot([[0, 1], [1]], 3), lambda: cr.gather(cr.ones([3]), [[0, 1], [1]])]
+)
 def test_ragged_index_lists_are_a_clear_error(build):
     with pytest.raises(ValueError, match="indices must be a rectangular nested list"):
         build()
@@ -71,7 +73,9 @@ def test_a_0d_shape_is_refused_not_read_as_a_vector():
         cr.ones(cr.constant(3))
 
 
-@pytest.mark.parametrize("optimize", [None, cr.compiler.Options(passes=(), codegen=False)] if hasattr(cr, "compiler") else [None])
+@pytest.mark.parametrize(
+    "optimize", [None, cr.compiler.Options(passes=(), codegen=False)] if hasattr(cr, "compiler") else [None]
+)
 def test_identity_n_of_one_tensor_returns_the_array_not_a_tuple(optimize):
     p = cr.placeholder(cr.float32, [1])
     (out,) = cr.identity_n([p[0]])

@@ -7,6 +7,7 @@ those into errors that name the op and the user's line.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def known_dims(shape: TensorShape) -> list[int] | None:
     return dims if len(dims) == len(shape.dims) else None
 
 
-def require_equal_shapes(what: str, arrays: Sequence[object]) -> None:
+def require_equal_shapes(what: str, arrays: Sequence[Any]) -> None:
     """Run-time half of a static rule that accepted merely compatible shapes: the arrays' shapes must be equal.
 
     The static rule of an op like AddN lets ``[None]`` meet ``[3]``; NumPy would broadcast ``[1]``
