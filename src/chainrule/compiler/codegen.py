@@ -25,6 +25,7 @@ import numpy as np
 
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.ops.registry import find_op_def
+from chainrule.ops.shape_rules import statically_equal
 from chainrule.ops.ufunc_steps import NO_OUT, PREV, Step, constant_token
 
 _FUNCTION_IDS = itertools.count()
@@ -331,7 +332,11 @@ def node_steps(node: Node) -> Sequence[Step] | None:
     if node.kernel is not None or len(node.outputs) != 1:
         return None
     op_def = find_op_def(node.op_type)
-    return None if op_def is None else op_def.steps_for(len(node.inputs))
+    if op_def is None:
+        return None
+    if op_def.same_shape_inputs and not statically_equal([v.shape for v in node.inputs]):
+        return None  # the kernel checks the run-time shapes; the steps would broadcast them
+    return op_def.steps_for(len(node.inputs))
 
 
 def writes_into(node: Node) -> bool:

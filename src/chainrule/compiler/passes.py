@@ -339,7 +339,10 @@ def _perm(node: Node) -> tuple[int, ...] | None:
 @rule(Pat("Transpose", Pat.var("x")))
 def _transpose_identity(root: Value, x: Value) -> Value | None:
     perm = _perm(root.node)
-    return x if perm is not None and perm == tuple(range(len(perm))) else None
+    # Only when x's rank is known to be the perm's length: on another rank the op raises at run time.
+    if perm is None or x.shape.rank != len(perm):
+        return None
+    return x if perm == tuple(range(len(perm))) else None
 
 
 @rule(Pat("Transpose", Pat("Transpose", Pat.var("x"), name="inner")))

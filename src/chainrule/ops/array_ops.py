@@ -327,8 +327,19 @@ def _static_int(value: Any, what: str) -> int:
     return int(arr)
 
 
+def _ragged(value: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a nested list has rows of different lengths (NumPy raises deep inside for those)."""
+    try:
+        np.shape(value)
+    except ValueError:
+        return True
+    return False
+
+
 def _index_tensor(value: Any, empty_shape: tuple[int, ...] | None = None) -> Tensor:
     """Indices as an int tensor; an empty Python list becomes int32 too (NumPy would make it float)."""
+    if isinstance(value, (list, tuple)) and not _is_nested_with_tensors(value) and _ragged(value):
+        raise ValueError(f"indices must be a rectangular nested list, got the ragged {value!r}")
     if isinstance(value, (list, tuple)) and not _is_nested_with_tensors(value) and np.size(value) == 0:
         empty = np.zeros(np.shape(value), np.int32)
         return constant(empty if empty_shape is None else empty.reshape(empty_shape))
@@ -665,19 +676,31 @@ def _pad_grad(op: Any, g: Tensor) -> list[Any]:
     return [dx, None, raw_ops.reduce_sum(g) - raw_ops.reduce_sum(dx)]
 
 
+def _runtime_pads(x_shape: tuple[int, ...], paddings: Any) -> list[tuple[int, int]]:
+    """``paddings`` as pairs, checked at run time (np.pad would broadcast a list of the wrong length)."""
+    if np.ndim(paddings) != 2 or np.shape(paddings)[0] != len(x_shape) or np.shape(paddings)[1] != 2:
+        raise ValueError(
+            f"paddings must have shape [{len(x_shape)}, 2] (one row per dimension of the input of shape "
+            f"{list(x_shape)}), got shape {list(np.shape(paddings))}"
+        )
+    pads = [(int(a), int(b)) for a, b in paddings]
+    if any(a < 0 or b < 0 for a, b in pads):
+        raise ValueError(f"paddings must be non-negative, got {[list(p) for p in pads]}")
+    return pads
+
+
 def _pad_kernel(xp: Any, x: Any, paddings: Any, c: Any) -> Any:
+    pads = _runtime_pads(x.shape, paddings)
     if x.ndim == 0:  # np.pad rejects an empty pad width
         return x
-    return xp.pad(x, [(int(a), int(b)) for a, b in paddings], mode="constant", constant_values=c)
+    return xp.pad(x, pads, mode="constant", constant_values=c)
 
 
 register_op("PadV2", _pad_kernel, _pad_infer, _pad_grad, jvp=linear)
 
 
 def _mirror_pads(x_shape: tuple[int, ...], paddings: Any, mode: str) -> list[tuple[int, int]]:
-    pads = [(int(a), int(b)) for a, b in paddings]
-    if len(pads) != len(x_shape):
-        raise ValueError(f"paddings must have one row per dimension of the input ({len(x_shape)}), got {len(pads)}")
+    pads = _runtime_pads(x_shape, paddings)
     limit_offset = 1 if mode == "REFLECT" else 0
     for i, ((a, b), d) in enumerate(zip(pads, x_shape, strict=True)):
         if a < 0 or b < 0 or max(a, b) > d - limit_offset:
@@ -838,8 +861,24 @@ def _range_infer(inputs: list[Tensor], dtype: Any) -> list[Any]:
             raise ValueError(f"{what} must be a scalar, got shape {t.shape}")
     start, limit, delta = (constant_value(t) for t in inputs)
     if start is not None and limit is not None and delta is not None:
-        return [(dtype, TensorShape([len(_arange(np, start, limit, delta, dtype))]))]
+        return [(dtype, TensorShape([_range_length(start, limit, delta, dtype)]))]
     return [(dtype, TensorShape([None]))]
+
+
+def _range_length(start: Any, limit: Any, delta: Any, dtype: Any) -> int:
+    """The length of Range's output, computed without allocating it (a range may be huge)."""
+    if delta == 0:
+        raise ValueError("delta must not be 0")
+    if not all(np.isfinite(v) for v in (start, limit, delta)):
+        raise ValueError(f"start, limit and delta must be finite, got {start}, {limit}, {delta}")
+    if delta > 0 and start > limit or delta < 0 and start < limit:
+        raise ValueError(f"with delta = {delta}, start ({start}) must not lie beyond limit ({limit})")
+    if dtype.is_integer:
+        return int(-((int(start) - int(limit)) // int(delta)))
+    estimate = builtins.abs((float(limit) - float(start)) / float(delta))
+    if estimate <= 1 << 16:  # NumPy's own count, bit for bit, when cheap
+        return len(np.arange(start, limit, delta, dtype=dtype.as_numpy_dtype))
+    return int(np.ceil(estimate))
 
 
 register_op("Range", _arange, _range_infer, None)

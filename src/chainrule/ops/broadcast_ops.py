@@ -43,6 +43,13 @@ def _sum_to_shape_infer(inputs: list[Tensor]) -> list[Any]:
         raise TypeError(f"sum_to_shape sums its input: {x.dtype.name} is not a numeric dtype")
     target = constant_shape(shape)
     broadcast_shapes(x.shape, target)  # the target must broadcast to x
+    if x.shape.rank is not None and target.rank is not None:
+        lead = x.shape.rank - target.rank
+        if lead < 0 or any(
+            t not in (None, 1) and d is not None and t != d
+            for t, d in zip(target.dims, x.shape.dims[lead:])  # type: ignore[arg-type,index]
+        ):
+            raise ValueError(f"cannot sum a tensor of shape {x.shape} to shape {target}: {target} must broadcast to it")
     return [(x.dtype, target)]
 
 

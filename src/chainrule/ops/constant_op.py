@@ -65,6 +65,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     except ConversionError as e:
         raise _refused(f"constant {name!r}", e) from None
     if shape is not None:
+        if isinstance(shape, (list, tuple)) and any(isinstance(d, int) and d < 0 for d in shape):
+            raise ValueError(f"constant: the requested shape {list(shape)} has negative dimensions")
         dims = as_shape(shape).as_list()
         target = [d for d in dims if d is not None]
         if len(target) != len(dims):
@@ -135,6 +137,8 @@ def placeholder_with_default(input: Any, shape: Any, name: str | None = None) ->
         a fed value must have a shape compatible with it.
     name : op name (``PlaceholderWithDefault`` by default).
     """
+    if isinstance(shape, Tensor):
+        raise TypeError(f"placeholder_with_default: shape must be a static shape (a list or TensorShape), got {shape}")
     value = convert_to_tensor(input)
     return apply("PlaceholderWithDefault", value, name=name or "PlaceholderWithDefault", shape=as_shape(shape))
 
@@ -258,4 +262,21 @@ def shape_tensor(shape: Any) -> Tensor:
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
         return convert_to_tensor(shape, dtype_hint="int32")
-    return convert_to_tensor(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")
+    return convert_to_tensor(_shape_array(shape), name="shape")
+
+
+def _shape_array(shape: Any) -> np.ndarray:
+    """A static shape as int32 (int64 where a dimension needs it); a clear error for what no shape holds."""
+    try:
+        dims = np.asarray(shape, dtype=object).reshape(-1)
+    except ValueError as e:  # ragged nesting
+        raise ValueError(f"a shape must be a flat list of integers, got {shape!r}") from e
+    values = []
+    for d in dims:
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"a shape must be a list of integers, got {shape!r}")
+        if not -(2**63) <= int(d) < 2**63:
+            raise ValueError(f"shape dimension {int(d)} does not fit in int64 (shape {shape!r})")
+        values.append(int(d))
+    big = any(not -(2**31) <= v < 2**31 for v in values)
+    return np.array(values, dtype=np.int64 if big else np.int32)

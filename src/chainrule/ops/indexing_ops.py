@@ -365,6 +365,8 @@ def _gather_nd_infer(inputs: list[Tensor]) -> list[Any]:
 
 
 def _gather_nd_kernel(xp: Any, params: Any, indices: Any) -> Any:
+    if indices.ndim == 0:
+        raise ValueError("indices must have rank >= 1 (the last axis holds the multi-indices), got a scalar")
     k = indices.shape[-1]
     if k > params.ndim:
         raise ValueError(f"indices of shape {indices.shape} index {k} dimensions, but params has rank {params.ndim}")

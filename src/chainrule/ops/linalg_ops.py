@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework import dtypes
-from chainrule.framework.graph import Tensor, install_operators
+from chainrule.framework.graph import Tensor, get_default_graph, install_operators
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # noqa: F401 - math_ops installs the Tensor operators used here
 from chainrule.ops.axes import deprecated_alias
@@ -866,12 +866,30 @@ def eye(
         if num_columns is not None or batch_shape is not None:
             raise TypeError("eye: with a tensor num_rows, only square, unbatched identities are supported")
         return diag(array_ops.ones(array_ops.stack([num_rows]), dtype=dtype), name=name or "eye")
-    rows = int(num_rows)
-    cols = rows if num_columns is None else int(num_columns)
+    rows = _eye_dim(num_rows, "num_rows")
+    cols = rows if num_columns is None else _eye_dim(num_columns, "num_columns")
+    batch = [] if batch_shape is None else [_eye_dim(d, "batch_shape") for d in batch_shape]
+    if rows * cols > _EYE_CONSTANT_MAX_ELEMENTS:
+        # Too large to fold into the graph: built when the graph runs (and only if it does).
+        with get_default_graph().name_scope(name or "eye"):
+            rows_i = array_ops.expand_dims(array_ops.range(np.int64(rows), dtype=dtypes.int64), 1)
+            value_t = math_ops.cast(math_ops.equal(rows_i, array_ops.range(np.int64(cols), dtype=dtypes.int64)), dtype)
+            return array_ops.broadcast_to(value_t, [*batch, rows, cols]) if batch else value_t
     value = np.eye(rows, cols, dtype=dtype.as_numpy_dtype)
     if batch_shape is not None:
-        value = np.broadcast_to(value, (*[int(d) for d in batch_shape], rows, cols))
+        value = np.broadcast_to(value, (*batch, rows, cols))
     return constant(value, dtype=dtype, name=name or "eye")
+
+
+_EYE_CONSTANT_MAX_ELEMENTS = 1 << 16  # larger identities are computed at run time, not stored in the graph
+
+
+def _eye_dim(d: Any, what: str) -> int:
+    if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"eye: {what} must be a non-negative integer, got {d!r}")
+    if d < 0:
+        raise ValueError(f"eye: {what} must be a non-negative integer, got {d}")
+    return int(d)
 
 
 # --- TensorFlow 1.x names of inv and det --------------------------------------------------------

@@ -34,6 +34,7 @@ from chainrule.ops.shape_rules import (
     check_kind,
     comparison,
     elementwise,
+    require_equal_shapes,
     unary,
 )
 from chainrule.ops.ufunc_steps import ONE, PREV, ZERO_ARRAY
@@ -737,6 +738,7 @@ def _add_n_infer(inputs: list[Tensor]) -> list[Any]:
 
 
 def _add_n_kernel(xp: Any, *arrays: Any) -> Any:
+    require_equal_shapes("all inputs of add_n", arrays)  # TensorFlow's AddN never broadcasts
     out = arrays[0] + arrays[1] if len(arrays) > 1 else arrays[0].copy()
     for a in arrays[2:]:
         out += a
@@ -756,6 +758,7 @@ register_op(
     _add_n_infer,
     lambda op, g: [g] * len(op.inputs),
     steps=_add_n_steps,
+    same_shape_inputs=True,
     fresh_output=True,
     explain=lambda b, op, a: b.add(*a),
     jvp=lambda op, *ts: [sum_tangents(ts)],

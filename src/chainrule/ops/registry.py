@@ -71,6 +71,9 @@ class OpDef:
     explain : how ``cr.explain`` prints the op: a function name (``"cos"``) or
         ``explain(builder, op, args) -> expression``; None: opaque.
     batch : ``cr.vmap``'s rule; None: derived from ``elementwise``, else a loop over the batch.
+    same_shape_inputs : the inputs must have equal shapes, which the static rule can only prove
+        when they are fully known; otherwise the kernel checks at run time, so the compiler runs
+        the kernel instead of the ``steps`` (which would broadcast).
     """
 
     name: str
@@ -86,6 +89,7 @@ class OpDef:
     fresh_output: bool = False
     explain: ExplainRule | None = None
     batch: BatchRule | None = None
+    same_shape_inputs: bool = False
 
     def steps_for(self, num_inputs: int) -> Sequence[Step] | None:
         """The ufunc steps of this op applied to ``num_inputs`` inputs (None: none)."""
@@ -127,6 +131,7 @@ def register_op(
     fresh_output: bool = False,
     explain: ExplainRule | None = None,
     batch: BatchRule | None = None,
+    same_shape_inputs: bool = False,
     replace: bool = False,
 ) -> OpDef:
     """Declare an op type (see ``OpDef``); ``grad=None`` marks it not differentiable.
@@ -159,6 +164,7 @@ def register_op(
         fresh_output=fresh_output,
         explain=explain,
         batch=batch,
+        same_shape_inputs=same_shape_inputs,
     )
     _OP_DEFS[name] = op_def
     if grad != "undefined":
@@ -371,6 +377,8 @@ def _constant_value_of(t: Tensor, parts: list[np.ndarray | None]) -> np.ndarray 
 
 def constant_shape(t: Tensor) -> TensorShape:
     """A shape given as a 1-D int tensor, as far as it is known statically (partial Pack/Shape)."""
+    if t.shape.rank not in (1, None):  # as TensorFlow: a 0-d "shape" would be read as a 1-d one
+        raise ValueError(f"a shape must be a 1-D integer tensor, got {t.name} of shape {t.shape}")
     value = constant_value(t)
     if value is not None:
         return TensorShape([int(d) if d >= 0 else None for d in np.ravel(value)])

@@ -33,7 +33,7 @@ def _identity_n_infer(inputs: list[Tensor]) -> list[tuple[DType, TensorShape]]:
 
 register_op(
     "IdentityN",
-    lambda xp, *xs: tuple(xs),
+    lambda xp, *xs: xs[0] if len(xs) == 1 else tuple(xs),  # one output is stored as itself, not a 1-tuple
     _identity_n_infer,
     lambda op, *grads: list(grads),
     jvp=lambda op, *tangents: list(tangents),

@@ -7,6 +7,7 @@ those into errors that name the op and the user's line.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -110,3 +111,20 @@ def known_dims(shape: TensorShape) -> list[int] | None:
         return None
     dims = [d for d in shape.dims if d is not None]
     return dims if len(dims) == len(shape.dims) else None
+
+
+def require_equal_shapes(what: str, arrays: Sequence[Any]) -> None:
+    """Run-time half of a static rule that accepted merely compatible shapes: the arrays' shapes must be equal.
+
+    The static rule of an op like AddN lets ``[None]`` meet ``[3]``; NumPy would broadcast ``[1]``
+    against ``[3]`` at run time, so the kernel checks, as TensorFlow's kernels do. The ValueError
+    becomes an InvalidArgumentError naming the op, its inputs and the user's line.
+    """
+    shapes = [np.shape(a) for a in arrays]
+    if any(s != shapes[0] for s in shapes[1:]):
+        raise ValueError(f"{what} must have the same shape, got " + ", ".join(str(list(s)) for s in shapes))
+
+
+def statically_equal(shapes: Sequence[TensorShape]) -> bool:
+    """Whether ``shapes`` are fully known and equal, so a run-time equality check can be skipped."""
+    return all(s.is_fully_defined() for s in shapes) and all(s.as_list() == shapes[0].as_list() for s in shapes)

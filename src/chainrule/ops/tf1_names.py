@@ -209,6 +209,8 @@ def _sorted(values: Any, axis: int, direction: str, name: str) -> Any:
         raise ValueError(f"{name}: direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
     x = convert_to_tensor(values)
     rank = x.shape.rank
+    if rank is not None and not -rank <= axis < rank:
+        raise ValueError(f"{name}: axis {axis} is out of range for {x.name} of rank {rank}")
     length = None if rank is None or x.shape.dims is None else x.shape.dims[axis]
     if rank is None or length is None:
         raise ValueError(f"{name} needs the rank and the length of the sorted axis of {x.name} ({x.shape})")
