@@ -28,6 +28,7 @@ ALLOWED = {
     "summary": {"framework", "ops", "runtime"},
     "viz": {"framework", "ops", "compiler", "runtime", "summary"},
     "testing": {"framework", "ops", "autodiff", "runtime", "transforms"},
+    "backends": {"framework", "ops", "compiler", "runtime"},
 }
 
 

@@ -13,7 +13,7 @@ error naming the op, its inputs and the user's line.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,8 @@ JvpRule = Callable[..., Sequence[Any]]
 BatchRule = Callable[..., Sequence[Any]]
 # ``emit(em, node, args, out) -> expression | None`` (see ``compiler.codegen.Emitter``).
 EmitRule = Callable[..., "str | None"]
+# ``lower(lw, node, args) -> expression | None``: a backend's form of the op (see ``OpDef.lower``).
+LowerRule = Callable[..., "str | None"]
 # ``explain(builder, op, args) -> expression`` (see ``viz.explain``), or a function name.
 ExplainRule = str | Callable[..., Any]
 
@@ -74,6 +76,14 @@ class OpDef:
     same_shape_inputs : the inputs must have equal shapes, which the static rule can only prove
         when they are fully known; otherwise the kernel checks at run time, so the compiler runs
         the kernel instead of the ``steps`` (which would broadcast).
+    lower : per execution backend (``"numba"``...), the op's lowering rule
+        ``lower(lw, node, args) -> expression | None``: ``node`` is the compiler's IR node (static
+        dtypes and shapes on ``node.inputs`` and ``node.outputs``, attributes in ``node.attrs``),
+        ``args`` the names of its input values, ``lw`` the backend's lowering context (its
+        ``bind(prefix, value) -> name`` makes a global the generated code can read); the result is
+        an expression in that backend's language computing the output (a tuple for several), or
+        None when these shapes or attributes are not lowered (the NumPy kernel runs). Ops with
+        ``steps`` need no entry: backends lower the steps themselves.
     """
 
     name: str
@@ -90,6 +100,7 @@ class OpDef:
     explain: ExplainRule | None = None
     batch: BatchRule | None = None
     same_shape_inputs: bool = False
+    lower: Mapping[str, LowerRule] = dataclasses.field(default_factory=dict)
 
     def steps_for(self, num_inputs: int) -> Sequence[Step] | None:
         """The ufunc steps of this op applied to ``num_inputs`` inputs (None: none)."""
@@ -132,6 +143,7 @@ def register_op(
     explain: ExplainRule | None = None,
     batch: BatchRule | None = None,
     same_shape_inputs: bool = False,
+    lower: Mapping[str, LowerRule] | None = None,
     replace: bool = False,
 ) -> OpDef:
     """Declare an op type (see ``OpDef``); ``grad=None`` marks it not differentiable.
@@ -165,6 +177,7 @@ def register_op(
         explain=explain,
         batch=batch,
         same_shape_inputs=same_shape_inputs,
+        lower=dict(lower or {}),
     )
     _OP_DEFS[name] = op_def
     if grad != "undefined":
@@ -213,6 +226,12 @@ def get_op_def(op_type: str) -> OpDef:
 def find_op_def(op_type: str) -> OpDef | None:
     """The declaration of ``op_type``, or None when no op of that type is registered."""
     return _OP_DEFS.get(op_type)
+
+
+def lowering_rule(op_type: str, backend: str) -> LowerRule | None:
+    """The ``backend``'s lowering rule declared for ``op_type`` (None: none declared, or no such op)."""
+    op_def = _OP_DEFS.get(op_type)
+    return None if op_def is None else op_def.lower.get(backend)
 
 
 def registered_ops() -> dict[str, OpDef]:

@@ -65,8 +65,10 @@ class BufferPool:
 class RunState:
     """What persists across runs of one Session: variable values and random streams."""
 
-    def __init__(self, graph_seed: int | None, xp: Any = np, options: Any = None) -> None:
+    def __init__(self, graph_seed: int | None, xp: Any = np, options: Any = None, backend: Any = None) -> None:
         self.variables: dict[str, Any] = {}
+        # The execution backend plans of this state are built by (``runtime.backends``; None: NumPy).
+        self.backend = backend
         self._rngs: dict[tuple[tuple[int, ...], str], np.random.Generator] = {}
         self._graph_seed = graph_seed
         self.buffers = BufferPool()
@@ -204,7 +206,9 @@ class Plan:
         program = build_program(fetch_tensors, target_ops, feed_tensors, self.options)
         self.program = program
         self.executable: Executable
-        if self.options.codegen:
+        if state.backend is not None:
+            self.executable = state.backend.build(program, xp, state, self.options)
+        elif self.options.codegen:
             self.executable = Generated.build(program, xp, state, self.options)
         else:
             self.executable = Interpreter(program, xp, state)

@@ -13,6 +13,7 @@ from chainrule.framework import default_session, errors
 from chainrule.framework.graph import Graph, Operation, Tensor, get_default_graph, has_graph_element
 from chainrule.framework.lru import LRUCache, size_from_environment
 from chainrule.runtime import reporting
+from chainrule.runtime.backends import Backend, resolve_backend
 from chainrule.runtime.feeds import check_feed_shape, convert_feed
 from chainrule.runtime.plan import Plan, RunState
 
@@ -36,6 +37,9 @@ class Session:
     optimize : how plans are compiled: None (``cr.compiler.default_options()``, all passes unless
         the ``CHAINRULE_OPTIMIZE`` environment variable says otherwise), True (all passes), False
         (the graph as written, still run by a generated function), or a ``cr.compiler.Options``.
+    backend : what runs the compiled plans (``runtime.backends``): ``"numpy"`` (one generated
+        Python function calling NumPy per plan), ``"numba"`` (native code, the ``fast`` extra), a
+        ``Backend``; None: the ``CHAINRULE_BACKEND`` environment variable's, else ``"numpy"``.
 
     Examples
     --------
@@ -50,6 +54,7 @@ class Session:
         config: Any = None,
         array_module: Any = np,
         optimize: compiler.Options | bool | None = None,
+        backend: Backend | str | None = None,
     ) -> None:
         if target:
             raise ValueError(f"Session target {target!r}: chainrule runs in process only (target='').")
@@ -59,7 +64,8 @@ class Session:
         if optimize is None and isinstance(config, compiler.Options):
             optimize = config
         self._options = compiler.resolve_options(optimize)
-        self._state = RunState(self._graph.seed, array_module, self._options)
+        self._backend = resolve_backend(backend)
+        self._state = RunState(self._graph.seed, array_module, self._options, self._backend)
         size = size_from_environment(PLAN_CACHE_SIZE_VARIABLE, PLAN_CACHE_SIZE)
         self._plans: LRUCache[Plan] = LRUCache(size)
         self._runners: LRUCache[_Runner] = LRUCache(size)
@@ -69,6 +75,11 @@ class Session:
     @property
     def graph(self) -> Graph:
         return self._graph
+
+    @property
+    def backend(self) -> Backend:
+        """The execution backend this Session's plans are built by."""
+        return self._backend
 
     def run(
         self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None, options: Any = None, run_metadata: Any = None

@@ -1,0 +1,109 @@
+"""Execution backends: what turns a compiled program (``compiler.Program``) into something that runs.
+
+A backend has a name and ``build(program, xp, state, options) -> Executable``. The NumPy backend
+(the default, and the reference every other backend is tested against) emits one straight-line
+Python function calling NumPy (``compiler.codegen``), or interprets the program with
+``Options(codegen=False)``. Other backends lower what they can of a program (each op's form comes
+from its declaration, ``OpDef.lower``, or from its ufunc steps) and run the NumPy kernel for the
+rest, so every graph runs on every backend.
+
+A backend is chosen by name: ``cr.Session(backend="numba")``, ``cr.function(f, backend=...)``, or
+the ``CHAINRULE_BACKEND`` environment variable (read when a Session is created). Backends other
+than NumPy live in ``chainrule.backends.<name>`` and are imported on first use, so their
+compilers (Numba...) are optional extras; ``register_backend`` adds one of your own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.compiler.ir import Program
+from chainrule.runtime.plan import Executable, Generated, Interpreter, RunState
+
+__all__ = [
+    "BACKEND_VARIABLE",
+    "Backend",
+    "NumPyBackend",
+    "available_backends",
+    "get_backend",
+    "register_backend",
+    "resolve_backend",
+]
+
+BACKEND_VARIABLE = "CHAINRULE_BACKEND"
+
+
+class Backend:
+    """How programs run. Subclasses set ``name`` and override ``build``.
+
+    ``build(program, xp, state, options)`` gets the optimized program of one plan (or of a traced
+    function: a ``cr.cond`` branch, a loop body), the array module, the Session's ``RunState``
+    (variables, random streams, buffers; ``runtime.plan.bind_kernel(node, xp, state)`` gives a
+    node's NumPy kernel) and the ``cr.compiler.Options``; it returns an ``Executable``
+    (``run(feed_values) -> fetched values``, errors naming the op and the user's line).
+    """
+
+    name = "?"
+
+    def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<chainrule backend {self.name!r}>"
+
+
+class NumPyBackend(Backend):
+    """One generated Python function per plan, one NumPy call (or inline ufunc step) per op."""
+
+    name = "numpy"
+
+    def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
+        if options.codegen:
+            return Generated.build(program, xp, state, options)
+        return Interpreter(program, xp, state)
+
+
+# name -> the backend, or the module that defines it (imported on first use: its compiler is optional).
+_BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {"numpy": NumPyBackend()}
+_LOCK = threading.Lock()
+
+
+def register_backend(name: str, backend: Backend | Callable[[], Backend]) -> None:
+    """Make ``backend`` (or a function that makes it on first use) available as ``name``."""
+    with _LOCK:
+        _BACKENDS[name] = backend
+
+
+def available_backends() -> list[str]:
+    """The backend names that can be chosen (a named one may still need its extra installed)."""
+    return sorted(_BACKENDS)
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called ``name``; ImportError naming the extra when its compiler is not installed."""
+    with _LOCK:
+        entry = _BACKENDS.get(name)
+        if entry is None:
+            raise ValueError(f"Unknown backend {name!r}; the backends are {', '.join(available_backends())}.")
+        if isinstance(entry, str):  # a module whose ``BACKEND`` is the backend
+            entry = importlib.import_module(entry).BACKEND
+        elif not isinstance(entry, Backend):
+            entry = entry()
+        assert isinstance(entry, Backend)
+        _BACKENDS[name] = entry
+        return entry
+
+
+def resolve_backend(backend: Backend | str | None) -> Backend:
+    """``backend`` as a Backend: a Backend as is, a name looked up, None the ``CHAINRULE_BACKEND`` one (else NumPy)."""
+    if isinstance(backend, Backend):
+        return backend
+    if backend is None:
+        backend = os.environ.get(BACKEND_VARIABLE, "").strip() or "numpy"
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a name or a chainrule Backend, got {type(backend).__name__}")
+    return get_backend(backend)
