@@ -45,3 +45,63 @@ def test_log_exp_at_overflow_is_inf_by_default_and_x_under_fast_math():
             assert sess.run(y, {x: 1000.0}) == np.inf
         with cr.Session(graph=x.graph, optimize=compiler.Options(fast_math=True)) as fast:
             assert fast.run(y, {x: 1000.0}) == 1000.0
+
+
+# --- every rule that changed bits by default (found by reviewing passes.py rule by rule) -----------
+C = np.array([np.inf + 1j, 1 + np.inf * 1j, complex(-0.0, -0.0), complex(0.0, -0.0), np.nan + 2j, 3.5 - 1.25j])
+
+
+def _tiled_slices_gradient(x, w):
+    # The gradient of slices that tile x: AddN(StridedSliceGrad...) adds each piece to the other
+    # slices' +0.0, so a -0.0 in w comes back as +0.0; the concat rule must keep that.
+    return cr.gradients(cr.reduce_sum(x[0:2] * w[0:2]) + cr.reduce_sum(x[2:] * w[2:]), [x])[0]
+
+
+def _feed(name: str, value: np.ndarray):
+    dtype = cr.complex128 if value.dtype.kind == "c" else cr.float64
+    return cr.placeholder(dtype, value.shape, name=name)
+
+
+RULE_CASES = {
+    # complex x * 1 is (a*1 - b*0) + (a*0 + b*1)j in NumPy: an infinite part makes the other NaN
+    "mul_one_complex": (lambda x: x * cr.constant(1 + 0j, cr.complex128), [C]),
+    "div_one_complex": (lambda x: x / cr.constant(1 + 0j, cr.complex128), [C]),
+    "mul_minus_one_complex": (lambda x: x * cr.constant(-1 + 0j, cr.complex128), [C]),
+    "sub_minus_zero_complex": (lambda x: x - cr.constant(complex(0.0, -0.0), cr.complex128), [C]),
+    # x - (-0.0) is x + 0.0: -0.0 becomes +0.0
+    "sub_minus_zero": (lambda x: x - cr.constant(-0.0, cr.float64), [X]),
+    # ten copies of 0.1 added one by one are 0.9999999999999999, 0.1 * 10 is 1.0
+    "sum_of_broadcast": (lambda x: cr.sum_to_shape(cr.broadcast_to(x, [10, 3]), [3]), [np.array([0.1, 0.7, 0.3])]),
+    "reduce_sum_of_broadcast": (lambda x: cr.reduce_sum(cr.broadcast_to(x, [10, 3])), [np.array([0.1, 0.7, 0.3])]),
+    "slice_gradients_to_concat": (_tiled_slices_gradient, [np.arange(4.0), np.array([-0.0, 1.0, -0.0, 2.0])]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_each_reviewed_rule_is_bitwise_exact_by_default(name):
+    build, values = RULE_CASES[name]
+    graph = cr.Graph()
+    with graph.as_default():
+        feeds = [_feed(f"x{i}", v) for i, v in enumerate(values)]
+        y = build(*feeds)
+    feed_dict = dict(zip(feeds, values))
+    with np.errstate(all="ignore"):
+        with cr.Session(graph=graph, optimize=False) as plain:
+            want = plain.run(y, feed_dict)
+        for optimize in (True, compiler.Options(codegen=False)):
+            with cr.Session(graph=graph, optimize=optimize) as sess:
+                got = sess.run(y, feed_dict)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                assert _bits(got) == _bits(want), f"{name}: {got!r} != {want!r}"
+
+
+@pytest.mark.parametrize("name", ["sum_of_broadcast", "reduce_sum_of_broadcast", "mul_one_complex"])
+def test_the_gated_rules_still_fire_under_fast_math(name):
+    build, values = RULE_CASES[name]
+    graph = cr.Graph()
+    with graph.as_default():
+        feeds = [_feed(f"x{i}", v) for i, v in enumerate(values)]
+        y = build(*feeds)
+    rule_name = name.removesuffix("_complex")
+    assert rule_name not in compiler.optimize(y, feeds=feeds).stats
+    assert rule_name in compiler.optimize(y, feeds=feeds, options=compiler.Options(fast_math=True)).stats

@@ -236,9 +236,30 @@ def _keeps(root: Value, x: Value, other: Value, ctx: RewriteContext) -> bool:
     return x.dtype == root.dtype and covers(x, other, ctx.shape_memo)
 
 
+def _exact_for(x: Value, ctx: RewriteContext) -> bool:
+    """Whether ``x * 1 -> x``, ``x / 1 -> x`` and ``x * -1 -> -x`` hold bitwise for ``x``'s dtype.
+
+    They do for real numbers (infinities and signed zeros included), not for complex ones: NumPy
+    multiplies ``(a + bj) * (1 + 0j)`` as ``(a*1 - b*0) + (a*0 + b*1)j``, so an infinite part
+    makes the other one NaN, and ``-0.0`` parts become ``+0.0``.
+    """
+    return ctx.options.fast_math or not x.dtype.is_complex
+
+
+def _is_plus_zero(c: Value) -> bool:
+    """Every element of ``c`` is ``+0`` (in both parts, if complex): ``x - c`` is then exactly ``x``."""
+    value = const_value(c) if c.node.op_type == "Const" else const_value(c.node.inputs[1])
+    if value is None:
+        return False
+    value = np.asarray(value)
+    if value.dtype.kind == "c":
+        return not (np.signbit(value.real).any() or np.signbit(value.imag).any())
+    return value.dtype.kind != "f" or not np.signbit(value).any()
+
+
 @rule(Pat("Mul", Pat.var("x"), Pat.const(1, name="c"), commutative=True))
 def _mul_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
-    return x if _keeps(root, x, c, ctx) else None
+    return x if _exact_for(x, ctx) and _keeps(root, x, c, ctx) else None
 
 
 @rule(Pat("Add", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
@@ -250,8 +271,12 @@ def _add_zero(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | N
 @rule(Pat(("Sub", "RealDiv"), Pat.var("x"), Pat.var("c")))
 def _sub_zero_div_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
     u = uniform_value(c)
-    neutral = 0 if root.node.op_type == "Sub" else 1
-    return x if u is not None and u == neutral and _keeps(root, x, c, ctx) else None
+    sub = root.node.op_type == "Sub"
+    if u is None or u != (0 if sub else 1) or not _keeps(root, x, c, ctx):
+        return None
+    # x - (-0.0) is x + 0.0, which turns -0.0 into +0.0; complex x / 1 is not exact (see _exact_for).
+    exact = _is_plus_zero(c) if sub else _exact_for(x, ctx)
+    return x if exact or ctx.options.fast_math else None
 
 
 @rule(Pat("Sub", Pat.const(0, name="c"), Pat.var("x")))
@@ -263,6 +288,8 @@ def _zero_minus(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value |
 
 @rule(Pat("Mul", Pat.var("x"), Pat.const(-1, name="c"), commutative=True))
 def _mul_minus_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    if not _exact_for(x, ctx):
+        return None
     return ctx.make("Neg", [x], like=root.node) if _keeps(root, x, c, ctx) else None
 
 
@@ -376,12 +403,19 @@ def _sum_of_broadcast(root: Value, x: Value, b: Value, t: Value, ctx: RewriteCon
     if not _shape_is(x, t, ctx) or not x.dtype.is_floating:
         return None
     factor = _broadcast_factor(x, b)
-    return None if factor is None else _scaled(root, x, factor, ctx)
+    # k copies added one by one round differently from x * k (0.1 added 10 times is not 1.0):
+    # only one copy (nothing summed) is exact.
+    if factor is None or (factor != 1 and not ctx.options.fast_math):
+        return None
+    return _scaled(root, x, factor, ctx)
 
 
 @rule(Pat("Sum", Pat(("BroadcastTo", "BroadcastToShapeOf"), Pat.var("x"), Pat.var("s"), name="b")))
 def _reduce_sum_of_broadcast(root: Value, x: Value, b: Value, ctx: RewriteContext) -> Value | None:
     attrs = root.node.attrs
+    # sum(broadcast(x)) -> sum(x) * k adds in another order (and rounds once more): not bitwise.
+    if not ctx.options.fast_math:
+        return None
     if attrs.get("axis") is not None or attrs.get("keepdims") or not x.dtype.is_floating:
         return None
     factor = _broadcast_factor(x, b)
@@ -469,7 +503,12 @@ def _slice_gradients_to_concat(root: Value, ctx: RewriteContext) -> Value | None
         at = end
     if at != shape[0] or len(parts) < 2:
         return None
-    return ctx.make("ConcatV2", parts, {"axis": 0}, like=root.node)
+    joined = ctx.make("ConcatV2", parts, {"axis": 0}, like=root.node)
+    if ctx.options.fast_math or not (root.dtype.is_floating or root.dtype.is_complex):
+        return joined
+    # The AddN added every gradient to the other slices' zeros (+0.0), which turns a -0.0 into
+    # +0.0 and changes nothing else: one + 0.0 keeps the concatenation bitwise equal to it.
+    return ctx.make("Add", [joined, ctx.const(0, root.dtype, like=root.node)], like=root.node)
 
 
 @rule(Pat("Select", Pat.var("c"), Pat.var("x"), Pat.var("x")))
