@@ -105,3 +105,19 @@ def test_the_gated_rules_still_fire_under_fast_math(name):
     rule_name = name.removesuffix("_complex")
     assert rule_name not in compiler.optimize(y, feeds=feeds).stats
     assert rule_name in compiler.optimize(y, feeds=feeds, options=compiler.Options(fast_math=True)).stats
+
+
+def test_a_folded_constant_keeps_the_memory_layout_the_op_gave_it():
+    # The gradient's broadcast of ones folds to a constant. Copied, the zero-strided broadcast view
+    # became a Fortran-ordered array, the products and the concat made of it too, and the final sum
+    # added in another order (last bit off); kept as the op's own array, it adds as at run time.
+    graph = cr.Graph()
+    with graph.as_default():
+        x = cr.placeholder(cr.float64, [], name="x")
+        full = cr.broadcast_to(x, [3, 4])
+        tiled = cr.concat([cr.sin(full[:1]), full[1:] * x], 0)
+        (grad,) = cr.gradients(cr.reduce_sum(cr.reduce_sum(tiled, axis=0, keepdims=True)) + x, [x])
+    with cr.Session(graph=graph, optimize=False) as plain:
+        want = plain.run(grad, {x: 0.1})
+    with cr.Session(graph=graph) as sess:
+        assert _bits(sess.run(grad, {x: 0.1})) == _bits(want)

@@ -209,7 +209,7 @@ def _fold_constants(root: Value, ctx: RewriteContext) -> Value | None:
         return None
     if isinstance(result, (tuple, list)):
         return None
-    arr = np.asarray(result)
+    arr = result if isinstance(result, np.ndarray) else np.asarray(result)
     if arr.size > limit or arr.dtype != root.dtype.as_numpy_dtype or not root.shape.is_compatible_with(arr.shape):
         return None
     return ctx.const(arr, root.dtype, like=node)
