@@ -136,7 +136,7 @@ def fuse_elementwise(program: Program, options: Any) -> int:
             uses.setdefault(v, []).append(n)
     fetched = set(program.outputs)
     # Nodes something else waits for (control edges, run targets) keep their identity.
-    pinned = set(program.targets) | {c for n in program.nodes for c in n.control}
+    pinned = set(program.targets) | set(program.awaited) | {c for n in program.nodes for c in n.control}
     group_of: dict[Node, int] = {}
     groups: list[list[Node]] = []
     for node in reversed(program.nodes):
@@ -210,6 +210,7 @@ def fuse_elementwise(program: Program, options: Any) -> int:
     program.nodes = final
     program.outputs = [remap.get(v, v) for v in program.outputs]
     program.targets = [replaced.get(n, n) for n in program.targets]
+    program.awaited = [replaced.get(n, n) for n in program.awaited]
     for n in program.nodes:
         if any(c in replaced for c in n.control):
             n.control = tuple(replaced.get(c, c) for c in n.control)

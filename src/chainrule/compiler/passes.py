@@ -547,12 +547,13 @@ RULES = RuleDatabase([("runtime", RUNTIME, ()), ("fold", FOLD, ()), ("algebraic"
 
 # --- dead code and common subexpressions --------------------------------------------------------------
 def eliminate_dead_code(program: Program) -> int:
-    """Drop nodes that no output, target or stateful node needs; returns how many were dropped.
+    """Drop nodes that no output, target, stateful or awaited node needs; returns how many were dropped.
 
     Stateful nodes that made it into the program are kept: the user's run executed them
     (variable reads raise for uninitialized variables, assignments have effects).
     """
     roots = [v.node for v in program.outputs] + list(program.targets) + [n for n in program.nodes if n.stateful]
+    roots += program.awaited  # control inputs run even when what waited for them was rewritten away
     live = reachable(roots, lambda node: [*(v.node for v in node.inputs), *node.control])
     before = len(program.nodes)
     program.nodes = [n for n in program.nodes if n in live]

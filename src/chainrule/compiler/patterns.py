@@ -530,9 +530,11 @@ def _replaced_node(node: Node, replace: dict[Value, Value]) -> Node:
 
 
 def finish_replacements(program: Program, replace: dict[Value, Value]) -> None:
-    """Apply ``replace`` to the program's outputs and targets (nodes were remapped as they were visited)."""
+    """Apply ``replace`` to the program's outputs, targets and awaited nodes (nodes were remapped as visited)."""
     program.outputs = [replace.get(v, v) for v in program.outputs]
     program.targets = [_replaced_node(n, replace) for n in program.targets]
+    if program.awaited:
+        program.awaited = [_replaced_node(n, replace) for n in program.awaited]
 
 
 # --- facts about values that rules use ------------------------------------------------------------
