@@ -121,3 +121,21 @@ def test_a_folded_constant_keeps_the_memory_layout_the_op_gave_it():
         want = plain.run(grad, {x: 0.1})
     with cr.Session(graph=graph) as sess:
         assert _bits(sess.run(grad, {x: 0.1})) == _bits(want)
+
+
+def test_kept_buffers_and_in_place_writes_keep_a_transposed_input_s_memory_order():
+    # sin(a.T) allocates a column-ordered array (NumPy follows its input's layout), and a sum of it
+    # adds in that order. Written into a kept row-ordered buffer (large results) or another member's
+    # array, the same values summed to different last bits.
+    graph = cr.Graph()
+    with graph.as_default():
+        a = cr.placeholder(cr.float64, [400, 300], name="a")
+        t = cr.transpose(a)
+        ys = [cr.reduce_sum(cr.sin(t) * 2.0 + t), cr.reduce_sum(cr.exp(t)), cr.reduce_sum(cr.sin(a) * 2.0 + a)]
+    value = np.random.default_rng(0).standard_normal((400, 300))
+    with cr.Session(graph=graph, optimize=False) as plain:
+        want = plain.run(ys, {a: value})
+    with cr.Session(graph=graph) as sess:
+        for _ in range(2):  # the second run reuses the kept buffers
+            assert [_bits(v) for v in sess.run(ys, {a: value})] == [_bits(v) for v in want]
+        assert "buf_" in sess.plans[0].source  # row-ordered inputs still write into kept buffers

@@ -21,7 +21,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainrule.compiler.codegen import CompiledFunction, Emitter, Line, compile_lines, node_steps, step_lines
+from chainrule.compiler.codegen import (
+    CompiledFunction,
+    Emitter,
+    Line,
+    c_ordered,
+    compile_lines,
+    guarded_into,
+    node_steps,
+    step_lines,
+)
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.compiler.patterns import broadcasts_into
 from chainrule.ops.ufunc_steps import NO_OUT, ONE, PREV, ZERO_ARRAY, ZERO_SCALAR
@@ -81,10 +90,19 @@ class FusedGroup:
         members = set(self.members)
         last_reader = {v: m for m in self.members for v in m.inputs}
         final = len(self.members) - 1
+        guard = None
+        if any(j is not None for j in self.inplace) or buffers:
+            # Writes into kept buffers or earlier members' arrays are exact only for row-ordered
+            # inputs (then every member's result is row-ordered too): see codegen.c_ordered.
+            guard = f"{target}_t{final}"  # the last member writes ``target``: this temporary name is free
+            check = em.bind("c_ordered", c_ordered)
+            lines.append(Line((guard,), f"{check}({', '.join(arg_names)},)"))
         for i, m in enumerate(self.members):
             t = target if i == final else f"{target}_t{i}"
             j = self.inplace[i]
             into = names[self.members[j].out] if j is not None else (buffers or {}).get(i)
+            if into is not None and guard is not None:
+                into = guarded_into(em, into, guard)
             fresh = into is not None or _is_array(m.out)
             args = [names[v] for v in m.inputs]
             lines.extend(step_lines(em, m, args, t, into=into, fresh_out=fresh))
