@@ -3,8 +3,8 @@
 The forward outputs and the gradients (of ``reduce_sum`` of each float output, with respect to
 the float arguments the table differentiates) of every sample of ``chainrule.testing.samples``
 (as ``tests/ops/test_op_table.py`` enumerates them) are compared byte for byte: same dtype, same
-shape, signed zeros distinct, infinities equal; NaNs are equal whatever their payload. Random ops run from a graph-level seed, so both
-sessions draw the same numbers.
+shape, signed zeros distinct, infinities equal; NaNs are equal whatever their payload. Random ops
+run from a graph-level seed, so both sessions draw the same numbers.
 """
 
 from __future__ import annotations

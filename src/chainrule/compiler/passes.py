@@ -351,7 +351,16 @@ def _exp_log(x: Value, ctx: RewriteContext) -> Value | None:
 
 
 @rule(Pat("Reshape", Pat("Reshape", Pat.var("x"), Pat.var("s1")), Pat.var("s2")))
-def _reshape_reshape(root: Value, x: Value, s2: Value, ctx: RewriteContext) -> Value:
+def _reshape_reshape(root: Value, x: Value, s2: Value, ctx: RewriteContext) -> Value | None:
+    # Not bitwise: where x is not row-ordered (a transpose), the inner reshape copies it into row
+    # order and the outer one is a view of that, while reshape(x, s2) may be a view of x itself:
+    # equal values in another memory order, which a later sum adds in another order.
+    if not ctx.options.fast_math:
+        return None
+    # The inner reshape must be known not to fail (its element count is checked against x's
+    # static shape only when that is fully known): dropping it must not drop its error.
+    if not x.shape.is_fully_defined():
+        return None
     return ctx.make("Reshape", [x, s2], root.node.attrs, like=root.node)
 
 
@@ -375,7 +384,9 @@ def _transpose_identity(root: Value, x: Value) -> Value | None:
 @rule(Pat("Transpose", Pat("Transpose", Pat.var("x"), name="inner")))
 def _transpose_transpose(root: Value, x: Value, inner: Value, ctx: RewriteContext) -> Value | None:
     p1, p2 = _perm(inner.node), _perm(root.node)
-    if p1 is None or p2 is None or len(p1) != len(p2):
+    # Only when x's rank is known to be the perms' length: on another rank the inner transpose
+    # raises at run time, and a composed identity (x itself) would not.
+    if p1 is None or p2 is None or len(p1) != len(p2) or x.shape.rank != len(p1):
         return None
     composed = tuple(p1[i] for i in p2)
     if composed == tuple(range(len(composed))):

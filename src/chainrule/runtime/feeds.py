@@ -28,8 +28,7 @@ def convert_feed(element: Tensor, value: Any) -> np.ndarray:
         raise errors.InvalidDTypeError(
             None,
             None,
-            f"Cannot feed value {_short(value)} for Tensor '{element.name}' "
-            f"of dtype {element.dtype.name}: {e}",
+            f"Cannot feed value {_short(value)} for Tensor '{element.name}' of dtype {element.dtype.name}: {e}",
         ) from None
     check_feed_shape(element, arr)
     return arr
