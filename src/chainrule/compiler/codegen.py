@@ -365,6 +365,19 @@ def c_ordered(*arrays: Any) -> bool:
     return True
 
 
+def one_memory_order(values: Iterable[Value]) -> bool:
+    """Whether each of ``values`` statically has at most one dimension longer than 1.
+
+    Such arrays (scalars, vectors, ``[1, n]``...) have one memory order only: a result of them
+    written into a row-ordered array is laid out as a fresh one would be, so no guard is needed.
+    """
+    for v in values:
+        dims = v.shape.dims
+        if dims is None or sum(d != 1 for d in dims) > 1:
+            return False
+    return True
+
+
 def guarded_into(em: Emitter, into: str, guard: str) -> str:
     """``into`` when the run-time ``guard`` (a name holding ``c_ordered(...)``) holds, else a fresh result."""
     return f"({into} if {guard} else None)"
@@ -513,7 +526,8 @@ def program_lines(
             lines.extend(node.extra.emit(em, args, target, own))
         elif inline and node_steps(node) is not None:
             into = buffer_names.get((node, 0))
-            if into is not None:  # a kept (row-ordered) buffer: only for row-ordered inputs (see c_ordered)
+            if into is not None and not one_memory_order([*node.inputs, node.out]):
+                # a kept (row-ordered) buffer: only for row-ordered inputs (see c_ordered)
                 into = f"({into} if {em.bind('c_ordered', c_ordered)}({', '.join(args)},) else None)"
             lines.extend(step_lines(em, node, args, target, into=into))
         elif inline and (expr := _emitted(em, node, args, buffer_names.get((node, 0)))) is not None:

@@ -29,6 +29,7 @@ from chainrule.compiler.codegen import (
     compile_lines,
     guarded_into,
     node_steps,
+    one_memory_order,
     step_lines,
 )
 from chainrule.compiler.ir import Node, Program, Value
@@ -91,7 +92,9 @@ class FusedGroup:
         last_reader = {v: m for m in self.members for v in m.inputs}
         final = len(self.members) - 1
         guard = None
-        if any(j is not None for j in self.inplace) or buffers:
+        if (any(j is not None for j in self.inplace) or buffers) and not one_memory_order(
+            [*self.inputs, *(m.out for m in self.members)]
+        ):
             # Writes into kept buffers or earlier members' arrays are exact only for row-ordered
             # inputs (then every member's result is row-ordered too): see codegen.c_ordered.
             guard = f"{target}_t{final}"  # the last member writes ``target``: this temporary name is free
