@@ -68,6 +68,8 @@ UNARY = [
     lambda a: cr.cast(cr.cast(a, cr.float32), f64),
     lambda a: cr.reshape(cr.reshape(a, [-1]), cr.shape(a)),
     lambda a: cr.transpose(cr.transpose(a)),
+    lambda a: cr.transpose(cr.sin(cr.transpose(a)) * 2.0 + 1.0),  # column-ordered values in between
+    lambda a: cr.transpose(cr.exp(cr.transpose(a))) + a,
     lambda a: cr.stop_gradient(a) + a,
 ]
 
