@@ -2,9 +2,10 @@
 
 The forward outputs and the gradients (of ``reduce_sum`` of each float output, with respect to
 the float arguments the table differentiates) of every sample of ``chainrule.testing.samples``
-(as ``tests/ops/test_op_table.py`` enumerates them) are compared byte for byte: same dtype, same
-shape, signed zeros distinct, infinities equal; NaNs are equal whatever their payload. Random ops
-run from a graph-level seed, so both sessions draw the same numbers.
+(as ``tests/ops/test_op_table.py`` enumerates them), compiled with generated code and with the
+interpreter, are compared byte for byte with the uncompiled run: same dtype, same shape, signed
+zeros distinct, infinities equal; NaNs are equal whatever their payload. Random ops run from a
+graph-level seed, so every session draws the same numbers.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule import compiler
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
+# The default options (generated code), and the same rewrites run by the interpreter.
+COMPILED = {"compiled": compiler.Options(), "interpreted": compiler.Options(codegen=False)}
 
 
 def _as_list(result):
@@ -66,6 +70,7 @@ def test_compiled_equals_uncompiled_bitwise(sample):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         want = _run(graph, fetches, feeds, False)
-        got = _run(graph, fetches, feeds, True)
-    for tensor, a, b in zip(fetches, want, got, strict=True):
-        assert bits(b) == bits(a), f"{sample.id}: {tensor.name} compiled {b!r} != uncompiled {a!r}"
+        runs = {mode: _run(graph, fetches, feeds, optimize) for mode, optimize in COMPILED.items()}
+    for mode, got in runs.items():
+        for tensor, a, b in zip(fetches, want, got, strict=True):
+            assert bits(b) == bits(a), f"{sample.id}: {tensor.name} {mode} {b!r} != uncompiled {a!r}"
