@@ -13,7 +13,9 @@ registered in ``RULES`` under the pass names that select them (``compiler.Option
 - ``algebraic`` (``ALGEBRAIC``): ``x*1``, ``x+0``, ``x-0``, ``0-x``, ``x/1``, ``x*-1``, ``--x``, ``log(exp x)``,
   ``exp(log x)`` for ``x >= 0``, reshape of reshape, transposes that cancel, sums of
   broadcasts, ``AddN`` of zeros, ``-fill(c)``; ``0*x -> zeros`` only with ``assume_finite``
-  (it turns ``0*inf`` and ``0*nan`` into 0).
+  (it turns ``0*inf`` and ``0*nan`` into 0). The rules that change bits (``log(exp x)``, signed
+  zeros, complex infinities, reassociated sums, memory order) fire only with ``Options(fast_math=True)``;
+  the default ones are bitwise exact (docs/architecture.md, "The compiler's rewrites, rule by rule").
 
 Rewrites that depend on shapes fire only when static shapes, or the symbolic shape
 classes of ``shape_class`` (values known to share a run-time shape), prove them.
