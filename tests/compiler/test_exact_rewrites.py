@@ -139,3 +139,24 @@ def test_kept_buffers_and_in_place_writes_keep_a_transposed_input_s_memory_order
         for _ in range(2):  # the second run reuses the kept buffers
             assert [_bits(v) for v in sess.run(ys, {a: value})] == [_bits(v) for v in want]
         assert "buf_" in sess.plans[0].source  # row-ordered inputs still write into kept buffers
+
+
+def test_in_place_writes_in_a_fused_group_keep_numpy_s_memory_order_for_mixed_layouts():
+    # b * exp(a.T) mixes a row-ordered and a column-ordered array: written in place into exp(a.T)'s
+    # column-ordered array, the product was not laid out as NumPy lays it out, and the second sum
+    # (reuse_buffers off: in-place writes only) added in another order.
+    graph = cr.Graph()
+    with graph.as_default():
+        a = cr.placeholder(cr.float64, [400, 300], name="a")
+        b = cr.placeholder(cr.float64, [300, 400], name="b")
+        t = cr.transpose(a)
+        y = [cr.reduce_sum(cr.sin(t) * 2.0 + t), cr.reduce_sum(b * cr.exp(t) + 1.0), cr.reduce_sum(cr.sin(b) * t)]
+    feed = {
+        a: np.random.default_rng(0).standard_normal((400, 300)),
+        b: np.random.default_rng(1).standard_normal((300, 400)),
+    }
+    with cr.Session(graph=graph, optimize=False) as plain:
+        want = plain.run(y, feed)
+    for options in (compiler.Options(reuse_buffers=False), compiler.Options(codegen=False)):
+        with cr.Session(graph=graph, optimize=options) as sess:
+            assert [_bits(v) for v in sess.run(y, feed)] == [_bits(v) for v in want]
