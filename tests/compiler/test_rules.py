@@ -115,11 +115,13 @@ EXAMPLES: dict[str, Example] = {
     "neg_times_neg": Example(_unary(lambda x: -x * -cr.sin(x))),
     "log_exp": Example(_unary(lambda x: cr.log(cr.exp(x))), options={"fast_math": True}),
     "exp_log": Example(_unary(lambda x: cr.exp(cr.log(cr.square(x)))), options={"fast_math": True}),
-    "reshape_reshape": Example(_unary(lambda x: cr.reshape(cr.reshape(x, [3, 1]), [1, 3]))),
+    "reshape_reshape": Example(
+        _unary(lambda x: cr.reshape(cr.reshape(x, [3, 1]), [1, 3])), options={"fast_math": True}
+    ),
     "transpose_identity": Example(_unary(lambda x: cr.transpose(cr.reshape(x, [1, 3]), [0, 1]))),
     "transpose_transpose": Example(_transposes([0, 2, 1])),
-    "sum_of_broadcast": Example(_broadcast_row(lambda b, m: sum_to_shape(b, [3]))),
-    "reduce_sum_of_broadcast": Example(_broadcast_row(lambda b, m: cr.reduce_sum(b))),
+    "sum_of_broadcast": Example(_broadcast_row(lambda b, m: sum_to_shape(b, [3])), options={"fast_math": True}),
+    "reduce_sum_of_broadcast": Example(_broadcast_row(lambda b, m: cr.reduce_sum(b)), options={"fast_math": True}),
     "implicit_broadcast": Example(_broadcast_row(lambda b, m: b * m)),
     "add_n_zeros": Example(_unary(lambda x: cr.add_n([x, cr.zeros([3], dtype=f64), x])), options={"fast_math": True}),
     "slice_gradients_to_concat": Example(_tiling_slice_gradients),

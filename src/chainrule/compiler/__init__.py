@@ -100,8 +100,10 @@ class Options:
         between runs, instead of fresh allocations (page faults) each run.
     buffer_min_bytes : the size from which a result gets such a buffer.
     fast_math : allow rewrites that hold in real arithmetic but change bits (``log(exp(x)) -> x``,
-        ``exp(log(x)) -> x``, ``x + 0 -> x`` and ``0 - x -> -x`` (signed zeros), zero terms dropped
-        from ``AddN``); off by default, so the default rewrites are bitwise exact.
+        ``exp(log(x)) -> x``, ``x + 0 -> x``, ``x - (-0.0) -> x`` and ``0 - x -> -x`` (signed zeros),
+        zero terms dropped from ``AddN``, complex ``x * 1``, ``x / 1`` and ``x * -1``, sums of
+        broadcasts as products, reshape of reshape (memory order)); off by default, so the default
+        rewrites are bitwise exact (docs/architecture.md lists every rule).
     fast_reductions : sums of few terms (up to 4096 float64 or 64 float32 values) use ``np.einsum``,
         several times faster than ``np.sum`` over small axes but adding in another order, so the
         last bits of results change; off by default.

@@ -350,6 +350,39 @@ def writes_into(node: Node) -> bool:
     return op_def is not None and op_def.emit is not None and op_def.emits_into
 
 
+def c_ordered(*arrays: Any) -> bool:
+    """Whether every array among ``arrays`` is C-contiguous (scalars and Python numbers are).
+
+    A ufunc allocates its result in the memory order of its inputs ("K"): a transposed input gives
+    a column-ordered result, and the order a later sum adds in follows that layout. Writing into a
+    kept buffer or into another result's array (always row-ordered here) is then exact only when
+    the inputs are row-ordered too; otherwise the step allocates, as the run as written does.
+    """
+    for a in arrays:
+        flags = getattr(a, "flags", None)
+        if flags is not None and not flags.c_contiguous:
+            return False
+    return True
+
+
+def one_memory_order(values: Iterable[Value]) -> bool:
+    """Whether each of ``values`` statically has at most one dimension longer than 1.
+
+    Such arrays (scalars, vectors, ``[1, n]``...) have one memory order only: a result of them
+    written into a row-ordered array is laid out as a fresh one would be, so no guard is needed.
+    """
+    for v in values:
+        dims = v.shape.dims
+        if dims is None or sum(d != 1 for d in dims) > 1:
+            return False
+    return True
+
+
+def guarded_into(em: Emitter, into: str, guard: str) -> str:
+    """``into`` when the run-time ``guard`` (a name holding ``c_ordered(...)``) holds, else a fresh result."""
+    return f"({into} if {guard} else None)"
+
+
 def step_lines(
     em: Emitter,
     node: Node,
@@ -492,7 +525,11 @@ def program_lines(
             own = {j: buffer_names[(node, j)] for j in range(len(node.extra.members)) if (node, j) in buffer_names}
             lines.extend(node.extra.emit(em, args, target, own))
         elif inline and node_steps(node) is not None:
-            lines.extend(step_lines(em, node, args, target, into=buffer_names.get((node, 0))))
+            into = buffer_names.get((node, 0))
+            if into is not None and not one_memory_order([*node.inputs, node.out]):
+                # a kept (row-ordered) buffer: only for row-ordered inputs (see c_ordered)
+                into = f"({into} if {em.bind('c_ordered', c_ordered)}({', '.join(args)},) else None)"
+            lines.extend(step_lines(em, node, args, target, into=into))
         elif inline and (expr := _emitted(em, node, args, buffer_names.get((node, 0)))) is not None:
             lines.append(Line((target,), expr, node, args))
         elif t in ("SumToShapeOf", "BroadcastToShapeOf"):

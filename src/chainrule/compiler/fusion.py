@@ -21,7 +21,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainrule.compiler.codegen import CompiledFunction, Emitter, Line, compile_lines, node_steps, step_lines
+from chainrule.compiler.codegen import (
+    CompiledFunction,
+    Emitter,
+    Line,
+    c_ordered,
+    compile_lines,
+    guarded_into,
+    node_steps,
+    one_memory_order,
+    step_lines,
+)
 from chainrule.compiler.ir import Node, Program, Value
 from chainrule.compiler.patterns import broadcasts_into
 from chainrule.ops.ufunc_steps import NO_OUT, ONE, PREV, ZERO_ARRAY, ZERO_SCALAR
@@ -81,10 +91,21 @@ class FusedGroup:
         members = set(self.members)
         last_reader = {v: m for m in self.members for v in m.inputs}
         final = len(self.members) - 1
+        guard = None
+        if (any(j is not None for j in self.inplace) or buffers) and not one_memory_order(
+            [*self.inputs, *(m.out for m in self.members)]
+        ):
+            # Writes into kept buffers or earlier members' arrays are exact only for row-ordered
+            # inputs (then every member's result is row-ordered too): see codegen.c_ordered.
+            guard = f"{target}_t{final}"  # the last member writes ``target``: this temporary name is free
+            check = em.bind("c_ordered", c_ordered)
+            lines.append(Line((guard,), f"{check}({', '.join(arg_names)},)"))
         for i, m in enumerate(self.members):
             t = target if i == final else f"{target}_t{i}"
             j = self.inplace[i]
             into = names[self.members[j].out] if j is not None else (buffers or {}).get(i)
+            if into is not None and guard is not None:
+                into = guarded_into(em, into, guard)
             fresh = into is not None or _is_array(m.out)
             args = [names[v] for v in m.inputs]
             lines.extend(step_lines(em, m, args, t, into=into, fresh_out=fresh))
@@ -136,7 +157,7 @@ def fuse_elementwise(program: Program, options: Any) -> int:
             uses.setdefault(v, []).append(n)
     fetched = set(program.outputs)
     # Nodes something else waits for (control edges, run targets) keep their identity.
-    pinned = set(program.targets) | {c for n in program.nodes for c in n.control}
+    pinned = set(program.targets) | set(program.awaited) | {c for n in program.nodes for c in n.control}
     group_of: dict[Node, int] = {}
     groups: list[list[Node]] = []
     for node in reversed(program.nodes):
@@ -210,6 +231,7 @@ def fuse_elementwise(program: Program, options: Any) -> int:
     program.nodes = final
     program.outputs = [remap.get(v, v) for v in program.outputs]
     program.targets = [replaced.get(n, n) for n in program.targets]
+    program.awaited = [replaced.get(n, n) for n in program.awaited]
     for n in program.nodes:
         if any(c in replaced for c in n.control):
             n.control = tuple(replaced.get(c, c) for c in n.control)

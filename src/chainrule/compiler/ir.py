@@ -121,6 +121,11 @@ class Program:
     feeds : one ``Feed`` value per fed tensor, in the caller's order.
     outputs : the fetched values, in the caller's order.
     targets : nodes run for their effects only (fetched operations).
+    awaited : the nodes that were control inputs of the program's nodes as built. The run as
+        written runs every one of them (it runs every node it copied); rewrites that replace or
+        remove the node waiting for one must not drop it, so dead-code elimination keeps these,
+        and fusion leaves them out of groups. They stay where they were in ``nodes``: before
+        everything that waited for them, and so before whatever now reads the replacements.
     stats : after ``compiler.optimize``, how often each rewrite rule (by name) and pass
         (``"cse"``, ``"dce"``, ``"fuse"``) fired.
     """
@@ -130,6 +135,7 @@ class Program:
         self.feeds: list[Value] = []
         self.outputs: list[Value] = []
         self.targets: list[Node] = []
+        self.awaited: list[Node] = []
         self.stats: dict[str, int] = {}
         self.dirty: set[Node] | None = None  # nodes rewrites should look at again (None: all)
         self._next_id = 0
@@ -188,6 +194,7 @@ class Program:
             prog.nodes.append(node)
         prog.outputs = [values[t] for t in fetches]
         prog.targets = [nodes[op] for op in targets]
+        prog.awaited = list({c: None for node in prog.nodes for c in node.control})
         return prog
 
     # -- queries --------------------------------------------------------------------------------

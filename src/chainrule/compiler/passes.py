@@ -13,7 +13,9 @@ registered in ``RULES`` under the pass names that select them (``compiler.Option
 - ``algebraic`` (``ALGEBRAIC``): ``x*1``, ``x+0``, ``x-0``, ``0-x``, ``x/1``, ``x*-1``, ``--x``, ``log(exp x)``,
   ``exp(log x)`` for ``x >= 0``, reshape of reshape, transposes that cancel, sums of
   broadcasts, ``AddN`` of zeros, ``-fill(c)``; ``0*x -> zeros`` only with ``assume_finite``
-  (it turns ``0*inf`` and ``0*nan`` into 0).
+  (it turns ``0*inf`` and ``0*nan`` into 0). The rules that change bits (``log(exp x)``, signed
+  zeros, complex infinities, reassociated sums, memory order) fire only with ``Options(fast_math=True)``;
+  the default ones are bitwise exact (docs/architecture.md, "The compiler's rewrites, rule by rule").
 
 Rewrites that depend on shapes fire only when static shapes, or the symbolic shape
 classes of ``shape_class`` (values known to share a run-time shape), prove them.
@@ -209,7 +211,7 @@ def _fold_constants(root: Value, ctx: RewriteContext) -> Value | None:
         return None
     if isinstance(result, (tuple, list)):
         return None
-    arr = np.asarray(result)
+    arr = result if isinstance(result, np.ndarray) else np.asarray(result)
     if arr.size > limit or arr.dtype != root.dtype.as_numpy_dtype or not root.shape.is_compatible_with(arr.shape):
         return None
     return ctx.const(arr, root.dtype, like=node)
@@ -236,9 +238,30 @@ def _keeps(root: Value, x: Value, other: Value, ctx: RewriteContext) -> bool:
     return x.dtype == root.dtype and covers(x, other, ctx.shape_memo)
 
 
+def _exact_for(x: Value, ctx: RewriteContext) -> bool:
+    """Whether ``x * 1 -> x``, ``x / 1 -> x`` and ``x * -1 -> -x`` hold bitwise for ``x``'s dtype.
+
+    They do for real numbers (infinities and signed zeros included), not for complex ones: NumPy
+    multiplies ``(a + bj) * (1 + 0j)`` as ``(a*1 - b*0) + (a*0 + b*1)j``, so an infinite part
+    makes the other one NaN, and ``-0.0`` parts become ``+0.0``.
+    """
+    return ctx.options.fast_math or not x.dtype.is_complex
+
+
+def _is_plus_zero(c: Value) -> bool:
+    """Every element of ``c`` is ``+0`` (in both parts, if complex): ``x - c`` is then exactly ``x``."""
+    value = const_value(c) if c.node.op_type == "Const" else const_value(c.node.inputs[1])
+    if value is None:
+        return False
+    value = np.asarray(value)
+    if value.dtype.kind == "c":
+        return not (np.signbit(value.real).any() or np.signbit(value.imag).any())
+    return value.dtype.kind != "f" or not np.signbit(value).any()
+
+
 @rule(Pat("Mul", Pat.var("x"), Pat.const(1, name="c"), commutative=True))
 def _mul_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
-    return x if _keeps(root, x, c, ctx) else None
+    return x if _exact_for(x, ctx) and _keeps(root, x, c, ctx) else None
 
 
 @rule(Pat("Add", Pat.var("x"), Pat.const(0, name="c"), commutative=True))
@@ -250,8 +273,12 @@ def _add_zero(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | N
 @rule(Pat(("Sub", "RealDiv"), Pat.var("x"), Pat.var("c")))
 def _sub_zero_div_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
     u = uniform_value(c)
-    neutral = 0 if root.node.op_type == "Sub" else 1
-    return x if u is not None and u == neutral and _keeps(root, x, c, ctx) else None
+    sub = root.node.op_type == "Sub"
+    if u is None or u != (0 if sub else 1) or not _keeps(root, x, c, ctx):
+        return None
+    # x - (-0.0) is x + 0.0, which turns -0.0 into +0.0; complex x / 1 is not exact (see _exact_for).
+    exact = _is_plus_zero(c) if sub else _exact_for(x, ctx)
+    return x if exact or ctx.options.fast_math else None
 
 
 @rule(Pat("Sub", Pat.const(0, name="c"), Pat.var("x")))
@@ -263,6 +290,8 @@ def _zero_minus(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value |
 
 @rule(Pat("Mul", Pat.var("x"), Pat.const(-1, name="c"), commutative=True))
 def _mul_minus_one(root: Value, x: Value, c: Value, ctx: RewriteContext) -> Value | None:
+    if not _exact_for(x, ctx):
+        return None
     return ctx.make("Neg", [x], like=root.node) if _keeps(root, x, c, ctx) else None
 
 
@@ -324,7 +353,16 @@ def _exp_log(x: Value, ctx: RewriteContext) -> Value | None:
 
 
 @rule(Pat("Reshape", Pat("Reshape", Pat.var("x"), Pat.var("s1")), Pat.var("s2")))
-def _reshape_reshape(root: Value, x: Value, s2: Value, ctx: RewriteContext) -> Value:
+def _reshape_reshape(root: Value, x: Value, s2: Value, ctx: RewriteContext) -> Value | None:
+    # Not bitwise: where x is not row-ordered (a transpose), the inner reshape copies it into row
+    # order and the outer one is a view of that, while reshape(x, s2) may be a view of x itself:
+    # equal values in another memory order, which a later sum adds in another order.
+    if not ctx.options.fast_math:
+        return None
+    # The inner reshape must be known not to fail (its element count is checked against x's
+    # static shape only when that is fully known): dropping it must not drop its error.
+    if not x.shape.is_fully_defined():
+        return None
     return ctx.make("Reshape", [x, s2], root.node.attrs, like=root.node)
 
 
@@ -348,7 +386,9 @@ def _transpose_identity(root: Value, x: Value) -> Value | None:
 @rule(Pat("Transpose", Pat("Transpose", Pat.var("x"), name="inner")))
 def _transpose_transpose(root: Value, x: Value, inner: Value, ctx: RewriteContext) -> Value | None:
     p1, p2 = _perm(inner.node), _perm(root.node)
-    if p1 is None or p2 is None or len(p1) != len(p2):
+    # Only when x's rank is known to be the perms' length: on another rank the inner transpose
+    # raises at run time, and a composed identity (x itself) would not.
+    if p1 is None or p2 is None or len(p1) != len(p2) or x.shape.rank != len(p1):
         return None
     composed = tuple(p1[i] for i in p2)
     if composed == tuple(range(len(composed))):
@@ -376,12 +416,19 @@ def _sum_of_broadcast(root: Value, x: Value, b: Value, t: Value, ctx: RewriteCon
     if not _shape_is(x, t, ctx) or not x.dtype.is_floating:
         return None
     factor = _broadcast_factor(x, b)
-    return None if factor is None else _scaled(root, x, factor, ctx)
+    # k copies added one by one round differently from x * k (0.1 added 10 times is not 1.0):
+    # only one copy (nothing summed) is exact.
+    if factor is None or (factor != 1 and not ctx.options.fast_math):
+        return None
+    return _scaled(root, x, factor, ctx)
 
 
 @rule(Pat("Sum", Pat(("BroadcastTo", "BroadcastToShapeOf"), Pat.var("x"), Pat.var("s"), name="b")))
 def _reduce_sum_of_broadcast(root: Value, x: Value, b: Value, ctx: RewriteContext) -> Value | None:
     attrs = root.node.attrs
+    # sum(broadcast(x)) -> sum(x) * k adds in another order (and rounds once more): not bitwise.
+    if not ctx.options.fast_math:
+        return None
     if attrs.get("axis") is not None or attrs.get("keepdims") or not x.dtype.is_floating:
         return None
     factor = _broadcast_factor(x, b)
@@ -469,7 +516,12 @@ def _slice_gradients_to_concat(root: Value, ctx: RewriteContext) -> Value | None
         at = end
     if at != shape[0] or len(parts) < 2:
         return None
-    return ctx.make("ConcatV2", parts, {"axis": 0}, like=root.node)
+    joined = ctx.make("ConcatV2", parts, {"axis": 0}, like=root.node)
+    if ctx.options.fast_math or not (root.dtype.is_floating or root.dtype.is_complex):
+        return joined
+    # The AddN added every gradient to the other slices' zeros (+0.0), which turns a -0.0 into
+    # +0.0 and changes nothing else: one + 0.0 keeps the concatenation bitwise equal to it.
+    return ctx.make("Add", [joined, ctx.const(0, root.dtype, like=root.node)], like=root.node)
 
 
 @rule(Pat("Select", Pat.var("c"), Pat.var("x"), Pat.var("x")))
@@ -508,12 +560,13 @@ RULES = RuleDatabase([("runtime", RUNTIME, ()), ("fold", FOLD, ()), ("algebraic"
 
 # --- dead code and common subexpressions --------------------------------------------------------------
 def eliminate_dead_code(program: Program) -> int:
-    """Drop nodes that no output, target or stateful node needs; returns how many were dropped.
+    """Drop nodes that no output, target, stateful or awaited node needs; returns how many were dropped.
 
     Stateful nodes that made it into the program are kept: the user's run executed them
     (variable reads raise for uninitialized variables, assignments have effects).
     """
     roots = [v.node for v in program.outputs] + list(program.targets) + [n for n in program.nodes if n.stateful]
+    roots += program.awaited  # control inputs run even when what waited for them was rewritten away
     live = reachable(roots, lambda node: [*(v.node for v in node.inputs), *node.control])
     before = len(program.nodes)
     program.nodes = [n for n in program.nodes if n in live]

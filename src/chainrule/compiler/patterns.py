@@ -424,8 +424,17 @@ class RewriteContext:
         return self.settle(node)
 
     def const(self, value: Any, dtype: DType, like: Node | None = None) -> Value:
-        """A new ``Const`` node holding ``value`` (made read-only, so fetching it copies)."""
-        arr = np.array(value, dtype=dtype.as_numpy_dtype)
+        """A new ``Const`` node holding ``value`` (made read-only, so fetching it copies).
+
+        An array of the dtype already (a folded op's result) is kept as it is, not copied: its
+        memory layout (a broadcast view's zero strides, a transpose's column order) decides the
+        layout of what ops make of it, and so the order a later sum adds in, as it would at run time.
+        """
+        want = np.dtype(dtype.as_numpy_dtype)
+        if isinstance(value, np.ndarray) and value.dtype == want:
+            arr = value.view()
+        else:
+            arr = np.array(value, dtype=want)
         arr.flags.writeable = False
         node = self.program.new_node(
             "Const",
@@ -521,9 +530,11 @@ def _replaced_node(node: Node, replace: dict[Value, Value]) -> Node:
 
 
 def finish_replacements(program: Program, replace: dict[Value, Value]) -> None:
-    """Apply ``replace`` to the program's outputs and targets (nodes were remapped as they were visited)."""
+    """Apply ``replace`` to the program's outputs, targets and awaited nodes (nodes were remapped as visited)."""
     program.outputs = [replace.get(v, v) for v in program.outputs]
     program.targets = [_replaced_node(n, replace) for n in program.targets]
+    if program.awaited:
+        program.awaited = [_replaced_node(n, replace) for n in program.awaited]
 
 
 # --- facts about values that rules use ------------------------------------------------------------

@@ -103,6 +103,10 @@ def _reshape_infer(inputs: list[Tensor]) -> list[Any]:
     x, new_shape = inputs
     if not new_shape.dtype.is_integer:
         raise TypeError(f"shape must be an integer tensor, got {new_shape.dtype.name}")
+    if new_shape.shape.rank is not None and new_shape.shape.rank != 1:  # TensorFlow's shape rule too
+        raise ValueError(
+            f"Shape must be rank 1 but is rank {new_shape.shape.rank}: the new shape is a 1-D list of sizes"
+        )
     value = constant_value(new_shape)
     if value is None:
         return [(x.dtype, constant_shape(new_shape))]
@@ -182,6 +186,8 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
 # --- fill, zeros, ones -----------------------------------------------------------------------
 def _fill_infer(inputs: list[Tensor]) -> list[Any]:
     dims, value = inputs
+    if not dims.dtype.is_integer:  # a float 2.5 would have been truncated to 2 (and inf overflowed)
+        raise TypeError(f"dims must be an int32 or int64 tensor, got {dims.dtype.name}")
     if value.shape.rank not in (0, None):
         raise ValueError(f"value must be a scalar, got shape {value.shape}")
     if value.dtype == dtypes.string:

@@ -865,6 +865,8 @@ def eye(
     if isinstance(num_rows, Tensor):
         if num_columns is not None or batch_shape is not None:
             raise TypeError("eye: with a tensor num_rows, only square, unbatched identities are supported")
+        if not num_rows.dtype.is_integer:
+            raise TypeError(f"eye: num_rows must be an int32 or int64 scalar tensor, got {num_rows.dtype.name}")
         return diag(array_ops.ones(array_ops.stack([num_rows]), dtype=dtype), name=name or "eye")
     rows = _eye_dim(num_rows, "num_rows")
     cols = rows if num_columns is None else _eye_dim(num_columns, "num_columns")

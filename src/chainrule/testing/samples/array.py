@@ -570,6 +570,14 @@ SAMPLES: list[OpSample] = [
 ERRORS: list[ErrorSample] = [
     error("reshape", lambda x: cr.reshape(x, [4]), rand(2, 3), error=InvalidArgument, match="Reshape.*cannot reshape"),
     error(
+        "reshape",
+        lambda x: cr.reshape(x, cr.constant(-1)),
+        rand(2, 3),
+        error=InvalidArgument,
+        match="Reshape.*Shape must be rank 1 but is rank 0",
+        label="scalar shape",
+    ),
+    error(
         "sum_to_shape",
         lambda x: cr.sum_to_shape(x, [1]),
         np.array([True, False]),
@@ -601,6 +609,15 @@ ERRORS: list[ErrorSample] = [
         label="at run",
     ),
     error("fill", lambda v: cr.fill([2], v), rand(2), error=InvalidArgument, match="Fill.*scalar"),
+    # a float size would be truncated (2.5 -> 2) or overflow (inf): refused, as TensorFlow does
+    error(
+        "fill",
+        lambda d: cr.fill(d, 1.0),
+        np.array([2.5]),
+        error=TypeError,
+        match="Fill.*int32 or int64",
+        label="float dims",
+    ),
     error("stack", lambda a, b: cr.stack([a, b]), rand(2), rand(3), error=InvalidArgument, match="Pack.*same shape"),
     error(
         "stack",

@@ -358,6 +358,14 @@ SAMPLES += [
 
 ERRORS: list[ErrorSample] = [
     error(
+        "linalg.eye",
+        cr.linalg.eye,
+        np.array(np.inf),
+        error=TypeError,
+        match="eye: num_rows must be an int32 or int64",
+        label="float tensor",
+    ),
+    error(
         "matmul", cr.matmul, rand(2, 3), rand(4, 5), error=InvalidArgument, match=r"MatMul.*inner dimensions.*3 != 4"
     ),
     error(
