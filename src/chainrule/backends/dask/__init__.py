@@ -101,7 +101,7 @@ class DaskBackend(ArrayModuleBackend):
 
     def to_numpy(self, values: Sequence[Any]) -> list[Any]:
         lazy = [i for i, v in enumerate(values) if isinstance(v, da.Array)]
-        out = [as_numpy(v) for v in values]
+        out = [v if i in lazy else as_numpy(v) for i, v in enumerate(values)]
         if not lazy:
             return out
         self.computes += 1
