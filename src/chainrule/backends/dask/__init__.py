@@ -37,9 +37,7 @@ try:
     import dask
     import dask.array as da
 except ImportError as e:  # pragma: no cover - exercised with dask hidden, see tests/backends
-    raise ImportError(
-        "The 'dask' backend needs dask: install the extra with pip install 'chainrule[dask]'"
-    ) from e
+    raise ImportError("The 'dask' backend needs dask: install the extra with pip install 'chainrule[dask]'") from e
 
 from chainrule.backends.dask.namespace import DASK_NUMPY  # noqa: E402 - after the friendly ImportError
 
@@ -64,7 +62,7 @@ class DaskBackend(ArrayModuleBackend):
         self.computes = 0  # how many compute calls this backend made (one per run with lazy values)
 
     @property
-    def array_module(self) -> Any:  # type: ignore[override]
+    def array_module(self) -> Any:
         return DASK_NUMPY
 
     def configure(self, *, client: Any = None, chunk_rows: int | None = None, **settings: Any) -> DaskBackend:
