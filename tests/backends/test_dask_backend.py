@@ -187,14 +187,54 @@ def test_matmul_contracting_the_chunked_axis_runs_as_a_dask_reduction(client):
     np.testing.assert_allclose(got_sums, values.sum(axis=0), rtol=1e-12)
 
 
-def test_an_op_dask_cannot_run_names_the_op(client):
+def test_an_op_dask_cannot_build_runs_as_one_task_on_its_gathered_inputs(client):
+    values = _chunk(5, 24)
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [None, FEATURES + 1])
+        gram = cr.matmul(x, x, transpose_a=True)  # a dask reduction over the chunked axis: 4x4
+        det = cr.linalg.det(gram)  # no dask det: one task on the (small) Gram matrix
+        chol = cr.linalg.cholesky(gram)  # dask's cholesky is upper triangular: NumPy's kernel runs
+        top = cr.nn.top_k(x[:, 0], k=3)  # no dask top_k: one task on the gathered column
+    feed = {x: values}
+    with cr.Session(graph=g) as sess:
+        want = sess.run([det, chol, top.values], feed)
+    with cr.Session(graph=g, backend=DaskBackend(client, chunk_rows=5)) as sess:
+        got = sess.run([det, chol, top.values], feed)
+        assert sess.backend.computes == 1  # type: ignore[attr-defined]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_an_op_that_cannot_run_as_one_task_names_the_op(client):
     g = cr.Graph()
     with g.as_default():
         x = cr.placeholder(cr.float64, [None, 2, 2])
-        det = cr.linalg.det(x, name="my_det")
+        det = cr.linalg.det(x, name="my_det")  # its output shape (?,) is not known before running
     with cr.Session(graph=g, backend=DaskBackend(client)) as sess:
-        with pytest.raises(cr.errors.InvalidArgumentError, match=r"(?s)dask.array has no 'det'.*my_det.*test_dask"):
+        with pytest.raises(cr.errors.UnimplementedError, match=r"(?s)dask cannot build this op.*my_det.*test_dask"):
             sess.run(det, {x: np.ones((4, 2, 2))})
+
+
+def test_an_int32_matmul_keeps_its_dtype(client):
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.int32, [None, 2])
+        y = cr.matmul(x, x, transpose_b=True)  # dask computes int32 matmuls in int64
+    values = np.arange(8, dtype=np.int32).reshape(4, 2)
+    with cr.Session(graph=g, backend=DaskBackend(client, chunk_rows=2)) as sess:
+        got = sess.run(y, {x: values})
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, values @ values.T)
+
+
+def test_batch_sized_arrays_made_from_a_shape_are_lazy():
+    from chainrule.backends.dask.namespace import DASK_NUMPY, LARGE
+
+    assert isinstance(DASK_NUMPY.broadcast_to(np.float64(1.0), (LARGE, 1)), da.Array)
+    assert isinstance(DASK_NUMPY.broadcast_to(np.float64(1.0), (4, 1)), np.ndarray)
+    assert isinstance(DASK_NUMPY.exp(np.ones(3)), np.ndarray)  # no lazy input: NumPy
+    assert isinstance(DASK_NUMPY.exp(da.ones(3)), da.Array)
 
 
 def test_a_dask_feed_of_a_lossy_dtype_is_refused():

@@ -3,7 +3,8 @@
 The kernels are written against an array module ``xp``; a module whose arrays are not NumPy
 arrays needs a boundary, which this backend draws in one place:
 
-* feeds are NumPy (the Session converts them) and enter the module through ``to_module``;
+* feeds are NumPy (the Session converts them) and enter the module through ``to_module``, and
+  constants through ``constant`` once, when the plan is built;
 * session state stays NumPy on the client: a variable read (``VariableV2``, ``ReadVariable``)
   and a random op's draw (NumPy's generator, chainrule's seed rule) enter the module through
   ``to_module`` once per run;
@@ -52,6 +53,10 @@ class ArrayModuleBackend(Backend):
     def to_module(self, xp: Any, value: Any) -> Any:
         """A NumPy value (a feed, a variable, a random draw) as an array of ``xp``."""
         return xp.asarray(value)
+
+    def constant(self, xp: Any, value: Any) -> Any:
+        """A ``Const`` op's value as the kernels take it (moved into the module once, when the plan is built)."""
+        return self.to_module(xp, value)
 
     def state_to_module(self, xp: Any, value: Any) -> Any:
         """A NumPy value of the Session's state (a variable, a random draw) as the kernels take it."""
@@ -120,6 +125,8 @@ class ModuleExecutable(Executable):
         self.source = compiled.source
 
     def _bind(self, node: Node) -> Callable[..., Any]:
+        if node.op_type == "Const" and node.kernel is None:
+            return functools.partial(_identity, self._backend.constant(self._xp, node.attrs["value"]))
         op_def = get_op_def(node.op_type) if node.kernel is None else None
         if op_def is None or not op_def.stateful:
             return self._backend.wrap_kernel(node, bind_kernel(node, self._xp, self._state))
@@ -157,6 +164,10 @@ class ModuleExecutable(Executable):
 
 # The run in progress on this thread (its view of the variables), for plans run inside it.
 _ACTIVE = threading.local()
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _entering(kernel: Callable[..., Any], enter: Callable[[Any], Any], *args: Any) -> Any:

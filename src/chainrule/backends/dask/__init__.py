@@ -14,21 +14,27 @@ each) and commits the computed updates after the compute succeeded (``backends.a
 so a run that fails (a lost worker after dask's retries, an error in a chunk) leaves every
 variable as it was.
 
-An op dask cannot run on chunked inputs raises at graph-building time, naming the op and the
-user's line (the generated plan locates it as for the NumPy backend). Ops that contract the
-chunked axis (``matmul(x, y, transpose_a=True)``) are dask reductions and run as they are.
+Ops that contract the chunked axis (``matmul(x, y, transpose_a=True)``) are dask reductions and
+run as they are. An op whose kernel dask cannot build on chunked inputs (``det``, ``top_k``, a
+gather with an index array, a kernel writing with ``out=``...) runs as one task: its inputs are
+gathered into one chunk and its NumPy kernel runs on them where the task is scheduled (right for
+the small matrices such ops see after a reduction over the batch; a whole dataset would not fit).
+That needs the op's output shape statically; without it the error names the op and the user's
+line. A lazy output whose dtype dask promoted (an int32 ``matmul`` computes in int64) is cast
+back to the op's static dtype, as NumPy computes it, so nothing changes dtype silently.
 Control flow (``cr.cond``, ``cr.while_loop``) needs concrete predicates, which a lazy graph does
 not have: such graphs run on the NumPy backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from chainrule.backends.array_module import ArrayModuleBackend, as_numpy
+from chainrule.compiler.ir import Node
 from chainrule.framework import errors
 from chainrule.framework.graph import Tensor
 from chainrule.runtime.feeds import check_feed_shape, convert_feed
@@ -39,7 +45,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised with dask hidden, see tests/backends
     raise ImportError("The 'dask' backend needs dask: install the extra with pip install 'chainrule[dask]'") from e
 
-from chainrule.backends.dask.namespace import DASK_NUMPY  # noqa: E402 - after the friendly ImportError
+from chainrule.backends.dask.namespace import DASK_NUMPY, is_lazy  # noqa: E402 - after the friendly ImportError
 
 __all__ = ["BACKEND", "DaskBackend"]
 
@@ -87,6 +93,33 @@ class DaskBackend(ArrayModuleBackend):
             check_feed_shape(element, value)
         return value
 
+    def wrap_kernel(self, node: Node, kernel: Callable[..., Any]) -> Callable[..., Any]:
+        dtypes = [np.dtype(v.dtype.as_numpy_dtype) for v in node.outputs]
+
+        def run(*args: Any) -> Any:
+            if not any(is_lazy(a) for a in args):
+                return kernel(*args)  # constants, shapes, variables alone: eager NumPy
+            try:
+                out = kernel(*args)
+            except errors.OpError:
+                raise
+            except (
+                AttributeError,
+                TypeError,
+                ValueError,
+                NotImplementedError,
+                IndexError,
+                AssertionError,
+                ArithmeticError,
+            ) as e:
+                out = _one_task(node, kernel, args, e)
+            return _static_dtypes(out, dtypes)
+
+        return run
+
+    def constant(self, xp: Any, value: Any) -> Any:
+        return value  # constants stay NumPy, like the variables
+
     def state_to_module(self, xp: Any, value: Any) -> Any:
         return value  # variables and random draws stay NumPy: dask embeds them in the graph where used
 
@@ -114,6 +147,35 @@ class DaskBackend(ArrayModuleBackend):
         for i, value in zip(lazy, computed):
             out[i] = as_numpy(value)
         return out
+
+
+def _one_task(node: Node, kernel: Callable[..., Any], args: tuple[Any, ...], cause: Exception) -> Any:
+    """``node``'s kernel as one dask task on its inputs gathered whole (dask.delayed computes them)."""
+    shapes = [v.shape for v in node.outputs]
+    if not all(s.is_fully_defined() for s in shapes):
+        raise errors.UnimplementedError(
+            None,
+            node.origin,
+            f"dask cannot build this op on chunked inputs ({type(cause).__name__}: {cause}), and its output "
+            f"shape {', '.join(str(s) for s in shapes)} is not known before running, so it cannot run as one task",
+        ) from cause
+    # In the task the inputs are NumPy arrays, so the same kernel runs its NumPy path.
+    task = dask.delayed(kernel, pure=True, nout=len(shapes) if len(shapes) > 1 else None)(*args)
+    parts = [task] if len(shapes) == 1 else list(task)
+    lazy = [
+        da.from_delayed(p, shape=tuple(s.as_list()), dtype=v.dtype.as_numpy_dtype)
+        for p, s, v in zip(parts, shapes, node.outputs)
+    ]
+    return lazy[0] if len(lazy) == 1 else tuple(lazy)
+
+
+def _static_dtypes(out: Any, dtypes: list[np.dtype]) -> Any:
+    """Lazy outputs cast to the op's static dtypes where dask promoted them (NumPy keeps them)."""
+    if isinstance(out, tuple):
+        return tuple(_static_dtypes(o, [d]) for o, d in zip(out, dtypes))
+    if isinstance(out, da.Array) and dtypes and out.dtype != dtypes[0]:
+        return out.astype(dtypes[0])
+    return out
 
 
 BACKEND = DaskBackend()
