@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["ARRAY", "STRICT_NUMPY", "StrictNumPy", "from_numpy", "refusing_numpy", "to_numpy"]
 
-ARRAY: type = type(array_api_strict.asarray(0.0))
+ARRAY: Any = type(array_api_strict.asarray(0.0))
 _CPU = array_api_strict.Device("CPU_DEVICE")
 
 
@@ -143,6 +143,9 @@ _OPERATORS = [
     for base in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
                  "lshift", "rshift")
     for op in (base, "r" + base)
+] + [
+    f"__i{base}__"
+    for base in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor")
 ] + [f"__{op}__" for op in ("lt", "le", "gt", "ge", "eq", "ne", "neg", "pos", "abs", "invert", "getitem",
                              "setitem", "iter", "len", "bool", "float", "int", "index", "complex")]  # fmt: skip
 
@@ -154,6 +157,8 @@ def _operator(name: str) -> Any:
         if _has_numpy_array(args):
             raise TypeError(f"NumPy-only: a NumPy array was an operand of {name} with the module's arrays")
         result = forward(self._array, *to_numpy(args))
+        if name.startswith("__i") and name not in ("__iter__", "__int__", "__index__", "__invert__"):
+            return self  # an in-place operator: NumPy updated the data
         if name == "__iter__":
             return iter([from_numpy(r) for r in result])
         return (
@@ -170,12 +175,12 @@ def refusing_numpy() -> Iterator[None]:
     """Within: array-api-strict arrays refuse implicit conversion to NumPy and have NumPy's API."""
     names = ["__array__", "__buffer__", "__getattr__", "dtype", "T", "mT", *_OPERATORS]
     saved = {name: ARRAY.__dict__.get(name) for name in names}
-    ARRAY.__array__ = _refuse  # type: ignore[attr-defined]
-    ARRAY.__buffer__ = _refuse  # type: ignore[attr-defined]
-    ARRAY.__getattr__ = _method  # type: ignore[attr-defined]
-    ARRAY.dtype = property(lambda self: self._array.dtype)  # type: ignore[attr-defined]
-    ARRAY.T = property(lambda self: from_numpy(self._array.T))  # type: ignore[attr-defined]
-    ARRAY.mT = property(lambda self: from_numpy(np.swapaxes(self._array, -1, -2)))  # type: ignore[attr-defined]
+    ARRAY.__array__ = _refuse
+    ARRAY.__buffer__ = _refuse
+    ARRAY.__getattr__ = _method
+    ARRAY.dtype = property(lambda self: self._array.dtype)
+    ARRAY.T = property(lambda self: from_numpy(self._array.T))
+    ARRAY.mT = property(lambda self: from_numpy(np.swapaxes(self._array, -1, -2)))
     for name in _OPERATORS:
         setattr(ARRAY, name, _operator(name))
     try:

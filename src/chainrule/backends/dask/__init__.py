@@ -37,6 +37,7 @@ from chainrule.backends.array_module import ArrayModuleBackend, as_numpy
 from chainrule.compiler.ir import Node
 from chainrule.framework import errors
 from chainrule.framework.graph import Tensor
+from chainrule.ops.registry import get_op_def
 from chainrule.runtime.feeds import check_feed_shape, convert_feed
 
 try:
@@ -117,6 +118,20 @@ class DaskBackend(ArrayModuleBackend):
 
         return run
 
+    def host_kernel(self, node: Node, kernel: Callable[..., Any], xp: Any) -> Callable[..., Any]:
+        stateful = node.stateful
+
+        def run(*args: Any) -> Any:
+            if not any(is_lazy(a) for a in args):
+                return kernel(*args)
+            if not stateful:
+                return _one_task(node, kernel, args, None)
+            # A stateful NumPy-only op (py_func, a sampler) runs on the client: its inputs are computed first.
+            self.computes += 1
+            return kernel(*dask.compute(*args, scheduler=self.client))
+
+        return run
+
     def constant(self, xp: Any, value: Any) -> Any:
         return value  # constants stay NumPy, like the variables
 
@@ -149,14 +164,14 @@ class DaskBackend(ArrayModuleBackend):
         return out
 
 
-def _one_task(node: Node, kernel: Callable[..., Any], args: tuple[Any, ...], cause: Exception) -> Any:
+def _one_task(node: Node, kernel: Callable[..., Any], args: tuple[Any, ...], cause: Exception | None) -> Any:
     """``node``'s kernel as one dask task on its inputs gathered whole (dask.delayed computes them)."""
     shapes = [v.shape for v in node.outputs]
     if not all(s.is_fully_defined() for s in shapes):
         raise errors.UnimplementedError(
             None,
             node.origin,
-            f"dask cannot build this op on chunked inputs ({type(cause).__name__}: {cause}), and its output "
+            f"dask cannot build this op on chunked inputs ({_reason(node, cause)}), and its output "
             f"shape {', '.join(str(s) for s in shapes)} is not known before running, so it cannot run as one task",
         ) from cause
     # In the task the inputs are NumPy arrays, so the same kernel runs its NumPy path.
@@ -167,6 +182,12 @@ def _one_task(node: Node, kernel: Callable[..., Any], args: tuple[Any, ...], cau
         for p, s, v in zip(parts, shapes, node.outputs)
     ]
     return lazy[0] if len(lazy) == 1 else tuple(lazy)
+
+
+def _reason(node: Node, cause: Exception | None) -> str:
+    if cause is None:
+        return f"its kernel needs NumPy: {get_op_def(node.op_type).numpy_only}"
+    return f"{type(cause).__name__}: {cause}"
 
 
 def _static_dtypes(out: Any, dtypes: list[np.dtype]) -> Any:

@@ -87,6 +87,8 @@ def _large(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     if position is None:
         return False
     shape = args[position] if len(args) > position else kwargs.get("shape")
+    if shape is None:
+        return False
     try:
         return int(np.prod(shape)) >= LARGE
     except (TypeError, ValueError):
