@@ -10,17 +10,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import dask
+import dask.array as da
+import distributed
 import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.backends.dask import DaskBackend
 from chainrule.runtime import backends
-
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
-dask = pytest.importorskip("dask")
-
-from chainrule.backends.dask import DaskBackend  # noqa: E402 - needs dask
 
 FEATURES = 3
 WEIGHTS = np.array([[1.5], [-2.0], [0.5]])

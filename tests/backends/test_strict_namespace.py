@@ -16,9 +16,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.backends.array_module import ArrayModuleBackend
+from chainrule.testing import strict_namespace as sn
 from chainrule.testing.samples import all_samples
-
-sn = pytest.importorskip("chainrule.testing.strict_namespace")
 
 TABLE = all_samples()
 
