@@ -8,6 +8,7 @@ and are re-exported here.
 from __future__ import annotations
 
 import builtins
+import itertools
 from typing import Any, overload
 
 import numpy as np
@@ -62,21 +63,22 @@ def _explain_static(b: Any, op: Any, args: list[Any]) -> Any:
 
 register_op(
     "Shape",
-    lambda xp, x, out_type: np.array(x.shape, dtype=out_type.as_numpy_dtype),
+    # In the array module (not NumPy), so a GPU module's kernels can combine it with their arrays.
+    lambda xp, x, out_type: xp.asarray(np.array(x.shape, dtype=out_type.as_numpy_dtype)),
     lambda inputs, out_type: [(out_type, TensorShape([inputs[0].shape.rank]))],
     None,
     explain=_explain_static,
 )
 register_op(
     "Size",
-    lambda xp, x, out_type: np.array(x.size, dtype=out_type.as_numpy_dtype),
+    lambda xp, x, out_type: xp.asarray(np.array(x.size, dtype=out_type.as_numpy_dtype)),
     lambda inputs, out_type: [(out_type, TensorShape([]))],
     None,
     explain=_explain_static,
 )
 register_op(
     "Rank",
-    lambda xp, x: np.array(x.ndim, dtype=np.int32),
+    lambda xp, x: xp.asarray(np.array(x.ndim, dtype=np.int32)),
     lambda inputs: [(dtypes.int32, TensorShape([]))],
     None,
     explain=_explain_static,
@@ -568,7 +570,7 @@ def _split_v_infer(inputs: list[Tensor], num_split: int, axis: int) -> list[Any]
 
 def _split_v_kernel(xp: Any, x: Any, size_splits: Any, num_split: int, axis: int) -> Any:
     sizes = _resolve_sizes([int(s) for s in size_splits], x.shape[axis])
-    return _one_or_tuple(xp.split(x, np.cumsum(sizes)[:-1], axis=axis))
+    return _one_or_tuple(xp.split(x, list(itertools.accumulate(sizes))[:-1], axis=axis))
 
 
 register_op(

@@ -107,7 +107,10 @@ def _sampler_infer(
     ]
 
 
-register_op("LogUniformCandidateSampler", _sampler_kernel, _sampler_infer, None, stateful=True)
+register_op(
+    "LogUniformCandidateSampler", _sampler_kernel, _sampler_infer, None, stateful=True,
+    numpy_only="samples with NumPy's generator on the host (chainrule's seed rule) and reads the true classes",
+)  # fmt: skip
 
 
 def log_uniform_candidate_sampler(

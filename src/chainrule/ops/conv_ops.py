@@ -189,12 +189,18 @@ def _same(a: int | None, b: int | None, message: str) -> int | None:
     return a if a is not None else b
 
 
+def _sliding_window_view(xp: Any) -> Any:
+    """The array module's ``lib.stride_tricks.sliding_window_view`` (CuPy and dask.array have one)."""
+    tricks = getattr(getattr(xp, "lib", None), "stride_tricks", None)
+    return sliding_window_view if xp is np or tricks is None else tricks.sliding_window_view
+
+
 def _windows(
-    xpad: Any, k: tuple[int, int], strides: tuple[int, ...], dilations: tuple[int, ...], out: tuple[int, int]
+    xp: Any, xpad: Any, k: tuple[int, int], strides: tuple[int, ...], dilations: tuple[int, ...], out: tuple[int, int]
 ) -> Any:
     """A strided view ``[N, OH, OW, C, KH, KW]`` of every window of a padded NHWC array (no copy)."""
     eh, ew = (k[0] - 1) * dilations[1] + 1, (k[1] - 1) * dilations[2] + 1
-    view = sliding_window_view(xpad, (eh, ew), axis=(1, 2))
+    view = _sliding_window_view(xp)(xpad, (eh, ew), axis=(1, 2))
     return view[
         :,
         0 : out[0] * strides[1] : strides[1],
@@ -252,7 +258,8 @@ def _col2im(
 
 
 def _as_sizes(sizes: Any) -> tuple[int, int, int, int]:
-    values = tuple(int(v) for v in np.ravel(sizes))
+    # ``reshape``, not ``np.ravel``: the sizes may be an array of another module (read on the host).
+    values = tuple(int(v) for v in (sizes.reshape(-1) if hasattr(sizes, "reshape") else np.ravel(sizes)))
     if len(values) != 4 or min(values) < 0:
         raise ValueError(f"expected a shape of 4 non-negative sizes, got {list(values)}")
     n, h, w, c = values
@@ -294,10 +301,10 @@ def _conv2d_kernel(
     if x.shape[3] != w.shape[2]:
         raise ValueError(_channel_message(x.shape[3], w.shape[2]))
     out, pads = _plan(x.shape[1:3], w.shape[:2], strides, dilations, padding, explicit_paddings)
-    dtype = np.result_type(x, w)
+    dtype = np.result_type(x.dtype, w.dtype)
     if 0 in out or x.shape[0] == 0:
         return xp.zeros((x.shape[0], *out, w.shape[3]), dtype=dtype)
-    cols = _windows(_pad4(xp, x, pads), w.shape[:2], strides, dilations, out)  # [N, OH, OW, C, KH, KW]
+    cols = _windows(xp, _pad4(xp, x, pads), w.shape[:2], strides, dilations, out)  # [N, OH, OW, C, KH, KW]
     return xp.tensordot(cols, w, axes=([3, 4, 5], [2, 0, 1])).astype(dtype, copy=False)
 
 
@@ -344,7 +351,9 @@ def _backprop_input_kernel(
     _check_out_backprop(dy, n, out, w.shape[3])
     cols = xp.tensordot(dy, w, axes=([3], [3])) if dy.size and c else None  # [N, OH, OW, KH, KW, C]
     taps = None if cols is None else (lambda i, j: cols[:, :, :, i, j, :])
-    return _col2im(xp, (n, h, wd, c), pads, w.shape[:2], strides, dilations, out, np.result_type(w, dy), taps)
+    return _col2im(
+        xp, (n, h, wd, c), pads, w.shape[:2], strides, dilations, out, np.result_type(w.dtype, dy.dtype), taps
+    )
 
 
 def _check_backprop_kinds(
@@ -417,10 +426,10 @@ def _backprop_filter_kernel(
         raise ValueError(_channel_message(x.shape[3], c))
     out, pads = _plan(x.shape[1:3], (kh, kw), strides, dilations, padding, explicit_paddings)
     _check_out_backprop(dy, x.shape[0], out, o)
-    dtype = np.result_type(x, dy)
+    dtype = np.result_type(x.dtype, dy.dtype)
     if dy.size == 0:
         return xp.zeros((kh, kw, c, o), dtype=dtype)
-    cols = _windows(_pad4(xp, x, pads), (kh, kw), strides, dilations, out)  # [N, OH, OW, C, KH, KW]
+    cols = _windows(xp, _pad4(xp, x, pads), (kh, kw), strides, dilations, out)  # [N, OH, OW, C, KH, KW]
     dw = xp.tensordot(cols, dy, axes=([0, 1, 2], [0, 1, 2]))  # [C, KH, KW, O]
     return xp.transpose(dw, (1, 2, 0, 3)).astype(dtype, copy=False)
 
@@ -483,7 +492,7 @@ def _valid_windows(
 ) -> Any:
     """``[1, OH, OW, 1, KH, KW]`` booleans: which window elements are real (not padding)."""
     valid = _pad4(xp, xp.ones((1, hw[0], hw[1], 1), dtype=bool), pads, False)
-    return _windows(valid, k, strides, _NO_DILATION, out)
+    return _windows(xp, valid, k, strides, _NO_DILATION, out)
 
 
 # --- MaxPool --------------------------------------------------------------------------------
@@ -495,7 +504,7 @@ def _max_pool_kernel(xp: Any, x: Any, ksize: Any, strides: Any, padding: str, da
     out, pads = _pool_plan(x.shape[1:3], ksize, strides, padding)
     if 0 in out or x.size == 0:
         return xp.zeros((x.shape[0], *out, x.shape[3]), dtype=x.dtype)
-    win = _windows(_pad4(xp, x, pads, _lowest(x.dtype)), ksize[1:3], strides, _NO_DILATION, out)
+    win = _windows(xp, _pad4(xp, x, pads, _lowest(x.dtype)), ksize[1:3], strides, _NO_DILATION, out)
     return win.max(axis=(4, 5))
 
 
@@ -507,7 +516,7 @@ def _max_pool_argmax(xp: Any, x: Any, ksize: Any, strides: Any, padding: str) ->
     out, pads = _pool_plan(x.shape[1:3], ksize, strides, padding)
     k = ksize[1:3]
     n_taps = k[0] * k[1]
-    win = _windows(_pad4(xp, x, pads, _lowest(x.dtype)), k, strides, _NO_DILATION, out)
+    win = _windows(xp, _pad4(xp, x, pads, _lowest(x.dtype)), k, strides, _NO_DILATION, out)
     win = win.reshape(*win.shape[:4], n_taps)
     valid = _valid_windows(xp, x.shape[1:3], k, strides, pads, out).reshape(1, out[0], out[1], 1, n_taps)
     is_max = (win == win.max(axis=-1, keepdims=True)) & valid
@@ -611,7 +620,7 @@ def _avg_pool_kernel(xp: Any, x: Any, ksize: Any, strides: Any, padding: str, da
     out, pads = _pool_plan(x.shape[1:3], ksize, strides, padding)
     if 0 in out or x.size == 0:
         return xp.zeros((x.shape[0], *out, x.shape[3]), dtype=x.dtype)
-    win = _windows(_pad4(xp, x, pads), ksize[1:3], strides, _NO_DILATION, out)
+    win = _windows(xp, _pad4(xp, x, pads), ksize[1:3], strides, _NO_DILATION, out)
     counts = _window_counts(xp, x.shape[1:3], ksize, strides, pads, out)
     return (win.sum(axis=(4, 5)) / counts).astype(x.dtype, copy=False)
 

@@ -570,7 +570,10 @@ def _sparse_to_dense_grad(op: Any, g: Tensor) -> list[Any]:
     return [None, None, d_values, raw_ops.reduce_sum(g) - raw_ops.reduce_sum(picked)]
 
 
-register_op("SparseToDense", _sparse_to_dense_kernel, _sparse_to_dense_infer, _sparse_to_dense_grad, jvp=linear)
+register_op(
+    "SparseToDense", _sparse_to_dense_kernel, _sparse_to_dense_infer, _sparse_to_dense_grad, jvp=linear,
+    numpy_only="validates the indices with np.unique(axis=0), which dask.array lacks",
+)  # fmt: skip
 
 
 def sparse_to_dense(

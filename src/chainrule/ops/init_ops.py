@@ -278,9 +278,9 @@ class GlorotNormal(VarianceScaling):
 
 
 def _orthonormal_kernel(xp: Any, a: Any) -> Any:
-    q, r = np.linalg.qr(np.asarray(a), mode="reduced")
+    q, r = xp.linalg.qr(a, mode="reduced")
     # The signs of R's diagonal make Q unique, so Q is uniformly (Haar) distributed (TensorFlow's step).
-    return xp.asarray(q * np.sign(np.diagonal(r)))
+    return q * xp.sign(xp.diagonal(r))
 
 
 def _orthonormal_infer(inputs: list[Tensor]) -> list[Any]:

@@ -61,13 +61,17 @@ def _unary(
     explain: Any = None,
     kernel: Any = None,
     jvp: Any = None,
+    numpy_only: str | None = None,
 ) -> _UnaryOp:
     """Declare a unary elementwise op (its JVP is its gradient: the Jacobian is diagonal).
 
     Ops that take complex inputs give their JVP explicitly: their gradient multiplies by the
     conjugate derivative (see ``_conj``), their JVP by the derivative itself.
     """
-    register_op(op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain, jvp=jvp)
+    register_op(
+        op_type, kernel, unary(kinds), grad, elementwise=UNARY, steps=steps, explain=explain, jvp=jvp,
+        numpy_only=numpy_only,
+    )  # fmt: skip
 
     def fn(x: Any, name: str | None = None) -> Tensor:
         return apply(op_type, convert_to_tensor(x), name=name)
@@ -591,6 +595,7 @@ erf = _unary(
     doc="The error function (SciPy's kernel when installed, else ``math.erf`` per element).",
     explain="erf",
     kernel=_erf_kernel,
+    numpy_only="SciPy's erf (or math.erf per element): no NumPy-API module function",
 )
 floor = _unary("Floor", _ufunc("floor"), lambda op, g: [None], explain="floor")
 ceil = _unary("Ceil", _ufunc("ceil"), lambda op, g: [None], explain="ceil")

@@ -49,7 +49,8 @@ def _check_shape_tensor(shape: Tensor) -> TensorShape:
 
 
 def _size(shape: Any) -> tuple[int, ...]:
-    size = tuple(int(d) for d in np.ravel(shape))
+    # ``reshape``, not ``np.ravel``: the shape may be an array of another module (read on the host).
+    size = tuple(int(d) for d in (shape.reshape(-1) if hasattr(shape, "reshape") else np.ravel(shape)))
     if any(d < 0 for d in size):
         raise ValueError(f"shape {list(size)} has negative dimensions")
     return size
@@ -94,7 +95,8 @@ def _uniform_int_kernel(
     if not minval < maxval:
         raise ValueError(f"Need minval < maxval, got minval={minval} and maxval={maxval}")
     rng = ctx.random_generator(op)
-    return xp.asarray(rng.integers(minval, maxval, size=_size(shape), dtype=dtype.as_numpy_dtype))
+    low, high = int(minval), int(maxval)  # the bounds are read on the host: NumPy's generator draws
+    return xp.asarray(rng.integers(low, high, size=_size(shape), dtype=dtype.as_numpy_dtype))
 
 
 def _uniform_int_infer(inputs: list[Tensor], dtype: dtypes.DType, seed: int | None) -> list[Any]:
@@ -186,7 +188,10 @@ def _multinomial_infer(inputs: list[Tensor], seed: int | None, output_dtype: dty
     return [(output_dtype, TensorShape([batch, None if n is None else int(n)]))]
 
 
-register_op("Multinomial", _multinomial_kernel, _multinomial_infer, None, stateful=True)
+register_op(
+    "Multinomial", _multinomial_kernel, _multinomial_infer, None, stateful=True,
+    numpy_only="samples with NumPy's generator on the host (chainrule's seed rule) from the logits",
+)  # fmt: skip
 
 
 # --- public functions ------------------------------------------------------------------------

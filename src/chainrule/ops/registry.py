@@ -84,6 +84,11 @@ class OpDef:
         an expression in that backend's language computing the output (a tuple for several), or
         None when these shapes or attributes are not lowered (the NumPy kernel runs). Ops with
         ``steps`` need no entry: backends lower the steps themselves.
+    numpy_only : why the kernel needs NumPy itself (a function no other array module has, NumPy's
+        random generator, a call to the user's Python); None: it runs with any NumPy-like module
+        ``xp``. Backends of another module run such a kernel with NumPy on host copies of its
+        inputs (``backends.array_module``; the Dask backend as one task). Checked by
+        ``tests/backends/test_strict_namespace.py``.
     """
 
     name: str
@@ -101,6 +106,7 @@ class OpDef:
     batch: BatchRule | None = None
     same_shape_inputs: bool = False
     lower: Mapping[str, LowerRule] = dataclasses.field(default_factory=dict)
+    numpy_only: str | None = None
 
     def steps_for(self, num_inputs: int) -> Sequence[Step] | None:
         """The ufunc steps of this op applied to ``num_inputs`` inputs (None: none)."""
@@ -145,6 +151,7 @@ def register_op(
     same_shape_inputs: bool = False,
     lower: Mapping[str, LowerRule] | None = None,
     replace: bool = False,
+    numpy_only: str | None = None,
 ) -> OpDef:
     """Declare an op type (see ``OpDef``); ``grad=None`` marks it not differentiable.
 
@@ -178,6 +185,7 @@ def register_op(
         batch=batch,
         same_shape_inputs=same_shape_inputs,
         lower=dict(lower or {}),
+        numpy_only=numpy_only,
     )
     _OP_DEFS[name] = op_def
     if grad != "undefined":

@@ -73,8 +73,9 @@ def _py_func_kernel(xp: Any, *arrays: Any, func: Any, Tout: tuple[DType, ...], t
     return out[0] if len(out) == 1 else tuple(out)  # a one-output kernel returns its array
 
 
-register_op("PyFunc", _py_func_kernel, _py_func_infer, None, stateful=True)
-register_op("PyFuncStateless", _py_func_kernel, _py_func_infer, None)
+_CALLS_PYTHON = "calls the user's Python function with NumPy arrays (TensorFlow's py_func contract)"
+register_op("PyFunc", _py_func_kernel, _py_func_infer, None, stateful=True, numpy_only=_CALLS_PYTHON)
+register_op("PyFuncStateless", _py_func_kernel, _py_func_infer, None, numpy_only=_CALLS_PYTHON)
 
 _tokens = [0]
 
@@ -346,7 +347,14 @@ def _print_v2_kernel(
     return ()
 
 
-register_op("PrintV2", _print_v2_kernel, lambda inputs, **attrs: [], None, stateful=True)
+register_op(
+    "PrintV2",
+    _print_v2_kernel,
+    lambda inputs, **attrs: [],
+    None,
+    stateful=True,
+    numpy_only="formats values on the host",
+)
 
 
 def print_v2(*inputs: Any, **kwargs: Any) -> Operation:

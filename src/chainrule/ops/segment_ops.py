@@ -228,6 +228,7 @@ def _prod_grad(op: Any, g: Tensor) -> list[Any]:
 
 _GRADS = {"sum": _sum_grad, "mean": _mean_grad, "max": _min_or_max_grad, "min": _min_or_max_grad, "prod": _prod_grad}
 _LINEAR = {"sum", "mean"}
+_SEGMENTS_ON_HOST = "segment ids are read and checked on the host and reduced with NumPy's ufunc.at scatter"
 
 for _kind in ("sum", "mean", "max", "min", "prod"):
     _name = "Segment" + _kind.capitalize()
@@ -239,6 +240,7 @@ for _kind in ("sum", "mean", "max", "min", "prod"):
         jvp=linear if _kind in _LINEAR else None,
         fresh_output=True,
         explain="segment_" + _kind,
+        numpy_only=_SEGMENTS_ON_HOST,
     )
 for _kind in ("sum", "max", "min", "prod"):
     _name = "UnsortedSegment" + _kind.capitalize()
@@ -250,6 +252,7 @@ for _kind in ("sum", "max", "min", "prod"):
         jvp=linear if _kind in _LINEAR else None,
         fresh_output=True,
         explain="unsorted_segment_" + _kind,
+        numpy_only=_SEGMENTS_ON_HOST,
     )
 
 

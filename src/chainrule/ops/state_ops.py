@@ -59,9 +59,11 @@ register_op(
 
 
 def _assign_kernel(update: Any):
-    def assign(value: Any, ctx: Any, op: Operation, var: str, var_shape: TensorShape) -> Any:
+    def assign(xp: Any, value: Any, ctx: Any, op: Operation, var: str, var_shape: TensorShape) -> Any:
         if update is None:
-            new = np.array(value, copy=True)
+            # A NumPy value may alias a feed or another variable, so it is copied; another module's
+            # array (dask, a strict namespace) is the run's value, committed as NumPy by its backend.
+            new = np.array(value, copy=True) if xp is np else value
         else:
             old = ctx.variables.get(var)
             if old is None:
@@ -88,9 +90,9 @@ def _assign_kernel(update: Any):
         # Without use_locking, two threads' read-modify-writes of one variable may interleave and
         # lose an update (Hogwild, as in TensorFlow); with it, the variable's lock orders them.
         if not use_locking:
-            return assign(value, ctx, op, var, var_shape)
+            return assign(xp, value, ctx, op, var, var_shape)
         with ctx.variable_lock(var):
-            return assign(value, ctx, op, var, var_shape)
+            return assign(xp, value, ctx, op, var, var_shape)
 
     return kernel
 

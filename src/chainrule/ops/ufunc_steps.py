@@ -73,7 +73,9 @@ def kernel_from_steps(steps: Steps) -> Callable[..., Any]:
                 else:
                     if dtype is None:
                         dtype = xp.result_type(*arrays)
-                    args.append(constant_token(token, dtype))
+                    value = constant_token(token, dtype)
+                    # A 0-d constant array enters the array module (a GPU module refuses NumPy operands).
+                    args.append(value if xp is np or not isinstance(value, np.ndarray) else xp.asarray(value))
             result = getattr(xp, name)(*args)
         return result
 

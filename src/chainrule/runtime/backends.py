@@ -22,6 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.compiler.ir import Program
+from chainrule.framework.graph import Tensor
+from chainrule.runtime.feeds import convert_feed
 from chainrule.runtime.plan import Executable, Generated, Interpreter, RunState
 
 __all__ = [
@@ -48,6 +50,18 @@ class Backend:
     """
 
     name = "?"
+    # The array module kernels run with when the Session names none (None: the Session's, NumPy).
+    array_module: Any = None
+
+    def convert_feed(self, element: Tensor, value: Any) -> Any:
+        """A fed value as the plans take it (NumPy; a backend may accept its own arrays as they are)."""
+        return convert_feed(element, value)
+
+    def configure(self, **settings: Any) -> Backend:
+        """This backend with ``settings`` (``cr.Session(client=...)``: the Dask backend's client)."""
+        if settings:
+            raise TypeError(f"The {self.name!r} backend takes no settings, got {', '.join(sorted(settings))}")
+        return self
 
     def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
         raise NotImplementedError
@@ -69,6 +83,7 @@ class NumPyBackend(Backend):
 
 # name -> the backend, or the module that defines it (imported on first use: its compiler is optional).
 _BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {"numpy": NumPyBackend()}
+_BACKENDS["dask"] = "chainrule.backends.dask"  # the ``dask`` extra
 _LOCK = threading.Lock()
 
 

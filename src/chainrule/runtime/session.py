@@ -40,6 +40,8 @@ class Session:
     backend : what runs the compiled plans (``runtime.backends``): ``"numpy"`` (one generated
         Python function calling NumPy per plan), ``"numba"`` (native code, the ``fast`` extra), a
         ``Backend``; None: the ``CHAINRULE_BACKEND`` environment variable's, else ``"numpy"``.
+        ``"dask"`` (the ``dask`` extra) builds one dask graph per run, see ``chainrule.backends.dask``.
+    client : the Dask backend's ``distributed.Client`` (None: dask's default scheduler).
 
     Examples
     --------
@@ -55,16 +57,21 @@ class Session:
         array_module: Any = np,
         optimize: compiler.Options | bool | None = None,
         backend: Backend | str | None = None,
+        client: Any = None,
     ) -> None:
         if target:
             raise ValueError(f"Session target {target!r}: chainrule runs in process only (target='').")
         self._graph = graph or get_default_graph()
         self._config = config
+        self._backend = resolve_backend(backend)
+        if client is not None:
+            self._backend = self._backend.configure(client=client)
+        if array_module is np and self._backend.array_module is not None:
+            array_module = self._backend.array_module
         self._xp = array_module
         if optimize is None and isinstance(config, compiler.Options):
             optimize = config
         self._options = compiler.resolve_options(optimize)
-        self._backend = resolve_backend(backend)
         self._state = RunState(self._graph.seed, array_module, self._options, self._backend)
         size = size_from_environment(PLAN_CACHE_SIZE_VARIABLE, PLAN_CACHE_SIZE)
         self._plans: LRUCache[Plan] = LRUCache(size)
@@ -197,7 +204,7 @@ class Session:
         fetch_tensors = [x for x in dict.fromkeys(flat) if isinstance(x, Tensor)]
         target_ops = [x for x in dict.fromkeys(flat) if isinstance(x, Operation)]
         plan, order = self._plan(fetch_tensors, target_ops, feed_tensors)
-        return _Runner(plan, structure, fetch_tensors, feed_tensors, self._to_user, order)
+        return _Runner(plan, structure, fetch_tensors, feed_tensors, self._to_user, order, self._backend.convert_feed)
 
     def _to_user(self, value: Any) -> Any:
         if isinstance(value, np.generic):
@@ -216,7 +223,7 @@ class Session:
             element = self._graph.as_graph_element(key)
             if not isinstance(element, Tensor):
                 raise TypeError(f"Cannot feed an Operation ({element.name}); feed one of its outputs.")
-            feeds[element] = convert_feed(element, value)
+            feeds[element] = self._backend.convert_feed(element, value)
         return feeds
 
     def close(self) -> None:
@@ -350,8 +357,10 @@ class _Runner:
         feeds: list[Tensor],
         to_user: Callable[[Any], Any],
         order: list[int] | None = None,
+        convert: Callable[[Tensor, Any], Any] = convert_feed,
     ) -> None:
         self._execute = plan.execute
+        self._convert = convert
         self._feeds = [(t, t.dtype.as_numpy_dtype) for t in feeds]
         self._order = order  # the plan's feed order, as positions in ``feeds`` (None: the same)
         self._build: Callable[[list[Any]], Any]
@@ -375,7 +384,7 @@ class _Runner:
                     check_feed_shape(element, value)
                     values.append(value)
                 else:
-                    values.append(convert_feed(element, value))
+                    values.append(self._convert(element, value))
         if self._order is not None:
             values = [values[i] for i in self._order]
         return self._build(self._execute(values))

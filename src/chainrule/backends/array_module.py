@@ -1,0 +1,225 @@
+"""Running plans with an array module other than NumPy (array-api-strict, dask.array, CuPy...).
+
+The kernels are written against an array module ``xp``; a module whose arrays are not NumPy
+arrays needs a boundary, which this backend draws in one place:
+
+* feeds are NumPy (the Session converts them) and enter the module through ``to_module``, and
+  constants through ``constant`` once, when the plan is built;
+* session state stays NumPy on the client: a variable read (``VariableV2``, ``ReadVariable``)
+  and a random op's draw (NumPy's generator, chainrule's seed rule) enter the module through
+  ``to_module`` once per run;
+* a variable update (``Assign``, ``AssignAdd``, ``AssignSub``) is recorded in the run's own view
+  of the variables, so later reads of the same run see it, and is committed to the Session only
+  after the run's fetches and updates were brought back to NumPy together (``to_numpy``, one call:
+  for Dask, one ``compute``). A run that fails leaves every variable as it was before the run.
+
+Subclasses (``backends.dask``) say how arrays cross (``to_module``, ``to_numpy``) and which feeds
+they accept as they are (``convert_feed``).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from chainrule.compiler.codegen import generate_program
+from chainrule.compiler.ir import Node, Program
+from chainrule.ops.registry import get_op_def
+from chainrule.runtime.backends import Backend
+from chainrule.runtime.plan import Executable, Generated, RunState, bind_kernel
+
+__all__ = ["ArrayModuleBackend", "RunVariables", "as_numpy"]
+
+_VARIABLE_OPS = frozenset({"VariableV2", "ReadVariable", "Assign", "AssignAdd", "AssignSub"})
+
+
+class ArrayModuleBackend(Backend):
+    """Runs every kernel with ``module`` (or the Session's ``array_module``), NumPy state at the boundary.
+
+    Parameters
+    ----------
+    module : the array module kernels run with; None: the Session's ``array_module``.
+    """
+
+    name = "array-module"
+
+    def __init__(self, module: Any = None) -> None:
+        self.module = module
+
+    def to_module(self, xp: Any, value: Any) -> Any:
+        """A NumPy value (a feed, a variable, a random draw) as an array of ``xp``."""
+        return xp.asarray(value)
+
+    def constant(self, xp: Any, value: Any) -> Any:
+        """A ``Const`` op's value as the kernels take it (moved into the module once, when the plan is built)."""
+        return self.to_module(xp, value)
+
+    def state_to_module(self, xp: Any, value: Any) -> Any:
+        """A NumPy value of the Session's state (a variable, a random draw) as the kernels take it."""
+        return self.to_module(xp, value)
+
+    def to_numpy(self, values: Sequence[Any]) -> list[Any]:
+        """The values of one run (fetches, then variable updates) as NumPy arrays, brought back together."""
+        return [as_numpy(v) for v in values]
+
+    def to_host(self, value: Any) -> Any:
+        """One input of a ``numpy_only`` op as a NumPy array (an explicit copy to the host)."""
+        return as_numpy(value)
+
+    def host_kernel(self, node: Node, kernel: Callable[..., Any], xp: Any) -> Callable[..., Any]:
+        """A ``numpy_only`` op's kernel (bound with NumPy): run on host copies of its inputs, its result moved back."""
+
+        def run(*args: Any) -> Any:
+            result = kernel(*[self.to_host(a) if _is_array(a) else a for a in args])
+            if isinstance(result, tuple):
+                return tuple(self.to_module(xp, r) if isinstance(r, (np.ndarray, np.generic)) else r for r in result)
+            return self.to_module(xp, result) if isinstance(result, (np.ndarray, np.generic)) else result
+
+        return run
+
+    def wrap_kernel(self, node: Node, kernel: Callable[..., Any]) -> Callable[..., Any]:
+        """The kernel the plan calls for ``node`` (a hook: the strict-namespace test checks outputs here)."""
+        return kernel
+
+    def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
+        return ModuleExecutable(self, program, self.module if self.module is not None else xp, state, options)
+
+
+class RunVariables:
+    """One run's view of the Session's variables: reads enter the module, updates wait for the commit."""
+
+    def __init__(self, committed: dict[str, Any], enter: Callable[[Any], Any]) -> None:
+        self._committed = committed
+        self._enter = enter
+        self._read: dict[str, Any] = {}  # each variable enters the module once per run
+        self.updates: dict[str, Any] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self.updates:
+            return self.updates[name]
+        if name not in self._read:
+            value = self._committed.get(name)
+            if value is None:
+                return default
+            self._read[name] = self._enter(value)
+        return self._read[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.updates[name] = value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.updates or name in self._committed
+
+
+class _RunContext:
+    """What stateful kernels see as ``ctx``: the Session's state, with this run's view of the variables."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+        self.variables: Any = state.variables
+
+    def __getattr__(self, name: str) -> Any:  # random_generator, variable_lock, run_function, run_loop
+        return getattr(self._state, name)
+
+
+class ModuleExecutable(Executable):
+    """One plan: a generated function calling every kernel with the module, then one ``to_numpy``."""
+
+    def __init__(self, backend: ArrayModuleBackend, program: Program, xp: Any, state: RunState, options: Any) -> None:
+        self._backend = backend
+        self._xp = xp
+        self._state = state
+        self._context = _RunContext(state)
+        self._lock = threading.RLock()  # one run at a time: the run's view of the variables is the context's
+        for node in program.nodes:  # the generated code binds constants' values as they are
+            if node.op_type == "Const":
+                node.attrs = {**node.attrs, "value": backend.constant(xp, node.attrs["value"])}
+        compiled = generate_program(program, self._bind, options, {}, inline=False)
+        self._generated = Generated(compiled)
+        self.source = compiled.source
+
+    def _bind(self, node: Node) -> Callable[..., Any]:
+        if node.op_type == "Fused":
+            # A fused group's own kernel is generated NumPy code: its members run one by one instead.
+            group = node.extra
+            return functools.partial(_run_group, group.inputs, [(m, self._bind(m)) for m in group.members])
+        op_def = get_op_def(node.op_type) if node.kernel is None else None
+        if op_def is not None and op_def.numpy_only is not None:
+            context = self._context if op_def.stateful else None
+            kernel = bind_kernel(node, np, self._state)
+            if context is not None:
+                kernel = functools.partial(op_def.kernel, np, ctx=context, op=node.origin, **node.attrs)
+            return self._backend.host_kernel(node, kernel, self._xp)
+        if op_def is None or not op_def.stateful:
+            return self._backend.wrap_kernel(node, bind_kernel(node, self._xp, self._state))
+        kernel = functools.partial(op_def.kernel, self._xp, ctx=self._context, op=node.origin, **node.attrs)
+        if node.op_type in _VARIABLE_OPS:
+            return kernel  # its value is the run's view's, already in the module
+        return functools.partial(_entering, kernel, functools.partial(self._backend.state_to_module, self._xp))
+
+    def run(self, feed_values: Sequence[Any]) -> list[Any]:
+        outer = getattr(_ACTIVE, "run", None)
+        if outer is not None:  # a cond branch or function inside a run: part of that run's graph
+            return self._run(outer, list(feed_values))
+        enter = functools.partial(self._backend.to_module, self._xp)
+        run = RunVariables(self._state.variables, functools.partial(self._backend.state_to_module, self._xp))
+        _ACTIVE.run = run
+        try:
+            results = self._run(run, [enter(v) for v in feed_values])
+            names = list(run.updates)
+            values = self._backend.to_numpy([*results, *(run.updates[n] for n in names)])
+        finally:
+            _ACTIVE.run = None
+        # Committed only now that every value of the run exists: a failed run changes nothing.
+        for name, value in zip(names, values[len(results) :]):
+            self._state.variables[name] = value
+        return values[: len(results)]
+
+    def _run(self, run: RunVariables, feed_values: list[Any]) -> list[Any]:
+        with self._lock:
+            saved, self._context.variables = self._context.variables, run
+            try:
+                return self._generated.run(feed_values)
+            finally:
+                self._context.variables = saved
+
+
+# The run in progress on this thread (its view of the variables), for plans run inside it.
+_ACTIVE = threading.local()
+
+
+def _run_group(inputs: Sequence[Any], members: Sequence[tuple[Node, Callable[..., Any]]], *arrays: Any) -> Any:
+    """A fused group's members in order, each with the array module; the last member's value."""
+    values = dict(zip(inputs, arrays))
+    result = None
+    for member, kernel in members:
+        result = kernel(*[values[v] for v in member.inputs])
+        values[member.out] = result
+    return result
+
+
+def _entering(kernel: Callable[..., Any], enter: Callable[[Any], Any], *args: Any) -> Any:
+    """A stateful kernel's result (a NumPy random draw) moved into the module."""
+    result = kernel(*args)
+    if isinstance(result, tuple):
+        return tuple(enter(r) if isinstance(r, np.ndarray) else r for r in result)
+    return enter(result) if isinstance(result, np.ndarray) else result
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic)
+
+
+def as_numpy(value: Any) -> Any:
+    if isinstance(value, (np.ndarray, np.generic)) or value is None:
+        return value
+    if hasattr(value, "__dlpack__"):
+        try:
+            return np.from_dlpack(value)
+        except (BufferError, TypeError, RuntimeError):
+            pass
+    return np.asarray(value)
