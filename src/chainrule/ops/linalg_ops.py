@@ -176,6 +176,17 @@ def _matmul_emit(em: Any, node: Any, args: list[str], out: str | None) -> str:
     return f"{em.ufunc('matmul')}({a}, {b}{', out=' + out if out else ''})"
 
 
+def _matmul_lower_numba(lw: Any, node: Any, args: list[str]) -> str | None:
+    """Numba: a product of two float matrices is ``np.dot`` (BLAS); batched or integer products run the kernel."""
+    a, b = node.inputs
+    if a.shape.rank != 2 or b.shape.rank != 2 or not node.out.dtype.is_floating:
+        return None
+    x, y = args
+    x = f"{x}.T" if node.attrs.get("transpose_a") else x
+    y = f"{y}.T" if node.attrs.get("transpose_b") else y
+    return f"np.dot({x}, {y})"
+
+
 def _matmul_explain(b: Any, op: Any, args: list[Any]) -> Any:
     x, y = args
     if op.get_attr("transpose_a"):
@@ -196,6 +207,7 @@ register_op(
     fresh_output=True,
     explain=_matmul_explain,
     jvp=multilinear,
+    lower={"numba": _matmul_lower_numba},
 )
 
 

@@ -68,7 +68,10 @@ class NumPyBackend(Backend):
 
 
 # name -> the backend, or the module that defines it (imported on first use: its compiler is optional).
-_BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {"numpy": NumPyBackend()}
+_BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {
+    "numpy": NumPyBackend(),
+    "numba": "chainrule.backends.numba",
+}
 _LOCK = threading.Lock()
 
 

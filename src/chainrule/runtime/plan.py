@@ -213,6 +213,8 @@ class Plan:
         else:
             self.executable = Interpreter(program, xp, state)
         self.source: str | None = getattr(self.executable, "source", None)
+        # Why the backend left parts of the plan to NumPy, or split them (shown at the top of ``source``).
+        self.backend_notes: list[str] = list(getattr(self.executable, "backend_notes", ()))
         self.locked_variables = locked_variables(program)
 
     def execute(self, feed_values: Sequence[Any]) -> list[Any]:

@@ -1,0 +1,102 @@
+"""``NumbaBackend``: a plan as generated Python calling native regions, and NumPy kernels for the rest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from chainrule.backends.numba.regions import NativeRegion, compile_region, partition
+from chainrule.compiler.codegen import CompiledFunction, generate_program
+from chainrule.compiler.ir import Program
+from chainrule.runtime.backends import Backend, NumPyBackend
+from chainrule.runtime.plan import Executable, Generated, Interpreter, RunState, bind_kernel
+
+
+class NativePlan(Generated):
+    """A generated plan that calls native regions.
+
+    Attributes
+    ----------
+    regions : the compiled regions, in order.
+    backend_notes : why runs of ops were split or left to NumPy (also at the top of ``source``).
+    compile_seconds : the time spent compiling the regions (0 for regions cached in-process).
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledFunction,
+        regions: list[NativeRegion],
+        notes: list[str],
+        state: RunState,
+        seconds: float,
+    ) -> None:
+        super().__init__(compiled)
+        self.regions = regions
+        self.backend_notes = notes
+        self.compile_seconds = seconds
+        self._state = state
+        self._by_last = {id(r.members[-1]): r for r in regions}
+        header = "".join(f"# backend note: {n}\n" for n in notes)
+        natives = "".join(f"\n# native region {i} ({r.where}):\n{r.source}" for i, r in enumerate(regions))
+        self.source = header + compiled.source + natives
+
+    def locate_error(self, e: Exception) -> Exception:
+        """An error raised by a region's native code, found again by running its ops on NumPy (which names the op)."""
+        hit = self.compiled.failing_inputs(e)
+        region = self._by_last.get(id(hit[0])) if hit is not None else None
+        if region is None or hit is None:
+            return super().locate_error(e)
+        sub = Program()
+        sub.feeds = list(region.inputs)
+        sub.nodes = list(region.members)
+        sub.outputs = list(region.outputs)
+        try:
+            Interpreter(sub, np, self._state).run(hit[1])
+        except Exception as located:  # noqa: BLE001 - the NumPy kernels' error names the op and the user's line
+            return located
+        return super().locate_error(e)
+
+
+class NumbaBackend(Backend):
+    """Runs of ops that lower become one ``@numba.njit`` function each; other ops run their NumPy kernels.
+
+    Parameters
+    ----------
+    max_region_lines : the longest function a region becomes (longer runs are split).
+    """
+
+    name = "numba"
+
+    def __init__(self, max_region_lines: int | None = None) -> None:
+        from chainrule.backends.numba.regions import MAX_REGION_LINES  # noqa: PLC0415
+
+        self.max_region_lines = MAX_REGION_LINES if max_region_lines is None else max_region_lines
+        self._numpy = NumPyBackend()
+
+    def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
+        if xp is not np or not options.codegen:
+            return self._numpy.build(program, xp, state, options)
+        start = time.perf_counter()
+        specs, notes = partition(program, self.max_region_lines)
+        regions = []
+        for spec in specs:
+            try:
+                regions.append(compile_region(program, spec))
+            except Exception as e:  # noqa: BLE001 - Numba's typing errors: the ops run on NumPy instead
+                ops = ", ".join(dict.fromkeys(n.op_type for n in spec.members))
+                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                notes.append(f"a region of {len(spec.members)} ops ({ops}) runs on NumPy: {type(e).__name__}: {first}")
+        seconds = time.perf_counter() - start
+        members = {m: r for r in regions for m in r.members}
+        compiled = generate_program(
+            program, lambda node: bind_kernel(node, xp, state), options, {}, True, regions=members
+        )
+        return NativePlan(compiled, regions, notes, state, seconds)
+
+
+def native_regions(executable: Executable) -> Sequence[NativeRegion]:
+    """The native regions an executable calls (none for the NumPy backend's)."""
+    return getattr(executable, "regions", ())

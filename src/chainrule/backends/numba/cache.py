@@ -1,0 +1,110 @@
+"""Compiling a region's source with Numba, cached in-process and on disk.
+
+A region's module source (its ``@numba.njit(cache=True)`` function) is written once to
+``<cache dir>/r<hash>.py``, the hash covering the source, the fingerprints of the values it binds
+as globals, and the Numba and chainrule versions; the module is imported from that file, so
+Numba's own cache (next to it, in ``__pycache__``) serves the machine code to later processes.
+In-process, modules are kept by that hash: equal regions of different plans share one compiled
+function (Numba keeps one version per argument-type signature). The cache directory is
+``CHAINRULE_CACHE_DIR``, else the user's cache directory (``$XDG_CACHE_HOME/chainrule``,
+``~/.cache/chainrule``...); ``CHAINRULE_CACHE_DIR=off`` (or an unwritable directory) compiles in
+memory only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numba
+
+CACHE_VARIABLE = "CHAINRULE_CACHE_DIR"
+HEADER = "import numpy as np\nimport numba\nfrom chainrule.backends.numba.helpers import scalar\n\n"
+DECORATOR = "@numba.njit(cache={cache}, error_model='numpy', nogil=True)\n"
+
+_LOCK = threading.RLock()
+_FUNCTIONS: dict[str, Any] = {}
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version  # noqa: PLC0415
+
+        return version("chainrule")
+    except Exception:  # noqa: BLE001 - a source checkout without metadata
+        return "dev"
+
+
+def cache_dir() -> Path | None:
+    """Where region modules and Numba's cache of them go (None: in memory only)."""
+    configured = os.environ.get(CACHE_VARIABLE)
+    if configured is not None and configured.strip().lower() in ("", "0", "off", "none", "false"):
+        return None
+    if configured:
+        base = Path(configured).expanduser()
+    elif sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "chainrule" / "cache"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches" / "chainrule"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chainrule"
+    return base / f"numba-{numba.__version__}-chainrule-{_version()}"
+
+
+def region_key(source: str, fingerprints: list[str]) -> str:
+    text = "\n".join([numba.__version__, _version(), source, *fingerprints])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def native_function(name: str, source: str, globals_: dict[str, Any], fingerprints: list[str]) -> tuple[Any, str]:
+    """The njit dispatcher of ``def name(...)`` in ``source`` (the function without its decorator), and where it lives.
+
+    ``globals_``: names the source reads (bound constants, helper functions).
+    """
+    key = region_key(source, fingerprints)
+    with _LOCK:
+        found = _FUNCTIONS.get(key)
+        if found is not None:
+            return found
+        directory = cache_dir()
+        path = None
+        if directory is not None:
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                path = directory / f"r{key}.py"
+                if not path.exists():
+                    tmp = directory / f".r{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+                    tmp.write_text(HEADER + DECORATOR.format(cache=True) + source)
+                    os.replace(tmp, path)  # atomic: a concurrent process sees the whole file or none
+            except OSError:
+                path = None
+        if path is not None:
+            spec = importlib.util.spec_from_file_location(f"chainrule_native_r{key}", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            module.__dict__.update(globals_)
+            spec.loader.exec_module(module)
+            namespace = module.__dict__
+            where = str(path)
+        else:
+            namespace = dict(globals_)
+            where = f"<chainrule native r{key}>"
+            exec(compile(HEADER + DECORATOR.format(cache=False) + source, where, "exec"), namespace)  # noqa: S102
+        found = (namespace[name], where)
+        _FUNCTIONS[key] = found
+        return found
+
+
+def compile_signature(dispatcher: Any, signature: tuple[Any, ...]) -> Any:
+    """Compile ``dispatcher`` for ``signature`` (argument types); the compiled version's return type."""
+    with warnings.catch_warnings():
+        # Numba's notes on contiguity and parallelism are advice, not problems of the program.
+        warnings.simplefilter("ignore", numba.NumbaPerformanceWarning)
+        dispatcher.compile(signature)
+    return dispatcher.overloads[signature].signature.return_type
