@@ -89,6 +89,8 @@ def native_function(name: str, source: str, globals_: dict[str, Any], fingerprin
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             module.__dict__.update(globals_)
+            # Numba's cache finds the function's globals again by importing its module's name.
+            sys.modules[spec.name] = module
             spec.loader.exec_module(module)
             namespace = module.__dict__
             where = str(path)

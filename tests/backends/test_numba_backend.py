@@ -1,0 +1,250 @@
+"""The Numba backend: native regions, fallback to NumPy kernels, the disk cache, errors, notes, random graphs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule.ops import registry
+from chainrule.runtime import backends
+
+pytest.importorskip("numba")
+
+from chainrule.backends.numba import NumbaBackend  # noqa: E402 - after the skip
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test compiles into its own cache directory (the disk cache is tested explicitly)."""
+    monkeypatch.setenv("CHAINRULE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _run_both(graph, fetches, feeds, backend="numba"):
+    with cr.Session(graph=graph) as plain, cr.Session(graph=graph, backend=backend) as native:
+        want = plain.run(fetches, feeds)
+        got = native.run(fetches, feeds)
+        (plan,) = native.plans
+    return want, got, plan
+
+
+def test_backend_is_found_by_name_and_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "numba" in backends.available_backends()
+    assert isinstance(backends.get_backend("numba"), NumbaBackend)
+    monkeypatch.setenv(backends.BACKEND_VARIABLE, "numba")
+    assert cr.Session(graph=cr.Graph()).backend.name == "numba"
+
+
+def test_plan_that_lowers_entirely_is_one_native_call() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [3, 4])
+        w = cr.placeholder(cr.float64, [4, 2])
+        b = cr.placeholder(cr.float64, [2])
+        y = cr.tanh(cr.matmul(cr.sigmoid(x) * 2.0 - 1.0, w) + b)
+        z = y * y + cr.exp(-y)
+    feeds = {x: np.linspace(-2, 2, 12).reshape(3, 4), w: np.linspace(-1, 1, 8).reshape(4, 2), b: np.array([0.5, -0.5])}
+    want, got, plan = _run_both(g, [z, y], feeds)
+    for a, c in zip(want, got):
+        np.testing.assert_allclose(c, a, rtol=1e-12)
+    (region,) = plan.executable.regions
+    assert [n.op_type for n in region.members].count("MatMul") == 1
+    body = [line.strip() for line in plan.source.split("# native region")[0].strip().splitlines()[1:]]
+    assert len(body) == 2 and body[0].startswith("v") and "native_" in body[0] and body[1].startswith("return")
+    assert plan.backend_notes == []
+
+
+def test_fused_group_is_one_loop_nest_without_temporaries() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [5, 1])
+        y = cr.placeholder(cr.float64, [6])
+        z = cr.sin(x) * cr.cos(y) + cr.square(x - y)  # broadcast to [5, 6]
+    feeds = {x: np.linspace(-1, 1, 5).reshape(5, 1), y: np.linspace(0, 3, 6)}
+    want, got, plan = _run_both(g, [z], feeds)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    (region,) = plan.executable.regions
+    assert [n.op_type for n in region.members] == ["Fused"]
+    assert region.source.count("np.empty(") == 1  # only the result is allocated
+    assert "[i0, 0]" in region.source and "[i1]" in region.source  # broadcast index arithmetic
+
+
+def test_fallback_op_splits_regions_and_gives_the_numpy_answer() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [4])
+        a = cr.exp(cr.sin(x) * 3.0)
+        (p,) = cr.py_func(lambda v: v[::-1].copy(), [a], [cr.float64])
+        p.set_shape([4])
+        r = cr.random_uniform([4], seed=3, dtype=cr.float64)
+        y = cr.tanh(p + a) * r + cr.cos(p)
+    want, got, plan = _run_both(g, [y], {x: np.linspace(0, 1, 4)})
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    regions = plan.executable.regions
+    assert len(regions) == 2
+    kinds = [n.op_type for region in regions for n in region.members]
+    assert "PyFunc" not in kinds and "RandomUniform" not in kinds
+
+
+def test_a_long_region_is_split_with_a_note() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [1, 3])
+        w = cr.placeholder(cr.float64, [3, 3])
+        y = x
+        for i in range(6):
+            y = cr.matmul(cr.sin(y + float(i)), w) * 0.1
+    with cr.Session(graph=g) as plain, cr.Session(graph=g, backend=NumbaBackend(max_region_lines=12)) as native:
+        feeds = {x: np.ones((1, 3)), w: np.eye(3) + 0.5}
+        want = plain.run(y, feeds)
+        got = native.run(y, feeds)
+        (plan,) = native.plans
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert any("split after" in note and "MAX_REGION_LINES" in note for note in plan.backend_notes)
+    assert "# backend note: native region 1 split after" in plan.source
+
+
+def _raising_op():
+    """A custom op whose kernel and native lowering both reject negative inputs."""
+    import numba
+
+    @numba.njit
+    def checked(x):
+        for v in x.ravel():
+            if v < 0:
+                raise ValueError("negative input")
+        return np.sqrt(x)
+
+    def kernel(xp, x):
+        if np.any(x < 0):
+            raise ValueError("CheckedSqrt: negative input")
+        return np.sqrt(x)
+
+    name = "NumbaTestCheckedSqrt"
+    if registry.find_op_def(name) is None:
+        registry.register_op(
+            name,
+            kernel,
+            lambda inputs: [(inputs[0].dtype, inputs[0].shape)],
+            None,
+            lower={"numba": lambda lw, node, args: f"{lw.bind('checked', checked)}({args[0]})"},
+        )
+    return name
+
+
+def test_error_in_native_code_names_the_op_and_the_users_line() -> None:
+    op_type = _raising_op()
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [3])
+        y = registry.apply_op(op_type, [cr.sin(x) * 2.0], name="checked_root").outputs[0]  # the line named
+        z = cr.exp(y)
+    with cr.Session(graph=g, backend="numba") as sess:
+        np.testing.assert_allclose(sess.run(z, {x: np.array([0.5, 1.0, 1.5])}), np.exp(np.sqrt(np.sin([0.5, 1, 1.5]) * 2)))
+        assert any(op_type in [n.op_type for n in r.members] for r in sess.plans[0].executable.regions)
+        with pytest.raises(cr.errors.InvalidArgumentError, match="negative input") as info:
+            sess.run(z, {x: np.array([0.5, -1.0, 1.5])})
+    message = str(info.value)
+    assert "checked_root" in message and "test_numba_backend.py" in message
+
+
+def test_numpy_floating_point_warnings_are_not_raised_in_native_code() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [2])
+        y = cr.log(x) * 2.0
+    with cr.Session(graph=g, backend="numba") as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: np.array([0.0, 1.0])}), [-np.inf, 0.0])
+
+
+def test_disk_cache_is_reused_by_a_fresh_process(private_cache: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import numpy as np, chainrule as cr
+        g = cr.Graph()
+        with g.as_default():
+            x = cr.placeholder(cr.float64, [7])
+            y = cr.tanh(cr.sin(x) * 3.0 + 1.0) * cr.exp(-x)
+        with cr.Session(graph=g, backend="numba") as sess:
+            value = sess.run(y, {x: np.linspace(0, 1, 7)})
+            (region,) = sess.plans[0].executable.regions
+            print(sum(region.dispatcher.stats.cache_hits.values()), region.where)
+        np.testing.assert_allclose(value, np.tanh(np.sin(np.linspace(0, 1, 7)) * 3 + 1) * np.exp(-np.linspace(0, 1, 7)))
+        """
+    )
+    env = {**os.environ, "CHAINRULE_CACHE_DIR": str(private_cache)}
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    (first_hits, first_file), (second_hits, second_file) = (run.stdout.split() for run in runs)
+    assert first_hits == "0" and int(second_hits) >= 1
+    assert first_file == second_file and first_file.startswith(str(private_cache))
+
+
+def test_importing_chainrule_does_not_import_numba() -> None:
+    code = "import sys, chainrule; assert 'numba' not in sys.modules; print('ok')"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_missing_numba_names_the_extra() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["numba"] = None  # as if not installed
+        import chainrule as cr
+        try:
+            cr.Session(graph=cr.Graph(), backend="numba")
+        except ImportError as e:
+            print(e)
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "pip install 'chainrule[fast]'" in run.stdout, run.stdout + run.stderr
+
+
+SHAPES = [(3, 4), (3, 1), (1, 4), (4,), ()]
+UNARY = [cr.sin, cr.tanh, cr.sigmoid, cr.negative, cr.square, cr.exp, lambda t: cr.log(cr.square(t) + 1.0)]
+BINARY = [cr.add, cr.subtract, cr.multiply, lambda a, b: a / (cr.square(b) + 1.0), cr.maximum]
+step = st.tuples(st.integers(0, 4), st.integers(0, 100), st.integers(0, 100))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(shapes=st.lists(st.sampled_from(SHAPES), min_size=1, max_size=3), steps=st.lists(step, min_size=1, max_size=10))
+def test_random_graphs_agree_with_numpy_backend(shapes, steps):
+    """Random DAGs of elementwise, broadcasting, reduction and matmul ops, and their gradients."""
+    graph = cr.Graph()
+    rng = np.random.default_rng(len(steps))
+    with graph.as_default():
+        xs = [cr.placeholder(cr.float64, s, name=f"x{i}") for i, s in enumerate(shapes)]
+        values = list(xs)
+        for kind, i, j in steps:
+            a, b = values[i % len(values)], values[j % len(values)]
+            if kind == 0:
+                values.append(UNARY[i % len(UNARY)](a))
+            elif kind == 1:
+                values.append(BINARY[j % len(BINARY)](a, b))
+            elif kind == 2 and a.shape.rank:
+                values.append(cr.reduce_sum(a, axis=-1, keepdims=bool(j % 2)))
+            elif kind == 3 and a.shape.rank == 2:
+                values.append(cr.matmul(a, a, transpose_b=True) * 0.25)
+            else:
+                values.append(cr.reduce_mean(a) * b)
+        out = values[-1]
+        total = cr.reduce_sum(out * out)
+        grads = [gr for gr in cr.gradients(total, xs) if gr is not None]
+        fetches = [out, total, *grads]
+    feed = {x: rng.uniform(-1.5, 1.5, size=x.shape.as_list()) for x in xs}
+    want, got, _ = _run_both(graph, fetches, feed)
+    for a, b in zip(want, got):
+        assert np.asarray(a).dtype == np.asarray(b).dtype and np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12 * max(1.0, float(np.max(np.abs(a)))))
