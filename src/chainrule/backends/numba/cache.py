@@ -62,17 +62,20 @@ def region_key(source: str, fingerprints: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def native_function(name: str, source: str, globals_: dict[str, Any], fingerprints: list[str]) -> tuple[Any, str]:
+def native_function(
+    name: str, source: str, globals_: dict[str, Any], fingerprints: list[str], disk: bool = True
+) -> tuple[Any, str]:
     """The njit dispatcher of ``def name(...)`` in ``source`` (the function without its decorator), and where it lives.
 
-    ``globals_``: names the source reads (bound constants, helper functions).
+    ``globals_``: names the source reads (bound constants, helper functions). ``disk=False``:
+    compiled in memory only (when what the disk cache holds cannot be loaded).
     """
-    key = region_key(source, fingerprints)
+    key = region_key(source, fingerprints) + ("" if disk else "-memory")
     with _LOCK:
         found = _FUNCTIONS.get(key)
         if found is not None:
             return found
-        directory = cache_dir()
+        directory = cache_dir() if disk else None
         path = None
         if directory is not None:
             try:

@@ -171,8 +171,13 @@ def compile_region(program: Program, spec: RegionSpec) -> NativeRegion:
     """Compile ``spec`` for its static argument types and check its results' types against the static ones."""
     outputs = region_outputs(program, spec)
     source = region_source(spec, outputs)
+    signature = tuple(_argument_type(v) for v in spec.inputs)
     dispatcher, where = cache.native_function("region", source, spec.lw.globals, spec.lw.fingerprints)
-    returned = cache.compile_signature(dispatcher, tuple(_argument_type(v) for v in spec.inputs))
+    try:
+        returned = cache.compile_signature(dispatcher, signature)
+    except Exception:  # noqa: BLE001 - e.g. a disk cache written by another setup: compile afresh in memory
+        dispatcher, where = cache.native_function("region", source, spec.lw.globals, spec.lw.fingerprints, disk=False)
+        returned = cache.compile_signature(dispatcher, signature)
     kinds = list(returned.types) if len(outputs) > 1 else [returned] if outputs else []
     for v, kind in zip(outputs, kinds):
         rank = getattr(kind, "ndim", 0)
