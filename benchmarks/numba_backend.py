@@ -119,7 +119,9 @@ def first_calls(size: str) -> None:
                 print(f"{label}: failed: {run.stderr.strip().splitlines()[-1:]}")
                 continue
             t = json.loads(run.stdout.strip().splitlines()[-1])
-            print(f"first LSTM gradient call, {label}: setup {t['setup']:.2f} s + first call {t['first gradient']:.2f} s")
+            print(
+                f"first LSTM gradient call, {label}: setup {t['setup']:.2f} s + first call {t['first gradient']:.2f} s"
+            )
 
 
 def main() -> None:

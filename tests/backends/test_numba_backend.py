@@ -149,7 +149,9 @@ def test_error_in_native_code_names_the_op_and_the_users_line() -> None:
         y = registry.apply_op(op_type, [cr.sin(x) * 2.0], name="checked_root").outputs[0]  # the line named
         z = cr.exp(y)
     with cr.Session(graph=g, backend="numba") as sess:
-        np.testing.assert_allclose(sess.run(z, {x: np.array([0.5, 1.0, 1.5])}), np.exp(np.sqrt(np.sin([0.5, 1, 1.5]) * 2)))
+        np.testing.assert_allclose(
+            sess.run(z, {x: np.array([0.5, 1.0, 1.5])}), np.exp(np.sqrt(np.sin([0.5, 1, 1.5]) * 2))
+        )
         assert any(op_type in [n.op_type for n in r.members] for r in sess.plans[0].executable.regions)
         with pytest.raises(cr.errors.InvalidArgumentError, match="negative input") as info:
             sess.run(z, {x: np.array([0.5, -1.0, 1.5])})
@@ -248,3 +250,22 @@ def test_random_graphs_agree_with_numpy_backend(shapes, steps):
     for a, b in zip(want, got):
         assert np.asarray(a).dtype == np.asarray(b).dtype and np.shape(a) == np.shape(b)
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12 * max(1.0, float(np.max(np.abs(a)))))
+
+
+def test_compile_budget_leaves_the_rest_of_a_plan_to_numpy_with_a_note() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [1, 3])
+        w = cr.placeholder(cr.float64, [3, 3])
+        y = x
+        for i in range(6):
+            y = cr.matmul(cr.sin(y + float(i)), w) * 0.1
+    backend = NumbaBackend(max_region_lines=12, max_plan_lines=30)
+    with cr.Session(graph=g) as plain, cr.Session(graph=g, backend=backend) as native:
+        feeds = {x: np.ones((1, 3)), w: np.eye(3) + 0.5}
+        want = plain.run(y, feeds)
+        got = native.run(y, feeds)
+        (plan,) = native.plans
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert 1 <= len(plan.executable.regions) < 6
+    assert any("run on NumPy" in note and "max_plan_lines" in note for note in plan.backend_notes)

@@ -413,11 +413,16 @@ class Region(Protocol):
     ``args``; a line that can fail names a member, so errors find the region.
     """
 
-    members: Sequence[Node]
-    inputs: Sequence[Value]
-    outputs: Sequence[Value]
+    @property
+    def members(self) -> Sequence[Node]: ...
+    @property
+    def inputs(self) -> Sequence[Value]: ...
+    @property
+    def outputs(self) -> Sequence[Value]: ...
 
     def lines(self, em: Emitter, args: Sequence[str], targets: Sequence[str]) -> list[Line]: ...
+
+
 # ``check(node, output index, value)``, with a ``dtypes(dtype) -> bool`` attribute saying what it checks.
 Checker = Any
 
@@ -499,9 +504,9 @@ def program_lines(
     deferred: dict[int, list[str]] = {}
     if regions:
         position = {n: i for i, n in enumerate(program.nodes)}
-        for region in {id(r): r for r in regions.values()}.values():
-            end = position[region.members[-1]]
-            for v in region.inputs:
+        for each in {id(r): r for r in regions.values()}.values():
+            end = position[each.members[-1]]
+            for v in each.inputs:
                 awaited[v] = max(awaited.get(v, -1), end)
 
     for i, node in enumerate(program.nodes):

@@ -8,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.backends.numba.regions import NativeRegion, compile_region, partition
+from chainrule.backends.numba.regions import (
+    MAX_PLAN_LINES,
+    MAX_REGION_LINES,
+    NativeRegion,
+    compile_region,
+    partition,
+)
 from chainrule.compiler.codegen import CompiledFunction, generate_program
 from chainrule.compiler.ir import Program
 from chainrule.runtime.backends import Backend, NumPyBackend
@@ -66,14 +72,15 @@ class NumbaBackend(Backend):
     Parameters
     ----------
     max_region_lines : the longest function a region becomes (longer runs are split).
+    max_plan_lines : the most lines of region functions one plan compiles (bounding its compile
+        time); the regions past it run on NumPy, with a note.
     """
 
     name = "numba"
 
-    def __init__(self, max_region_lines: int | None = None) -> None:
-        from chainrule.backends.numba.regions import MAX_REGION_LINES  # noqa: PLC0415
-
+    def __init__(self, max_region_lines: int | None = None, max_plan_lines: int | None = None) -> None:
         self.max_region_lines = MAX_REGION_LINES if max_region_lines is None else max_region_lines
+        self.max_plan_lines = MAX_PLAN_LINES if max_plan_lines is None else max_plan_lines
         self._numpy = NumPyBackend()
 
     def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
@@ -82,7 +89,16 @@ class NumbaBackend(Backend):
         start = time.perf_counter()
         specs, notes = partition(program, self.max_region_lines)
         regions = []
-        for spec in specs:
+        budget = self.max_plan_lines
+        for k, spec in enumerate(specs):
+            budget -= len(spec.body)
+            if budget < 0:
+                left = sum(len(s.members) for s in specs[k:])
+                notes.append(
+                    f"{len(specs) - k} native regions ({left} ops) run on NumPy: the plan's region functions "
+                    f"passed {self.max_plan_lines} lines (max_plan_lines, to bound Numba's compile time)"
+                )
+                break
             try:
                 regions.append(compile_region(program, spec))
             except Exception as e:  # noqa: BLE001 - Numba's typing errors: the ops run on NumPy instead

@@ -14,7 +14,7 @@ def scalar(x: Any) -> Any:
 
 
 @overload(scalar)
-def _scalar(x):  # type: ignore[no-untyped-def]  # Numba requires the same (unannotated) signature as the lambdas
+def _scalar(x):  # type: ignore[no-untyped-def,unused-ignore]  # Numba requires the same (unannotated) signature as the lambdas
     if isinstance(x, types.Array):
         return lambda x: x[()]
     return lambda x: x

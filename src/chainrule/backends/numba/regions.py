@@ -23,9 +23,12 @@ from chainrule.backends.numba.lowering import Lowerer, Names, lower_node, numpy_
 from chainrule.compiler.codegen import Emitter, Line
 from chainrule.compiler.ir import FEED, Node, Program, Value
 
-# A region's function grows by at most this many source lines (Numba's compile time grows about
-# linearly with them, ~1 ms a line: see docs/architecture.md); a longer run is split in regions.
-MAX_REGION_LINES = 3000
+# A region's function grows by at most this many source lines; a longer run is split in regions.
+# Numba's compile time grows faster than linearly with a function's length: the unrolled ADBench
+# LSTM gradient (23,000 lines) compiles in 19 s as regions of at most 300 lines, 40 s with 3,000.
+MAX_REGION_LINES = 300
+# The lines a plan compiles at most (about 0.8 ms a line): the regions past it run on NumPy.
+MAX_PLAN_LINES = 4000
 
 
 @dataclass
@@ -163,7 +166,7 @@ def region_source(spec: RegionSpec, outputs: Sequence[Value]) -> str:
     return f"def region({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
 
 
-class LoweringMismatch(Exception):
+class LoweringMismatchError(Exception):
     """Numba's result types for a region differ from the static ones (the region runs on NumPy)."""
 
 
@@ -183,7 +186,7 @@ def compile_region(program: Program, spec: RegionSpec) -> NativeRegion:
         rank = getattr(kind, "ndim", 0)
         dtype = as_dtype(getattr(kind, "dtype", kind))
         if rank != len(static_shape(v)) or dtype != np.dtype(v.dtype.as_numpy_dtype):
-            raise LoweringMismatch(
+            raise LoweringMismatchError(
                 f"{v.node.op_type} lowers to {kind}, static type {numpy_type(v)}{list(static_shape(v))}"
             )
     return NativeRegion(spec, outputs, dispatcher, where, source)
