@@ -269,3 +269,74 @@ def test_compile_budget_leaves_the_rest_of_a_plan_to_numpy_with_a_note() -> None
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert 1 <= len(plan.executable.regions) < 6
     assert any("run on NumPy" in note and "max_plan_lines" in note for note in plan.backend_notes)
+
+
+def _scan_graph(body_extra=None):
+    g = cr.Graph()
+    with g.as_default():
+        y0 = cr.placeholder(cr.float64, [14])
+        w = cr.placeholder(cr.float64, [14])
+        xs = cr.placeholder(cr.float64, [1000, 14])
+
+        def step(y, x):
+            z = cr.tanh(y * w + x * 0.01)
+            return body_extra(z) if body_extra is not None else z
+
+        ys = cr.scan(step, xs, initializer=y0)
+        loss = cr.reduce_sum(ys[-1] * ys[-2])
+        (gw,) = cr.gradients(loss, [w])
+    feeds = {y0: np.zeros(14), w: np.linspace(-1, 1, 14), xs: np.random.default_rng(0).uniform(-1, 1, (1000, 14))}
+    return g, [loss, gw, ys], feeds
+
+
+def test_scan_whose_body_lowers_runs_all_iterations_in_one_native_function() -> None:
+    from chainrule.backends.numba.loops import NativeLoop
+
+    g, fetches, feeds = _scan_graph()
+    with cr.Session(graph=g) as plain, cr.Session(graph=g, backend="numba") as native:
+        want = plain.run(fetches, feeds)
+        got = native.run(fetches, feeds)
+        loops = native.run_state.loop_functions()
+    for a, b in zip(want, got):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+    assert len(loops) == 2 and all(isinstance(loop, NativeLoop) for loop in loops)  # forward and backward
+    assert all("while count != limit:" in loop.source for loop in loops)
+
+
+def test_loop_with_a_fallback_op_runs_the_python_loop() -> None:
+    from chainrule.backends.numba.loops import NativeLoop
+
+    def reverse(z):
+        (r,) = cr.py_func(lambda v: v[::-1].copy(), [z], [cr.float64])
+        r.set_shape([14])
+        return r
+
+    g, fetches, feeds = _scan_graph(reverse)
+    with cr.Session(graph=g) as plain, cr.Session(graph=g, backend="numba") as native:
+        want = plain.run(fetches[::2], feeds)
+        got = native.run(fetches[::2], feeds)
+        loops = native.run_state.loop_functions()
+    for a, b in zip(want, got):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+    assert loops and not any(isinstance(loop, NativeLoop) for loop in loops)
+
+
+def test_error_in_a_native_loop_names_the_op_and_the_users_line() -> None:
+    from chainrule.backends.numba.loops import NativeLoop
+
+    op_type = _raising_op()
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [3])
+        _, y = cr.while_loop(
+            lambda i, v: i < 4,
+            lambda i, v: (i + 1, registry.apply_op(op_type, [v - 1.5], name="root_in_loop").outputs[0] + v),  # named
+            [cr.constant(0), x],
+        )
+    with cr.Session(graph=g, backend="numba") as sess:
+        assert sess.run(y, {x: np.array([2.0, 3.0, 4.0])}).shape == (3,)
+        (loop,) = sess.run_state.loop_functions()
+        assert isinstance(loop, NativeLoop)
+        with pytest.raises(cr.errors.InvalidArgumentError, match="negative input") as info:
+            sess.run(y, {x: np.array([2.0, 0.5, 4.0])})
+    assert "root_in_loop" in str(info.value) and "test_numba_backend.py" in str(info.value)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.compiler.ir import Program
-from chainrule.runtime.plan import Executable, Generated, Interpreter, RunState
+from chainrule.runtime.plan import Executable, Generated, Interpreter, LoopPrograms, RunState, generate_loop_function
 
 __all__ = [
     "BACKEND_VARIABLE",
@@ -51,6 +51,14 @@ class Backend:
 
     def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
         raise NotImplementedError
+
+    def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
+        """What runs a ``While``'s iterations: ``run([limit, *loop vars, *sliced, *captured])``.
+
+        Returns ``[*final loop vars, count, *recorded lists]`` (see ``compiler.codegen.generate_loop``).
+        The default: one generated Python function running the cond's and the body's code in a loop.
+        """
+        return Generated(generate_loop_function(loop, xp, state, options))
 
     def __repr__(self) -> str:
         return f"<chainrule backend {self.name!r}>"

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backends.numba.loops import NativeLoop, lower_loop
 from chainrule.backends.numba.regions import (
     MAX_PLAN_LINES,
     MAX_REGION_LINES,
@@ -18,7 +19,7 @@ from chainrule.backends.numba.regions import (
 from chainrule.compiler.codegen import CompiledFunction, generate_program
 from chainrule.compiler.ir import Program
 from chainrule.runtime.backends import Backend, NumPyBackend
-from chainrule.runtime.plan import Executable, Generated, Interpreter, RunState, bind_kernel
+from chainrule.runtime.plan import Executable, Generated, Interpreter, LoopPrograms, RunState, bind_kernel
 
 
 class NativePlan(Generated):
@@ -111,6 +112,13 @@ class NumbaBackend(Backend):
             program, lambda node: bind_kernel(node, xp, state), options, {}, True, regions=members
         )
         return NativePlan(compiled, regions, notes, state, seconds)
+
+    def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
+        """A loop whose cond and body lower entirely runs all its iterations in one native function."""
+        lowered = lower_loop(loop) if xp is np and options.codegen else None
+        if lowered is None:
+            return super().build_loop(loop, xp, state, options)
+        return NativeLoop(lowered, lambda: super(NumbaBackend, self).build_loop(loop, xp, state, options))
 
 
 def native_regions(executable: Executable) -> Sequence[NativeRegion]:

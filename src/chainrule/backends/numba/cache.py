@@ -25,7 +25,7 @@ from typing import Any
 import numba
 
 CACHE_VARIABLE = "CHAINRULE_CACHE_DIR"
-HEADER = "import numpy as np\nimport numba\nfrom chainrule.backends.numba.helpers import scalar\n\n"
+HEADER = "import numpy as np\nimport numba\nfrom chainrule.backends.numba.helpers import grow, scalar\n\n"
 DECORATOR = "@numba.njit(cache={cache}, error_model='numpy', nogil=True)\n"
 
 _LOCK = threading.RLock()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
+import numpy as np
 from numba import types
 from numba.extending import overload
 
@@ -18,3 +20,11 @@ def _scalar(x):  # type: ignore[no-untyped-def,unused-ignore]  # Numba requires 
     if isinstance(x, types.Array):
         return lambda x: x[()]
     return lambda x: x
+
+
+@numba.njit(cache=True)
+def grow(a):  # type: ignore[no-untyped-def,unused-ignore]
+    """``a`` with twice the rows (the first ones copied): the recorded iterations of a native loop."""
+    out = np.empty((2 * a.shape[0],) + a.shape[1:], a.dtype)
+    out[: a.shape[0]] = a
+    return out

@@ -31,6 +31,11 @@ UFUNCS = frozenset(
     "logical_not logical_or maximum minimum mod multiply negative not_equal power rint sign sin sinh sqrt "
     "square subtract tan tanh true_divide".split()
 )
+# NumPy's SIMD loops for these beat Numba's scalar libm calls (no SVML) from a few thousand elements
+# (exp, log, tanh over 10,000 float64s: 8-10 us against 27-90 us), so an elementwise node or group
+# using them over more than ``SIMD_MIN_ELEMENTS`` elements runs on NumPy (measured: docs/architecture.md).
+NUMPY_SIMD = frozenset({"exp", "log", "tanh"})
+SIMD_MIN_ELEMENTS = 2048
 # NumPy raises for these with integer operands (negative powers), Numba does not: the kernel runs them.
 _FLOAT_ONLY = frozenset({"power"})
 
@@ -112,9 +117,9 @@ def lower_node(lw: Lowerer, node: Node, names: Names) -> list[str] | None:
         group = node.extra
         if getattr(group, "backend", "numpy") != "numpy" or not all(_elementwise(m) for m in group.members):
             return None
-        return elementwise_lines(group.members, list(node.inputs), node, names)
+        return None if _numpy_faster(group.members) else elementwise_lines(group.members, node.inputs, node, names)
     if _elementwise(node):
-        return elementwise_lines([node], list(node.inputs), node, names)
+        return None if _numpy_faster([node]) else elementwise_lines([node], node.inputs, node, names)
     if node.kernel is not None:
         return None
     rule = lowering_rule(node.op_type, BACKEND_NAME)
@@ -138,6 +143,14 @@ def _elementwise(node: Node) -> bool:
     return all(fn in UFUNCS or fn == "where" for fn, *_ in steps) and not (
         ints and any(fn in _FLOAT_ONLY for fn, *_ in steps)
     )
+
+
+def _numpy_faster(members: Sequence[Node]) -> bool:
+    """Whether NumPy's SIMD loops run these elementwise members faster than a Numba loop would."""
+    size = int(np.prod(static_shape(members[-1].out)))
+    if size <= SIMD_MIN_ELEMENTS:
+        return False
+    return any(fn in NUMPY_SIMD for m in members for fn, *_ in node_steps(m) or ())
 
 
 def elementwise_lines(members: Sequence[Node], inputs: Sequence[Value], result: Node, names: Names) -> list[str]:
