@@ -340,3 +340,21 @@ def test_error_in_a_native_loop_names_the_op_and_the_users_line() -> None:
         with pytest.raises(cr.errors.InvalidArgumentError, match="negative input") as info:
             sess.run(y, {x: np.array([2.0, 0.5, 4.0])})
     assert "root_in_loop" in str(info.value) and "test_numba_backend.py" in str(info.value)
+
+
+def test_in_process_cache_of_native_functions_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainrule.backends.numba import cache
+
+    monkeypatch.setenv(cache.SIZE_VARIABLE, "2")
+    modules = []
+    for k in range(3):
+        g = cr.Graph()
+        with g.as_default():
+            x = cr.placeholder(cr.float64, [k + 2])
+            y = cr.sin(x) * float(k)
+        with cr.Session(graph=g, backend="numba") as sess:
+            np.testing.assert_allclose(sess.run(y, {x: np.ones(k + 2)}), np.sin(np.ones(k + 2)) * k)
+            (region,) = sess.plans[0].executable.regions
+            modules.append(region.dispatcher.py_func.__module__)
+    assert len(cache._FUNCTIONS) <= 2  # noqa: SLF001 - the bound under test
+    assert modules[0] not in sys.modules and modules[2] in sys.modules

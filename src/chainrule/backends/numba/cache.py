@@ -19,17 +19,27 @@ import os
 import sys
 import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numba
 
+from chainrule.framework.lru import size_from_environment
+
 CACHE_VARIABLE = "CHAINRULE_CACHE_DIR"
 HEADER = "import numpy as np\nimport numba\nfrom chainrule.backends.numba.helpers import grow, scalar\n\n"
 DECORATOR = "@numba.njit(cache={cache}, error_model='numpy', nogil=True)\n"
 
+SIZE_VARIABLE = "CHAINRULE_NATIVE_CACHE_SIZE"
 _LOCK = threading.RLock()
-_FUNCTIONS: dict[str, Any] = {}
+# key -> (dispatcher, where, module name or None), least recently used first; bounded like the
+# Session's plan cache (a long-running process that builds many distinct plans keeps the newest).
+_FUNCTIONS: OrderedDict[str, tuple[Any, str, str | None]] = OrderedDict()
+
+
+def max_functions() -> int:
+    return size_from_environment(SIZE_VARIABLE, 4096)
 
 
 def _version() -> str:
@@ -74,7 +84,8 @@ def native_function(
     with _LOCK:
         found = _FUNCTIONS.get(key)
         if found is not None:
-            return found
+            _FUNCTIONS.move_to_end(key)
+            return found[0], found[1]
         directory = cache_dir() if disk else None
         path = None
         if directory is not None:
@@ -96,14 +107,17 @@ def native_function(
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
             namespace = module.__dict__
-            where = str(path)
+            where, module_name = str(path), spec.name
         else:
             namespace = dict(globals_)
-            where = f"<chainrule native r{key}>"
+            where, module_name = f"<chainrule native r{key}>", None
             exec(compile(HEADER + DECORATOR.format(cache=False) + source, where, "exec"), namespace)  # noqa: S102
-        found = (namespace[name], where)
-        _FUNCTIONS[key] = found
-        return found
+        _FUNCTIONS[key] = (namespace[name], where, module_name)
+        while len(_FUNCTIONS) > max_functions():
+            _, (_, _, dropped) = _FUNCTIONS.popitem(last=False)
+            if dropped is not None:
+                sys.modules.pop(dropped, None)
+        return namespace[name], where
 
 
 def compile_signature(dispatcher: Any, signature: tuple[Any, ...]) -> Any:
