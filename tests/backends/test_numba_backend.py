@@ -358,3 +358,24 @@ def test_in_process_cache_of_native_functions_is_bounded(monkeypatch: pytest.Mon
             modules.append(region.dispatcher.py_func.__module__)
     assert len(cache._FUNCTIONS) <= 2  # noqa: SLF001 - the bound under test
     assert modules[0] not in sys.modules and modules[2] in sys.modules
+
+
+def test_large_results_of_numpy_ops_between_regions_use_kept_buffers_safely() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [200, 300])
+        a = cr.sin(x) * 2.0 + 1.0  # native (no SIMD function): opens a region
+        b = cr.exp(x * 0.5) + 1.0  # NumPy (exp over many elements), between the region's members
+        c = cr.tanh(b) * 3.0  # NumPy
+        d = a * c + cr.square(a - b)  # native: the region's call comes here, reading a, b and c
+        f = cr.exp(d * 0.1)  # NumPy, after the region: into a kept buffer
+        e = cr.log(f * f + 1.0) - a
+        fetches = [e, a, c, d]  # fetched values end fused groups
+    with cr.Session(graph=g) as plain, cr.Session(graph=g, backend="numba") as native:
+        for k in range(3):
+            value = np.linspace(-1, 1 + k, 60_000).reshape(200, 300)
+            for got, want in zip(native.run(fetches, {x: value}), plain.run(fetches, {x: value})):
+                np.testing.assert_allclose(got, want, rtol=1e-12)
+        (plan,) = native.plans
+    (region,) = plan.executable.regions
+    assert len(region.members) == 2 and "buf_" in plan.source

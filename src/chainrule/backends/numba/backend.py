@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,8 @@ from chainrule.backends.numba.regions import (
     partition,
 )
 from chainrule.compiler.codegen import CompiledFunction, generate_program
-from chainrule.compiler.ir import Program
+from chainrule.compiler.ir import Node, Program
+from chainrule.compiler.memory import plan_buffers
 from chainrule.runtime.backends import Backend, NumPyBackend
 from chainrule.runtime.plan import Executable, Generated, Interpreter, LoopPrograms, RunState, bind_kernel
 
@@ -46,9 +48,30 @@ class NativePlan(Generated):
         self.compile_seconds = seconds
         self._state = state
         self._by_last = {id(r.members[-1]): r for r in regions}
+        self._lock: Any = None
+        self._make_fallback: Callable[[], Executable] | None = None
+        self._fallback: Executable | None = None
         header = "".join(f"# backend note: {n}\n" for n in notes)
         natives = "".join(f"\n# native region {i} ({r.where}):\n{r.source}" for i, r in enumerate(regions))
         self.source = header + compiled.source + natives
+
+    def exclusive(self, lock: Any, make_fallback: Callable[[], Executable]) -> None:
+        """Run under ``lock`` (the plan writes into kept arrays); a run that finds it taken uses ``make_fallback()``."""
+        self._lock = lock
+        self._make_fallback = make_fallback
+
+    def run(self, feed_values: Sequence[Any]) -> list[Any]:
+        if self._lock is None:
+            return super().run(feed_values)
+        if self._lock.acquire(blocking=False):
+            try:
+                return super().run(feed_values)
+            finally:
+                self._lock.release()
+        if self._fallback is None:
+            assert self._make_fallback is not None
+            self._fallback = self._make_fallback()
+        return self._fallback.run(feed_values)
 
     def locate_error(self, e: Exception) -> Exception:
         """An error raised by a region's native code, found again by running its ops on NumPy (which names the op)."""
@@ -108,10 +131,17 @@ class NumbaBackend(Backend):
                 notes.append(f"a region of {len(spec.members)} ops ({ops}) runs on NumPy: {type(e).__name__}: {first}")
         seconds = time.perf_counter() - start
         members = {m: r for r in regions for m in r.members}
+        buffers = _numpy_buffers(program, regions, state, options) if options.reuse_buffers else {}
         compiled = generate_program(
-            program, lambda node: bind_kernel(node, xp, state), options, {}, True, regions=members
+            program, lambda node: bind_kernel(node, xp, state), options, buffers, True, regions=members
         )
-        return NativePlan(compiled, regions, notes, state, seconds)
+        plan = NativePlan(compiled, regions, notes, state, seconds)
+        if buffers:  # as the NumPy backend's ``Exclusive``: one run at a time writes into the kept arrays
+            plan.exclusive(
+                state.buffers.lock,
+                lambda: self.build(program, xp, state, dataclasses.replace(options, reuse_buffers=False)),
+            )
+        return plan
 
     def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
         """A loop whose cond and body lower entirely runs all its iterations in one native function."""
@@ -119,6 +149,23 @@ class NumbaBackend(Backend):
         if lowered is None:
             return super().build_loop(loop, xp, state, options)
         return NativeLoop(lowered, lambda: super(NumbaBackend, self).build_loop(loop, xp, state, options))
+
+
+def _numpy_buffers(
+    program: Program, regions: Sequence[NativeRegion], state: RunState, options: Any
+) -> dict[tuple[Node, int], np.ndarray]:
+    """Kept arrays for the large results of the ops that run on NumPy (``compiler.memory.plan_buffers``).
+
+    A region reads its inputs at its call (where its last member was), later than their last
+    reader in program order, so no op between a region's first and last members writes into a
+    kept array (which might be one of those inputs' arrays, free by program order).
+    """
+    position = {n: i for i, n in enumerate(program.nodes)}
+    spans = [(position[r.members[0]], position[r.members[-1]]) for r in regions]
+    inside = {n for n in program.nodes if any(a < position[n] < b for a, b in spans)}
+    members = {m for r in regions for m in r.members}
+    buffers = plan_buffers(program, options.buffer_min_bytes, state.buffers)
+    return {site: array for site, array in buffers.items() if site[0] not in members and site[0] not in inside}
 
 
 def native_regions(executable: Executable) -> Sequence[NativeRegion]:
