@@ -351,9 +351,10 @@ def test_in_process_cache_of_native_functions_is_bounded(monkeypatch: pytest.Mon
         g = cr.Graph()
         with g.as_default():
             x = cr.placeholder(cr.float64, [k + 2])
-            y = cr.sin(x) * float(k)
+            y = cr.sin(x) * float(k) + cr.cos(x)
         with cr.Session(graph=g, backend="numba") as sess:
-            np.testing.assert_allclose(sess.run(y, {x: np.ones(k + 2)}), np.sin(np.ones(k + 2)) * k)
+            ones = np.ones(k + 2)
+            np.testing.assert_allclose(sess.run(y, {x: ones}), np.sin(ones) * k + np.cos(ones))
             (region,) = sess.plans[0].executable.regions
             modules.append(region.dispatcher.py_func.__module__)
     assert len(cache._FUNCTIONS) <= 2  # noqa: SLF001 - the bound under test
@@ -379,3 +380,15 @@ def test_large_results_of_numpy_ops_between_regions_use_kept_buffers_safely() ->
         (plan,) = native.plans
     (region,) = plan.executable.regions
     assert len(region.members) == 2 and "buf_" in plan.source
+
+
+def test_a_region_too_small_for_a_native_call_runs_on_numpy_with_a_note() -> None:
+    g = cr.Graph()
+    with g.as_default():
+        xs = [cr.placeholder(cr.float64, [4]) for _ in range(2)]
+        y = xs[0] * xs[1]  # one ufunc call reading 2 arrays: cheaper than a native call
+    feeds = {x: np.full(4, float(i)) for i, x in enumerate(xs)}
+    want, got, plan = _run_both(g, [y], feeds)
+    np.testing.assert_allclose(got[0], want[0])
+    assert plan.executable.regions == []
+    assert any("small native regions" in note for note in plan.backend_notes)

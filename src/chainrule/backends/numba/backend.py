@@ -16,6 +16,7 @@ from chainrule.backends.numba.regions import (
     NativeRegion,
     compile_region,
     partition,
+    worth_compiling,
 )
 from chainrule.compiler.codegen import CompiledFunction, generate_program
 from chainrule.compiler.ir import Node, Program
@@ -112,6 +113,13 @@ class NumbaBackend(Backend):
             return self._numpy.build(program, xp, state, options)
         start = time.perf_counter()
         specs, notes = partition(program, self.max_region_lines)
+        small = [spec for spec in specs if not worth_compiling(program, spec)]
+        if small:
+            notes.append(
+                f"{len(small)} small native regions ({sum(len(s.members) for s in small)} ops) run on NumPy: "
+                "their NumPy calls cost less than a native call would"
+            )
+            specs = [spec for spec in specs if worth_compiling(program, spec)]
         regions = []
         budget = self.max_plan_lines
         for k, spec in enumerate(specs):
