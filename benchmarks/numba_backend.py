@@ -29,7 +29,7 @@ from harness import problems  # noqa: E402
 from harness.tools import chainrule_tool, numpy_tool  # noqa: E402
 
 ROWS = [("chain", "n200", "J"), ("mlp", "digits", "F"), ("mlp", "digits", "J"), ("lstm", "l2_c1024[:64]", "F")]
-ROWS += [("lstm", "l2_c1024[:64]", "J"), ("gmm", "d2_K5", "J"), ("gmm", "d10_K25", "J")]
+ROWS += [("lstm", "l2_c1024[:64]", "J"), ("gmm", "d2_K5", "J"), ("gmm", "d10_K25", "J"), ("gmm", "d20_K50", "J")]
 
 
 def timed(fn: Any, repeats: int) -> tuple[float, float, float]:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.backends.numba.loops import NativeLoop, lower_loop
+from chainrule.backends.numba.lowering import static_shape
 from chainrule.backends.numba.regions import (
     MAX_PLAN_LINES,
     MAX_REGION_LINES,
@@ -22,7 +23,15 @@ from chainrule.compiler.codegen import CompiledFunction, generate_program
 from chainrule.compiler.ir import Node, Program
 from chainrule.compiler.memory import plan_buffers
 from chainrule.runtime.backends import Backend, NumPyBackend
-from chainrule.runtime.plan import Executable, Generated, Interpreter, LoopPrograms, RunState, bind_kernel
+from chainrule.runtime.plan import (
+    BufferPool,
+    Executable,
+    Generated,
+    Interpreter,
+    LoopPrograms,
+    RunState,
+    bind_kernel,
+)
 
 
 class NativePlan(Generated):
@@ -112,7 +121,8 @@ class NumbaBackend(Backend):
         if xp is not np or not options.codegen:
             return self._numpy.build(program, xp, state, options)
         start = time.perf_counter()
-        specs, notes = partition(program, self.max_region_lines)
+        kept = _native_buffers(program, options) if options.reuse_buffers else {}
+        specs, notes = partition(program, self.max_region_lines, kept)
         small = [spec for spec in specs if not worth_compiling(program, spec)]
         if small:
             notes.append(
@@ -144,7 +154,8 @@ class NumbaBackend(Backend):
             program, lambda node: bind_kernel(node, xp, state), options, buffers, True, regions=members
         )
         plan = NativePlan(compiled, regions, notes, state, seconds)
-        if buffers:  # as the NumPy backend's ``Exclusive``: one run at a time writes into the kept arrays
+        # As the NumPy backend's ``Exclusive``: one run at a time writes into the kept arrays.
+        if buffers or any(r.buffers for r in regions):
             plan.exclusive(
                 state.buffers.lock,
                 lambda: self.build(program, xp, state, dataclasses.replace(options, reuse_buffers=False)),
@@ -157,6 +168,22 @@ class NumbaBackend(Backend):
         if lowered is None:
             return super().build_loop(loop, xp, state, options)
         return NativeLoop(lowered, lambda: super(NumbaBackend, self).build_loop(loop, xp, state, options))
+
+
+def _native_buffers(program: Program, options: Any) -> dict[Node, np.ndarray]:
+    """Kept arrays for the large elementwise results a region may write into: one per node (never shared).
+
+    A node qualifies where ``compiler.memory.plan_buffers`` finds its result a safe site (large,
+    static shape, not fetched, no view of it fetched or reaching a stateful op).
+    """
+    pool = BufferPool()  # the plan's own: the Session's pool shares arrays by program-order lifetimes
+    safe = plan_buffers(program, options.buffer_min_bytes, pool)
+    kept: dict[Node, np.ndarray] = {}
+    for (node, i), _ in safe.items():
+        holds = node.op_type != "Fused" or dict(node.extra.allocating_members()).get(i, False)
+        if holds and node not in kept:
+            kept[node] = np.empty(static_shape(node.out), dtype=node.out.dtype.as_numpy_dtype)
+    return kept
 
 
 def _numpy_buffers(

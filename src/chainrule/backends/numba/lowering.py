@@ -106,10 +106,11 @@ class Names:
         return f"{stem}{self._count}"
 
 
-def lower_node(lw: Lowerer, node: Node, names: Names) -> list[str] | None:
+def lower_node(lw: Lowerer, node: Node, names: Names, into: str | None = None) -> list[str] | None:
     """Source lines computing ``node``'s outputs into new names in ``names`` (None: it does not lower).
 
-    ``names.of`` holds the names of its inputs.
+    ``names.of`` holds the names of its inputs. ``into``: an array (by name) an elementwise node
+    writes its result into instead of allocating one.
     """
     if node.stateful or not node.outputs or not all(typed(v) for v in (*node.inputs, *node.outputs)):
         return None
@@ -117,9 +118,11 @@ def lower_node(lw: Lowerer, node: Node, names: Names) -> list[str] | None:
         group = node.extra
         if getattr(group, "backend", "numpy") != "numpy" or not all(_elementwise(m) for m in group.members):
             return None
-        return None if _numpy_faster(group.members) else elementwise_lines(group.members, node.inputs, node, names)
+        if _numpy_faster(group.members):
+            return None
+        return elementwise_lines(group.members, node.inputs, node, names, into)
     if _elementwise(node):
-        return None if _numpy_faster([node]) else elementwise_lines([node], node.inputs, node, names)
+        return None if _numpy_faster([node]) else elementwise_lines([node], node.inputs, node, names, into)
     if node.kernel is not None:
         return None
     rule = lowering_rule(node.op_type, BACKEND_NAME)
@@ -153,18 +156,20 @@ def _numpy_faster(members: Sequence[Node]) -> bool:
     return any(fn in NUMPY_SIMD for m in members for fn, *_ in node_steps(m) or ())
 
 
-def elementwise_lines(members: Sequence[Node], inputs: Sequence[Value], result: Node, names: Names) -> list[str]:
+def elementwise_lines(
+    members: Sequence[Node], inputs: Sequence[Value], result: Node, names: Names, into: str | None = None
+) -> list[str]:
     """One loop nest computing ``members`` (elementwise, in order) over ``result``'s static shape.
 
     ``inputs`` are the values the members read from outside; the last member's value is stored,
-    as ``result``'s output, into a new array (a scalar at rank 0).
+    as ``result``'s output, into a new array (``into``, when given; a scalar at rank 0).
     """
     shape = static_shape(result.out)
     rank = len(shape)
     target = names.new()
     lines = []
     if rank:
-        lines.append(f"{target} = np.empty({shape!r}, {numpy_type(result.out)})")
+        lines.append(f"{target} = {into}" if into else f"{target} = np.empty({shape!r}, {numpy_type(result.out)})")
         for k, d in enumerate(shape):
             lines.append("    " * k + f"for i{k} in range({d}):")
     pad = "    " * rank

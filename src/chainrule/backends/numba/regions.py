@@ -40,25 +40,37 @@ class RegionSpec:
     members: list[Node] = field(default_factory=list)
     inputs: list[Value] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
+    # The kept arrays members write their results into (parameters b<k>, after the inputs).
+    buffers: list[np.ndarray] = field(default_factory=list)
 
-    def try_add(self, node: Node) -> bool:
+    def try_add(self, node: Node, buffer: np.ndarray | None = None) -> bool:
         """Lower ``node`` into this region; False (and the region unchanged) when it does not lower."""
         new = [v for v in dict.fromkeys(node.inputs) if v not in self.names.of]
         for k, v in enumerate(new):
             self.names.of[v] = f"a{len(self.inputs) + k}"
-        lines = lower_node(self.lw, node, self.names)
+        into = f"b{len(self.buffers)}" if buffer is not None else None
+        lines = lower_node(self.lw, node, self.names, into)
         if lines is None:
             for v in new:
                 del self.names.of[v]
             return False
+        if into is not None and any(line.startswith(f"{self.names.of[node.out]} = {into}") for line in lines):
+            self.buffers.append(buffer)  # type: ignore[arg-type]
         self.inputs.extend(new)
         self.members.append(node)
         self.body.extend(lines)
         return True
 
 
-def partition(program: Program, max_lines: int = MAX_REGION_LINES) -> tuple[list[RegionSpec], list[str]]:
-    """The program's native regions, in order, and notes on where and why runs were split."""
+def partition(
+    program: Program, max_lines: int = MAX_REGION_LINES, buffers: dict[Node, np.ndarray] | None = None
+) -> tuple[list[RegionSpec], list[str]]:
+    """The program's native regions, in order, and notes on where and why runs were split.
+
+    ``buffers``: kept arrays that nodes may write their results into (each its own array: the
+    region computes its members at its call, not where they were, so arrays shared by lifetimes
+    in program order could overlap).
+    """
     regions: list[RegionSpec] = []
     notes: list[str] = []
     current: RegionSpec | None = None
@@ -67,7 +79,7 @@ def partition(program: Program, max_lines: int = MAX_REGION_LINES) -> tuple[list
         if node.op_type == "Const":
             continue  # bound by the plan, passed to the regions that read it
         region = current if current is not None else RegionSpec()
-        if region.try_add(node):
+        if region.try_add(node, (buffers or {}).get(node)):
             if current is None:
                 current = region
                 regions.append(region)
@@ -151,6 +163,7 @@ class NativeRegion:
     def __init__(self, spec: RegionSpec, outputs: Sequence[Value], dispatcher: Any, where: str, source: str) -> None:
         self.members = list(spec.members)
         self.inputs = list(spec.inputs)
+        self.buffers = list(spec.buffers)
         self.outputs = list(outputs)
         self.dispatcher = dispatcher
         self.where = where
@@ -161,7 +174,8 @@ class NativeRegion:
         args = [
             em.bind("c", constant_argument(v)) if v.node.op_type == "Const" else a for v, a in zip(self.inputs, args)
         ]
-        call = f"{fn}({', '.join(args)})"
+        kept = [em.bind("buf", b) for b in self.buffers]
+        call = f"{fn}({', '.join([*args, *kept])})"
         last = self.members[-1]
         if len(targets) == 1:
             out = [Line((targets[0],), call, last, tuple(args))]
@@ -178,7 +192,7 @@ class NativeRegion:
 
 def region_source(spec: RegionSpec, outputs: Sequence[Value]) -> str:
     """``def region(p0, ...)``: the region's function (without its decorator)."""
-    params = [f"p{k}" for k in range(len(spec.inputs))]
+    params = [f"p{k}" for k in range(len(spec.inputs))] + [f"b{k}" for k in range(len(spec.buffers))]
     head = []
     for k, v in enumerate(spec.inputs):
         head.append(f"a{k} = scalar(p{k})" if not static_shape(v) else f"a{k} = p{k}")
@@ -202,6 +216,7 @@ def compile_region(program: Program, spec: RegionSpec) -> NativeRegion:
     outputs = region_outputs(program, spec)
     source = region_source(spec, outputs)
     signature = tuple(_argument_type(v) for v in spec.inputs)
+    signature += tuple(numba.typeof(b) for b in spec.buffers)
     dispatcher, where = cache.native_function("region", source, spec.lw.globals, spec.lw.fingerprints)
     try:
         returned = cache.compile_signature(dispatcher, signature)
