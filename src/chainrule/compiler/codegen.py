@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -435,6 +435,27 @@ def last_uses(program: Program) -> dict[int, list[Value]]:
 
 
 KernelBinder = Callable[[Node], Callable[..., Any]]
+
+
+class Region(Protocol):
+    """A run of a program's nodes that one call computes (an execution backend's native function).
+
+    ``members``: the nodes, in program order; ``inputs``: the values it reads from outside;
+    ``outputs``: the values of its members read after it (or fetched). ``lines(em, args, targets)``
+    gives the lines assigning the ``outputs`` to the names ``targets`` from the ``inputs``' names
+    ``args``; a line that can fail names a member, so errors find the region.
+    """
+
+    @property
+    def members(self) -> Sequence[Node]: ...
+    @property
+    def inputs(self) -> Sequence[Value]: ...
+    @property
+    def outputs(self) -> Sequence[Value]: ...
+
+    def lines(self, em: Emitter, args: Sequence[str], targets: Sequence[str]) -> list[Line]: ...
+
+
 # ``check(node, output index, value)``, with a ``dtypes(dtype) -> bool`` attribute saying what it checks.
 Checker = Any
 
@@ -457,6 +478,7 @@ def generate_program(
     buffers: dict[tuple[Node, int], np.ndarray] | None = None,
     inline: bool = True,
     check: Checker | None = None,
+    regions: Mapping[Node, Region] | None = None,
 ) -> CompiledFunction:
     """One straight-line function ``plan(*feeds) -> [fetched values]`` for ``program``.
 
@@ -465,6 +487,7 @@ def generate_program(
     ``buffers``: preallocated arrays per site (``compiler.memory.plan_buffers``).
     ``check``: called as ``check(node, output index, value)`` on each fed value and each output
     whose dtype ``check.dtypes`` holds, right after it is computed (the check-numerics mode).
+    ``regions``: runs of nodes computed by one call each (see ``program_lines``).
     """
     em = Emitter(options)
     params = [f"f{i}" for i in range(len(program.feeds))]
@@ -472,7 +495,7 @@ def generate_program(
     if check is not None:
         for v, p in zip(program.feeds, params):
             _check_lines(em, lines, check, v.node, [(v, p)])
-    outputs = program_lines(program, em, lines, bind_kernel, params, buffers, inline, check=check)
+    outputs = program_lines(program, em, lines, bind_kernel, params, buffers, inline, check=check, regions=regions)
     return compile_segmented("plan", params, lines, em.globals, "[" + ", ".join(outputs) + "]")
 
 
@@ -488,6 +511,7 @@ def program_lines(
     hoist: Body | None = None,
     invariant_feeds: Sequence[Value] = (),
     check: Checker | None = None,
+    regions: Mapping[Node, Region] | None = None,
 ) -> list[str]:
     """Add ``program``'s lines to ``lines`` (its feeds read the names ``params``); its outputs' names.
 
@@ -495,7 +519,9 @@ def program_lines(
     ``hoist``: where the lines of nodes that depend only on ``invariant_feeds`` go (a loop body's
     code that does not change between iterations, computed once before the loop); their values
     are kept for the whole function. ``check``: see ``generate_program``; every output is then
-    kept in a name, so that it can be checked.
+    kept in a name, so that it can be checked. ``regions``: nodes computed together by one call
+    (an execution backend's native function, ``Region``), per member node; the call's lines come
+    where the region's last member was, and its other members emit nothing.
     """
     buffer_names = {key: em.bind("buf", buf) for key, buf in (buffers or {}).items()}
     names: dict[Value, str] = dict(zip(program.feeds, params))
@@ -505,6 +531,16 @@ def program_lines(
         used.update(v for n in program.nodes for v in n.outputs)
     invariant = set(invariant_feeds) if hoist is not None else set()
     body = lines
+    # A value a region reads stays alive until the region's call (its last member), even when
+    # its last reader in program order comes earlier: it is then released after the call.
+    awaited: dict[Value, int] = {}
+    deferred: dict[int, list[str]] = {}
+    if regions:
+        position = {n: i for i, n in enumerate(program.nodes)}
+        for each in {id(r): r for r in regions.values()}.values():
+            end = position[each.members[-1]]
+            for v in each.inputs:
+                awaited[v] = max(awaited.get(v, -1), end)
 
     for i, node in enumerate(program.nodes):
         t = node.op_type
@@ -519,6 +555,14 @@ def program_lines(
         if hoist is not None and not node.stateful and not node.control and all(v in invariant for v in node.inputs):
             lines = hoist
             invariant.update(node.outputs)
+        region = regions.get(node) if regions is not None else None
+        if region is not None:  # computed by the region's call, which comes at its last member
+            if node is region.members[-1]:
+                targets = [f"{prefix}v{node.id}_{j}" for j in range(len(region.outputs))]
+                body.extend(region.lines(em, [names[v] for v in region.inputs], targets))
+                names.update(zip(region.outputs, targets))
+            _release(body, names, prefix, release.get(i, ()), i, awaited, deferred)
+            continue
         args = tuple(names[v] for v in node.inputs)
         target = f"{prefix}v{node.id}"
         if t == "Fused" and inline:
@@ -554,12 +598,33 @@ def program_lines(
             names[node.out] = target
         if check is not None:
             _check_lines(em, lines, check, node, [(o, names[o]) for o in node.outputs if o in names])
-        dead = [
-            names[v] for v in release.get(i, ()) if names.get(v, "").startswith(prefix + "v") and v not in invariant
-        ]
-        if dead:
-            lines.append(Line.release(dead))
+        dead = [v for v in release.get(i, ()) if v not in invariant]
+        _release(lines, names, prefix, dead, i, awaited, deferred)
     return [names[v] for v in program.outputs]
+
+
+def _release(
+    lines: Body,
+    names: dict[Value, str],
+    prefix: str,
+    dead: Iterable[Value],
+    i: int,
+    awaited: dict[Value, int],
+    deferred: dict[int, list[str]],
+) -> None:
+    """Release ``dead`` (values whose last reader is node ``i``) now, or after the region call that still reads them."""
+    now = deferred.pop(i, [])
+    for v in dead:
+        name = names.get(v, "")
+        if not name.startswith(prefix + "v"):
+            continue
+        end = awaited.get(v, -1)
+        if end > i:
+            deferred.setdefault(end, []).append(name)
+        else:
+            now.append(name)
+    if now:
+        lines.append(Line.release(now))
 
 
 def generate_loop(

@@ -24,7 +24,7 @@ from typing import Any
 from chainrule.compiler.ir import Program
 from chainrule.framework.graph import Tensor
 from chainrule.runtime.feeds import convert_feed
-from chainrule.runtime.plan import Executable, Generated, Interpreter, RunState
+from chainrule.runtime.plan import Executable, Generated, Interpreter, LoopPrograms, RunState, generate_loop_function
 
 __all__ = [
     "BACKEND_VARIABLE",
@@ -66,6 +66,14 @@ class Backend:
     def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
         raise NotImplementedError
 
+    def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
+        """What runs a ``While``'s iterations: ``run([limit, *loop vars, *sliced, *captured])``.
+
+        Returns ``[*final loop vars, count, *recorded lists]`` (see ``compiler.codegen.generate_loop``).
+        The default: one generated Python function running the cond's and the body's code in a loop.
+        """
+        return Generated(generate_loop_function(loop, xp, state, options))
+
     def __repr__(self) -> str:
         return f"<chainrule backend {self.name!r}>"
 
@@ -82,8 +90,11 @@ class NumPyBackend(Backend):
 
 
 # name -> the backend, or the module that defines it (imported on first use: its compiler is optional).
-_BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {"numpy": NumPyBackend()}
-_BACKENDS["dask"] = "chainrule.backends.dask"  # the ``dask`` extra
+_BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {
+    "numpy": NumPyBackend(),
+    "numba": "chainrule.backends.numba",  # the ``fast`` extra
+    "dask": "chainrule.backends.dask",  # the ``dask`` extra
+}
 _LOCK = threading.Lock()
 
 

@@ -75,7 +75,7 @@ class RunState:
         self.xp = xp
         self.options = options
         self._function_plans: dict[int, tuple[Any, Plan]] = {}
-        self._loops: dict[tuple[int, int, bool, bool], tuple[Any, Any, Generated]] = {}
+        self._loops: dict[tuple[int, int, bool, bool], tuple[Any, Any, Executable]] = {}
         self._function_lock = threading.Lock()
         self._variable_locks: dict[str, threading.RLock] = {}
 
@@ -134,16 +134,17 @@ class RunState:
                 if check is not None:  # the check-numerics mode runs the graph as written
                     options = dataclasses.replace(options, passes=())
                 programs = [build_program(f.outputs, [], f.inputs, options) for f in (cond, body)]
-                compiled = generate_loop(
-                    programs[0], programs[1], lambda node: bind_kernel(node, self.xp, self),
-                    options, num_vars, num_sliced, record, inline=self.xp is np, check=check,
-                )  # fmt: skip
-                entry = (cond, body, Generated(compiled))
+                loop = LoopPrograms(programs[0], programs[1], num_vars, num_sliced, record)
+                if check is None and self.backend is not None:
+                    executable = self.backend.build_loop(loop, self.xp, self, options)
+                else:  # the check-numerics mode runs on NumPy
+                    executable = Generated(generate_loop_function(loop, self.xp, self, options, check))
+                entry = (cond, body, executable)
                 self._loops[key] = entry
         return entry[2].run(arrays)
 
-    def loop_functions(self) -> list[Generated]:
-        """The generated loop functions this state has run (one per ``While`` and recording mode)."""
+    def loop_functions(self) -> list[Executable]:
+        """The loop executables this state has run (one per ``While`` and recording mode)."""
         return [entry[2] for entry in self._loops.values()]
 
     def function_plans(self) -> list[Plan]:
@@ -169,6 +170,25 @@ class RunState:
                 rng = np.random.default_rng([graph_seed, *words])
             self._rngs[key] = rng
         return rng
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopPrograms:
+    """A ``While``'s cond and body programs, and how its arguments split (see ``RunState.run_loop``)."""
+
+    cond: Program
+    body: Program
+    num_vars: int
+    num_sliced: int
+    record: bool
+
+
+def generate_loop_function(loop: LoopPrograms, xp: Any, state: RunState, options: Any, check: Any = None) -> Any:
+    """The NumPy backend's form of a loop: one generated Python function (``codegen.generate_loop``)."""
+    return generate_loop(
+        loop.cond, loop.body, lambda node: bind_kernel(node, xp, state),
+        options, loop.num_vars, loop.num_sliced, loop.record, inline=xp is np, check=check,
+    )  # fmt: skip
 
 
 class Plan:
@@ -213,6 +233,8 @@ class Plan:
         else:
             self.executable = Interpreter(program, xp, state)
         self.source: str | None = getattr(self.executable, "source", None)
+        # Why the backend left parts of the plan to NumPy, or split them (shown at the top of ``source``).
+        self.backend_notes: list[str] = list(getattr(self.executable, "backend_notes", ()))
         self.locked_variables = locked_variables(program)
 
     def execute(self, feed_values: Sequence[Any]) -> list[Any]:

@@ -1,0 +1,59 @@
+"""Running op-table samples (``chainrule.testing.samples``) on a chosen backend: shared by the table's tests.
+
+``sample_graph`` builds a sample's graph (placeholders of the arguments' dtypes and static shapes,
+the sample's outputs and, when it is differentiable, the gradients of their sums with respect to
+its floating arguments); ``run_sample_graph`` runs it on a Session of a given backend. The two
+backends' results are then compared value for value (``tests/backends``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+
+SEED = 1234  # a graph seed, so random ops draw the same numbers on every backend
+
+
+def as_list(result: Any) -> list[Any]:
+    """A sample function's result as a list of tensors."""
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+@dataclass
+class SampleGraph:
+    graph: Any
+    inputs: list[Any]
+    outputs: list[Any]
+    gradients: list[Any]
+
+    @property
+    def fetches(self) -> list[Any]:
+        return [*self.outputs, *self.gradients]
+
+
+def sample_graph(sample: Any, args: Sequence[np.ndarray], gradients: bool = True) -> SampleGraph:
+    """The graph of ``sample`` on placeholders for ``args``, with its gradients where it is differentiable."""
+    graph = cr.Graph()
+    with graph.as_default():
+        cr.set_random_seed(SEED)
+        inputs = [cr.placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args)]
+        outputs = as_list(sample.fn(*inputs))
+        grads: list[Any] = []
+        if gradients and sample.order > 0:
+            floats = [o for o in outputs if o.dtype.is_floating]
+            wrt = [inputs[i] for i in (sample.wrt or range(len(inputs))) if inputs[i].dtype.is_floating]
+            if floats and wrt:
+                grads = [g for g in cr.gradients([cr.reduce_sum(o) for o in floats], wrt) if g is not None]
+    return SampleGraph(graph, inputs, outputs, [g for g in grads if isinstance(g, cr.Tensor)])
+
+
+def run_sample_graph(built: SampleGraph, args: Sequence[np.ndarray], backend: Any = None) -> list[np.ndarray]:
+    """``built``'s fetches run on a Session of ``backend``, as arrays."""
+    with cr.Session(graph=built.graph, backend=backend) as sess:
+        values = sess.run(built.fetches, dict(zip(built.inputs, args)))
+    return [np.asarray(v) for v in values]
