@@ -24,6 +24,7 @@ from chainrule.ops.axes import axes_tuple, axis_attr, deprecated_alias, given_ax
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear
+from chainrule.ops.native import call, lower_reduction, reduction_axes, reduction_source, static_dims
 from chainrule.ops.registry import apply, describe_inputs, register_op
 from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, check_kind, known_dims
 
@@ -178,6 +179,7 @@ def _reduction(
     emit: Any = None,
     jvp: Any = None,
     kinds: str = NUMERIC,
+    lower: Any = None,
 ) -> Any:
     register_op(
         op_type,
@@ -188,6 +190,7 @@ def _reduction(
         emit=emit,
         fresh_output=True,
         explain=_explain_reduction(public_name.removeprefix("reduce_")),
+        lower=lower,
     )
     return _public_reduction(
         public_name,
@@ -220,6 +223,7 @@ reduce_sum = _reduction(
     emit=_sum_emit,
     jvp=linear,
     kinds=NUMERIC_OR_COMPLEX,
+    lower={"numba": lower_reduction("sum")},
 )
 
 
@@ -252,6 +256,7 @@ reduce_max = _reduction(
     doc="Maximum over ``axis``; the gradient is split evenly among tied maxima.\n\n"
     "    A maximum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
     jvp=_max_min_jvp,
+    lower={"numba": lower_reduction("max")},
 )
 reduce_min = _reduction(
     "Min",
@@ -261,6 +266,7 @@ reduce_min = _reduction(
     doc="Minimum over ``axis``; the gradient is split evenly among tied minima.\n\n"
     "    A minimum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
     jvp=_max_min_jvp,
+    lower={"numba": lower_reduction("min")},
 )
 
 
@@ -303,6 +309,7 @@ reduce_prod = _reduction(
     lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype),
     _prod_grad,
     doc="Product over ``axis`` (1 over an empty axis); the gradient is exact at zeros." + _REDUCE_DOC,
+    lower={"numba": lower_reduction("prod")},
 )
 
 
@@ -342,6 +349,15 @@ def _logsumexp_shift_kernel(xp: Any, x: Any, axis: Any) -> Any:
     return xp.where(xp.isfinite(shift), shift, xp.zeros((), shift.dtype))
 
 
+def _logsumexp_shift_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    dims, out = static_dims(node.inputs[0]), static_dims(node.out)
+    if dims is None or out is None:
+        return None
+    axes = reduction_axes(node.attrs.get("axis"), len(dims))
+    made = reduction_source("max", node.out.dtype, dims, axes, out, finite_or_zero=True)
+    return None if made is None else call(lw, "lse_shift", *made, args[:1])
+
+
 # The max over ``axis`` (kept as size 1), or 0 where it is not finite: all -inf, +inf, nan or an
 # empty slice. Not differentiable: log(sum(exp(x - c))) + c has the same value for any c.
 register_op(
@@ -351,6 +367,7 @@ register_op(
         (check_kind("LogSumExpShift", inputs[0], FLOAT), _reduced_shape(inputs[0].shape, axis, keepdims=True))
     ],
     None,
+    lower={"numba": _logsumexp_shift_lower},
 )
 
 
@@ -600,6 +617,7 @@ def _logical_reduction(op_type: str, public_name: str, np_name: str, doc: str) -
         None,
         fresh_output=True,
         explain=_explain_reduction(np_name),
+        lower={"numba": lower_reduction(np_name)},
     )
     return _public_reduction(
         public_name,
