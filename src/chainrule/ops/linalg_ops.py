@@ -23,6 +23,7 @@ from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # no
 from chainrule.ops.axes import deprecated_alias
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, multilinear, sum_tangents
+from chainrule.ops.native import helper, index, loop_nest, np_type, static_dims
 from chainrule.ops.registry import apply, constant_value, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, broadcast_shapes, check_kind, common_dtype
 
@@ -185,6 +186,43 @@ def _matmul_explain(b: Any, op: Any, args: list[Any]) -> Any:
     return b.func("matmul", x, y)
 
 
+_BLAS_KINDS = ("float32", "float64", "complex64", "complex128")
+
+
+def _matmul_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """``np.dot`` (BLAS) of the two matrices, in a loop over the broadcast batch dims when there are some.
+
+    Numba's ``np.dot`` covers 2-D float and complex matrices only: integer products and batches of
+    unknown size run the kernel.
+    """
+    a, b = node.inputs
+    ta, tb = bool(node.attrs.get("transpose_a")), bool(node.attrs.get("transpose_b"))
+    dt = np_type(node.out.dtype)
+    if node.out.dtype.name not in _BLAS_KINDS or a.shape.rank is None or b.shape.rank is None or dt is None:
+        return None
+    left, right = ("x.T" if ta else "x"), ("y.T" if tb else "y")
+    if a.shape.rank == b.shape.rank == 2:
+        return helper(lw, "matmul", ["x", "y"], [f"return np.dot({left}, {right})"], args)
+    out, a_dims, b_dims = static_dims(node.out), static_dims(a), static_dims(b)
+    if out is None or a_dims is None or b_dims is None:
+        return None
+    batch = out[:-2]
+    v = [f"i{k}" for k in range(len(batch))]
+
+    def operand(dims: tuple[int, ...], name: str) -> str:
+        lead = len(batch) - (len(dims) - 2)  # batch dims the operand lacks (broadcast)
+        picks = ["0" if dims[k - lead] == 1 and batch[k] != 1 else v[k] for k in range(lead, len(batch))]
+        sub = f"{name}[{', '.join(picks)}]" if picks else name
+        return f"np.ascontiguousarray({sub}.T)" if (ta if name == "x" else tb) else f"np.ascontiguousarray({sub})"
+
+    body = [f"out = np.empty({out}, {dt})"]
+    body += [
+        line[4:]
+        for line in loop_nest(batch, v, [f"out{index(v)} = np.dot({operand(a_dims, 'x')}, {operand(b_dims, 'y')})"])
+    ]
+    return helper(lw, "batch_matmul", ["x", "y"], [*body, "return out"], args)
+
+
 register_op(
     "MatMul",
     _matmul_kernel,
@@ -196,6 +234,7 @@ register_op(
     fresh_output=True,
     explain=_matmul_explain,
     jvp=multilinear,
+    lower={"numba": _matmul_lower},
 )
 
 
