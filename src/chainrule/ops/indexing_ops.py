@@ -33,7 +33,7 @@ from chainrule.ops.array_ops import (
 )
 from chainrule.ops.constant_op import _is_nested_with_tensors, convert_n, convert_to_tensor, shape_tensor, to_numpy
 from chainrule.ops.jvp_forms import linear
-from chainrule.ops.native import constant_ints, helper, index, loop_nest, np_type, slice_text, static_dims
+from chainrule.ops.native import helper, index, loop_nest, np_type, slice_text, static_dims
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, normalize_axis
 
@@ -184,33 +184,58 @@ def _strided_slice_emit(em: Any, node: Any, args: list[str], out: str | None) ->
     return f"{args[0]}[{em.bind('key', _decode_key(node.attrs['spec'], ()))}]"
 
 
-def _static_key(spec: tuple[Any, ...], rank: int | None) -> list[str] | None:
-    """The index of a slice with no tensor bounds, in index syntax (the ellipsis spelled out); None otherwise."""
-    if any(isinstance(v, tuple) for s in spec for v in s[1:]):
-        return None
+def _native_key(spec: tuple[Any, ...], rank: int | None) -> tuple[list[str], list[str]] | None:
+    """The key of a slice in index syntax (the ellipsis spelled out), and the lines that read its tensor parts.
+
+    A tensor part ``("input", k)`` reads as ``t<k>`` (a parameter after ``x``); an integer one is
+    bounds-checked as NumPy does (IndexError). None when an ellipsis needs an unknown rank.
+    """
     consumed = sum(1 for s in spec if s[0] in ("int", "slice"))
     parts: list[str] = []
+    reads: list[str] = []
+    axis = 0
+
+    def value(v: Any) -> Any:
+        if isinstance(v, tuple):
+            reads.append(f"v{v[1]} = as_scalar(t{v[1]})")
+            return f"v{v[1]}"
+        return v
+
     for s in spec:
         if s[0] == "ellipsis":
             if rank is None:
                 return None
             parts += [":"] * (rank - consumed)
+            axis += rank - consumed
         elif s[0] == "newaxis":
             parts.append("None")
         elif s[0] == "int":
-            parts.append(str(s[1]))
+            i = value(s[1])
+            if isinstance(s[1], tuple):
+                reads += [
+                    f"if not -x.shape[{axis}] <= {i} < x.shape[{axis}]:",
+                    f"    raise IndexError('index out of bounds for axis {axis}')",
+                ]
+            parts.append(str(i))
+            axis += 1
         else:
-            parts.append(slice_text(*s[1:]))
-    return parts
+            parts.append(slice_text(*(value(v) for v in s[1:])))
+            axis += 1
+    return parts, reads
+
+
+def _index_params(node: Any) -> list[str]:
+    return ["x", *(f"t{k}" for k in builtins.range(len(node.inputs) - 1))]
 
 
 def _strided_slice_lower(lw: Any, node: Any, args: list[str]) -> str | None:
-    """A view: the input indexed with the static key (a scalar when every axis is indexed by an int)."""
+    """A view: the input indexed with the key (a scalar when every axis is indexed by an int)."""
     rank = node.inputs[0].shape.rank
-    key = _static_key(node.attrs["spec"], rank)
-    if len(args) != 1 or key is None or not rank:
+    key = _native_key(node.attrs["spec"], rank)
+    if key is None or not rank or np_type(node.out.dtype) is None:
         return None
-    return helper(lw, "strided_slice", ["x"], [f"return x[{', '.join(key)}]"], args[:1])
+    parts, reads = key
+    return helper(lw, "strided_slice", _index_params(node), [*reads, f"return x[{', '.join(parts)}]"], args)
 
 
 register_op(
@@ -234,12 +259,14 @@ def _strided_slice_grad_kernel(xp: Any, x_shape: Any, g: Any, *index: Any, spec:
 def _strided_slice_grad_lower(lw: Any, node: Any, args: list[str]) -> str | None:
     """Zeros of the input's shape with the gradient written where the slice read."""
     out, dt = static_dims(node.out), np_type(node.out.dtype)
-    key = _static_key(node.attrs["spec"], None if out is None else len(out))
-    if len(args) != 2 or out is None or dt is None or not key or not out:
+    key = _native_key(node.attrs["spec"], None if out is None else len(out))
+    if out is None or dt is None or not key or not key[0] or not out:
         return None
+    parts, reads = key
     g = "g" if node.inputs[1].shape.rank else "as_scalar(g)"
-    body = [f"out = np.zeros({out}, {dt})", f"out[{', '.join(key)}] = {g}", "return out"]
-    return helper(lw, "strided_slice_grad", ["g"], body, args[1:2])
+    body = [f"out = np.zeros({out}, {dt})", "x = out", *reads, f"out[{', '.join(parts)}] = {g}", "return out"]
+    params = ["shape", "g", *(f"t{k}" for k in builtins.range(len(node.inputs) - 2))]
+    return helper(lw, "strided_slice_grad", params, body, args)
 
 
 register_op(
@@ -328,14 +355,27 @@ def _slice_grad(op: Any, g: Tensor) -> list[Any]:
 
 
 def _slice_lower(lw: Any, node: Any, args: list[str]) -> str | None:
-    x = node.inputs[0]
-    begin, size, rank = constant_ints(node.inputs[1]), constant_ints(node.inputs[2]), x.shape.rank
-    if begin is None or size is None or rank is None or len(begin) != rank or len(size) != rank:
+    """A view, after the kernel's checks of ``begin`` and ``size`` (constants or tensors alike)."""
+    rank = node.inputs[0].shape.rank
+    if rank is None or np_type(node.out.dtype) is None:
         return None
     if rank == 0:
         return args[0]
-    key = [slice_text(b, None if s == -1 else b + s, None) for b, s in zip(begin, size)]
-    return helper(lw, "slice", ["x"], [f"return x[{', '.join(key)}]"], args[:1])
+    body = [
+        f"if begin.shape[0] != {rank} or size.shape[0] != {rank}:",
+        f"    raise ValueError('begin and size must have {rank} entries')",
+    ]
+    key = []
+    for i in builtins.range(rank):
+        body += [
+            f"b{i} = begin[{i}]",
+            f"s{i} = size[{i}]",
+            f"e{i} = x.shape[{i}] if s{i} == -1 else b{i} + s{i}",
+            f"if not (0 <= b{i} <= x.shape[{i}] and s{i} >= -1 and b{i} <= e{i} <= x.shape[{i}]):",
+            f"    raise ValueError('begin[{i}], size[{i}] are out of bounds for dimension {i}')",
+        ]
+        key.append(f"b{i}:e{i}")
+    return helper(lw, "slice", ["x", "begin", "size"], [*body, f"return x[{', '.join(key)}]"], args[:3])
 
 
 register_op(

@@ -192,15 +192,31 @@ _BLAS_KINDS = ("float32", "float64", "complex64", "complex128")
 def _matmul_lower(lw: Any, node: Any, args: list[str]) -> str | None:
     """``np.dot`` (BLAS) of the two matrices, in a loop over the broadcast batch dims when there are some.
 
-    Numba's ``np.dot`` covers 2-D float and complex matrices only: integer products and batches of
-    unknown size run the kernel.
+    Numba's ``np.dot`` covers 2-D float and complex matrices only: integer matrices get explicit
+    loops; integer batches and batches of unknown size run the kernel.
     """
     a, b = node.inputs
     ta, tb = bool(node.attrs.get("transpose_a")), bool(node.attrs.get("transpose_b"))
     dt = np_type(node.out.dtype)
-    if node.out.dtype.name not in _BLAS_KINDS or a.shape.rank is None or b.shape.rank is None or dt is None:
+    if a.shape.rank is None or b.shape.rank is None or dt is None:
         return None
     left, right = ("x.T" if ta else "x"), ("y.T" if tb else "y")
+    if node.out.dtype.name not in _BLAS_KINDS:
+        if a.shape.rank != 2 or b.shape.rank != 2:
+            return None
+        # Integers: no BLAS; accumulated in the output's dtype (wrapping as NumPy's int matmul does).
+        body = [
+            f"p = {left}",
+            f"q = {right}",
+            f"out = np.zeros((p.shape[0], q.shape[1]), {dt})",
+            "for i in range(p.shape[0]):",
+            "    for k in range(p.shape[1]):",
+            "        pik = p[i, k]",
+            "        for j in range(q.shape[1]):",
+            f"            out[i, j] = {dt}(out[i, j] + pik * q[k, j])",
+            "return out",
+        ]
+        return helper(lw, "int_matmul", ["x", "y"], body, args)
     if a.shape.rank == b.shape.rank == 2:
         return helper(lw, "matmul", ["x", "y"], [f"return np.dot({left}, {right})"], args)
     out, a_dims, b_dims = static_dims(node.out), static_dims(a), static_dims(b)
