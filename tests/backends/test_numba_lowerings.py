@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -21,7 +22,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.compiler.ir import Program
-from chainrule.ops.registry import lowering_rule
+from chainrule.ops.registry import find_op_def, lowering_rule
+from chainrule.runtime.plan import RunState, bind_kernel
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
@@ -160,7 +162,9 @@ def _build(sample: Any, args: tuple[np.ndarray, ...], gradients: bool, unknown_d
 def _variants(sample: Any) -> list[tuple[str, tuple[np.ndarray, ...], bool]]:
     found = [("float64", sample.args, False)]
     if sample.float32:
-        found.append(("float32", tuple(a.astype(np.float32) if a.dtype == np.float64 else a for a in sample.args), False))
+        found.append(
+            ("float32", tuple(a.astype(np.float32) if a.dtype == np.float64 else a for a in sample.args), False)
+        )
     if sample.order > 0:
         found.append(("gradient", sample.args, True))
     return found
@@ -188,7 +192,9 @@ def _tolerance(dtype: np.dtype) -> tuple[float, float]:
 
 def _check(op: Any, got: np.ndarray, want: np.ndarray, tensor: Any, where: str) -> None:
     want = np.asarray(want)
-    assert got.dtype == want.dtype == tensor.dtype.as_numpy_dtype, f"{where}: dtype {got.dtype} != kernel's {want.dtype}"
+    assert got.dtype == want.dtype == tensor.dtype.as_numpy_dtype, (
+        f"{where}: dtype {got.dtype} != kernel's {want.dtype}"
+    )
     assert got.shape == want.shape, f"{where}: shape {got.shape} != kernel's {want.shape}"
     if want.dtype.kind in "biu":
         np.testing.assert_array_equal(got, want, err_msg=where)
@@ -254,7 +260,9 @@ def test_plan_ops_declare_a_numba_rule(op_type):
 
 
 def test_the_op_table_exercises_every_numba_rule():
-    covered = {op.type for case in CASES for op in _lowered_ops(_build(*case.values[:1], case.values[2], case.values[3])[0])}
+    covered = {
+        op.type for case in CASES for op in _lowered_ops(_build(*case.values[:1], case.values[2], case.values[3])[0])
+    }
     missing = sorted(set(LOWERED) - covered)
     assert not missing, f"no op-table sample builds {missing}"
 
@@ -262,3 +270,66 @@ def test_the_op_table_exercises_every_numba_rule():
 def test_importing_chainrule_does_not_import_numba():
     code = "import sys, chainrule; assert 'numba' not in sys.modules, 'numba imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- the benchmark plans: every node of the optimized GMM, LSTM and MLP programs that has a rule -------
+def _benchmark_graphs() -> dict[str, Any]:
+    """Small instances of the benchmark problems (benchmarks/harness builds the graphs), with gradients."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from harness import data
+    from harness.tools import chainrule_tool
+
+    rng = np.random.default_rng(0)
+    gmm = data.GMMInstance(
+        rng.normal(size=3), rng.normal(size=(3, 2)), rng.normal(size=(3, 3)), rng.normal(size=(5, 2)), 1.0, 0
+    )
+    lstm = data.LSTMInstance(
+        rng.normal(size=(4, 8)), rng.normal(size=(3, 2)), rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    )
+    built = {}
+    for name, make, values in (
+        ("gmm", chainrule_tool.gmm_graph, (gmm.alphas, gmm.means, gmm.icf, gmm.x)),
+        ("lstm", chainrule_tool.lstm_graph, (lstm.main, lstm.extra, lstm.state, lstm.sequence)),
+    ):
+        graph = cr.Graph()
+        with graph.as_default():
+            ph = [cr.placeholder(cr.float64, v.shape) for v in values]
+            f = make(*ph, gmm if name == "gmm" else lstm)
+            built[name] = ([f, *cr.gradients(f, ph[:2])], ph, values)
+    graph = cr.Graph()
+    with graph.as_default():
+        shapes = [(4, 3), (3, 5), (5,), (5, 2), (2,)]
+        values = (rng.normal(size=(4, 3)), np.eye(2)[[0, 1, 1, 0]], *(rng.normal(size=s) for s in shapes[1:]))
+        x, labels, w1, b1, w2, b2 = ph = [cr.placeholder(cr.float64, v.shape) for v in values]
+        logits = cr.matmul(cr.tanh(cr.matmul(x, w1) + b1), w2) + b2
+        loss = cr.reduce_mean(cr.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        built["mlp"] = ([loss, *cr.gradients(loss, [w1, b1, w2, b2])], ph, values)
+    return built
+
+
+@pytest.mark.parametrize("problem", ["gmm", "lstm", "mlp"])
+def test_every_non_elementwise_node_of_the_benchmark_plans_lowers(problem):
+    fetches, feeds, values = _benchmark_graphs()[problem]
+    program = cr.compiler.optimize(fetches, feeds=feeds)
+    env: dict[Any, Any] = dict(zip(program.feeds, values))
+    state = RunState(None)
+    declined = []
+    for node in program.nodes:
+        inputs = [env[v] for v in node.inputs]
+        result = bind_kernel(node, np, state)(*inputs)
+        results = list(result) if len(node.outputs) > 1 else [result]
+        env.update(zip(node.outputs, results))
+        rule = lowering_rule(node.op_type, "numba")
+        op_def = find_op_def(node.op_type)
+        if node.op_type in ("Const", "Fused") or (op_def is not None and op_def.steps is not None):
+            continue  # constants and elementwise ops (ufunc steps) are the backend's own
+        lw = Lowering()
+        expression = None if rule is None else rule(lw, node, [f"a{i}" for i in range(len(node.inputs))])
+        if expression is None:
+            declined.append(node.op_type)
+            continue
+        fn = _compiled(expression, lw.globals, len(node.inputs), len(node.outputs))
+        got = fn(*[np.asarray(a) for a in inputs])
+        for v, g, want in zip(node.outputs, _as_list(got) if len(node.outputs) > 1 else [got], results):
+            _check(node, g, want, v, f"{problem}: {node.op_type} {node.name}")
+    assert not declined, f"{problem}: not lowered: {sorted(set(declined))}"
