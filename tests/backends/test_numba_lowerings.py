@@ -333,3 +333,52 @@ def test_every_non_elementwise_node_of_the_benchmark_plans_lowers(problem):
         for v, g, want in zip(node.outputs, _as_list(got) if len(node.outputs) > 1 else [got], results):
             _check(node, g, want, v, f"{problem}: {node.op_type} {node.name}")
     assert not declined, f"{problem}: not lowered: {sorted(set(declined))}"
+
+
+def _lowered_function(build: Any, *specs: tuple[Any, list[int | None]]) -> tuple[Any, Any]:
+    """The compiled lowering of the last op ``build`` makes from placeholders of ``specs``, and that op."""
+    graph = cr.Graph()
+    with graph.as_default():
+        inputs = [cr.placeholder(dtype, shape) for dtype, shape in specs]
+        out = build(*inputs)
+    program = Program.from_graph([out], feeds=inputs)
+    node = program.nodes[-1]
+    lw = Lowering()
+    expression = lowering_rule(node.op_type, "numba")(lw, node, [f"a{i}" for i in range(len(node.inputs))])
+    assert expression is not None
+    return _compiled(expression, lw.globals, len(node.inputs), 1), node
+
+
+@pytest.mark.parametrize(
+    "build, specs, args, error, match",
+    [
+        (lambda p, i: cr.gather(p, i), [(cr.float64, [4, 2]), (cr.int32, [3])],
+         (np.ones((4, 2)), np.array([0, 4, 1], np.int32)), ValueError, r"gather: indices out of bounds.*\[0, 4\)"),
+        (lambda p, i: cr.gather(p, i), [(cr.float64, [4]), (cr.int64, [2])],
+         (np.ones(4), np.array([-1, 0])), ValueError, r"out of bounds"),
+        (lambda i, u: cr.scatter_nd(i, u, [3]), [(cr.int32, [2, 1]), (cr.float64, [2])],
+         (np.array([[0], [3]], np.int32), np.ones(2)), ValueError, r"scatter_nd: indices out of bounds.*\[0, 3\)"),
+        (lambda x, b: cr.slice(x, b, [2]), [(cr.float64, [3]), (cr.int32, [1])],
+         (np.ones(3), np.array([2], np.int32)), ValueError, r"out of bounds for dimension 0"),
+        (lambda x, i: x[i], [(cr.float64, [3]), (cr.int32, [])],
+         (np.ones(3), np.array(3, np.int32)), IndexError, r"index out of bounds for axis 0"),
+    ],
+    ids=["gather past the end", "gather negative", "scatter_nd", "slice", "tensor index"],
+)  # fmt: skip
+def test_native_code_raises_where_the_kernel_raises(build, specs, args, error, match):
+    fn, node = _lowered_function(build, *specs)
+    fed = iter(args)
+    inputs = [np.asarray(v.node.attrs["value"]) if v.node.op_type == "Const" else next(fed) for v in node.inputs]
+    with pytest.raises(error):
+        bind_kernel(node, np, RunState(None))(*inputs)  # the kernel's own error, the same class
+    with pytest.raises(error, match=match):
+        fn(*inputs)
+
+
+def test_integer_accumulation_keeps_the_static_dtype():
+    """Numba widens int32 sums to int64; the lowering casts back, wrapping exactly as NumPy's int32 sum."""
+    fn, node = _lowered_function(lambda x: cr.reduce_sum(x, axis=0), (cr.int32, [3, 2]))
+    x = np.array([[2**30, 1], [2**30, 2], [2**30, 3]], np.int32)
+    got = fn(x)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, np.sum(x, axis=0, dtype=np.int32))

@@ -631,12 +631,15 @@ def _split_kernel(xp: Any, x: Any, num_split: int, axis: int) -> Any:
 def _split_parts_lower(node: Any, arg: str) -> str | None:
     """The outputs of a split as slices of ``arg`` along the axis (views), from their static sizes."""
     rank = node.inputs[0].shape.rank
-    sizes = [v.shape.dims[node.attrs["axis"] % rank] if v.shape.dims else None for v in node.outputs] if rank else []
-    if not rank or any(s is None for s in sizes):
+    if not rank:
         return None
     axis = node.attrs["axis"] % rank
-    parts, start = [], 0
+    sizes = [v.shape.dims[axis] if v.shape.dims else None for v in node.outputs]
+    parts: list[str] = []
+    start = 0
     for size in sizes:
+        if size is None:
+            return None
         where = [":"] * axis + [slice_text(start, start + size, None)]
         parts.append(f"{arg}[{', '.join(where)}]")
         start += size

@@ -117,7 +117,7 @@ def _overloads() -> None:
 
     # Unannotated: Numba compares the typing function's signature with the implementations'.
     @overload(as_scalar, inline="always")
-    def _as_scalar(x):  # type: ignore[no-untyped-def]
+    def _as_scalar(x):
         if isinstance(x, types.Array):
             return lambda x: x[()]
         return lambda x: x
