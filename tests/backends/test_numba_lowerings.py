@@ -66,6 +66,9 @@ LOWERED = (
     "OneHot",
     "GatherV2",
     "ScatterNd",
+    "ArgMax",
+    "ArgMin",
+    "BiasAdd",
 )
 
 

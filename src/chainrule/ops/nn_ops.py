@@ -619,6 +619,14 @@ def _bias_add_infer(inputs: list[Tensor]) -> list[Any]:
 
 # Primitive for its shape contract (bias 1-D, matching the last axis, checked with a clear
 # error); the gradient is g for both, summed back to the bias's shape by reverse mode.
+def _bias_add_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    value, bias = node.inputs
+    dims, channels = static_dims(value), static_dims(bias)
+    if dims is None or channels is None or len(dims) < 2 or channels != dims[-1:] or np_type(node.out.dtype) is None:
+        return None  # the kernel checks the shapes at run time
+    return helper(lw, "bias_add", ["x", "b"], ["return x + b"], args[:2])
+
+
 register_op(
     "BiasAdd",
     _bias_add_kernel,
@@ -627,6 +635,7 @@ register_op(
     broadcasts=True,
     explain=lambda b, op, a: b.add(*a),
     jvp=linear,
+    lower={"numba": _bias_add_lower},
 )
 
 

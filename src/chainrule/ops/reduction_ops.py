@@ -24,7 +24,17 @@ from chainrule.ops.axes import axes_tuple, axis_attr, deprecated_alias, given_ax
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear
-from chainrule.ops.native import call, lower_reduction, reduction_axes, reduction_source, static_dims
+from chainrule.ops.native import (
+    call,
+    helper,
+    index,
+    loop_nest,
+    lower_reduction,
+    np_type,
+    reduction_axes,
+    reduction_source,
+    static_dims,
+)
 from chainrule.ops.registry import apply, describe_inputs, register_op
 from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, check_kind, known_dims
 
@@ -406,12 +416,49 @@ def _arg_infer(op_type: str):
     return infer
 
 
+def _arg_lower(largest: bool) -> Any:
+    """The index of the first extremum along the axis, row by row (a nan counts as the extremum, as NumPy)."""
+
+    def rule(lw: Any, node: Any, args: list[str]) -> str | None:
+        dims, out, dt = static_dims(node.inputs[0]), static_dims(node.out), np_type(node.out.dtype)
+        axis = node.attrs.get("axis")
+        if dims is None or out is None or dt is None or not isinstance(axis, int) or not dims:
+            return None
+        axis %= len(dims)
+        if dims[axis] == 0 or node.inputs[0].dtype.is_complex:
+            return None  # NumPy raises on an empty axis: the kernel gives that error
+        v = [f"i{k}" for k in range(len(dims))]
+        v[axis] = "j"
+        others = [k for k in range(len(dims)) if k != axis]
+        kept = [v[k] for k in others]
+        first = index([("0" if k == axis else name) for k, name in enumerate(v)])
+        cmp = ">" if largest else "<"
+        row = [
+            f"best = x{first}",
+            "at = 0",
+            f"for j in range(1, {dims[axis]}):",
+            "    if best != best:",
+            "        break",
+            f"    if x{index(v)} {cmp} best or x{index(v)} != x{index(v)}:",
+            f"        best = x{index(v)}",
+            "        at = j",
+            f"out{index(kept)} = at",
+        ]
+        body = [f"out = np.empty({out}, {dt})"]
+        body += [line[4:] for line in loop_nest([dims[k] for k in others], kept, row)]
+        result = "out" if out else "out[()]"
+        return helper(lw, "argmax" if largest else "argmin", ["x"], [*body, f"return {result}"], args[:1])
+
+    return rule
+
+
 def _arg_op(op_type: str, np_fn: Any, doc: str) -> Any:
     register_op(
         op_type,
         lambda xp, x, axis, output_type: np_fn(xp, x, axis).astype(output_type.as_numpy_dtype),
         _arg_infer(op_type),
         None,
+        lower={"numba": _arg_lower(op_type == "ArgMax")},
     )
 
     def fn(
