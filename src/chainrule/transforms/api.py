@@ -205,6 +205,11 @@ def _grad_builder(fun: Callable[..., Any], argnums: Any, has_aux: bool, with_val
     return build, nums
 
 
+def _backend_key(key: tuple[Any, ...], backend: Any) -> tuple[Any, ...]:
+    """The cache key of a transform of ``fun`` kept on ``fun``: one per backend asked for (None: the default's)."""
+    return key if backend is None else (*key, backend)
+
+
 def grad(
     fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, *, backend: Any = None
 ) -> Function:
@@ -266,7 +271,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, backend: Any = None) -> tuple[An
         return _vjp_inline(fun, primals, what)
     transform = cached_transform(
         fun,
-        ("vjp", len(primals), backend),
+        _backend_key(("vjp", len(primals)), backend),
         lambda: Function(
             fun, lower=_vjp_lower(fun, what), float_argnums=tuple(range(len(primals))), name=what, backend=backend
         ),
@@ -407,7 +412,9 @@ def jvp(
     if is_tracing() or any(is_tensor_like(x) for x in pytree.flatten((primals, tangents))[0]):
         return build(primals, tangents)
     transform = cached_transform(
-        fun, ("jvp", backend), lambda: Function(fun, symbolic=build, float_argnums=(0, 1), name=what, backend=backend)
+        fun,
+        _backend_key(("jvp",), backend),
+        lambda: Function(fun, symbolic=build, float_argnums=(0, 1), name=what, backend=backend),
     )
     return transform(tuple(primals), tuple(tangents))
 
@@ -632,5 +639,5 @@ def hvp(
     what = f"cr.hvp({_fn_name(fun)})"
     if is_tracing() or any(is_tensor_like(leaf) for leaf in pytree.flatten((x, v, args, kwargs))[0]):
         return _hvp_builder(fun, what, mode)(x, v, *args, **kwargs)
-    transform = cached_transform(fun, ("hvp", mode, backend), lambda: hvp_function(fun, mode, backend))
+    transform = cached_transform(fun, _backend_key(("hvp", mode), backend), lambda: hvp_function(fun, mode, backend))
     return transform(x, v, *args, **kwargs)
