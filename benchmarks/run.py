@@ -6,6 +6,8 @@
 Three parts, each tool in processes of its own, then one report:
 
 1. tuned allocator: every tool, every size (GMM: all of gmm/1k; LSTM: all four), peak memory;
+   the tools include ``chainrule-numba`` (the same graphs on ``cr.Session(backend="numba")``) where
+   Numba and ``chainrule.backends.numba`` are installed (``pip install -e '.[fast]'``);
 2. tuned allocator: chainrule without graph rewrites (``cr.Session(optimize=False)``) for the A/B,
    on every GMM size, LSTM l2_c1024, the MLP and the chain, peak memory;
 3. default allocator: every tool but the A/B and TensorFlow's unrolled LSTM, on the same sizes as 2.

@@ -92,6 +92,8 @@ def available_tools(peers: bool = True, full: bool = False) -> list[str]:
         names.append("chainrule-noopt")
     if hasattr(chainrule_tool.cr, "foldl"):
         names.append("chainrule-scan")
+    if chainrule_tool.numba_backend():
+        names.append("chainrule-numba")
     names.append("numpy")
     if peers:
         names.extend(p for p in PEERS if tools.installed(p))
@@ -301,7 +303,9 @@ def gaps(res: dict[str, Any]) -> list[tuple[str, str, str, str, float]]:
     cfg: Config = res["config"]
     alloc = cfg.allocators[0]
     med = medians(res)
-    peers = [t for t in cfg.tools if t not in ("chainrule", "chainrule-noopt", "chainrule-scan", "numpy")]
+    peers = [
+        t for t in cfg.tools if t not in ("chainrule", "chainrule-noopt", "chainrule-scan", "chainrule-numba", "numpy")
+    ]
     best: tuple[float, str, str, str] | None = None
     gmm_torch: tuple[float, str, str, str] | None = None
     for p in cfg.problems:

@@ -29,6 +29,7 @@ class CheckFailed(AssertionError):  # noqa: N818 - reads as a verdict
 
 
 # Tools whose buffers tracemalloc sees (NumPy-based).
+# (Not chainrule-numba: arrays its native code allocates bypass tracemalloc.)
 TRACED_TOOLS = ("chainrule", "chainrule-noopt", "chainrule-scan", "numpy", "autograd")
 
 

@@ -122,3 +122,30 @@ def test_harness_is_imported_from_the_checkout():
     env = runner._env({})
     paths = env["PYTHONPATH"].split(os.pathsep)
     assert paths[0] == str(runner.BENCHMARKS_DIR) and str(Path(cr.__file__).resolve().parents[1]) in paths
+
+
+def test_the_native_backend_tool_is_listed_only_where_it_can_run(monkeypatch):
+    monkeypatch.setattr(chainrule_tool, "numba_backend", lambda: False)
+    assert "chainrule-numba" not in runner.available_tools(peers=False)
+    monkeypatch.setattr(chainrule_tool, "numba_backend", lambda: True)
+    assert "chainrule-numba" in runner.available_tools(peers=False)
+
+
+def test_the_native_backend_tool_runs_chainrule_on_the_numba_backend():
+    from harness import tools
+
+    module = tools.load("chainrule-numba")
+    try:
+        assert module._SESSION_KWARGS == {"backend": "numba"}
+    finally:
+        module.configure()
+
+
+def test_numba_backend_probe_is_false_without_the_backend_module(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "chainrule.backends.numba" else real(name, *a)
+    )
+    assert chainrule_tool.numba_backend() is False

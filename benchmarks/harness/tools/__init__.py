@@ -16,6 +16,9 @@ TOOLS: dict[str, tuple[str, str]] = {
     "chainrule": ("chainrule_tool", "chainrule"),
     "chainrule-noopt": ("chainrule_tool", "chainrule"),
     "chainrule-scan": ("chainrule_tool", "chainrule"),  # the LSTM as one cr.foldl (LSTM only)
+    # The same graphs run by the native backend (cr.Session(backend="numba")): needs Numba and
+    # chainrule.backends.numba (``chainrule_tool.numba_backend()`` says whether both are there).
+    "chainrule-numba": ("chainrule_tool", "numba"),
     "numpy": ("numpy_tool", "numpy"),
     "jax": ("jax_tool", "jax"),
     "torch": ("torch_tool", "torch"),
@@ -37,6 +40,8 @@ def load(name: str) -> ModuleType:
         module.configure(optimize=False)
     if name == "chainrule-scan":
         module.configure(lstm_scan=True)
+    if name == "chainrule-numba":
+        module.configure(backend="numba")
     if name == "tensorflow-unrolled":
         module.configure(unrolled=True)
     return module

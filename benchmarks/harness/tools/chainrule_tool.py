@@ -3,6 +3,7 @@ rewrite can fold the data away), run by ``cr.Session`` through its public API on
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 from typing import Any
 
@@ -18,6 +19,17 @@ _OPTIONS = {"lstm_scan": False}
 
 def available() -> str | None:
     return cr.__version__
+
+
+def numba_backend() -> bool:
+    """Whether the native backend can run here: Numba imports and this chainrule has ``chainrule.backends.numba``."""
+    try:
+        if importlib.util.find_spec("chainrule.backends.numba") is None:
+            return False
+        import numba  # noqa: F401
+    except ImportError:  # no chainrule.backends package, or a broken Numba install
+        return False
+    return True
 
 
 def supports_optimize_flag() -> bool:

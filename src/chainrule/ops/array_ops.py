@@ -20,6 +20,7 @@ from chainrule.ops import raw_ops
 from chainrule.ops.broadcast_ops import broadcast_to, sum_to_shape
 from chainrule.ops.constant_op import _is_nested_with_tensors, constant, convert_n, convert_to_tensor, shape_tensor
 from chainrule.ops.jvp_forms import linear
+from chainrule.ops.native import helper, np_type, slice_text, static_dims
 from chainrule.ops.registry import UNARY, apply, apply_op, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, known_dims, normalize_axis, shapes_may_match
 
@@ -61,6 +62,14 @@ def _explain_static(b: Any, op: Any, args: list[Any]) -> Any:
     return b.num(value.item()) if value.ndim == 0 else b.sym(np.array2string(value, separator=", "))
 
 
+def _shape_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    dims, dt = static_dims(node.inputs[0]), np_type(node.out.dtype)
+    if dims is None or dt is None:
+        return None
+    value = f"np.array({list(dims)}, {dt})" if dims else f"np.empty(0, {dt})"
+    return helper(lw, "shape", ["x"], [f"return {value}"], args)
+
+
 register_op(
     "Shape",
     # In the array module (not NumPy), so a GPU module's kernels can combine it with their arrays.
@@ -68,6 +77,7 @@ register_op(
     lambda inputs, out_type: [(out_type, TensorShape([inputs[0].shape.rank]))],
     None,
     explain=_explain_static,
+    lower={"numba": _shape_lower},
 )
 register_op(
     "Size",
@@ -142,6 +152,19 @@ def _reshape_explain(b: Any, op: Any, args: list[Any]) -> Any:
     return b.opaque(op.type, args)
 
 
+def _reshape_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """A view of a C-contiguous input (Numba reshapes only those), else of a contiguous copy (as NumPy)."""
+    x, out, dt = node.inputs[0], static_dims(node.out), np_type(node.out.dtype)
+    rank = x.shape.rank
+    if out is None or rank is None or dt is None:
+        return None
+    if rank == 0:
+        return helper(lw, "reshape", ["x"], [f"return np.full({out}, as_scalar(x), {dt})"], args[:1])
+    if not out:
+        return helper(lw, "reshape", ["x"], [f"return x[{', '.join(['0'] * rank)}]"], args[:1])
+    return helper(lw, "reshape", ["x"], [f"return np.ascontiguousarray(x).reshape({out})"], args[:1])
+
+
 register_op(
     "Reshape",
     lambda xp, x, shape: xp.reshape(x, tuple(int(d) for d in shape)),
@@ -150,6 +173,7 @@ register_op(
     emit=_reshape_emit,
     explain=_reshape_explain,
     jvp=linear,
+    lower={"numba": _reshape_lower},
 )
 
 
@@ -172,6 +196,7 @@ for _type, _grad in (("Identity", lambda op, g: [g]), ("StopGradient", None)):
         elementwise=UNARY,
         emit=_same_value,
         explain=lambda b, op, a: a[0],
+        lower={"numba": lambda lw, node, args: args[0]},
     )
 
 
@@ -204,6 +229,13 @@ def _fill_emit(em: Any, node: Any, args: list[str], out: str | None) -> str | No
     return None if dims is None else f"{em.ufunc('full')}({em.constant(dims)}, {args[1]}, dtype={args[1]}.dtype)"
 
 
+def _fill_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    out, dt = static_dims(node.out), np_type(node.out.dtype)
+    if out is None or dt is None:
+        return None
+    return helper(lw, "fill", ["value"], [f"return np.full({out}, as_scalar(value), {dt})"], args[1:2])
+
+
 register_op(
     "Fill",
     lambda xp, dims, value: xp.full(tuple(int(d) for d in dims), value, dtype=value.dtype),
@@ -212,6 +244,7 @@ register_op(
     emit=_fill_emit,
     explain=lambda b, op, a: a[1],
     jvp=linear,
+    lower={"numba": _fill_lower},
 )
 
 
@@ -267,8 +300,28 @@ def _pack_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [g[key] for key in keys]
 
 
+def _pack_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    out, dt = static_dims(node.out), np_type(node.out.dtype)
+    if out is None or dt is None:
+        return None
+    axis = node.attrs["axis"] % len(out)
+    rank = len(out) - 1
+    params = [f"a{i}" for i in builtins.range(len(args))]
+    body = [f"out = np.empty({out}, {dt})"]
+    for i, a in enumerate(params):
+        where = [":"] * axis + [str(i)] + [":"] * (rank - axis)
+        body.append(f"out[{', '.join(where)}] = {a if rank else f'as_scalar({a})'}")
+    return helper(lw, "pack", params, [*body, "return out"], args)
+
+
 register_op(
-    "Pack", lambda xp, *xs, axis: xp.stack(xs, axis=axis), _pack_infer, _pack_grad, fresh_output=True, jvp=linear
+    "Pack",
+    lambda xp, *xs, axis: xp.stack(xs, axis=axis),
+    _pack_infer,
+    _pack_grad,
+    fresh_output=True,
+    jvp=linear,
+    lower={"numba": _pack_lower},
 )
 
 
@@ -299,6 +352,17 @@ def _transpose_grad(op: Any, g: Tensor) -> list[Tensor]:
     return [transpose(g, [int(i) for i in np.argsort([p % rank for p in perm])])]
 
 
+def _transpose_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    rank = node.inputs[0].shape.rank
+    if rank is None:
+        return None
+    if rank < 2:
+        return args[0]
+    perm = node.attrs.get("perm")
+    perm = tuple(builtins.range(rank - 1, -1, -1)) if perm is None else tuple(int(p) % rank for p in perm)
+    return helper(lw, "transpose", ["x"], [f"return np.transpose(x, {perm})"], args[:1])
+
+
 register_op(
     "Transpose",
     lambda xp, x, perm: xp.transpose(x, perm),
@@ -306,6 +370,7 @@ register_op(
     _transpose_grad,
     explain="transpose",
     jvp=linear,
+    lower={"numba": _transpose_lower},
 )
 
 
@@ -395,12 +460,25 @@ def _expand_dims_infer(inputs: list[Tensor], axis: int) -> list[Any]:
     return [(x.dtype, TensorShape(dims))]
 
 
+def _expand_dims_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """A view: the input indexed with a new axis (no reshape, so any layout)."""
+    rank, dt = node.inputs[0].shape.rank, np_type(node.out.dtype)
+    if rank is None or dt is None:
+        return None
+    if rank == 0:
+        return helper(lw, "expand_dims", ["x"], [f"return np.full((1,), as_scalar(x), {dt})"], args[:1])
+    axis = node.attrs["axis"] % (rank + 1)
+    where = [":"] * axis + ["None"] + [":"] * (rank - axis)
+    return helper(lw, "expand_dims", ["x"], [f"return x[{', '.join(where)}]"], args[:1])
+
+
 register_op(
     "ExpandDims",
     lambda xp, x, axis: xp.expand_dims(x, axis),
     _expand_dims_infer,
     lambda op, g: [reshape(g, _shape_of(op.inputs[0]))],
     jvp=linear,
+    lower={"numba": _expand_dims_lower},
 )
 
 
@@ -429,12 +507,34 @@ def _squeeze_infer(inputs: list[Tensor], axis: tuple[int, ...] | None) -> list[A
     return [(x.dtype, TensorShape(d for i, d in enumerate(dims) if i not in axes))]
 
 
+def _squeeze_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """A view: the squeezed axes indexed at 0 (a scalar when every axis goes)."""
+    x = node.inputs[0]
+    rank, out_rank = x.shape.rank, node.out.shape.rank
+    if rank is None or out_rank is None or x.shape.dims is None:
+        return None
+    axis = node.attrs.get("axis")
+    if axis is None:
+        if any(d is None for d in x.shape.dims):
+            return None
+        squeezed = {i for i, d in enumerate(x.shape.dims) if d == 1}
+    else:
+        squeezed = {int(a) % rank for a in axis}
+    if rank - len(squeezed) != out_rank:
+        return None
+    if not squeezed:
+        return args[0]
+    where = ["0" if i in squeezed else ":" for i in builtins.range(rank)]
+    return helper(lw, "squeeze", ["x"], [f"return x[{', '.join(where)}]"], args[:1])
+
+
 register_op(
     "Squeeze",
     lambda xp, x, axis: xp.squeeze(x, axis=axis),
     _squeeze_infer,
     lambda op, g: [reshape(g, _shape_of(op.inputs[0]))],
     jvp=linear,
+    lower={"numba": _squeeze_lower},
 )
 
 
@@ -486,6 +586,15 @@ def _concat_grad(op: Any, g: Tensor) -> list[Tensor]:
     return list(split(g, sizes, axis=axis, num=len(sizes)))
 
 
+def _concat_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    rank = node.out.shape.rank
+    if not rank or np_type(node.out.dtype) is None or any(v.shape.rank != rank for v in node.inputs):
+        return None
+    params = [f"a{i}" for i in builtins.range(len(args))]
+    axis = node.attrs["axis"] % rank
+    return helper(lw, "concat", params, [f"return np.concatenate(({', '.join(params)},), axis={axis})"], args)
+
+
 register_op(
     "ConcatV2",
     lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
@@ -493,6 +602,7 @@ register_op(
     _concat_grad,
     fresh_output=True,
     jvp=linear,
+    lower={"numba": _concat_lower},
 )
 
 
@@ -526,7 +636,32 @@ def _split_kernel(xp: Any, x: Any, num_split: int, axis: int) -> Any:
     return _one_or_tuple(xp.split(x, num_split, axis=axis))
 
 
-register_op("Split", _split_kernel, _split_infer, lambda op, *gs: [concat(list(gs), op.get_attr("axis"))], jvp=linear)
+def _split_parts_lower(node: Any, arg: str) -> str | None:
+    """The outputs of a split as slices of ``arg`` along the axis (views), from their static sizes."""
+    rank = node.inputs[0].shape.rank
+    if not rank:
+        return None
+    axis = node.attrs["axis"] % rank
+    sizes = [v.shape.dims[axis] if v.shape.dims else None for v in node.outputs]
+    parts: list[str] = []
+    start = 0
+    for size in sizes:
+        if size is None:
+            return None
+        where = [":"] * axis + [slice_text(start, start + size, None)]
+        parts.append(f"{arg}[{', '.join(where)}]")
+        start += size
+    return parts[0] if len(parts) == 1 else f"({', '.join(parts)},)"
+
+
+register_op(
+    "Split",
+    _split_kernel,
+    _split_infer,
+    lambda op, *gs: [concat(list(gs), op.get_attr("axis"))],
+    jvp=linear,
+    lower={"numba": lambda lw, node, args: _split_parts_lower(node, args[0])},
+)
 
 
 @overload
@@ -579,6 +714,7 @@ register_op(
     _split_v_infer,
     lambda op, *gs: [concat(list(gs), op.get_attr("axis")), None],
     jvp=linear,
+    lower={"numba": lambda lw, node, args: _split_parts_lower(node, args[0])},
 )
 
 
@@ -625,8 +761,23 @@ def _unpack_kernel(xp: Any, x: Any, num: int, axis: int) -> Any:
     return _one_or_tuple([xp.asarray(p) for p in xp.moveaxis(x, axis, 0)])
 
 
+def _unpack_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """Views of the input's slices along the axis (scalars from a vector)."""
+    rank = node.inputs[0].shape.rank
+    if not rank:
+        return None
+    axis = node.attrs["axis"] % rank
+    parts = [f"{args[0]}[{', '.join([':'] * axis + [str(i)])}]" for i in builtins.range(node.attrs["num"])]
+    return parts[0] if len(parts) == 1 else f"({', '.join(parts)},)"
+
+
 register_op(
-    "Unpack", _unpack_kernel, _unpack_infer, lambda op, *gs: [stack(list(gs), axis=op.get_attr("axis"))], jvp=linear
+    "Unpack",
+    _unpack_kernel,
+    _unpack_infer,
+    lambda op, *gs: [stack(list(gs), axis=op.get_attr("axis"))],
+    jvp=linear,
+    lower={"numba": _unpack_lower},
 )
 
 
@@ -821,7 +972,29 @@ def _tile_grad(op: Any, g: Tensor) -> list[Any]:
     return [raw_ops.reduce_sum(reshape(g, split_shape), axis=list(builtins.range(0, 2 * rank, 2))), None]
 
 
-register_op("Tile", _tile_kernel, _tile_infer, _tile_grad, jvp=linear)
+def _tile_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    dims, out, dt = static_dims(node.inputs[0]), static_dims(node.out), np_type(node.out.dtype)
+    if dims is None or out is None or dt is None:
+        return None
+    if dims == out:
+        return args[0]
+    v = [f"i{k}" for k in builtins.range(len(out))]
+    body = [f"out = np.empty({out}, {dt})"]
+    for depth, (d, name) in enumerate(zip(out, v)):
+        body.append("    " * depth + f"for {name} in range({d}):")
+    read = ", ".join(f"{name} % {d}" for name, d in zip(v, dims))
+    body.append("    " * len(out) + f"out[{', '.join(v)}] = x[{read}]")
+    return helper(lw, "tile", ["x"], [*body, "return out"], args[:1])
+
+
+register_op(
+    "Tile",
+    _tile_kernel,
+    _tile_infer,
+    _tile_grad,
+    jvp=linear,
+    lower={"numba": _tile_lower},
+)
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -839,12 +1012,24 @@ def _reverse_infer(inputs: list[Tensor], axis: tuple[int, ...]) -> list[Any]:
     return [(x.dtype, x.shape)]
 
 
+def _reverse_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    rank = node.inputs[0].shape.rank
+    axes = {int(a) % rank for a in node.attrs["axis"]} if rank else set()
+    if rank is None or (rank == 0 and node.attrs["axis"]):
+        return None
+    if not axes:
+        return args[0]
+    where = ["::-1" if i in axes else ":" for i in builtins.range(rank)]
+    return helper(lw, "reverse", ["x"], [f"return x[{', '.join(where)}]"], args[:1])
+
+
 register_op(
     "ReverseV2",
     lambda xp, x, axis: xp.flip(x, axis) if axis else x,
     _reverse_infer,
     lambda op, g: [reverse(g, op.get_attr("axis"))],
     jvp=linear,
+    lower={"numba": _reverse_lower},
 )
 
 

@@ -17,6 +17,7 @@ from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import raw_ops
 from chainrule.ops.constant_op import convert_to_tensor, shape_tensor
 from chainrule.ops.jvp_forms import linear
+from chainrule.ops.native import call, helper, np_type, reduction_source, static_dims
 from chainrule.ops.registry import apply, constant_shape, register_op
 from chainrule.ops.shape_rules import broadcast_shapes, shapes_may_match
 
@@ -75,6 +76,17 @@ def _sum_to_shape_explain(b: Any, op: Any, args: list[Any]) -> Any:
     return b.opaque(op.type, args)
 
 
+def _sum_to_shape_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """One pass over the input summing into the target shape (the reverse pass's un-broadcasting)."""
+    dims, target = static_dims(node.inputs[0]), static_dims(node.out)
+    if dims is None or target is None:
+        return None
+    if dims == target:
+        return args[0]
+    made = reduction_source("sum", node.out.dtype, dims, summed_axes(dims, target), target)
+    return None if made is None else call(lw, "sum_to_shape", *made, args[:1])
+
+
 register_op(
     "SumToShape",
     sum_to_shape_kernel,
@@ -83,6 +95,7 @@ register_op(
     emit=_sum_to_shape_emit,
     explain=_sum_to_shape_explain,
     jvp=linear,
+    lower={"numba": _sum_to_shape_lower},
 )
 
 
@@ -107,6 +120,18 @@ def _broadcast_to_emit(em: Any, node: Any, args: list[str], out: str | None) -> 
     return None if target is None else f"{em.ufunc('broadcast_to')}({args[0]}, {em.constant(target)})"
 
 
+def _broadcast_to_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """A read-only view, as NumPy's (a scalar input: a filled array)."""
+    x, target, dt = node.inputs[0], static_dims(node.out), np_type(node.out.dtype)
+    if target is None or x.shape.rank is None or dt is None:
+        return None
+    if static_dims(x) == target:
+        return args[0]
+    if x.shape.rank == 0:
+        return helper(lw, "broadcast_to", ["x"], [f"return np.full({target}, as_scalar(x), {dt})"], args[:1])
+    return helper(lw, "broadcast_to", ["x"], [f"return np.broadcast_to(x, {target})"], args[:1])
+
+
 register_op(
     "BroadcastTo",
     lambda xp, x, shape: xp.broadcast_to(x, tuple(int(d) for d in shape)),
@@ -115,6 +140,7 @@ register_op(
     emit=_broadcast_to_emit,
     explain=lambda b, op, a: a[0],
     jvp=linear,
+    lower={"numba": _broadcast_to_lower},
 )
 
 

@@ -33,6 +33,7 @@ from chainrule.ops.array_ops import (
 )
 from chainrule.ops.constant_op import _is_nested_with_tensors, convert_n, convert_to_tensor, shape_tensor, to_numpy
 from chainrule.ops.jvp_forms import linear
+from chainrule.ops.native import helper, index, loop_nest, np_type, slice_text, static_dims
 from chainrule.ops.registry import apply, constant_shape, constant_value, register_op
 from chainrule.ops.shape_rules import common_dtype, normalize_axis
 
@@ -183,6 +184,60 @@ def _strided_slice_emit(em: Any, node: Any, args: list[str], out: str | None) ->
     return f"{args[0]}[{em.bind('key', _decode_key(node.attrs['spec'], ()))}]"
 
 
+def _native_key(spec: tuple[Any, ...], rank: int | None) -> tuple[list[str], list[str]] | None:
+    """The key of a slice in index syntax (the ellipsis spelled out), and the lines that read its tensor parts.
+
+    A tensor part ``("input", k)`` reads as ``t<k>`` (a parameter after ``x``); an integer one is
+    bounds-checked as NumPy does (IndexError). None when an ellipsis needs an unknown rank.
+    """
+    consumed = sum(1 for s in spec if s[0] in ("int", "slice"))
+    parts: list[str] = []
+    reads: list[str] = []
+    axis = 0
+
+    def value(v: Any) -> Any:
+        if isinstance(v, tuple):
+            reads.append(f"v{v[1]} = as_scalar(t{v[1]})")
+            return f"v{v[1]}"
+        return v
+
+    for s in spec:
+        if s[0] == "ellipsis":
+            if rank is None:
+                return None
+            parts += [":"] * (rank - consumed)
+            axis += rank - consumed
+        elif s[0] == "newaxis":
+            parts.append("None")
+        elif s[0] == "int":
+            i = value(s[1])
+            if isinstance(s[1], tuple):
+                reads += [
+                    f"if not -x.shape[{axis}] <= {i} < x.shape[{axis}]:",
+                    f"    raise IndexError('index out of bounds for axis {axis}')",
+                ]
+            parts.append(str(i))
+            axis += 1
+        else:
+            parts.append(slice_text(*(value(v) for v in s[1:])))
+            axis += 1
+    return parts, reads
+
+
+def _index_params(node: Any) -> list[str]:
+    return ["x", *(f"t{k}" for k in builtins.range(len(node.inputs) - 1))]
+
+
+def _strided_slice_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """A view: the input indexed with the key (a scalar when every axis is indexed by an int)."""
+    rank = node.inputs[0].shape.rank
+    key = _native_key(node.attrs["spec"], rank)
+    if key is None or not rank or np_type(node.out.dtype) is None:
+        return None
+    parts, reads = key
+    return helper(lw, "strided_slice", _index_params(node), [*reads, f"return x[{', '.join(parts)}]"], args)
+
+
 register_op(
     "StridedSlice",
     lambda xp, x, *index, spec: x[_decode_key(spec, index)],
@@ -190,6 +245,7 @@ register_op(
     _strided_slice_grad,
     emit=_strided_slice_emit,
     jvp=linear,
+    lower={"numba": _strided_slice_lower},
 )
 
 
@@ -200,6 +256,19 @@ def _strided_slice_grad_kernel(xp: Any, x_shape: Any, g: Any, *index: Any, spec:
     return out
 
 
+def _strided_slice_grad_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """Zeros of the input's shape with the gradient written where the slice read."""
+    out, dt = static_dims(node.out), np_type(node.out.dtype)
+    key = _native_key(node.attrs["spec"], None if out is None else len(out))
+    if out is None or dt is None or not key or not key[0] or not out:
+        return None
+    parts, reads = key
+    g = "g" if node.inputs[1].shape.rank else "as_scalar(g)"
+    body = [f"out = np.zeros({out}, {dt})", "x = out", *reads, f"out[{', '.join(parts)}] = {g}", "return out"]
+    params = ["shape", "g", *(f"t{k}" for k in builtins.range(len(node.inputs) - 2))]
+    return helper(lw, "strided_slice_grad", params, body, args)
+
+
 register_op(
     "StridedSliceGrad",
     _strided_slice_grad_kernel,
@@ -208,6 +277,7 @@ register_op(
         [None, apply("StridedSlice", g, *op.inputs[2:], spec=op.get_attr("spec"))] + [None] * (len(op.inputs) - 2)
     ),
     jvp=linear,
+    lower={"numba": _strided_slice_grad_lower},
 )
 
 
@@ -284,7 +354,38 @@ def _slice_grad(op: Any, g: Tensor) -> list[Any]:
     return [pad(g, paddings), None, None]
 
 
-register_op("Slice", _slice_kernel, _slice_infer, _slice_grad, jvp=linear)
+def _slice_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """A view, after the kernel's checks of ``begin`` and ``size`` (constants or tensors alike)."""
+    rank = node.inputs[0].shape.rank
+    if rank is None or np_type(node.out.dtype) is None:
+        return None
+    if rank == 0:
+        return args[0]
+    body = [
+        f"if begin.shape[0] != {rank} or size.shape[0] != {rank}:",
+        f"    raise ValueError('begin and size must have {rank} entries')",
+    ]
+    key = []
+    for i in builtins.range(rank):
+        body += [
+            f"b{i} = begin[{i}]",
+            f"s{i} = size[{i}]",
+            f"e{i} = x.shape[{i}] if s{i} == -1 else b{i} + s{i}",
+            f"if not (0 <= b{i} <= x.shape[{i}] and s{i} >= -1 and b{i} <= e{i} <= x.shape[{i}]):",
+            f"    raise ValueError('begin[{i}], size[{i}] are out of bounds for dimension {i}')",
+        ]
+        key.append(f"b{i}:e{i}")
+    return helper(lw, "slice", ["x", "begin", "size"], [*body, f"return x[{', '.join(key)}]"], args[:3])
+
+
+register_op(
+    "Slice",
+    _slice_kernel,
+    _slice_infer,
+    _slice_grad,
+    jvp=linear,
+    lower={"numba": _slice_lower},
+)
 
 
 def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
@@ -333,7 +434,45 @@ def _gather_grad(op: Any, g: Tensor) -> list[Any]:
     return [transpose(moved, [int(i) for i in np.argsort(p_perm)]), None]
 
 
-register_op("GatherV2", _gather_kernel, _gather_infer, _gather_grad, jvp=linear)
+def _bounds_check(indices: str, dims: tuple[int, ...], bound: int, what: str) -> list[str]:
+    """Lines raising ValueError (as the kernel) when an entry of ``indices`` is outside ``[0, bound)``."""
+    v = [f"c{k}" for k in builtins.range(len(dims))]
+    read = f"{indices}{index(v)}" if dims else f"as_scalar({indices})"
+    message = f"{what} out of bounds: entries must be in [0, {bound})"
+    return [
+        line[4:]
+        for line in loop_nest(dims, v, [f"if not 0 <= {read} < {bound}:", f"    raise ValueError({message!r})"])
+    ]
+
+
+def _gather_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """Explicit loops over the output, after the kernel's bounds check (Numba's ``np.take`` has no axis)."""
+    params, indices = node.inputs
+    p_dims, i_dims, out, dt = static_dims(params), static_dims(indices), static_dims(node.out), np_type(node.out.dtype)
+    if p_dims is None or i_dims is None or out is None or dt is None or not p_dims:
+        return None
+    axis = node.attrs["axis"] % len(p_dims)
+    outer = [f"o{k}" for k in builtins.range(axis)]
+    mid = [f"j{k}" for k in builtins.range(len(i_dims))]
+    inner = [f"n{k}" for k in builtins.range(len(p_dims) - axis - 1)]
+    picked = f"indices{index(mid)}" if mid else "as_scalar(indices)"
+    read = f"params{index([*outer, picked, *inner])}"
+    body = _bounds_check("indices", i_dims, p_dims[axis], "gather: indices")
+    body.append(f"out = np.empty({out}, {dt})")
+    body += [
+        line[4:] for line in loop_nest(out, [*outer, *mid, *inner], [f"out{index([*outer, *mid, *inner])} = {read}"])
+    ]
+    return helper(lw, "gather", ["params", "indices"], [*body, "return out"], args[:2])
+
+
+register_op(
+    "GatherV2",
+    _gather_kernel,
+    _gather_infer,
+    _gather_grad,
+    jvp=linear,
+    lower={"numba": _gather_lower},
+)
 
 
 def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None, axis: Any = 0) -> Tensor:
@@ -427,12 +566,35 @@ def _scatter_nd_kernel(xp: Any, indices: Any, updates: Any, shape: Any) -> Any:
     return out
 
 
+def _scatter_nd_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """Zeros, then each update added at its index (duplicates add up), after the kernel's bounds check."""
+    indices, updates = node.inputs[0], node.inputs[1]
+    i_dims, u_dims, out, dt = static_dims(indices), static_dims(updates), static_dims(node.out), np_type(node.out.dtype)
+    if i_dims is None or u_dims is None or out is None or dt is None or not i_dims or not i_dims[-1]:
+        return None
+    k = i_dims[-1]
+    lead, rest = list(i_dims[:-1]), list(out[k:])
+    if k > len(out) or tuple(u_dims) != tuple(lead + rest):
+        return None  # the kernel raises the shape error
+    body = []
+    for j in builtins.range(k):
+        body += _bounds_check(f"indices[..., {j}]", tuple(lead), out[j], "scatter_nd: indices")
+    body.append(f"out = np.zeros({out}, {dt})")
+    lv = [f"l{m}" for m in builtins.range(len(lead))]
+    rv = [f"r{m}" for m in builtins.range(len(rest))]
+    target = [f"indices{index([*lv, str(j)])}" for j in builtins.range(k)]
+    update = [f"out{index(target + rv)} += updates{index(lv + rv)}"]
+    body += [line[4:] for line in loop_nest(lead + rest, lv + rv, update)]
+    return helper(lw, "scatter_nd", ["indices", "updates"], [*body, "return out"], args[:2])
+
+
 register_op(
     "ScatterNd",
     _scatter_nd_kernel,
     _scatter_nd_infer,
     lambda op, g: [None, gather_nd(g, op.inputs[0]), None],
     jvp=linear,
+    lower={"numba": _scatter_nd_lower},
 )
 
 
@@ -478,7 +640,32 @@ def _one_hot_grad(op: Any, g: Tensor) -> list[Any]:
     return [None, None, raw_ops.reduce_sum(g * mask), raw_ops.reduce_sum(g) - raw_ops.reduce_sum(g * mask)]
 
 
-register_op("OneHot", _one_hot_kernel, _one_hot_infer, _one_hot_grad, jvp=linear)
+def _one_hot_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """``off_value`` everywhere, ``on_value`` where an index in ``[0, depth)`` points (others: all off, as NumPy)."""
+    i_dims, out, dt = static_dims(node.inputs[0]), static_dims(node.out), np_type(node.out.dtype)
+    if i_dims is None or out is None or dt is None:
+        return None
+    axis = node.attrs["axis"] % len(out)
+    depth = out[axis]
+    v = [f"j{m}" for m in builtins.range(len(i_dims))]
+    where = [*v[:axis], "int(c)", *v[axis:]]
+    read = f"indices{index(v)}" if v else "as_scalar(indices)"
+    body = [f"out = np.full({out}, as_scalar(off), {dt})", "on_ = as_scalar(on)"]
+    body += [
+        line[4:]
+        for line in loop_nest(i_dims, v, [f"c = {read}", f"if 0 <= c < {depth}:", f"    out{index(where)} = on_"])
+    ]
+    return helper(lw, "one_hot", ["indices", "on", "off"], [*body, "return out"], [args[0], args[2], args[3]])
+
+
+register_op(
+    "OneHot",
+    _one_hot_kernel,
+    _one_hot_infer,
+    _one_hot_grad,
+    jvp=linear,
+    lower={"numba": _one_hot_lower},
+)
 
 
 def one_hot(

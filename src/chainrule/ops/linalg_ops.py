@@ -10,6 +10,7 @@ the matrix axes themselves always match, so it never touches them.
 from __future__ import annotations
 
 import functools
+import math
 import string
 from collections import Counter
 from typing import Any
@@ -23,6 +24,7 @@ from chainrule.ops import array_ops, indexing_ops, math_ops, reduction_ops  # no
 from chainrule.ops.axes import deprecated_alias
 from chainrule.ops.constant_op import constant, convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, multilinear, sum_tangents
+from chainrule.ops.native import helper, index, loop_nest, np_type, static_dims
 from chainrule.ops.registry import apply, constant_value, register_op
 from chainrule.ops.shape_rules import FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, broadcast_shapes, check_kind, common_dtype
 
@@ -182,21 +184,6 @@ def _matmul_emit(em: Any, node: Any, args: list[str], out: str | None) -> str:
 _NATIVE_MATMUL_MAX_FLOPS = 1 << 16
 
 
-def _matmul_lower_numba(lw: Any, node: Any, args: list[str]) -> str | None:
-    """Numba: a small product of two float matrices is ``np.dot`` (BLAS); others run the kernel."""
-    a, b = node.inputs
-    if a.shape.rank != 2 or b.shape.rank != 2 or not node.out.dtype.is_floating:
-        return None
-    m, n = (int(d) for d in node.out.shape.dims)
-    k = int(a.shape.dims[0 if node.attrs.get("transpose_a") else 1])
-    if m * n * k > _NATIVE_MATMUL_MAX_FLOPS:
-        return None
-    x, y = args
-    x = f"{x}.T" if node.attrs.get("transpose_a") else x
-    y = f"{y}.T" if node.attrs.get("transpose_b") else y
-    return f"np.dot({x}, {y})"
-
-
 def _matmul_explain(b: Any, op: Any, args: list[Any]) -> Any:
     x, y = args
     if op.get_attr("transpose_a"):
@@ -204,6 +191,61 @@ def _matmul_explain(b: Any, op: Any, args: list[Any]) -> Any:
     if op.get_attr("transpose_b"):
         y = b.func("transpose", y)
     return b.func("matmul", x, y)
+
+
+_BLAS_KINDS = ("float32", "float64", "complex64", "complex128")
+
+
+def _matmul_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """``np.dot`` (BLAS) of the two matrices, in a loop over the broadcast batch dims when there are some.
+
+    Numba's ``np.dot`` covers 2-D float and complex matrices only: integer matrices get explicit
+    loops; integer batches and batches of unknown size run the kernel.
+    """
+    a, b = node.inputs
+    ta, tb = bool(node.attrs.get("transpose_a")), bool(node.attrs.get("transpose_b"))
+    dt = np_type(node.out.dtype)
+    if a.shape.rank is None or b.shape.rank is None or dt is None:
+        return None
+    left, right = ("x.T" if ta else "x"), ("y.T" if tb else "y")
+    if node.out.dtype.name not in _BLAS_KINDS:
+        if a.shape.rank != 2 or b.shape.rank != 2:
+            return None
+        # Integers: no BLAS; accumulated in the output's dtype (wrapping as NumPy's int matmul does).
+        body = [
+            f"p = {left}",
+            f"q = {right}",
+            f"out = np.zeros((p.shape[0], q.shape[1]), {dt})",
+            "for i in range(p.shape[0]):",
+            "    for k in range(p.shape[1]):",
+            "        pik = p[i, k]",
+            "        for j in range(q.shape[1]):",
+            f"            out[i, j] = {dt}(out[i, j] + pik * q[k, j])",
+            "return out",
+        ]
+        return helper(lw, "int_matmul", ["x", "y"], body, args)
+    out, a_dims, b_dims = static_dims(node.out), static_dims(a), static_dims(b)
+    if out is None or a_dims is None or math.prod(out) * a_dims[-2 if ta else -1] > _NATIVE_MATMUL_MAX_FLOPS:
+        return None
+    if a.shape.rank == b.shape.rank == 2:
+        return helper(lw, "matmul", ["x", "y"], [f"return np.dot({left}, {right})"], args)
+    if b_dims is None:
+        return None
+    batch = out[:-2]
+    v = [f"i{k}" for k in range(len(batch))]
+
+    def operand(dims: tuple[int, ...], name: str) -> str:
+        lead = len(batch) - (len(dims) - 2)  # batch dims the operand lacks (broadcast)
+        picks = ["0" if dims[k - lead] == 1 and batch[k] != 1 else v[k] for k in range(lead, len(batch))]
+        sub = f"{name}[{', '.join(picks)}]" if picks else name
+        return f"np.ascontiguousarray({sub}.T)" if (ta if name == "x" else tb) else f"np.ascontiguousarray({sub})"
+
+    body = [f"out = np.empty({out}, {dt})"]
+    body += [
+        line[4:]
+        for line in loop_nest(batch, v, [f"out{index(v)} = np.dot({operand(a_dims, 'x')}, {operand(b_dims, 'y')})"])
+    ]
+    return helper(lw, "batch_matmul", ["x", "y"], [*body, "return out"], args)
 
 
 register_op(
@@ -217,7 +259,7 @@ register_op(
     fresh_output=True,
     explain=_matmul_explain,
     jvp=multilinear,
-    lower={"numba": _matmul_lower_numba},
+    lower={"numba": _matmul_lower},
 )
 
 

@@ -22,6 +22,7 @@ from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents, zero, zero_fill
+from chainrule.ops.native import helper, np_type
 from chainrule.ops.registry import BROADCAST, UNARY, apply, constant_value, register_op
 from chainrule.ops.shape_rules import (
     ANY,
@@ -706,6 +707,16 @@ def _cast_infer(inputs: list[Tensor], dtype: Any) -> list[Any]:
     return [(dtype, inputs[0].shape)]
 
 
+def _cast_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    x = node.inputs[0]
+    src, dst = np_type(x.dtype), np_type(node.out.dtype)
+    if src is None or dst is None or x.shape.rank is None or (x.dtype.is_complex and not node.out.dtype.is_complex):
+        return None  # complex to real drops the imaginary part with a warning in NumPy: left to the kernel
+    if x.shape.rank == 0:
+        return helper(lw, "cast", ["x"], [f"return {dst}(as_scalar(x))"], args[:1])
+    return helper(lw, "cast", ["x"], [f"return x.astype({dst})"], args[:1])
+
+
 register_op(
     "Cast",
     lambda xp, x, dtype: x.astype(dtype.as_numpy_dtype, copy=False),
@@ -714,6 +725,7 @@ register_op(
     jvp=_cast_jvp,
     elementwise=UNARY,
     explain=lambda b, op, a: a[0],
+    lower={"numba": _cast_lower},
 )
 
 

@@ -20,6 +20,7 @@ from chainrule.ops import array_ops, indexing_ops, math_ops, random_ops, reducti
 from chainrule.ops.axes import deprecated_alias
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents
+from chainrule.ops.native import helper, index, loop_nest, np_type, static_dims
 from chainrule.ops.registry import UNARY, apply, constant_shape, register_op
 from chainrule.ops.shape_rules import (
     FLOAT,
@@ -162,6 +163,83 @@ def softsign(features: Any, name: str | None = None) -> Tensor:
 
 
 # --- softmax family ------------------------------------------------------------------------
+def _softmax_rows(dims: tuple[int, ...], axis: int, dt: str, log: bool, indent: str = "") -> list[str]:
+    """Lines computing ``out`` (allocated by the caller) from ``x``: the kernels' formulas, one row at a time.
+
+    The loops run over every axis but ``axis``; inside, three passes over the row: its max, the
+    sum of exponentials, the result (``_softmax_kernel`` / ``_log_softmax_kernel`` step by step).
+    """
+    others = [k for k in range(len(dims)) if k != axis]
+    v = [f"i{k}" for k in range(len(dims))]
+    v[axis] = "j"
+    at = index(v)
+    row = [
+        f"m = {dt}(-np.inf)",
+        f"for j in range({dims[axis]}):",
+        f"    if x{at} > m or x{at} != x{at}:",
+        f"        m = x{at}",
+    ]
+    if log:
+        row += [
+            f"rest = {dt}(0)",
+            f"ties = {dt}(0)",
+            f"for j in range({dims[axis]}):",
+            f"    s = x{at} - m",
+            f"    out{at} = s",
+            "    if s == 0:",
+            "        ties += 1",
+            "    else:",
+            "        rest += np.exp(s)",
+            f"shift = np.log1p(rest + (ties - {dt}(1)))",
+            f"for j in range({dims[axis]}):",
+            f"    out{at} = out{at} - shift",
+        ]
+    else:
+        row += [
+            f"total = {dt}(0)",
+            f"for j in range({dims[axis]}):",
+            f"    e = np.exp(x{at} - m)",
+            f"    out{at} = e",
+            "    total += e",
+            f"for j in range({dims[axis]}):",
+            f"    out{at} = out{at} / total",
+        ]
+    return [indent + line[4:] for line in loop_nest([dims[k] for k in others], [v[k] for k in others], row)]
+
+
+def _softmax_lower(log: bool) -> Any:
+    def rule(lw: Any, node: Any, args: list[str]) -> str | None:
+        dims, dt = static_dims(node.inputs[0]), np_type(node.out.dtype)
+        if not dims or dt is None or not node.out.dtype.is_floating:
+            return None
+        if 0 in dims:
+            return helper(lw, "softmax", ["x"], [f"return np.zeros({dims}, {dt})"], args[:1])
+        body = [f"out = np.empty({dims}, {dt})", *_softmax_rows(dims, node.attrs["axis"] % len(dims), dt, log)]
+        return helper(lw, "log_softmax" if log else "softmax", ["x"], [*body, "return out"], args[:1])
+
+    return rule
+
+
+def _softmax_xent_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    """``0 - sum(labels * log_softmax(logits), axis)``, the kernel's formula, row by row."""
+    logits, labels = node.inputs
+    dims, out, dt = static_dims(logits), static_dims(node.out), np_type(node.out.dtype)
+    if not dims or out is None or dt is None or static_dims(labels) != dims or not node.out.dtype.is_floating:
+        return None
+    axis = node.attrs["axis"] % len(dims)
+    v = [f"i{k}" for k in range(len(dims))]
+    v[axis] = "j"
+    kept = [v[k] for k in range(len(dims)) if k != axis]
+    body = [f"out = np.empty({dims}, {dt})"]
+    if 0 not in dims:
+        body += _softmax_rows(dims, axis, dt, log=True)
+    body.append(f"loss = np.zeros({out}, {dt})")
+    body += [line[4:] for line in loop_nest(dims, v, [f"loss{index(kept)} += labels{index(v)} * out{index(v)}"])]
+    body += [line[4:] for line in loop_nest(out, kept, [f"loss{index(kept)} = {dt}(0) - loss{index(kept)}"])]
+    result = "loss" if out else "loss[()]"
+    return helper(lw, "softmax_xent", ["x", "labels"], [*body, f"return {result}"], args[:2])
+
+
 def _log_softmax_kernel(xp: Any, x: Any, axis: int) -> Any:
     if x.size == 0:
         return xp.zeros_like(x)
@@ -206,6 +284,7 @@ register_op(
     fresh_output=True,
     explain="softmax",
     jvp=_softmax_jvp,
+    lower={"numba": _softmax_lower(log=False)},
 )
 
 
@@ -226,6 +305,7 @@ register_op(
     fresh_output=True,
     explain="log_softmax",
     jvp=_log_softmax_jvp,
+    lower={"numba": _softmax_lower(log=True)},
 )
 
 
@@ -317,6 +397,7 @@ register_op(
     _softmax_xent_infer,
     _softmax_xent_grad,
     jvp=_softmax_xent_jvp,
+    lower={"numba": _softmax_xent_lower},
 )
 
 
@@ -539,6 +620,14 @@ def _bias_add_infer(inputs: list[Tensor]) -> list[Any]:
 
 # Primitive for its shape contract (bias 1-D, matching the last axis, checked with a clear
 # error); the gradient is g for both, summed back to the bias's shape by reverse mode.
+def _bias_add_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    value, bias = node.inputs
+    dims, channels = static_dims(value), static_dims(bias)
+    if dims is None or channels is None or len(dims) < 2 or channels != dims[-1:] or np_type(node.out.dtype) is None:
+        return None  # the kernel checks the shapes at run time
+    return helper(lw, "bias_add", ["x", "b"], ["return x + b"], args[:2])
+
+
 register_op(
     "BiasAdd",
     _bias_add_kernel,
@@ -547,6 +636,7 @@ register_op(
     broadcasts=True,
     explain=lambda b, op, a: b.add(*a),
     jvp=linear,
+    lower={"numba": _bias_add_lower},
 )
 
 

@@ -24,6 +24,17 @@ from chainrule.ops.axes import axes_tuple, axis_attr, deprecated_alias, given_ax
 from chainrule.ops.broadcast_ops import broadcast_to
 from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear
+from chainrule.ops.native import (
+    call,
+    helper,
+    index,
+    loop_nest,
+    lower_reduction,
+    np_type,
+    reduction_axes,
+    reduction_source,
+    static_dims,
+)
 from chainrule.ops.registry import apply, describe_inputs, register_op
 from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, check_kind, known_dims
 
@@ -178,6 +189,7 @@ def _reduction(
     emit: Any = None,
     jvp: Any = None,
     kinds: str = NUMERIC,
+    lower: Any = None,
 ) -> Any:
     register_op(
         op_type,
@@ -188,6 +200,7 @@ def _reduction(
         emit=emit,
         fresh_output=True,
         explain=_explain_reduction(public_name.removeprefix("reduce_")),
+        lower=lower,
     )
     return _public_reduction(
         public_name,
@@ -220,6 +233,7 @@ reduce_sum = _reduction(
     emit=_sum_emit,
     jvp=linear,
     kinds=NUMERIC_OR_COMPLEX,
+    lower={"numba": lower_reduction("sum")},
 )
 
 
@@ -252,6 +266,7 @@ reduce_max = _reduction(
     doc="Maximum over ``axis``; the gradient is split evenly among tied maxima.\n\n"
     "    A maximum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
     jvp=_max_min_jvp,
+    lower={"numba": lower_reduction("max")},
 )
 reduce_min = _reduction(
     "Min",
@@ -261,6 +276,7 @@ reduce_min = _reduction(
     doc="Minimum over ``axis``; the gradient is split evenly among tied minima.\n\n"
     "    A minimum over an empty axis raises InvalidArgumentError when run (as NumPy)." + _REDUCE_DOC,
     jvp=_max_min_jvp,
+    lower={"numba": lower_reduction("min")},
 )
 
 
@@ -303,6 +319,7 @@ reduce_prod = _reduction(
     lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype),
     _prod_grad,
     doc="Product over ``axis`` (1 over an empty axis); the gradient is exact at zeros." + _REDUCE_DOC,
+    lower={"numba": lower_reduction("prod")},
 )
 
 
@@ -342,6 +359,15 @@ def _logsumexp_shift_kernel(xp: Any, x: Any, axis: Any) -> Any:
     return xp.where(xp.isfinite(shift), shift, xp.zeros((), shift.dtype))
 
 
+def _logsumexp_shift_lower(lw: Any, node: Any, args: list[str]) -> str | None:
+    dims, out = static_dims(node.inputs[0]), static_dims(node.out)
+    if dims is None or out is None:
+        return None
+    axes = reduction_axes(node.attrs.get("axis"), len(dims))
+    made = reduction_source("max", node.out.dtype, dims, axes, out, finite_or_zero=True)
+    return None if made is None else call(lw, "lse_shift", *made, args[:1])
+
+
 # The max over ``axis`` (kept as size 1), or 0 where it is not finite: all -inf, +inf, nan or an
 # empty slice. Not differentiable: log(sum(exp(x - c))) + c has the same value for any c.
 register_op(
@@ -351,6 +377,7 @@ register_op(
         (check_kind("LogSumExpShift", inputs[0], FLOAT), _reduced_shape(inputs[0].shape, axis, keepdims=True))
     ],
     None,
+    lower={"numba": _logsumexp_shift_lower},
 )
 
 
@@ -389,12 +416,49 @@ def _arg_infer(op_type: str):
     return infer
 
 
+def _arg_lower(largest: bool) -> Any:
+    """The index of the first extremum along the axis, row by row (a nan counts as the extremum, as NumPy)."""
+
+    def rule(lw: Any, node: Any, args: list[str]) -> str | None:
+        dims, out, dt = static_dims(node.inputs[0]), static_dims(node.out), np_type(node.out.dtype)
+        axis = node.attrs.get("axis")
+        if dims is None or out is None or dt is None or not isinstance(axis, int) or not dims:
+            return None
+        axis %= len(dims)
+        if dims[axis] == 0 or node.inputs[0].dtype.is_complex:
+            return None  # NumPy raises on an empty axis: the kernel gives that error
+        v = [f"i{k}" for k in range(len(dims))]
+        v[axis] = "j"
+        others = [k for k in range(len(dims)) if k != axis]
+        kept = [v[k] for k in others]
+        first = index([("0" if k == axis else name) for k, name in enumerate(v)])
+        cmp = ">" if largest else "<"
+        row = [
+            f"best = x{first}",
+            "at = 0",
+            f"for j in range(1, {dims[axis]}):",
+            "    if best != best:",
+            "        break",
+            f"    if x{index(v)} {cmp} best or x{index(v)} != x{index(v)}:",
+            f"        best = x{index(v)}",
+            "        at = j",
+            f"out{index(kept)} = at",
+        ]
+        body = [f"out = np.empty({out}, {dt})"]
+        body += [line[4:] for line in loop_nest([dims[k] for k in others], kept, row)]
+        result = "out" if out else "out[()]"
+        return helper(lw, "argmax" if largest else "argmin", ["x"], [*body, f"return {result}"], args[:1])
+
+    return rule
+
+
 def _arg_op(op_type: str, np_fn: Any, doc: str) -> Any:
     register_op(
         op_type,
         lambda xp, x, axis, output_type: np_fn(xp, x, axis).astype(output_type.as_numpy_dtype),
         _arg_infer(op_type),
         None,
+        lower={"numba": _arg_lower(op_type == "ArgMax")},
     )
 
     def fn(
@@ -600,6 +664,7 @@ def _logical_reduction(op_type: str, public_name: str, np_name: str, doc: str) -
         None,
         fresh_output=True,
         explain=_explain_reduction(np_name),
+        lower={"numba": lower_reduction(np_name)},
     )
     return _public_reduction(
         public_name,

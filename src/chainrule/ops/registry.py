@@ -84,6 +84,16 @@ class OpDef:
         an expression in that backend's language computing the output (a tuple for several), or
         None when these shapes or attributes are not lowered (the NumPy kernel runs). Ops with
         ``steps`` need no entry: backends lower the steps themselves.
+
+        For ``"numba"`` (the conventions of ``ops.native``, whose helpers the rules use): the result
+        is one nopython-mode expression string, for several outputs a tuple expression
+        ``"(o0, o1,)"`` the backend unpacks; it refers only to ``args`` and to names the rule bound
+        (nothing of the region's namespace, not even ``np``). Helper functions are bound already
+        compiled: ``ops.native.jit(source, name)`` returns ``numba.njit`` of a generated function,
+        memoized by source, importing Numba on first use (never when an op module is imported);
+        the backend only puts bound values into the region's globals. A rank-0 value is a native
+        scalar of its dtype or a 0-d array: rules accept both (``ops.native.as_scalar``) and produce
+        scalars where they compute one, of exactly the static dtype; the backend boxes them.
     numpy_only : why the kernel needs NumPy itself (a function no other array module has, NumPy's
         random generator, a call to the user's Python); None: it runs with any NumPy-like module
         ``xp``. Backends of another module run such a kernel with NumPy on host copies of its

@@ -8,6 +8,7 @@ backends' results are then compared value for value (``tests/backends``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,3 +58,31 @@ def run_sample_graph(built: SampleGraph, args: Sequence[np.ndarray], backend: An
     with cr.Session(graph=built.graph, backend=backend) as sess:
         values = sess.run(built.fetches, dict(zip(built.inputs, args)))
     return [np.asarray(v) for v in values]
+
+
+BUDGET_VARIABLE = "CHAINRULE_NATIVE_SAMPLES_PER_OP"
+
+
+def budgeted(items: Sequence[Any], key: Any = None) -> list[Any]:
+    """The first ``CHAINRULE_NATIVE_SAMPLES_PER_OP`` items of each op function (``all``: every item).
+
+    Compiling native code costs about 0.3 s per plan on a cold cache, so the tests that compile a
+    plan per sample run a fixed budget by default (one sample per op function, and so per
+    declaration); ``CHAINRULE_NATIVE_SAMPLES_PER_OP=all`` runs the whole table. ``key(item)`` is
+    the group an item counts against (default: its op function's name, ``item.name``).
+    """
+    text = os.environ.get(BUDGET_VARIABLE, "1").strip().lower()
+    if text == "all":
+        return list(items)
+    try:
+        per_op = int(text)
+    except ValueError:
+        raise ValueError(f"{BUDGET_VARIABLE}={text!r}: expected a positive integer or 'all'") from None
+    seen: dict[Any, int] = {}
+    chosen = []
+    for item in items:
+        group = key(item) if key is not None else item.name
+        if seen.get(group, 0) < per_op:
+            seen[group] = seen.get(group, 0) + 1
+            chosen.append(item)
+    return chosen

@@ -205,7 +205,14 @@ def _grad_builder(fun: Callable[..., Any], argnums: Any, has_aux: bool, with_val
     return build, nums
 
 
-def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Function:
+def _backend_key(key: tuple[Any, ...], backend: Any) -> tuple[Any, ...]:
+    """The cache key of a transform of ``fun`` kept on ``fun``: one per backend asked for (None: the default's)."""
+    return key if backend is None else (*key, backend)
+
+
+def grad(
+    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, *, backend: Any = None
+) -> Function:
     """The gradient of a scalar function, as a NumPy-in, NumPy-out function.
 
     Parameters
@@ -215,6 +222,8 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     argnums : which positional argument(s) to differentiate; an int gives one gradient
         (in the structure of that argument), a tuple gives a tuple of them.
     has_aux : return ``(gradient, aux)``; aux is computed but not differentiated.
+    backend : what runs the graph (``"numpy"``, ``"numba"``, a ``Backend``); None: the
+        ``CHAINRULE_BACKEND`` environment variable's, else NumPy. The other transforms take it too.
 
     Returns
     -------
@@ -229,23 +238,25 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     """
     what = f"cr.grad({_fn_name(fun)})"
     build, nums = _grad_builder(fun, argnums, has_aux, False, what)
-    return Function(fun, symbolic=build, float_argnums=nums, name=what)
+    return Function(fun, symbolic=build, float_argnums=nums, name=what, backend=backend)
 
 
-def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Function:
+def value_and_grad(
+    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, *, backend: Any = None
+) -> Function:
     """Like :func:`grad`, but returns ``(value, gradient)`` from one run of one graph.
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``.
     """
     what = f"cr.value_and_grad({_fn_name(fun)})"
     build, nums = _grad_builder(fun, argnums, has_aux, True, what)
-    return Function(fun, symbolic=build, float_argnums=nums, name=what)
+    return Function(fun, symbolic=build, float_argnums=nums, name=what, backend=backend)
 
 
 # --------------------------------------------------------------------------------------------
 # vjp
 # --------------------------------------------------------------------------------------------
-def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+def vjp(fun: Callable[..., Any], *primals: Any, backend: Any = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """The output of ``fun(*primals)`` and a function pulling cotangents back to the primals.
 
     Returns ``(out, vjp_fn)``; ``vjp_fn(ct)`` takes a cotangent in the structure of ``out``
@@ -260,8 +271,10 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tu
         return _vjp_inline(fun, primals, what)
     transform = cached_transform(
         fun,
-        ("vjp", len(primals)),
-        lambda: Function(fun, lower=_vjp_lower(fun, what), float_argnums=tuple(range(len(primals))), name=what),
+        _backend_key(("vjp", len(primals)), backend),
+        lambda: Function(
+            fun, lower=_vjp_lower(fun, what), float_argnums=tuple(range(len(primals))), name=what, backend=backend
+        ),
     )
     found = transform.lookup(primals, {})
     assert found is not None
@@ -380,7 +393,9 @@ def _jvp_builder(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
     return build
 
 
-def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+def jvp(
+    fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, backend: Any = None
+) -> tuple[Any, Any]:
     """Forward-mode product: ``(fun(*primals), J · tangents)``.
 
     ``primals`` and ``tangents`` are tuples (one entry per argument of ``fun``) of the same
@@ -396,7 +411,11 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     build = _jvp_builder(fun, what)
     if is_tracing() or any(is_tensor_like(x) for x in pytree.flatten((primals, tangents))[0]):
         return build(primals, tangents)
-    transform = cached_transform(fun, ("jvp",), lambda: Function(fun, symbolic=build, float_argnums=(0, 1), name=what))
+    transform = cached_transform(
+        fun,
+        _backend_key(("jvp",), backend),
+        lambda: Function(fun, symbolic=build, float_argnums=(0, 1), name=what, backend=backend),
+    )
     return transform(tuple(primals), tuple(tangents))
 
 
@@ -507,7 +526,13 @@ _MODES = ("auto", "rev", "fwd")
 
 
 def _jacobian_function(
-    fun: Callable[..., Any], build: Callable[..., Any], nums: tuple[int, ...], single: bool, mode: str, what: str
+    fun: Callable[..., Any],
+    build: Callable[..., Any],
+    nums: tuple[int, ...],
+    single: bool,
+    mode: str,
+    what: str,
+    backend: Any = None,
 ) -> Function:
     """The Function for ``fun`` that returns the Jacobian of ``build`` (``fun``, or the graph of its gradient)."""
     return Function(
@@ -516,10 +541,13 @@ def _jacobian_function(
         lower=_jacobian_builder(build, nums, single, mode, True, what),
         float_argnums=nums,
         name=what,
+        backend=backend,
     )
 
 
-def jacobian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto") -> Function:
+def jacobian(
+    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto", *, backend: Any = None
+) -> Function:
     """The Jacobian of ``fun``, as a NumPy-in, NumPy-out function built once per signature.
 
     For an output ``y`` and an input ``x`` the block has shape ``y.shape + x.shape``. The
@@ -540,10 +568,12 @@ def jacobian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: st
         raise ValueError(f"cr.jacobian: mode must be one of {_MODES}, got {mode!r}")
     what = f"cr.jacobian({_fn_name(fun)})"
     nums, single = _argnums(argnums, what)
-    return _jacobian_function(fun, fun, nums, single, mode, what)
+    return _jacobian_function(fun, fun, nums, single, mode, what, backend)
 
 
-def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto") -> Function:
+def hessian(
+    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto", *, backend: Any = None
+) -> Function:
     """The Hessian of a scalar function: the Jacobian of its gradient, built once as one graph.
 
     For an argument of shape ``s`` the result has shape ``s + s``; with a tuple ``argnums``
@@ -554,7 +584,7 @@ def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str
     what = f"cr.hessian({_fn_name(fun)})"
     nums, single = _argnums(argnums, what)
     gbuild, _ = _grad_builder(fun, argnums, False, False, what)
-    return _jacobian_function(fun, gbuild, nums, single, mode, what)
+    return _jacobian_function(fun, gbuild, nums, single, mode, what, backend)
 
 
 # --------------------------------------------------------------------------------------------
@@ -588,23 +618,26 @@ def _hvp_builder(fun: Callable[..., Any], what: str, mode: str) -> Callable[...,
     return build
 
 
-def hvp_function(fun: Callable[..., Any], mode: str = HVP_MODE) -> Function:
+def hvp_function(fun: Callable[..., Any], mode: str = HVP_MODE, backend: Any = None) -> Function:
     """``hvp`` as a cached function ``(x, v, *args) -> H v`` (used by ``cr.optimize``)."""
     what = f"cr.hvp({_fn_name(fun)})"
-    return Function(fun, symbolic=_hvp_builder(fun, what, mode), float_argnums=(0, 1), name=what)
+    return Function(fun, symbolic=_hvp_builder(fun, what, mode), float_argnums=(0, 1), name=what, backend=backend)
 
 
-def hvp(fun: Callable[..., Any], x: Any, v: Any, *args: Any, mode: str = HVP_MODE, **kwargs: Any) -> Any:
+def hvp(
+    fun: Callable[..., Any], x: Any, v: Any, *args: Any, mode: str = HVP_MODE, backend: Any = None, **kwargs: Any
+) -> Any:
     """Hessian-vector product ``∇²f(x) · v`` of a scalar function, without forming the Hessian.
 
     ``mode="fwd_rev"`` (forward over reverse: the JVP of the gradient along ``v``) or
     ``"rev_rev"`` (reverse over reverse: the gradient of ``<∇f(x), v>``); the default is
     ``HVP_MODE``. ``v`` has the structure
     of ``x``; extra ``args``/``kwargs`` are passed to ``fun`` (not differentiated). The graph is
-    built once per signature and kept with ``fun``.
+    built once per signature and kept with ``fun``. ``backend`` runs the graph (as for :func:`grad`;
+    so ``fun`` cannot take a keyword argument of that name through ``hvp``).
     """
     what = f"cr.hvp({_fn_name(fun)})"
     if is_tracing() or any(is_tensor_like(leaf) for leaf in pytree.flatten((x, v, args, kwargs))[0]):
         return _hvp_builder(fun, what, mode)(x, v, *args, **kwargs)
-    transform = cached_transform(fun, ("hvp", mode), lambda: hvp_function(fun, mode))
+    transform = cached_transform(fun, _backend_key(("hvp", mode), backend), lambda: hvp_function(fun, mode, backend))
     return transform(x, v, *args, **kwargs)

@@ -821,7 +821,13 @@ def _out_axes(out_axes: Any, out: Any, n: int, what: str) -> list[Any]:
     return axes
 
 
-def vmap(fun: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0, out_axes: Any = 0) -> Function:
+def vmap(
+    fun: Callable[..., Any],
+    in_axes: int | None | Sequence[int | None] = 0,
+    out_axes: Any = 0,
+    *,
+    backend: Any = None,
+) -> Function:
     """Vectorize ``fun`` (written for one example) over an axis of its array arguments.
 
     Parameters
@@ -830,6 +836,8 @@ def vmap(fun: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0
     in_axes : the mapped axis of every argument (an int), or one entry per positional argument
         (an int, or None for an argument shared by all examples).
     out_axes : where the batch axis goes in the outputs (an int, or one entry per output).
+    backend : what runs the graph (``"numpy"``, ``"numba"``, a ``Backend``); None: the
+        ``CHAINRULE_BACKEND`` environment variable's, else NumPy.
 
     Returns
     -------
@@ -845,4 +853,4 @@ def vmap(fun: Callable[..., Any], in_axes: int | None | Sequence[int | None] = 0
     """
     name = getattr(fun, "__name__", type(fun).__name__)
     what = f"cr.vmap({name})"
-    return Function(fun, symbolic=_vmap_build(fun, in_axes, out_axes, what), name=what)
+    return Function(fun, symbolic=_vmap_build(fun, in_axes, out_axes, what), name=what, backend=backend)

@@ -36,6 +36,7 @@ from chainrule.framework import dtypes
 from chainrule.framework.graph import Graph, Tensor, as_tensor_or_none, is_tensor_like, reachable
 from chainrule.framework.lru import LRUCache, size_from_environment
 from chainrule.ops.constant_op import placeholder
+from chainrule.runtime.backends import resolve_backend
 from chainrule.runtime.plan import Plan
 from chainrule.runtime.session import Session
 from chainrule.transforms import pytree
@@ -149,10 +150,17 @@ class ConcreteFunction:
     """
 
     def __init__(
-        self, graph: Graph, inputs: list[Tensor], out_treedef: Any, out_leaves: list[Any], programs: list[LinearProgram]
+        self,
+        graph: Graph,
+        inputs: list[Tensor],
+        out_treedef: Any,
+        out_leaves: list[Any],
+        programs: list[LinearProgram],
+        backend: Any = None,
     ) -> None:
         self.graph = graph
-        self.session = Session(graph=graph)
+        # ``backend`` None: the ``CHAINRULE_BACKEND`` one, read now (``runtime.backends.resolve_backend``).
+        self.session = Session(graph=graph, backend=backend)
         self.inputs = inputs
         self._out_treedef = out_treedef
         # Each output leaf: ("t", fetch index) | ("c", constant array) | ("d", program index, value index).
@@ -353,8 +361,14 @@ class Function:
         lower: Callable[..., Any] | None = None,
         float_argnums: tuple[int, ...] = (),
         name: str | None = None,
+        backend: Any = None,
     ) -> None:
         self._fn = fn
+        # What runs the traced graphs: a backend name, a ``Backend``, or None (``CHAINRULE_BACKEND``,
+        # else NumPy, when a signature is traced). A name is checked now, so a typo fails here.
+        if backend is not None:
+            resolve_backend(backend)
+        self._backend = backend
         # ``symbolic`` builds the ops inline (nested use); ``lower`` builds this Function's own
         # graph and may return Deferred leaves (linear parts run per basis vector).
         self._symbolic = symbolic or fn
@@ -451,10 +465,26 @@ class Function:
                         "its result from its arguments (and constants), not from tensors it closes over"
                     )
         self.trace_count += 1
-        return ConcreteFunction(graph, inputs, out_treedef, out_leaves, ctx.programs)
+        return ConcreteFunction(graph, inputs, out_treedef, out_leaves, ctx.programs, backend=self._backend)
+
+    @property
+    def backend(self) -> Any:
+        """The backend asked for (a name or a ``Backend``; None: the ``CHAINRULE_BACKEND`` one, else NumPy)."""
+        return self._backend
+
+    def with_backend(self, backend: Any) -> Function:
+        """The same function, its graphs run by ``backend`` (a new Function: nothing traced is shared)."""
+        return Function(
+            self._fn,
+            symbolic=self._symbolic,
+            lower=self._lower,
+            float_argnums=self._float_argnums,
+            name=self._name,
+            backend=backend,
+        )
 
 
-def function(fn: Callable[..., Any] | None = None) -> Any:
+def function(fn: Callable[..., Any] | None = None, *, backend: Any = None) -> Any:
     """Make a function of chainrule tensors callable on NumPy arrays, traced once per signature.
 
     ``fn`` calls ``cr.*`` ops on its arguments. Array arguments (NumPy arrays and scalars,
@@ -474,12 +504,16 @@ def function(fn: Callable[..., Any] | None = None) -> Any:
     >>> f(np.linspace(0, 1, 5))          # traces once for float64[5]
     >>> f(np.ones(5)); f.trace_count     # same signature: runs the cached graph
     1
+
+    ``backend`` chooses what runs the traced graphs (``"numpy"``, ``"numba"``, a ``Backend``); the
+    default is the ``CHAINRULE_BACKEND`` environment variable's, else NumPy
+    (``@cr.function(backend="numba")`` as a decorator).
     """
     if fn is None:
-        return function
+        return functools.partial(function, backend=backend)
     if isinstance(fn, Function):
-        return fn
-    return Function(fn)
+        return fn if backend is None or backend == fn.backend else fn.with_backend(backend)
+    return Function(fn, backend=backend)
 
 
 # --------------------------------------------------------------------------------------------

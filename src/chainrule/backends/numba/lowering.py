@@ -84,6 +84,11 @@ def fingerprint(value: Any) -> str:
         data = np.ascontiguousarray(value)
         return f"array {data.dtype.str} {data.shape} {hashlib.sha1(data.tobytes()).hexdigest()}"
     py_func = getattr(value, "py_func", value)
+    source = getattr(py_func, "__chainrule_source__", None)  # a generated helper (ops.native.jit)
+    if source is not None:
+        import hashlib  # noqa: PLC0415 - only for bound helpers
+
+        return f"helper {hashlib.sha1(source.encode()).hexdigest()}"
     module, qualname = getattr(py_func, "__module__", None), getattr(py_func, "__qualname__", None)
     if module is not None and qualname is not None and callable(py_func):
         return f"function {module}.{qualname}"
