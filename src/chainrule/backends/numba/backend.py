@@ -12,6 +12,7 @@ import numpy as np
 from chainrule.backends.numba.loops import NativeLoop, lower_loop
 from chainrule.backends.numba.lowering import static_shape
 from chainrule.backends.numba.regions import (
+    HELPER_LINES,
     MAX_PLAN_LINES,
     MAX_REGION_LINES,
     NativeRegion,
@@ -133,12 +134,13 @@ class NumbaBackend(Backend):
         regions = []
         budget = self.max_plan_lines
         for k, spec in enumerate(specs):
-            budget -= len(spec.body)
+            budget -= spec.compile_cost()
             if budget < 0:
                 left = sum(len(s.members) for s in specs[k:])
                 notes.append(
                     f"{len(specs) - k} native regions ({left} ops) run on NumPy: the plan's region functions "
-                    f"passed {self.max_plan_lines} lines (max_plan_lines, to bound Numba's compile time)"
+                    f"passed {self.max_plan_lines} lines, a call of a lowering rule's helper counted as "
+                    f"{HELPER_LINES} (max_plan_lines, to bound Numba's compile time)"
                 )
                 break
             try:

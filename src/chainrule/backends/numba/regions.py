@@ -29,6 +29,10 @@ from chainrule.compiler.ir import FEED, Node, Program, Value
 MAX_REGION_LINES = 300
 # The lines a plan compiles at most (about 0.8 ms a line): the regions past it run on NumPy.
 MAX_PLAN_LINES = 4000
+# What one call of a lowering rule's helper (``ops.native``) costs Numba to compile, in region lines:
+# measured on the unrolled ADBench LSTM gradient, whose 12 regions of 300 lines (each calling helpers
+# of 6 kinds, shared, about a hundred times) took 41 s cold before the calls counted.
+HELPER_LINES = 40
 
 
 @dataclass
@@ -42,6 +46,16 @@ class RegionSpec:
     body: list[str] = field(default_factory=list)
     # The kept arrays members write their results into (parameters b<k>, after the inputs).
     buffers: list[np.ndarray] = field(default_factory=list)
+
+    def compile_cost(self) -> int:
+        """The region's compile cost in lines: its body, and ``HELPER_LINES`` for each call of a rule's helper."""
+        helpers = [
+            name
+            for name, value in self.lw.globals.items()
+            if hasattr(getattr(value, "py_func", None), "__chainrule_source__")
+        ]
+        calls = sum(line.count(f"{name}(") for line in self.body for name in helpers)
+        return len(self.body) + HELPER_LINES * calls
 
     def try_add(self, node: Node, buffer: np.ndarray | None = None) -> bool:
         """Lower ``node`` into this region; False (and the region unchanged) when it does not lower."""
