@@ -340,8 +340,10 @@ def _softmax_xent_kernel(xp: Any, logits: Any, labels: Any, axis: int) -> Any:
             f"logits and labels must have the same shape, got logits {logits.shape} and labels {labels.shape}"
         )
     # 0 - sum (not -sum) so a perfect prediction gives +0.0 rather than -0.0.
-    # ``0 - s``, not ``-s``: no -0.0 (TensorFlow's). A Python 0 keeps the dtype and the module.
-    return xp.asarray(0 - xp.sum(labels * _log_softmax_kernel(xp, logits, axis), axis=axis))
+    # ``0 - s``, not ``-s``: no -0.0 (TensorFlow's). A zero of the sum's own dtype, not a Python 0:
+    # NumPy 1.x's value-based casting makes ``0 - float32 scalar`` a float64.
+    total = xp.sum(labels * _log_softmax_kernel(xp, logits, axis), axis=axis)
+    return xp.asarray(xp.subtract(xp.zeros_like(total), total))
 
 
 def _same_shape_logits_labels(inputs: list[Tensor]) -> tuple[Any, TensorShape]:
@@ -468,7 +470,8 @@ def _sparse_xent_kernel(xp: Any, logits: Any, labels: Any) -> Any:
         )
     _check_labels(xp, labels, logits.shape[-1])
     picked = xp.take_along_axis(_log_softmax_kernel(xp, logits, -1), labels[..., None].astype(np.intp), axis=-1)
-    return xp.asarray(0 - picked[..., 0])
+    picked = picked[..., 0]
+    return xp.asarray(xp.subtract(xp.zeros_like(picked), picked))  # no -0.0, the dtype kept (as above)
 
 
 def _sparse_xent_infer(inputs: list[Tensor]) -> list[Any]:
