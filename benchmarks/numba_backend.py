@@ -1,6 +1,6 @@
 """The Numba backend beside the NumPy backend, plain NumPy and JAX jit (where installed).
 
-Run: ``python benchmarks/numba_backend.py [--repeats 15] [--quick]`` from the repository root
+Run: ``python benchmarks/numba_backend.py [--repeats 15] [--quick | --gmm-all]`` from the repository root
 (ADBench data in ``CHAINRULE_ADBENCH`` or ``shared/adbench``). Rows: the 200-op scalar chain
 gradient, the MLP objective and SGD step, the ADBench LSTM objective and gradient, and the GMM
 gradient at a small and a mid size; each cell is the median of ``--repeats`` calls (after a warm
@@ -128,7 +128,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="the chain and the MLP only")
+    parser.add_argument("--gmm-all", action="store_true", help="F and J at every GMM size instead (J/F, J vs JAX)")
     args = parser.parse_args()
+    if args.gmm_all:
+        table(args.repeats, [("gmm", size, kind) for size in problems.sizes("gmm", quick=False) for kind in "FJ"])
+        return
     table(args.repeats, ROWS[:3] if args.quick else ROWS)
     if not args.quick:
         first_calls("l2_c1024[:64]")

@@ -13,6 +13,7 @@ memory only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -67,8 +68,21 @@ def cache_dir() -> Path | None:
     return base / f"numba-{numba.__version__}-chainrule-{_version()}"
 
 
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of chainrule's own source files: a cached region calls helpers (``helpers.py``,
+    ``ops/native.py``) whose machine code Numba stores inside the region's, so any change of the
+    code generator must change every key, not only a new version number."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[2]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def region_key(source: str, fingerprints: list[str]) -> str:
-    text = "\n".join([numba.__version__, _version(), source, *fingerprints])
+    text = "\n".join([numba.__version__, _version(), _code_fingerprint(), source, *fingerprints])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
