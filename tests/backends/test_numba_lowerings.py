@@ -24,7 +24,7 @@ import chainrule as cr
 from chainrule.compiler.ir import Program
 from chainrule.ops.registry import find_op_def, lowering_rule
 from chainrule.runtime.plan import RunState, bind_kernel
-from chainrule.testing.op_table import budgeted
+from chainrule.testing.op_table import as_list, budgeted, sample_graph
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
@@ -138,29 +138,13 @@ def _compiled(expression: str, bound: dict[str, Any], num_inputs: int, num_outpu
     return fn[0]
 
 
-def _as_list(result: Any) -> list[Any]:
-    return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
 def _lowered_ops(graph: cr.Graph) -> list[Any]:
     return [op for op in graph.get_operations() if lowering_rule(op.type, "numba") is not None]
 
 
 def _build(sample: Any, args: tuple[np.ndarray, ...], gradients: bool, unknown_dims: bool = False) -> Any:
-    graph = cr.Graph()
-    with graph.as_default():
-        inputs = [
-            cr.placeholder(a.dtype, [None] * a.ndim if unknown_dims else a.shape, name=f"arg{i}")
-            for i, a in enumerate(args)
-        ]
-        outputs = _as_list(sample.fn(*inputs))
-        if gradients:
-            floats = [o for o in outputs if o.dtype.is_floating]
-            wrt = [inputs[i] for i in (sample.wrt or range(len(inputs))) if inputs[i].dtype.is_floating]
-            if floats and wrt:
-                grads = cr.gradients([cr.reduce_sum(o) for o in floats], wrt)
-                outputs += [g for g in grads if g is not None]
-    return graph, inputs, outputs
+    built = sample_graph(sample, args, gradients, unknown_dims)
+    return built.graph, built.inputs, built.fetches
 
 
 def _variants(sample: Any) -> list[tuple[str, tuple[np.ndarray, ...], bool]]:
@@ -236,7 +220,7 @@ def test_numba_rule_matches_the_numpy_kernel(sample, variant, args, gradients):
         arguments = [np.asarray(values[t]) for t in op.inputs]
         if variant == "float32":
             arguments = [a[()] if a.ndim == 0 else a for a in arguments]
-        results = _as_list(fn(*arguments)) if len(node.outputs) > 1 else [fn(*arguments)]
+        results = as_list(fn(*arguments)) if len(node.outputs) > 1 else [fn(*arguments)]
         for i, (tensor, got) in enumerate(zip(op.outputs, results)):
             _check(op, got, values[tensor], tensor, f"{sample.id} ({variant}): {op.type} {op.name} output {i}")
         lowered += 1
@@ -336,7 +320,7 @@ def test_every_non_elementwise_node_of_the_benchmark_plans_lowers(problem):
             continue
         fn = _compiled(expression, lw.globals, len(node.inputs), len(node.outputs))
         got = fn(*[np.asarray(a) for a in inputs])
-        for v, g, want in zip(node.outputs, _as_list(got) if len(node.outputs) > 1 else [got], results):
+        for v, g, want in zip(node.outputs, as_list(got) if len(node.outputs) > 1 else [got], results):
             _check(node, g, want, v, f"{problem}: {node.op_type} {node.name}")
     assert not declined, f"{problem}: not lowered: {sorted(set(declined))}"
 

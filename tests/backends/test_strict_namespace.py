@@ -17,6 +17,7 @@ import pytest
 import chainrule as cr
 from chainrule.backends.array_module import ArrayModuleBackend
 from chainrule.testing import strict_namespace as sn
+from chainrule.testing.op_table import as_list
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
@@ -54,10 +55,6 @@ class StrictBackend(ArrayModuleBackend):
         return checked
 
 
-def _as_list(result):  # type: ignore[no-untyped-def]
-    return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
 def _op_types(graph) -> set[str]:  # type: ignore[no-untyped-def]
     return {op.type for op in graph.get_operations()}
 
@@ -66,7 +63,7 @@ def _run(sample, optimize):  # type: ignore[no-untyped-def]
     graph = cr.Graph()
     with graph.as_default():
         inputs = [cr.placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(sample.args)]
-        outputs = _as_list(sample.fn(*inputs))
+        outputs = as_list(sample.fn(*inputs))
         feeds = dict(zip(inputs, sample.args))
         with cr.Session(graph=graph, optimize=optimize) as sess:
             want = sess.run(outputs, feeds)

@@ -37,12 +37,20 @@ class SampleGraph:
         return [*self.outputs, *self.gradients]
 
 
-def sample_graph(sample: Any, args: Sequence[np.ndarray], gradients: bool = True) -> SampleGraph:
-    """The graph of ``sample`` on placeholders for ``args``, with its gradients where it is differentiable."""
+def sample_graph(
+    sample: Any, args: Sequence[np.ndarray], gradients: bool = True, unknown_dims: bool = False
+) -> SampleGraph:
+    """The graph of ``sample`` on placeholders for ``args``, with its gradients where it is differentiable.
+
+    ``unknown_dims``: the placeholders have the arguments' ranks but every dim unknown.
+    """
     graph = cr.Graph()
     with graph.as_default():
         cr.set_random_seed(SEED)
-        inputs = [cr.placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args)]
+        inputs = [
+            cr.placeholder(a.dtype, [None] * a.ndim if unknown_dims else a.shape, name=f"arg{i}")
+            for i, a in enumerate(args)
+        ]
         outputs = as_list(sample.fn(*inputs))
         grads: list[Any] = []
         if gradients and sample.order > 0:
