@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -31,7 +32,7 @@ def test_demo_prints_the_table_trains_and_saves_a_checkpoint(tmp_path, capsys):
     checkpoint = cr.train.latest_checkpoint(str(out_dir / "digits_mlp"))
     assert checkpoint is not None and os.path.isfile(checkpoint)
     assert f"Output folder: {out_dir}" in out and checkpoint in out
-    # The lecture's pictures: the plot, the graph page, TensorBoard logs, the loss curve.
+    # The cos example's pictures: the plot, the graph page, TensorBoard logs; the MLP's loss curve.
     assert "d/dx cos(x) as mathematics: -sin(x)" in out
     for name in ("cos_derivative.png", "cos_graph.html", "digits_mlp_loss.png"):
         assert (out_dir / name).stat().st_size > 1000, name
@@ -123,3 +124,53 @@ def test_the_command_line_has_no_bench_command(capsys):
     with pytest.raises(SystemExit):
         cli.main(["bench"])
     assert "invalid choice: 'bench'" in capsys.readouterr().err
+
+
+def test_table_numbers_that_round_to_zero_print_without_a_minus_sign(tmp_path, capsys):
+    assert demo.fixed(-1.2246e-16, 10) == "  0.000000"  # -sin(pi) in floating point
+    assert demo.fixed(-0.0, 5, 2) == " 0.00" and demo.fixed(-4e-7, 10) == "  0.000000"
+    assert demo.fixed(-6e-7, 10) == " -0.000001" and demo.fixed(0.5, 10) == "  0.500000"
+    demo.demo(tmp_path, steps=[demo.cos_derivative])  # x from -pi to pi: sin(+-pi), cos(+-pi/2) are 1e-16
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\s*(-?\d+\.\d{6})\s+(-?\d+\.\d{6})\s+(-?\d+\.\d{6})\s+(-?\d+\.\d{6})$", out, re.M)
+    assert len(rows) == 9 and "-0.000000" not in out
+    assert rows[0] == ("-3.141593", "-1.000000", "0.000000", "0.000000")
+    assert rows[2][1] == "0.000000" and rows[4] == ("0.000000", "1.000000", "0.000000", "0.000000")
+
+
+def test_loss_plot_is_logarithmic_where_the_loss_spans_decades_and_says_which_loss():
+    pytest.importorskip("matplotlib")
+    falling = np.geomspace(2.3, 0.01, 430)  # 10 epochs of 43 steps, as the MLP's loss falls
+    fig = demo.loss_figure(falling, steps_per_epoch=43)
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylabel() == "train cross-entropy + L2 penalty (log scale)"
+    assert "train cross-entropy + L2 penalty" in ax.get_title()
+    assert [line.get_label() for line in ax.get_lines()] == ["each mini-batch", "mean over each epoch"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), falling.reshape(10, 43).mean(axis=1))
+    flat = demo.loss_figure(np.linspace(1.0, 0.5, 86), steps_per_epoch=43)
+    assert flat.axes[0].get_yscale() == "linear" and flat.axes[0].get_ylabel() == "train cross-entropy + L2 penalty"
+    assert demo.spans_decades([2.0, 0.2]) and not demo.spans_decades([2.0, 0.21])
+    assert not demo.spans_decades([1.0, 0.0]) and not demo.spans_decades([]) and not demo.spans_decades([1, np.nan])
+
+
+def test_demo_loss_curve_and_tensorboard_scalar_name_the_loss(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    ctx = demo.demo(tmp_path, digits_epochs=2, progress=False, steps=[demo.digits_mlp, demo.digits_artifacts])
+    out = capsys.readouterr().out
+    assert ctx.results["digits"]["loss_plot_scale"] == "log"  # from about 2.3 to well under 0.23 in two epochs
+    assert "loss curve (train cross-entropy + L2 penalty)" in out
+    assert re.search(r"train cross-entropy \+ L2 penalty on the whole training set: 2\.\d{4} -> 0\.\d{4}", out)
+    events = (tmp_path / "tensorboard" / "digits_mlp").iterdir()
+    assert any(b"train/cross_entropy_plus_l2" in f.read_bytes() for f in events)
+
+
+def test_help_names_the_example_and_not_an_unnamed_lecture(capsys):
+    for argv in (["--help"], ["demo", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        text = capsys.readouterr().out
+        assert "lecture" not in text.lower() and "cos" in text, argv
+    assert "gradient descent" in text and "digits" in text  # the demo's own help says what it runs
+    assert "lecture" not in (cli.__doc__ or "").lower() and "lecture" not in (demo.__doc__ or "").lower()

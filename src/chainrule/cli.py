@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: ``chainrule demo`` runs the lecture's example end to end, then trains a model.
+"""The ``chainrule`` command: ``chainrule demo`` differentiates and minimizes cos, then trains a model.
 
 The demo itself lives in :mod:`chainrule.demo`; the benchmarks are scripts in a source checkout
 (``python benchmarks/bench.py``), not part of the installed package.
@@ -23,7 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
     demo_parser = sub.add_parser(
-        "demo", help="the lecture's example (d/dx cos x = -sin x, minimizing cos), then an MLP learning the digits"
+        "demo",
+        help="the cos example (y = cos x as a graph, its derivative -sin x, gradient descent on cos), "
+        "then an MLP learning scikit-learn's digits",
+        description="Build y = cos(x) as a graph, differentiate it (d/dx cos x = -sin x) and minimize it with "
+        "gradient descent; then train an MLP on scikit-learn's digits. Writes a plot of cos and its derivative, "
+        "a graph page, TensorBoard logs and the MLP's loss curve.",
     )
     demo_parser.add_argument(
         "--out", metavar="DIR", default=None, help="keep the demo's files in DIR (default: a new temporary folder)"

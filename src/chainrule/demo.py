@@ -1,4 +1,4 @@
-"""``chainrule demo``: the lecture's example end to end, then an MLP learning the digits.
+"""``chainrule demo``: the cos example end to end (y = cos x, its derivative, minimizing it), then an MLP on the digits.
 
 The demo is a list of steps (:data:`DEMO_STEPS`), each a function of a :class:`DemoContext` that
 prints what it shows and records the files it writes with :meth:`DemoContext.artifact`. A new
@@ -25,6 +25,8 @@ import numpy as np
 import chainrule as cr
 
 DEFAULT_DIGITS_EPOCHS = 60
+LOSS_LABEL = "train cross-entropy + L2 penalty"
+"""What the MLP's loss curve shows: the training objective on each mini-batch (not a test loss)."""
 
 
 @dataclass
@@ -62,6 +64,62 @@ class DemoContext:
 DemoStep = Callable[[DemoContext], None]
 
 
+def fixed(value: float, width: int, digits: int = 6) -> str:
+    """``value`` right-aligned in ``width`` characters with ``digits`` decimals.
+
+    A value that rounds to zero prints as ``0.000000``, never ``-0.000000`` (``-sin(pi)`` is
+    ``-1.2e-16`` in floating point: its sign says nothing a reader of six decimals can use).
+    """
+    text = f"{value:>{width}.{digits}f}"
+    if float(text) == 0.0:
+        text = f"{0.0:>{width}.{digits}f}"
+    return text
+
+
+def spans_decades(values: Any, decades: float = 1.0) -> bool:
+    """Whether positive ``values`` span at least ``decades`` powers of ten (then a log scale shows them)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0 or not np.all(np.isfinite(values)) or values.min() <= 0:
+        return False
+    return bool(np.log10(values.max() / values.min()) >= decades)
+
+
+def loss_figure(losses: Any, steps_per_epoch: int, label: str = LOSS_LABEL) -> Any:
+    """A matplotlib Figure of the mini-batch losses and their mean over each epoch.
+
+    The y axis is logarithmic where the losses span a decade or more (a loss falling from 2.3
+    to 0.01 is a flat line after the first epoch on a linear axis); its label says which loss
+    it is. Raises ImportError, naming the extra, without matplotlib.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError(
+            "Plotting needs matplotlib; install it with: pip install 'chainrule[viz]' (or: pip install matplotlib)"
+        ) from e
+    losses = np.asarray(losses, dtype=np.float64)
+    fig = Figure(figsize=(7.0, 4.2), dpi=120, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    steps = np.arange(1, len(losses) + 1)
+    ax.plot(steps, losses, color="#93c5fd", linewidth=0.8, label="each mini-batch")
+    epochs = len(losses) // max(1, steps_per_epoch)
+    if epochs >= 2:
+        means = losses[: epochs * steps_per_epoch].reshape(epochs, steps_per_epoch).mean(axis=1)
+        middles = steps_per_epoch * (np.arange(1, epochs + 1) - 0.5)  # each mean drawn mid-epoch
+        ax.plot(middles, means, color="#1d4ed8", linewidth=2, marker="o", markersize=3, label="mean over each epoch")
+    log = spans_decades(losses)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("training step (one mini-batch each)")
+    ax.set_ylabel(f"{label}{' (log scale)' if log else ''}")
+    ax.set_title(f"digits MLP: {label} while training")
+    ax.grid(True, which="both" if log else "major", alpha=0.3)
+    ax.legend(loc="upper right", frameon=False)
+    return fig
+
+
 def cos_derivative(ctx: DemoContext, points: int = 9) -> None:
     """Differentiate cos symbolically and compare with -sin; keep the graph for the viewers."""
     graph = cr.Graph()
@@ -77,7 +135,7 @@ def cos_derivative(ctx: DemoContext, points: int = 9) -> None:
     print("The derivative of cos, built as a graph by cr.gradients and run by a Session:\n")
     print(f"{'x':>10} {'cos x':>12} {'d/dx cos x':>14} {'-sin x':>12}")
     for row in zip(xs, y_v, dy_v, -np.sin(xs)):
-        print("".join(f"{v:>{w}.6f}" for v, w in zip(row, (10, 13, 15, 13))))
+        print("".join(fixed(v, w) for v, w in zip(row, (10, 13, 15, 13))))
     print(f"\nmax |d/dx cos x - (-sin x)| = {np.max(np.abs(dy_v + np.sin(xs))):.1e}")
     print(f"gradient ops: {[op.name for op in graph.get_operations() if op.name.startswith('gradients/')]}")
     print(f"d/dx cos(x) as mathematics: {cr.explain(dy)}")
@@ -85,7 +143,7 @@ def cos_derivative(ctx: DemoContext, points: int = 9) -> None:
 
 
 def cos_artifacts(ctx: DemoContext) -> None:
-    """The lecture's pictures: cos and its derivative plotted, the graph as a page and in TensorBoard."""
+    """The cos example's pictures: cos and its derivative plotted, the graph as a page and in TensorBoard."""
     graph, xs, ys, dys = ctx.results["cos"]
     print("\nSeeing the graph and the derivative:")
     try:
@@ -230,12 +288,17 @@ def digits_mlp(ctx: DemoContext, hidden_units: int = 256, batch_size: int = 32, 
             f"  {len(y_train)} train / {len(y_test)} test images, {num_parameters} parameters, "
             f"{len(losses)} steps ({ctx.digits_epochs} epochs) in {seconds:.1f} s"
         )
-        print(f"  loss {initial_loss:.4f} -> {final_loss:.4f}")
+        print(f"  {LOSS_LABEL} on the whole training set: {initial_loss:.4f} -> {final_loss:.4f}")
         print(f"  test accuracy: {test_accuracy:.2%} (train {train_accuracy:.2%})")
         path = saver.save(sess, ctx.path("digits_mlp", "model"), global_step=global_step)
         if path is None:  # Saver.save writes nothing for a graph without variables
             raise RuntimeError("the demo's MLP has no variables to save")
-    ctx.results["digits"] = {"graph": graph, "losses": np.asarray(losses), "test_accuracy": float(test_accuracy)}
+    ctx.results["digits"] = {
+        "graph": graph,
+        "losses": np.asarray(losses),
+        "steps_per_epoch": steps_per_epoch,
+        "test_accuracy": float(test_accuracy),
+    }
     ctx.artifact("checkpoint (weights, Adam slots, global step)", path)
     # A fresh session restored from the file classifies exactly as the trained one.
     with cr.Session(graph=graph) as sess:
@@ -251,15 +314,16 @@ def digits_artifacts(ctx: DemoContext) -> None:
     graph, losses = ctx.results["digits"]["graph"], ctx.results["digits"]["losses"]
     try:
         logdir = os.path.dirname(ctx.path("tensorboard", "digits_mlp", "x"))
-        cr.summary.write_log(logdir, graph=graph, scalars={"loss": losses})
+        cr.summary.write_log(logdir, graph=graph, scalars={"train/cross_entropy_plus_l2": losses})
         ctx.artifact("TensorBoard log of the MLP (graph, loss curve)", logdir)
     except ImportError as e:
         print(f"  TensorBoard log skipped: {e}")
     try:
-        curve = cr.viz.plot_curve(
-            losses, ctx.path("digits_mlp_loss.png"), title="digits MLP: mini-batch loss", xlabel="step", ylabel="loss"
-        )
-        ctx.artifact("loss curve", curve)
+        fig = loss_figure(losses, ctx.results["digits"]["steps_per_epoch"])
+        curve = ctx.path("digits_mlp_loss.png")
+        fig.savefig(curve)
+        ctx.results["digits"]["loss_plot_scale"] = fig.axes[0].get_yscale()
+        ctx.artifact(f"loss curve ({LOSS_LABEL})", curve)
     except ImportError as e:
         print(f"  loss plot skipped: {e}")
 
