@@ -26,6 +26,7 @@ import chainrule as cr
 NUM_CLASSES = 10
 IMAGE_SIZE = 8
 NUM_FEATURES = IMAGE_SIZE * IMAGE_SIZE
+QUICK_EPOCHS = 3  # --quick: a short run that still learns (about 130 steps of 32 images)
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -239,4 +240,5 @@ def training_arguments(doc: str, epochs: int, learning_rate: float, l2: float) -
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument("--save", metavar="DIR", default=None, help="save a checkpoint of the trained model in DIR")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_EPOCHS} epochs, whatever --epochs says (for CI)")
     return parser

@@ -1,6 +1,6 @@
 """A small convolutional network (cr.nn.conv2d, max_pool2d, avg_pool2d) on scikit-learn's digits, with Adam.
 
-Run:  python examples/digits_cnn.py [--epochs 20] [--channels 16 32] [--save DIR]
+Run:  python examples/digits_cnn.py [--epochs 20] [--channels 16 32] [--save DIR] [--quick]
 (needs scikit-learn for the bundled data, nothing is downloaded; tqdm for a progress bar:
 ``pip install 'chainrule[examples]'``). The data, the mini-batch loop and the options are in
 ``_digits.py`` beside this file; copy both.
@@ -84,13 +84,14 @@ def main(argv: Sequence[str] | None = None) -> _digits.TrainResult:
     parser.add_argument("--channels", type=int, nargs=2, default=[16, 32], help="channels of the two convolutions")
     parser.add_argument("--dense", type=int, default=64, help="units of the dense layer (default 64)")
     args = parser.parse_args(argv)
+    epochs = _digits.QUICK_EPOCHS if args.quick else args.epochs
     data = _digits.load_digits_split(seed=args.split_seed)
     model = build_model(args.channels, args.dense, args.lr, args.l2, args.seed)
     print(f"{model.name}: {model.num_parameters} parameters, {model.optimizer.get_name()}, batch {args.batch_size}")
     with cr.Session(graph=model.graph) as sess:
         sess.run(model.init)
         result = _digits.train(
-            sess, model, data, args.epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
+            sess, model, data, epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
         )
         print(result.summary())
         if args.save:

@@ -1,6 +1,6 @@
 """Multinomial logistic regression on scikit-learn's digits, trained with mini-batch Momentum.
 
-Run:  python examples/digits_logistic.py [--epochs 30] [--lr 0.05] [--save DIR]
+Run:  python examples/digits_logistic.py [--epochs 30] [--lr 0.05] [--save DIR] [--quick]
 (needs scikit-learn for the bundled data, nothing is downloaded; tqdm for a progress bar:
 ``pip install 'chainrule[examples]'``). The data, the mini-batch loop and the options are in
 ``_digits.py`` beside this file; copy both.
@@ -60,13 +60,14 @@ def build_model(learning_rate: float = 0.05, l2: float = 1e-3, seed: int = 0) ->
 def main(argv: Sequence[str] | None = None) -> _digits.TrainResult:
     parser = _digits.training_arguments(__doc__, epochs=30, learning_rate=0.05, l2=1e-3)
     args = parser.parse_args(argv)
+    epochs = _digits.QUICK_EPOCHS if args.quick else args.epochs
     data = _digits.load_digits_split(seed=args.split_seed)
     model = build_model(args.lr, args.l2, args.seed)
     print(f"{model.name}: {model.num_parameters} parameters, {model.optimizer.get_name()}, batch {args.batch_size}")
     with cr.Session(graph=model.graph) as sess:
         sess.run(model.init)
         result = _digits.train(
-            sess, model, data, args.epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
+            sess, model, data, epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
         )
         print(result.summary())
         if args.save:

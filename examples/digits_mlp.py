@@ -1,6 +1,6 @@
 """A multilayer perceptron (ReLU) on scikit-learn's digits, trained with mini-batch Adam: about 98% test accuracy.
 
-Run:  python examples/digits_mlp.py [--epochs 60] [--hidden 256] [--save DIR]
+Run:  python examples/digits_mlp.py [--epochs 60] [--hidden 256] [--save DIR] [--quick]
 (needs scikit-learn for the bundled data, nothing is downloaded; tqdm for a progress bar:
 ``pip install 'chainrule[examples]'``). The data, the mini-batch loop and the options are in
 ``_digits.py`` beside this file; copy both.
@@ -72,13 +72,14 @@ def main(argv: Sequence[str] | None = None) -> _digits.TrainResult:
     parser = _digits.training_arguments(__doc__, epochs=60, learning_rate=1e-3, l2=1e-4)
     parser.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes (default 256)")
     args = parser.parse_args(argv)
+    epochs = _digits.QUICK_EPOCHS if args.quick else args.epochs
     data = _digits.load_digits_split(seed=args.split_seed)
     model = build_model(args.hidden, args.lr, args.l2, args.seed)
     print(f"{model.name}: {model.num_parameters} parameters, {model.optimizer.get_name()}, batch {args.batch_size}")
     with cr.Session(graph=model.graph) as sess:
         sess.run(model.init)
         result = _digits.train(
-            sess, model, data, args.epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
+            sess, model, data, epochs, args.batch_size, args.seed, args.max_steps, progress=not args.no_progress
         )
         print(result.summary())
         if args.save:

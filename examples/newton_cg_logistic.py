@@ -5,12 +5,13 @@ once and hands SciPy the gradient (one graph run gives value and gradient) and, 
 Hessian-vector products from a reverse-over-reverse graph: the 650 x 650 Hessian is never
 formed. BFGS gets the same gradient and builds its own dense inverse-Hessian approximation.
 
-Run:  python examples/newton_cg_logistic.py      (needs scikit-learn for the bundled data and
+Run:  python examples/newton_cg_logistic.py [--quick]    (needs scikit-learn for the bundled data and
 SciPy: ``pip install 'chainrule[examples]'``; nothing is downloaded)
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -81,4 +82,9 @@ def run(
 
 
 if __name__ == "__main__":
-    run()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="300 of the 1797 images, 50 iterations (for CI)")
+    if parser.parse_args().quick:
+        run(max_samples=300, l2=1e-2, maxiter=50)
+    else:
+        run()
