@@ -3,10 +3,11 @@
 This is the example the project started from. Nothing is computed while the graph is built:
 ``cr.cos(x)`` adds an op and returns a symbolic Tensor, and ``cr.gradients`` adds *more* ops (the
 derivative is a graph too, so it can be differentiated again). A ``Session`` computes what it is
-asked for, with the placeholders fed. Last, ``GradientDescentOptimizer`` walks x from 1 down the
-slope of cos to its minimum at pi.
+asked for, with the placeholders fed. The graph, gradient section included, is written as a
+page to open in a browser (``cr.viz.render``). Last, ``GradientDescentOptimizer`` walks x from 1
+down the slope of cos to its minimum at pi.
 
-Run:  python examples/cos.py [--out cos.png] [--show] [--quick]
+Run:  python examples/cos.py [--out cos.png] [--graph cos_graph.html] [--show] [--quick]
 (the plot needs matplotlib: ``pip install 'chainrule[viz]'``; ``--quick`` takes fewer steps).
 """
 
@@ -25,6 +26,7 @@ import chainrule as cr
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="cos.png", help="where to write the plot (default cos.png)")
+    parser.add_argument("--graph", default="cos_graph.html", help="the graph page (default cos_graph.html)")
     parser.add_argument("--show", action="store_true", help="also open the plot in a window")
     parser.add_argument("--quick", action="store_true", help="fewer optimizer steps (for CI)")
     args = parser.parse_args(argv)
@@ -47,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             ys, dys, d2ys = sess.run([y, dy_dx, d2y_dx2], feed_dict={x: xs})
         error = float(np.max(np.abs(dys - (-np.sin(xs)))))
         print(f"max |d/dx cos(x) - (-sin x)| over {xs.size} points: {error:.1e}")
+
+        # The graph as one self-contained page: x -> Cos, and the gradient section beside it.
+        page = cr.viz.render(graph, args.graph, title="y = cos(x) and its derivatives")
+        print(f"graph page (open it in a browser): {page}")
 
     # 4. Plot cos and the derivative chainrule computed, with -sin(x) dotted on top.
     plot = None
@@ -87,7 +93,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     print(f"step {step:3d}: x = {sess.run(v):.6f}, cos(x) = {sess.run(loss):+.6f}")
             x_min = float(sess.run(v))
     print(f"minimum of cos found at x = {x_min:.6f} (pi = {np.pi:.6f})")
-    return {"xs": xs, "dy_dx": dys, "d2y_dx2": d2ys, "max_error": error, "x_min": x_min, "steps": steps, "plot": plot}
+    return {
+        "xs": xs,
+        "dy_dx": dys,
+        "d2y_dx2": d2ys,
+        "max_error": error,
+        "x_min": x_min,
+        "steps": steps,
+        "plot": plot,
+        "graph_page": page,
+    }
 
 
 if __name__ == "__main__":

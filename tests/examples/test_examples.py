@@ -30,7 +30,7 @@ def example(name: str) -> ModuleType:
 
 def test_cos_derivative_is_minus_sin_and_descent_reaches_pi(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    result = example("cos").main(["--quick", "--out", str(tmp_path / "cos.png")])
+    result = example("cos").main(["--quick", "--out", str(tmp_path / "cos.png"), "--graph", str(tmp_path / "g.html")])
     out = capsys.readouterr().out
     xs = result["xs"]
     np.testing.assert_allclose(result["dy_dx"], -np.sin(xs), rtol=0, atol=0)
@@ -39,6 +39,8 @@ def test_cos_derivative_is_minus_sin_and_descent_reaches_pi(tmp_path, capsys):
     assert result["steps"] == 100 and abs(result["x_min"] - np.pi) < 1e-3
     assert (tmp_path / "cos.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "cos.png").stat().st_size > 10_000
+    page = (tmp_path / "g.html").read_text()
+    assert result["graph_page"] == str(tmp_path / "g.html") and "gradients/Cos_grad" in page
     assert "nothing is computed yet: <cr.Tensor 'Cos:0'" in out and "reads as -sin(x)" in out
 
 
