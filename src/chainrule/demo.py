@@ -114,7 +114,7 @@ def loss_figure(losses: Any, steps_per_epoch: int, label: str = LOSS_LABEL) -> A
         ax.set_yscale("log")
     ax.set_xlabel("training step (one mini-batch each)")
     ax.set_ylabel(f"{label}{' (log scale)' if log else ''}")
-    ax.set_title(f"digits MLP: {label} while training")
+    ax.set_title(f"digits MLP: {label}, per training step")
     ax.grid(True, which="both" if log else "major", alpha=0.3)
     ax.legend(loc="upper right", frameon=False)
     return fig
