@@ -430,3 +430,17 @@ def constant_shape(t: Tensor) -> TensorShape:
         return TensorShape(dims)
     n = t.shape[0] if t.shape.rank == 1 else None
     return TensorShape(None if n is None else [None] * n)
+
+
+def name_op_functions(namespace: dict[str, Any]) -> None:
+    """Give each op function a module made with a factory (``cos = _unary(...)``) the name it is bound to.
+
+    A factory's inner function is called ``fn`` (``_unary.<locals>.fn``); ``help(cr.cos)``, tracebacks
+    and the API reference need ``cos``. Call it at the end of the module with ``globals()``: the first
+    name a function is bound to wins, so later aliases (``floor_div = floordiv``) keep the first name.
+    """
+    module = namespace["__name__"]
+    for name, value in list(namespace.items()):
+        qualname = getattr(value, "__qualname__", "")
+        if callable(value) and getattr(value, "__module__", None) == module and "<locals>" in qualname:
+            value.__name__ = value.__qualname__ = name

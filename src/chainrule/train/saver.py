@@ -661,9 +661,19 @@ class Saver:
 
     Examples
     --------
+    >>> import os, tempfile
+    >>> run = tempfile.mkdtemp()
+    >>> w = cr.Variable([1.0, 2.0], name="w")
     >>> saver = cr.train.Saver(max_to_keep=3)
-    >>> path = saver.save(sess, "/tmp/run/model", global_step=step)   # /tmp/run/model-100
-    >>> saver.restore(sess, cr.train.latest_checkpoint("/tmp/run"))
+    >>> with cr.Session() as sess:
+    ...     sess.run(w.initializer)
+    ...     path = saver.save(sess, os.path.join(run, "model"), global_step=100)
+    >>> os.path.basename(path)
+    'model-100'
+    >>> with cr.Session() as sess:  # a new session: restore instead of initializing
+    ...     saver.restore(sess, cr.train.latest_checkpoint(run))
+    ...     print(sess.run(w))
+    [1. 2.]
     """
 
     def __init__(
