@@ -3,7 +3,8 @@
 Why Sphinx and not MkDocs: the docstrings are numpydoc, which Sphinx's numpydoc extension reads as
 written (mkdocstrings' numpy style drops parts of it); autodoc imports the package, so the reference
 is the code's own names and signatures; the doctest builder runs every example in these pages in
-CI; and matplotlib's plot directive draws the tutorial's figures from the code at build time. The
+CI; and the tutorial's figures and graph pages are drawn by the code beside them at build time
+(docs/_ext/build_pictures.py). The
 pages themselves are Markdown (MyST), like docs/architecture.md.
 """
 
@@ -30,9 +31,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "numpydoc",
     "sphinx.ext.doctest",
-    "matplotlib.sphinxext.plot_directive",
     "chainrule_api",
-    "graph_page",
+    "build_pictures",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
@@ -58,14 +58,6 @@ import chainrule as cr
 cr.reset_default_graph()
 """
 doctest_test_doctest_blocks = ""
-
-# Figures: each ``{plot}`` block runs at build time; its figure is the real code's output.
-plot_include_source = True
-plot_html_show_source_link = False
-plot_html_show_formats = False
-plot_formats = [("png", 100)]
-plot_pre_code = "import numpy as np\nimport chainrule as cr\n"
-plot_rcparams = {"figure.figsize": (6.0, 3.6)}
 
 html_theme = "alabaster"
 html_title = f"chainrule {release}"

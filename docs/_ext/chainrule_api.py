@@ -29,6 +29,7 @@ NAMESPACES = {
     "summary": "chainrule.summary",
     "viz": "chainrule.viz",
     "optimize": "chainrule.optimize",
+    "compiler": "chainrule.compiler",
     "test": "chainrule.test",
     "debugging": "chainrule.debugging",
     "errors": "chainrule.errors",
@@ -132,5 +133,24 @@ def setup(app: Any) -> dict[str, Any]:
             nested_parse_with_titles(self.state, StringList(_rst(attr), source=f"<cr.{attr or '*'}>"), node)
             return node.children
 
+    class UnsupportedDirective(Directive):
+        """The table of TF 1.x names chainrule deliberately lacks, from chainrule/unsupported.py."""
+
+        def run(self) -> list[Any]:
+            from docutils import nodes
+
+            from chainrule import unsupported
+
+            lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 30 50", ""]
+            lines += ["   * - name", "     - what it is", "     - what to use instead"]
+            for prefix, table in (("tf", unsupported.TOP_LEVEL), ("tf.train", unsupported.TRAIN)):
+                for name, (what, instead) in sorted(table.items()):
+                    lines += [f"   * - ``{prefix}.{name}``", f"     - {what}", f"     - {instead}"]
+            node = nodes.section()
+            node.document = self.state.document
+            nested_parse_with_titles(self.state, StringList(lines, source="<chainrule.unsupported>"), node)
+            return node.children
+
     app.add_directive("chainrule-namespace", NamespaceDirective)
+    app.add_directive("chainrule-unsupported", UnsupportedDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
