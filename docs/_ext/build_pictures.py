@@ -80,7 +80,8 @@ def setup(app: Any) -> dict[str, Any]:
             if not path.is_file():
                 raise self.error(f"run-figure {self.arguments[0]}: the code wrote no {path.name}")
             alt = html.escape(self.options.get("alt", self.arguments[0]))
-            return self.show(f'<p><img class="run-figure" src="{html.escape(src)}" alt="{alt}" style="max-width:100%"></p>')
+            image = f'<img class="run-figure" src="{html.escape(src)}" alt="{alt}" style="max-width:100%">'
+            return self.show(f"<p>{image}</p>")
 
     app.add_directive("graph-page", GraphPage)
     app.add_directive("run-figure", RunFigure)
