@@ -33,6 +33,7 @@ NAMESPACES = {
     "test": "chainrule.test",
     "debugging": "chainrule.debugging",
     "errors": "chainrule.errors",
+    "dtypes": "chainrule.dtypes",
     "app": "chainrule.app",
     "flags": "chainrule.flags",
     "logging": "chainrule.logging",

@@ -63,5 +63,6 @@ def test_op_functions_made_by_factories_carry_the_name_they_are_bound_to():
     doc = inspect.getdoc(cr.cos)
     assert doc.startswith("Elementwise ``Cos`` of ``x``.") and "Parameters\n----------\nx : " in doc
     assert "Returns\n-------\nTensor" in doc
+    assert cr.dtypes.float32 is cr.float32 and cr.dtypes.bool is cr.bool  # tf.dtypes, now a namespace of its own
     for helper in ("Any", "np", "os", "apply", "register_op", "check_kind", "array_ops"):
         assert helper not in cr.math.__all__ and helper not in cr.viz.__all__ and helper not in cr.optimize.__all__
