@@ -270,9 +270,18 @@ class RegisterGradient:
 
     Examples
     --------
-    >>> @cr.RegisterGradient("ZeroOut")
-    ... def _zero_out_grad(op, grad):
-    ...     return [...]
+    A new op type (see ``cr.custom_op``) and its gradient, written in chainrule ops:
+
+    >>> @cr.custom_op("TimesTwoExample", elementwise="unary")
+    ... def times_two(x):
+    ...     return 2 * x
+    >>> @cr.RegisterGradient("TimesTwoExample")
+    ... def _times_two_grad(op, grad):
+    ...     return [2 * grad]
+    >>> x = cr.constant([1.0, 3.0])
+    >>> dx, = cr.gradients(times_two(x), [x])
+    >>> print(cr.Session().run(dx))
+    [2. 2.]
     """
 
     def __init__(self, op_type: str) -> None:
