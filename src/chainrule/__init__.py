@@ -256,3 +256,4 @@ from chainrule.framework.dtypes import float16 as half, float64 as double  # noq
 from chainrule import unsupported  # noqa: E402
 
 __getattr__ = unsupported.module_getattr("chainrule", "tf", unsupported.TOP_LEVEL)
+from chainrule import dtypes  # noqa: E402  (tf.dtypes)

@@ -8,6 +8,8 @@ from typing import Any, NoReturn
 
 from chainrule import flags
 
+__all__ = ["flags", "run"]
+
 
 def run(main: Callable[[list[str]], Any] | None = None, argv: Sequence[str] | None = None) -> NoReturn:
     """Parse the flags from ``argv`` (``sys.argv`` when None), call ``main(remaining argv)``, exit with its result.

@@ -14,6 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = [
+    "DEFINE_bool", "DEFINE_boolean", "DEFINE_enum", "DEFINE_float", "DEFINE_integer", "DEFINE_list", "DEFINE_string",
+    "Error", "FLAGS", "FlagValues",
+]  # fmt: skip
+
 
 class Error(Exception):
     """A bad flag definition or value."""

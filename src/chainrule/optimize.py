@@ -103,8 +103,9 @@ def minimize(
     --------
     >>> def rosen(x):
     ...     return cr.reduce_sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-    >>> cr.optimize.minimize(rosen, np.zeros(5), method="Newton-CG").x
-    array([1., 1., 1., 1., 1.])
+    >>> result = cr.optimize.minimize(rosen, np.zeros(5), method="Newton-CG")
+    >>> print(np.round(result.x, 2))
+    [1. 1. 1. 1. 1.]
     """
     scipy_minimize = _scipy_minimize()
     x0 = np.asarray(x0, dtype=np.float64)

@@ -18,6 +18,11 @@ WARNING = _logging.WARNING
 ERROR = _logging.ERROR
 FATAL = _logging.FATAL
 
+__all__ = [
+    "DEBUG", "ERROR", "FATAL", "INFO", "WARN", "WARNING", "debug", "error", "fatal", "get_logger", "get_verbosity",
+    "info", "log", "log_every_n", "log_first_n", "log_if", "set_verbosity", "vlog", "warn", "warning",
+]  # fmt: skip
+
 _logger: _logging.Logger | None = None
 
 
@@ -53,14 +58,17 @@ def log(level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def debug(msg: Any, *args: Any, **kwargs: Any) -> None:
+    """Log ``msg % args`` at ``DEBUG`` (TensorFlow 1.x's ``tf.logging.debug``)."""
     get_logger().debug(msg, *args, **kwargs)
 
 
 def info(msg: Any, *args: Any, **kwargs: Any) -> None:
+    """Log ``msg % args`` at ``INFO`` (TensorFlow 1.x's ``tf.logging.info``)."""
     get_logger().info(msg, *args, **kwargs)
 
 
 def warning(msg: Any, *args: Any, **kwargs: Any) -> None:
+    """Log ``msg % args`` at ``WARNING`` (TensorFlow 1.x's ``tf.logging.warning``)."""
     get_logger().warning(msg, *args, **kwargs)
 
 
@@ -68,10 +76,12 @@ warn = warning
 
 
 def error(msg: Any, *args: Any, **kwargs: Any) -> None:
+    """Log ``msg % args`` at ``ERROR`` (TensorFlow 1.x's ``tf.logging.error``)."""
     get_logger().error(msg, *args, **kwargs)
 
 
 def fatal(msg: Any, *args: Any, **kwargs: Any) -> None:
+    """Log ``msg % args`` at ``FATAL`` (Python's ``CRITICAL``); it does not exit, as TF's does not."""
     get_logger().critical(msg, *args, **kwargs)
 
 

@@ -737,6 +737,7 @@ def device(device_name_or_function: Any) -> contextlib.AbstractContextManager[No
 
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> contextlib.AbstractContextManager[None]:
+    """The default graph's ``control_dependencies``: ops created inside run after ``control_inputs``; None clears."""
     return get_default_graph().control_dependencies(control_inputs)
 
 

@@ -138,10 +138,12 @@ def log_uniform_candidate_sampler(
 
     Returns
     -------
-    ``(sampled_candidates [num_sampled] int64, true_expected_count [batch_size, num_true] float32,
-    sampled_expected_count [num_sampled] float32)``: the expected number of times each class
-    occurs in a sample (``p * num_sampled``, or ``1 - (1 - p)^num_tries`` for a unique sample
-    that needed more draws than ``num_sampled``). Each ``Session.run`` draws a new sample.
+    (sampled_candidates, true_expected_count, sampled_expected_count)
+        ``sampled_candidates``: ``[num_sampled]`` int64; ``true_expected_count``: ``[batch_size, num_true]``
+        float32; ``sampled_expected_count``: ``[num_sampled]`` float32. The two counts are the expected
+        number of times each class occurs in a sample (``p * num_sampled``, or ``1 - (1 - p) ** num_tries``
+        for a unique sample that needed more draws than ``num_sampled``). Each ``Session.run`` draws a new
+        sample.
     """
     classes = convert_to_tensor(true_classes)
     check_kind("log_uniform_candidate_sampler", classes, INT, "true_classes")

@@ -53,9 +53,14 @@ def custom_op(
 
     Examples
     --------
-    >>> @cr.custom_op("ZeroOut")
+    TensorFlow's "adding an op" example, ``ZeroOut`` (named ``ZeroOutExample`` here, so that it does
+    not replace a ``ZeroOut`` your program declares; the tutorial registers its gradient too):
+
+    >>> @cr.custom_op("ZeroOutExample")
     ... def zero_out(to_zero):
     ...     out = np.zeros_like(to_zero); out.flat[0] = to_zero.flat[0]; return out
+    >>> print(cr.Session().run(zero_out(cr.constant([3.0, 4.0]))))
+    [3. 0.]
     """
 
     if elementwise is not None and num_outputs != 1:

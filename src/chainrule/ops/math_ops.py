@@ -23,7 +23,7 @@ from chainrule.ops import array_ops
 from chainrule.ops.constant_op import convert_n, convert_to_tensor
 from chainrule.ops.jvp_forms import Tangent, linear, sum_tangents, zero, zero_fill
 from chainrule.ops.native import helper, np_type
-from chainrule.ops.registry import BROADCAST, UNARY, apply, constant_value, register_op
+from chainrule.ops.registry import BROADCAST, UNARY, apply, constant_value, name_op_functions, register_op
 from chainrule.ops.shape_rules import (
     ANY,
     BOOL,
@@ -77,7 +77,7 @@ def _unary(
     def fn(x: Any, name: str | None = None) -> Tensor:
         return apply(op_type, convert_to_tensor(x), name=name)
 
-    fn.__doc__ = doc or f"Elementwise ``{op_type}`` of ``x``."
+    fn.__doc__ = _op_doc(doc or f"Elementwise ``{op_type}`` of ``x``.", kinds, ("x",), None)
     return fn
 
 
@@ -107,8 +107,27 @@ def _binary(
         x, y = convert_n([x, y])
         return apply(op_type, x, y, name=name)
 
-    fn.__doc__ = doc or f"Elementwise ``{op_type}`` of ``x`` and ``y`` with NumPy broadcasting."
+    summary = doc or f"Elementwise ``{op_type}`` of ``x`` and ``y`` with NumPy broadcasting."
+    fn.__doc__ = _op_doc(summary, kinds, ("x", "y"), out_dtype)
     return fn
+
+
+_KIND_WORDS = {"f": "floating", "iu": "integer", "iuf": "numeric", "b": "bool", "iufb": "any real or bool",
+               "fc": "floating or complex", "iufc": "numeric or complex", "iufbc": "any"}  # fmt: skip
+
+
+def _op_doc(summary: str, kinds: str, args: tuple[str, ...], out_dtype: Any) -> str:
+    """A numpydoc docstring for a declared elementwise op (the summary, then its arguments and result)."""
+    if "Parameters\n" in summary:
+        return summary
+    kind = _KIND_WORDS.get(kinds, "any")
+    params = "".join(f"{a} : Tensor or array_like\n    A {kind} tensor, or a value converted to one.\n" for a in args)
+    shape = "``x``'s shape" if len(args) == 1 else "the broadcast shape of ``x`` and ``y``"
+    dtype = "``bool``" if out_dtype is dtypes.bool_ else "the inputs' dtype"
+    return (
+        f"{summary}\n\nParameters\n----------\n{params}name : str, optional\n    A name for the operation.\n\n"
+        f"Returns\n-------\nTensor\n    The result, element by element: {shape}, {dtype}.\n"
+    )
 
 
 def _ufunc(name: str) -> list[Any]:
@@ -996,6 +1015,10 @@ install_operators(
 
 _NOT_EXPORTED = (
     "annotations",
+    "array_ops",
+    "check_kind",
+    "comparison",
+    "dtypes",
     "Any",
     "Protocol",
     "Tensor",
@@ -1003,7 +1026,15 @@ _NOT_EXPORTED = (
     "constant_value",
     "install_operators",
     "math",
+    "name_op_functions",
     "np",
     "safe_log",
 )
-__all__ = [n for n in dir() if not n.startswith("_") and n not in _NOT_EXPORTED]
+# The ops this module declares, not the helpers it imports (``apply``, ``register_op``, ...): they are read by
+# ``from chainrule.ops.math_ops import *`` into ``cr`` and ``cr.math``.
+__all__ = [
+    n
+    for n, v in list(globals().items())
+    if not n.startswith("_") and n not in _NOT_EXPORTED and getattr(v, "__module__", None) == __name__
+]
+name_op_functions(globals())

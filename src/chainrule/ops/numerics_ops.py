@@ -77,8 +77,8 @@ def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor
     Parameters
     ----------
     tensor : a float16, float32 or float64 tensor.
-    message : the start of the error's message: ``"<message> : Tensor had NaN values"`` (or ``Inf
-        values``, ``Inf and NaN values``), followed by the op's name and the line that created it.
+    message : the start of the error's message: ``"<message> : Tensor had NaN values"`` (or
+        ``Inf values``, ``Inf and NaN values``), followed by the op's name and the line that created it.
     name : op name.
 
     Returns
@@ -90,7 +90,10 @@ def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor
     --------
     >>> x = cr.placeholder(cr.float64, [2])
     >>> y = cr.check_numerics(cr.log(x), "log of x")
-    >>> sess.run(y, {x: [1.0, -1.0]})  # InvalidArgumentError: log of x : Tensor had NaN values
+    >>> cr.Session().run(y, {x: [1.0, -1.0]})
+    Traceback (most recent call last):
+    ...
+    chainrule.framework.errors.InvalidArgumentError: log of x : Tensor had NaN values...
     """
     return apply("CheckNumerics", convert_to_tensor(tensor), name=name, message=str(message))
 

@@ -35,7 +35,7 @@ from chainrule.ops.native import (
     reduction_source,
     static_dims,
 )
-from chainrule.ops.registry import apply, describe_inputs, register_op
+from chainrule.ops.registry import apply, describe_inputs, name_op_functions, register_op
 from chainrule.ops.shape_rules import BOOL, FLOAT, NUMERIC, NUMERIC_OR_COMPLEX, check_kind, known_dims
 
 __all__ = [
@@ -727,3 +727,6 @@ def arg_min(
 ) -> Tensor:
     """TensorFlow 1.x's ``tf.arg_min(input, dimension)``: ``argmin`` along ``dimension``."""
     return argmin(input, axis=dimension, name=name, output_type=output_type)
+
+
+name_op_functions(globals())

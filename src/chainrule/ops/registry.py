@@ -270,9 +270,18 @@ class RegisterGradient:
 
     Examples
     --------
-    >>> @cr.RegisterGradient("ZeroOut")
-    ... def _zero_out_grad(op, grad):
-    ...     return [...]
+    A new op type (see ``cr.custom_op``) and its gradient, written in chainrule ops:
+
+    >>> @cr.custom_op("TimesTwoExample", elementwise="unary")
+    ... def times_two(x):
+    ...     return 2 * x
+    >>> @cr.RegisterGradient("TimesTwoExample")
+    ... def _times_two_grad(op, grad):
+    ...     return [2 * grad]
+    >>> x = cr.constant([1.0, 3.0])
+    >>> dx, = cr.gradients(times_two(x), [x])
+    >>> print(cr.Session().run(dx))
+    [2. 2.]
     """
 
     def __init__(self, op_type: str) -> None:
@@ -430,3 +439,17 @@ def constant_shape(t: Tensor) -> TensorShape:
         return TensorShape(dims)
     n = t.shape[0] if t.shape.rank == 1 else None
     return TensorShape(None if n is None else [None] * n)
+
+
+def name_op_functions(namespace: dict[str, Any]) -> None:
+    """Give each op function a module made with a factory (``cos = _unary(...)``) the name it is bound to.
+
+    A factory's inner function is called ``fn`` (``_unary.<locals>.fn``); ``help(cr.cos)``, tracebacks
+    and the API reference need ``cos``. Call it at the end of the module with ``globals()``: the first
+    name a function is bound to wins, so later aliases (``floor_div = floordiv``) keep the first name.
+    """
+    module = namespace["__name__"]
+    for name, value in list(namespace.items()):
+        qualname = getattr(value, "__qualname__", "")
+        if callable(value) and getattr(value, "__module__", None) == module and "<locals>" in qualname:
+            value.__name__ = value.__qualname__ = name

@@ -45,8 +45,11 @@ class Session:
 
     Examples
     --------
+    >>> x = cr.placeholder(cr.float64, [None])
+    >>> y = cr.cos(x)
     >>> with cr.Session() as sess:
-    ...     sess.run(y, feed_dict={x: np.linspace(0, 1, 5)})
+    ...     print(sess.run(y, feed_dict={x: [0.0, np.pi]}))
+    [ 1. -1.]
     """
 
     def __init__(
@@ -266,7 +269,7 @@ class InteractiveSession(Session):
     Examples
     --------
     >>> sess = cr.InteractiveSession()
-    >>> cr.constant(2.0).eval()
+    >>> print(cr.constant(2.0).eval())
     2.0
     >>> sess.close()
     """

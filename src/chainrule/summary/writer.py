@@ -33,9 +33,17 @@ class FileWriter:
 
     Examples
     --------
-    >>> writer = cr.summary.FileWriter("logs/run1", sess.graph)
-    >>> writer.add_summary(sess.run(merged), global_step=step)
-    >>> writer.close()
+    >>> import tempfile
+    >>> logdir = tempfile.mkdtemp()
+    >>> loss = cr.constant(0.5, name="loss")
+    >>> cr.summary.scalar("loss", loss)  # doctest: +ELLIPSIS
+    <cr.Tensor 'loss_1:0' ...>
+    >>> merged = cr.summary.merge_all()
+    >>> with cr.Session() as sess:
+    ...     writer = cr.summary.FileWriter(logdir, sess.graph)  # the graph, for TensorBoard's Graphs tab
+    ...     for step in range(3):
+    ...         writer.add_summary(sess.run(merged), global_step=step)
+    ...     writer.close()
     """
 
     def __init__(

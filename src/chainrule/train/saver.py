@@ -8,16 +8,16 @@ One checkpoint is one file, written at exactly the path ``Saver.save`` returns
 it is a small JSON header followed by raw array buffers, with a checksum over
 everything, so a truncated or corrupted file is detected before anything is used.
 
-=========  ==========  ====================================================================
-offset     size        content
-=========  ==========  ====================================================================
-0          8           magic ``b"CRCKPT01"``
-8          8           ``H``: byte length of the header, unsigned 64-bit little-endian
-16         H           header: a UTF-8 JSON object (below)
-16 + H     P           payload: each tensor's bytes, C order, little-endian, concatenated in
-                       header order, each starting at a multiple of 8 (zero padding between)
-16 + H + P 32          SHA-256 digest of every preceding byte (magic, length, header, payload)
-=========  ==========  ====================================================================
+==========  ==========  ====================================================================
+offset      size        content
+==========  ==========  ====================================================================
+0           8           magic ``b"CRCKPT01"``
+8           8           ``H``: byte length of the header, unsigned 64-bit little-endian
+16          H           header: a UTF-8 JSON object (below)
+16 + H      P           payload: each tensor's bytes, C order, little-endian, concatenated in
+                        header order, each starting at a multiple of 8 (zero padding between)
+16 + H + P  32          SHA-256 digest of every preceding byte (magic, length, header, payload)
+==========  ==========  ====================================================================
 
 The header::
 
@@ -661,9 +661,19 @@ class Saver:
 
     Examples
     --------
+    >>> import os, tempfile
+    >>> run = tempfile.mkdtemp()
+    >>> w = cr.Variable([1.0, 2.0], name="w")
     >>> saver = cr.train.Saver(max_to_keep=3)
-    >>> path = saver.save(sess, "/tmp/run/model", global_step=step)   # /tmp/run/model-100
-    >>> saver.restore(sess, cr.train.latest_checkpoint("/tmp/run"))
+    >>> with cr.Session() as sess:
+    ...     sess.run(w.initializer)
+    ...     path = saver.save(sess, os.path.join(run, "model"), global_step=100)
+    >>> os.path.basename(path)
+    'model-100'
+    >>> with cr.Session() as sess:  # a new session: restore instead of initializing
+    ...     saver.restore(sess, cr.train.latest_checkpoint(run))
+    ...     print(sess.run(w))
+    [1. 2.]
     """
 
     def __init__(

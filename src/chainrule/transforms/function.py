@@ -501,8 +501,9 @@ def function(fn: Callable[..., Any] | None = None, *, backend: Any = None) -> An
     >>> @cr.function
     ... def f(x, scale=2.0):
     ...     return cr.reduce_sum(cr.sin(x) * scale)
-    >>> f(np.linspace(0, 1, 5))          # traces once for float64[5]
-    >>> f(np.ones(5)); f.trace_count     # same signature: runs the cached graph
+    >>> print(round(float(f(np.linspace(0, 1, 5))), 6))  # traces once for float64[5]
+    4.499878
+    >>> _ = f(np.ones(5)); f.trace_count  # same signature: runs the cached graph
     1
 
     ``backend`` chooses what runs the traced graphs (``"numpy"``, ``"numba"``, a ``Backend``); the
