@@ -18,6 +18,8 @@ from chainrule.backends.numba.regions import (
     NativeRegion,
     compile_region,
     partition,
+    region_identity,
+    within_budget,
     worth_compiling,
 )
 from chainrule.compiler.codegen import CompiledFunction, generate_program
@@ -131,21 +133,24 @@ class NumbaBackend(Backend):
                 "their NumPy calls cost less than a native call would"
             )
             specs = [spec for spec in specs if worth_compiling(program, spec)]
+        specs, left = within_budget(specs, self.max_plan_lines)
+        if left:
+            notes.append(
+                f"{len(left)} native regions ({sum(len(s.members) for s in left)} ops) run on NumPy: the plan's "
+                f"region functions passed {self.max_plan_lines} lines, a call of a lowering rule's helper counted "
+                f"as {HELPER_LINES} (max_plan_lines, to bound Numba's compile time; equal regions count once, "
+                "and the regions that save the most run time per line compile first)"
+            )
         regions = []
-        budget = self.max_plan_lines
-        for k, spec in enumerate(specs):
-            budget -= spec.compile_cost()
-            if budget < 0:
-                left = sum(len(s.members) for s in specs[k:])
-                notes.append(
-                    f"{len(specs) - k} native regions ({left} ops) run on NumPy: the plan's region functions "
-                    f"passed {self.max_plan_lines} lines, a call of a lowering rule's helper counted as "
-                    f"{HELPER_LINES} (max_plan_lines, to bound Numba's compile time)"
-                )
-                break
+        failed: set[tuple[Any, ...]] = set()  # a region Numba cannot compile: its copies are not tried again
+        for spec in specs:
+            identity = region_identity(spec)
+            if identity in failed:
+                continue
             try:
                 regions.append(compile_region(program, spec))
             except Exception as e:  # noqa: BLE001 - Numba's typing errors: the ops run on NumPy instead
+                failed.add(identity)
                 ops = ", ".join(dict.fromkeys(n.op_type for n in spec.members))
                 first = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 notes.append(f"a region of {len(spec.members)} ops ({ops}) runs on NumPy: {type(e).__name__}: {first}")
