@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from chainrule.compiler.memory import plan_buffers
 from chainrule.runtime.backends import Backend, NumPyBackend
 from chainrule.runtime.plan import (
     BufferPool,
+    Exclusive,
     Executable,
     Generated,
     Interpreter,
@@ -61,30 +62,9 @@ class NativePlan(Generated):
         self.compile_seconds = seconds
         self._state = state
         self._by_last = {id(r.members[-1]): r for r in regions}
-        self._lock: Any = None
-        self._make_fallback: Callable[[], Executable] | None = None
-        self._fallback: Executable | None = None
         header = "".join(f"# backend note: {n}\n" for n in notes)
         natives = "".join(f"\n# native region {i} ({r.where}):\n{r.source}" for i, r in enumerate(regions))
         self.source = header + compiled.source + natives
-
-    def exclusive(self, lock: Any, make_fallback: Callable[[], Executable]) -> None:
-        """Run under ``lock`` (the plan writes into kept arrays); a run that finds it taken uses ``make_fallback()``."""
-        self._lock = lock
-        self._make_fallback = make_fallback
-
-    def run(self, feed_values: Sequence[Any]) -> list[Any]:
-        if self._lock is None:
-            return super().run(feed_values)
-        if self._lock.acquire(blocking=False):
-            try:
-                return super().run(feed_values)
-            finally:
-                self._lock.release()
-        if self._fallback is None:
-            assert self._make_fallback is not None
-            self._fallback = self._make_fallback()
-        return self._fallback.run(feed_values)
 
     def locate_error(self, e: Exception) -> Exception:
         """An error raised by a region's native code, found again by running its ops on NumPy (which names the op)."""
@@ -161,13 +141,11 @@ class NumbaBackend(Backend):
             program, lambda node: bind_kernel(node, xp, state), options, buffers, True, regions=members
         )
         plan = NativePlan(compiled, regions, notes, state, seconds)
-        # As the NumPy backend's ``Exclusive``: one run at a time writes into the kept arrays.
-        if buffers or any(r.buffers for r in regions):
-            plan.exclusive(
-                state.buffers.lock,
-                lambda: self.build(program, xp, state, dataclasses.replace(options, reuse_buffers=False)),
-            )
-        return plan
+        if not buffers and not any(r.buffers for r in regions):
+            return plan
+        # As on the NumPy backend: one run at a time writes into the kept arrays.
+        unbuffered = dataclasses.replace(options, reuse_buffers=False)
+        return Exclusive(plan, state.buffers.lock, lambda: self.build(program, xp, state, unbuffered))
 
     def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
         """A loop whose cond and body lower entirely runs all its iterations in one native function."""
@@ -211,5 +189,5 @@ def _numpy_buffers(
 
 
 def native_regions(executable: Executable) -> Sequence[NativeRegion]:
-    """The native regions an executable calls (none for the NumPy backend's)."""
-    return getattr(executable, "regions", ())
+    """The native regions an executable calls (none for the NumPy backend's), through an ``Exclusive`` wrapper."""
+    return getattr(getattr(executable, "inner", executable), "regions", ())

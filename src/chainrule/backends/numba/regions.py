@@ -54,7 +54,7 @@ class RegionSpec:
     outputs: list[Value] = field(default_factory=list)
 
     def compile_cost(self) -> int:
-        """The region's compile cost in lines: ``REGION_LINES``, its body, and ``HELPER_LINES`` a call of a rule's helper."""
+        """Its compile cost in lines: ``REGION_LINES``, its body, and ``HELPER_LINES`` per call of a rule's helper."""
         helpers = [
             name
             for name, value in self.lw.globals.items()
@@ -225,6 +225,7 @@ class NativeRegion:
         self.inputs = list(spec.inputs)
         self.buffers = list(spec.buffers)
         self.outputs = list(outputs)
+        self.compile_cost = spec.compile_cost()  # what it counted against the plan's budget (max_plan_lines)
         self.dispatcher = dispatcher
         self.where = where
         self.source = source

@@ -79,10 +79,10 @@ def repeat_cuts(nodes: Sequence[Node]) -> set[int]:
         if not p:
             i += 1
             continue
-        copies = int(best_cover[i]) // p
+        count = int(best_cover[i]) // p
         group = -(-MIN_SEGMENT_NODES // p)
-        for k in range(0, copies + 1, group):
+        for k in range(0, count + 1, group):
             cuts.add(i + k * p)
-        i += copies * p
+        i += count * p
         cuts.add(i)
     return cuts
