@@ -273,7 +273,13 @@ def test_the_numpy_backends_buffered_plan_is_an_exclusive_around_its_generated_f
     from chainrule.runtime.plan import Exclusive, Generated
 
     x = cr.placeholder(cr.float64, [100, 200], name="x")
-    y = cr.exp(cr.tanh(x * 3.0) + 1.0) * 2.0
+
+    @cr.custom_op("CopiesItsInput")
+    def copy(v):
+        return np.array(v, copy=True)
+
+    h = cr.tanh(x * 3.0) + 1.0  # large, read by an opaque op: written into a kept buffer
+    y = cr.exp(copy(h) * 0.5) + h
     with cr.Session() as sess:
         sess.run(y, {x: np.ones((100, 200))})
         (plan,) = sess.plans
