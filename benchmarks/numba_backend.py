@@ -2,11 +2,12 @@
 
 Run: ``python benchmarks/numba_backend.py [--repeats 15] [--quick | --gmm-all]`` from the repository root
 (ADBench data in ``CHAINRULE_ADBENCH`` or ``shared/adbench``). Rows: the 200-op scalar chain
-gradient, the MLP objective and SGD step, the ADBench LSTM objective and gradient, and the GMM
-gradient at a small and a mid size; each cell is the median of ``--repeats`` calls (after a warm
-call) with the spread (min-max) in brackets. Then the first call of the LSTM gradient (graph
-build + plan build + compile + run) on each chainrule backend and on JAX, in fresh processes,
-with ``CHAINRULE_CACHE_DIR`` pointing at an empty directory (and once more with that cache warm).
+gradient, the MLP objective and SGD step, the ADBench LSTM objective and gradient (unrolled, and
+``J foldl``: as one ``cr.foldl``, the formulation of JAX's ``lax.scan``), and the GMM gradient at a
+small and a mid size; each cell is the median of ``--repeats`` calls (after a warm call) with the
+spread (min-max) in brackets. Then the first call of the LSTM gradient (graph build + plan build +
+compile + run) on each chainrule backend and on JAX, in fresh processes, with ``CHAINRULE_CACHE_DIR``
+pointing at an empty directory (and once more with that cache warm), per formulation.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from harness import problems  # noqa: E402
 from harness.tools import chainrule_tool, numpy_tool  # noqa: E402
 
 ROWS = [("chain", "n200", "J"), ("mlp", "digits", "F"), ("mlp", "digits", "J"), ("lstm", "l2_c1024[:64]", "F")]
-ROWS += [("lstm", "l2_c1024[:64]", "J"), ("gmm", "d2_K5", "J"), ("gmm", "d10_K25", "J"), ("gmm", "d20_K50", "J")]
+ROWS += [("lstm", "l2_c1024[:64]", "J"), ("lstm", "l2_c1024[:64]", "J foldl")]
+ROWS += [("gmm", "d2_K5", "J"), ("gmm", "d10_K25", "J"), ("gmm", "d20_K50", "J")]
+# "foldl": chainrule's LSTM as one ``cr.foldl`` over the characters (``chainrule_tool.lstm_scan_graph``),
+# the formulation of JAX's ``lax.scan``; the other rows unroll it.
+_LSTM_SCAN = {"on": False}
 
 
 def timed(fn: Any, repeats: int) -> tuple[float, float, float]:
@@ -49,7 +54,7 @@ def tools() -> dict[str, Any]:
         class Tool:
             def __getattr__(self, problem: str) -> Any:
                 def make(arg: Any) -> Any:
-                    chainrule_tool.configure(backend=backend)
+                    chainrule_tool.configure(backend=backend, lstm_scan=_LSTM_SCAN["on"])
                     return getattr(chainrule_tool, problem)(arg)
 
                 return make
@@ -77,9 +82,13 @@ def table(repeats: int, rows: list[tuple[str, str, str]]) -> None:
     for problem, size, kind in rows:
         inst = problems.load(problem, size)
         cells = []
-        for tool in available.values():
+        _LSTM_SCAN["on"] = kind.endswith("foldl")
+        for name, tool in available.items():
+            if _LSTM_SCAN["on"] and name == "plain NumPy":
+                cells.append("-")
+                continue
             case = getattr(tool, problem)(inst)
-            fn = case.objective if kind == "F" else case.gradient
+            fn = case.objective if kind.startswith("F") else case.gradient
             if fn is None:
                 cells.append("-")
                 continue
@@ -98,7 +107,7 @@ if {tool!r} == "jax":
     from harness.tools import jax_tool as tool
 else:
     from harness.tools import chainrule_tool as tool
-    tool.configure(backend={tool!r})
+    tool.configure(backend={tool!r}, lstm_scan={scan!r})
 case = tool.lstm(inst)
 t1 = time.perf_counter()
 case.gradient()
@@ -107,13 +116,22 @@ print(json.dumps({{"setup": t1 - t0, "first gradient": t2 - t1}}))
 """
 
 
+FIRST_CALLS = [
+    ("numpy", False, "chainrule numpy"),
+    ("numba", False, "chainrule numba, cold cache"),
+    ("numba", False, "chainrule numba, warm cache"),
+    ("numba", True, "chainrule numba foldl, cold cache"),
+    ("numba", True, "chainrule numba foldl, warm cache"),
+    ("jax", False, "JAX jit"),
+]
+
+
 def first_calls(size: str) -> None:
     bench = str(Path(__file__).resolve().parent)
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "CHAINRULE_CACHE_DIR": cache}
-        for tool, label in (("numpy", "chainrule numpy"), ("numba", "chainrule numba, cold cache"),
-                            ("numba", "chainrule numba, warm cache"), ("jax", "JAX jit")):  # fmt: skip
-            code = FIRST_CALL.format(bench=bench, size=size, tool=tool)
+    with tempfile.TemporaryDirectory() as unrolled, tempfile.TemporaryDirectory() as folded:
+        for tool, scan, label in FIRST_CALLS:
+            env = {**os.environ, "CHAINRULE_CACHE_DIR": folded if scan else unrolled}  # each formulation's own
+            code = FIRST_CALL.format(bench=bench, size=size, tool=tool, scan=scan)
             run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"{label}: failed: {run.stderr.strip().splitlines()[-1:]}")

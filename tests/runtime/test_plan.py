@@ -232,3 +232,56 @@ def test_deep_graphs_compile_without_recursion_limits():
     value = np.linspace(0, 1, 5)
     with cr.Session() as fast, cr.Session(optimize=False) as plain:
         np.testing.assert_array_equal(fast.run(g, {x: value}), plain.run(g, {x: value}))
+
+
+def test_exclusive_wraps_any_executable_and_runs_the_fallback_while_the_lock_is_taken():
+    import threading
+
+    from chainrule.runtime.plan import Exclusive, Executable
+
+    class Recording(Executable):
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self.source = f"# {name}"
+            self.backend_notes = [f"note of {name}"]
+            self.runs = 0
+
+        def run(self, feed_values):
+            self.runs += 1
+            return [self.name, *feed_values]
+
+    lock = threading.Lock()
+    inner, made = Recording("inner"), []
+
+    def make_fallback() -> Executable:
+        made.append(Recording("fallback"))
+        return made[-1]
+
+    wrapped = Exclusive(inner, lock, make_fallback)
+    assert not isinstance(wrapped, type(inner)) and wrapped.inner is inner
+    assert wrapped.source == "# inner" and wrapped.backend_notes == ["note of inner"]
+    assert wrapped.run([1]) == ["inner", 1] and not made  # the fallback is made on first need only
+    with lock:
+        assert wrapped.run([2]) == ["fallback", 2]
+        assert wrapped.run([3]) == ["fallback", 3]
+    assert len(made) == 1 and made[0].runs == 2
+    assert wrapped.run([4]) == ["inner", 4] and inner.runs == 2
+    assert not lock.locked()
+
+
+def test_the_numpy_backends_buffered_plan_is_an_exclusive_around_its_generated_function():
+    from chainrule.runtime.plan import Exclusive, Generated
+
+    x = cr.placeholder(cr.float64, [100, 200], name="x")
+
+    @cr.custom_op("CopiesItsInput")
+    def copy(v):
+        return np.array(v, copy=True)
+
+    h = cr.tanh(x * 3.0) + 1.0  # large, read by an opaque op: written into a kept buffer
+    y = cr.exp(copy(h) * 0.5) + h
+    with cr.Session() as sess:
+        sess.run(y, {x: np.ones((100, 200))})
+        (plan,) = sess.plans
+    assert isinstance(plan.executable, Exclusive) and isinstance(plan.executable.inner, Generated)
+    assert plan.source == plan.executable.inner.source and "buf_" in plan.source

@@ -590,9 +590,9 @@ def _concat_lower(lw: Any, node: Any, args: list[str]) -> str | None:
     rank = node.out.shape.rank
     if not rank or np_type(node.out.dtype) is None or any(v.shape.rank != rank for v in node.inputs):
         return None
-    params = [f"a{i}" for i in builtins.range(len(args))]
     axis = node.attrs["axis"] % rank
-    return helper(lw, "concat", params, [f"return np.concatenate(({', '.join(params)},), axis={axis})"], args)
+    # NumPy's function bound as the region's global: Numba compiles the call inline (no helper to type).
+    return f"{lw.bind('concatenate', np.concatenate)}(({', '.join(args)},), axis={axis})"
 
 
 register_op(

@@ -235,6 +235,8 @@ def _strided_slice_lower(lw: Any, node: Any, args: list[str]) -> str | None:
     if key is None or not rank or np_type(node.out.dtype) is None:
         return None
     parts, reads = key
+    if not reads:  # a constant key: the index expression itself (a view), no helper call to compile
+        return f"{args[0]}[{', '.join(parts)}]"
     return helper(lw, "strided_slice", _index_params(node), [*reads, f"return x[{', '.join(parts)}]"], args)
 
 

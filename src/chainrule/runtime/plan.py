@@ -303,7 +303,7 @@ class Generated(Executable):
         self.source = compiled.source
 
     @staticmethod
-    def build(program: Program, xp: Any, state: RunState, options: Any) -> Generated:
+    def build(program: Program, xp: Any, state: RunState, options: Any) -> Executable:
         inline = xp is np
         buffers = (
             plan_buffers(program, options.buffer_min_bytes, state.buffers) if inline and options.reuse_buffers else {}
@@ -314,7 +314,7 @@ class Generated(Executable):
         # A plan that writes into buffers it keeps must not run twice at once (threads, or a
         # kernel that runs the session again): a second caller gets a buffer-free version.
         return Exclusive(
-            compiled,
+            Generated(compiled),
             state.buffers.lock,
             lambda: Generated.build(program, xp, state, dataclasses.replace(options, reuse_buffers=False)),
         )
@@ -333,19 +333,31 @@ class Generated(Executable):
         return e if hit is None else _runtime_error(hit[0], hit[1], e)
 
 
-class Exclusive(Generated):
-    """A generated function that writes into kept buffers: one run at a time uses them."""
+class Exclusive(Executable):
+    """Runs an executable that writes into kept buffers one run at a time.
 
-    def __init__(self, compiled: CompiledFunction, lock: Any, make_fallback: Callable[[], Generated]) -> None:
-        super().__init__(compiled)
+    ``inner`` runs under ``lock`` (the Session's ``BufferPool.lock``); a run that finds the lock
+    taken (another thread, or a kernel that runs the session again) runs ``make_fallback()``,
+    a version without kept buffers, made on first need. Any backend's plan can be wrapped.
+
+    Attributes
+    ----------
+    inner : the wrapped executable.
+    source, backend_notes : the inner executable's (what ``Plan`` shows).
+    """
+
+    def __init__(self, inner: Executable, lock: Any, make_fallback: Callable[[], Executable]) -> None:
+        self.inner = inner
+        self.source: str | None = getattr(inner, "source", None)
+        self.backend_notes: list[str] = list(getattr(inner, "backend_notes", ()))
         self._lock = lock
         self._make_fallback = make_fallback
-        self._fallback: Generated | None = None
+        self._fallback: Executable | None = None
 
     def run(self, feed_values: Sequence[Any]) -> list[Any]:
         if self._lock.acquire(blocking=False):
             try:
-                return super().run(feed_values)
+                return self.inner.run(feed_values)
             finally:
                 self._lock.release()
         if self._fallback is None:  # made on first need: most plans never run inside themselves

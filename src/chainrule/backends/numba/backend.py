@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,8 @@ from chainrule.backends.numba.regions import (
     NativeRegion,
     compile_region,
     partition,
+    region_identity,
+    within_budget,
     worth_compiling,
 )
 from chainrule.compiler.codegen import CompiledFunction, generate_program
@@ -26,6 +28,7 @@ from chainrule.compiler.memory import plan_buffers
 from chainrule.runtime.backends import Backend, NumPyBackend
 from chainrule.runtime.plan import (
     BufferPool,
+    Exclusive,
     Executable,
     Generated,
     Interpreter,
@@ -59,30 +62,9 @@ class NativePlan(Generated):
         self.compile_seconds = seconds
         self._state = state
         self._by_last = {id(r.members[-1]): r for r in regions}
-        self._lock: Any = None
-        self._make_fallback: Callable[[], Executable] | None = None
-        self._fallback: Executable | None = None
         header = "".join(f"# backend note: {n}\n" for n in notes)
         natives = "".join(f"\n# native region {i} ({r.where}):\n{r.source}" for i, r in enumerate(regions))
         self.source = header + compiled.source + natives
-
-    def exclusive(self, lock: Any, make_fallback: Callable[[], Executable]) -> None:
-        """Run under ``lock`` (the plan writes into kept arrays); a run that finds it taken uses ``make_fallback()``."""
-        self._lock = lock
-        self._make_fallback = make_fallback
-
-    def run(self, feed_values: Sequence[Any]) -> list[Any]:
-        if self._lock is None:
-            return super().run(feed_values)
-        if self._lock.acquire(blocking=False):
-            try:
-                return super().run(feed_values)
-            finally:
-                self._lock.release()
-        if self._fallback is None:
-            assert self._make_fallback is not None
-            self._fallback = self._make_fallback()
-        return self._fallback.run(feed_values)
 
     def locate_error(self, e: Exception) -> Exception:
         """An error raised by a region's native code, found again by running its ops on NumPy (which names the op)."""
@@ -131,21 +113,24 @@ class NumbaBackend(Backend):
                 "their NumPy calls cost less than a native call would"
             )
             specs = [spec for spec in specs if worth_compiling(program, spec)]
+        specs, left = within_budget(specs, self.max_plan_lines)
+        if left:
+            notes.append(
+                f"{len(left)} native regions ({sum(len(s.members) for s in left)} ops) run on NumPy: the plan's "
+                f"region functions passed {self.max_plan_lines} lines, a call of a lowering rule's helper counted "
+                f"as {HELPER_LINES} (max_plan_lines, to bound Numba's compile time; equal regions count once, "
+                "and the regions that save the most run time per line compile first)"
+            )
         regions = []
-        budget = self.max_plan_lines
-        for k, spec in enumerate(specs):
-            budget -= spec.compile_cost()
-            if budget < 0:
-                left = sum(len(s.members) for s in specs[k:])
-                notes.append(
-                    f"{len(specs) - k} native regions ({left} ops) run on NumPy: the plan's region functions "
-                    f"passed {self.max_plan_lines} lines, a call of a lowering rule's helper counted as "
-                    f"{HELPER_LINES} (max_plan_lines, to bound Numba's compile time)"
-                )
-                break
+        failed: set[tuple[Any, ...]] = set()  # a region Numba cannot compile: its copies are not tried again
+        for spec in specs:
+            identity = region_identity(spec)
+            if identity in failed:
+                continue
             try:
                 regions.append(compile_region(program, spec))
             except Exception as e:  # noqa: BLE001 - Numba's typing errors: the ops run on NumPy instead
+                failed.add(identity)
                 ops = ", ".join(dict.fromkeys(n.op_type for n in spec.members))
                 first = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 notes.append(f"a region of {len(spec.members)} ops ({ops}) runs on NumPy: {type(e).__name__}: {first}")
@@ -156,13 +141,11 @@ class NumbaBackend(Backend):
             program, lambda node: bind_kernel(node, xp, state), options, buffers, True, regions=members
         )
         plan = NativePlan(compiled, regions, notes, state, seconds)
-        # As the NumPy backend's ``Exclusive``: one run at a time writes into the kept arrays.
-        if buffers or any(r.buffers for r in regions):
-            plan.exclusive(
-                state.buffers.lock,
-                lambda: self.build(program, xp, state, dataclasses.replace(options, reuse_buffers=False)),
-            )
-        return plan
+        if not buffers and not any(r.buffers for r in regions):
+            return plan
+        # As on the NumPy backend: one run at a time writes into the kept arrays.
+        unbuffered = dataclasses.replace(options, reuse_buffers=False)
+        return Exclusive(plan, state.buffers.lock, lambda: self.build(program, xp, state, unbuffered))
 
     def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
         """A loop whose cond and body lower entirely runs all its iterations in one native function."""
@@ -206,5 +189,5 @@ def _numpy_buffers(
 
 
 def native_regions(executable: Executable) -> Sequence[NativeRegion]:
-    """The native regions an executable calls (none for the NumPy backend's)."""
-    return getattr(executable, "regions", ())
+    """The native regions an executable calls (none for the NumPy backend's), through an ``Exclusive`` wrapper."""
+    return getattr(getattr(executable, "inner", executable), "regions", ())

@@ -20,6 +20,7 @@ from numba.np.numpy_support import as_dtype
 
 from chainrule.backends.numba import cache
 from chainrule.backends.numba.lowering import Lowerer, Names, lower_node, numpy_type, static_shape
+from chainrule.backends.numba.repeats import repeat_cuts
 from chainrule.compiler.codegen import Emitter, Line, node_steps
 from chainrule.compiler.ir import FEED, Node, Program, Value
 
@@ -27,12 +28,15 @@ from chainrule.compiler.ir import FEED, Node, Program, Value
 # Numba's compile time grows faster than linearly with a function's length: the unrolled ADBench
 # LSTM gradient (23,000 lines) compiles in 19 s as regions of at most 300 lines, 40 s with 3,000.
 MAX_REGION_LINES = 300
-# The lines a plan compiles at most (about 0.8 ms a line): the regions past it run on NumPy.
-MAX_PLAN_LINES = 4000
+# The lines a plan compiles at most (0.8-6 ms a line, idle to shared machine; equal regions count
+# once): the regions that save the least run time per line past it run on NumPy.
+MAX_PLAN_LINES = 1500
 # What one call of a lowering rule's helper (``ops.native``) costs Numba to compile, in region lines:
 # measured on the unrolled ADBench LSTM gradient, whose 12 regions of 300 lines (each calling helpers
 # of 6 kinds, shared, about a hundred times) took 41 s cold before the calls counted.
 HELPER_LINES = 40
+# What compiling a region costs however short it is, in lines (a 2-line region took 0.13 s, as 25 lines do).
+REGION_LINES = 25
 
 
 @dataclass
@@ -46,16 +50,18 @@ class RegionSpec:
     body: list[str] = field(default_factory=list)
     # The kept arrays members write their results into (parameters b<k>, after the inputs).
     buffers: list[np.ndarray] = field(default_factory=list)
+    # The values it returns: those read outside it or fetched (set by ``partition``, in order of making).
+    outputs: list[Value] = field(default_factory=list)
 
     def compile_cost(self) -> int:
-        """The region's compile cost in lines: its body, and ``HELPER_LINES`` for each call of a rule's helper."""
+        """Its compile cost in lines: ``REGION_LINES``, its body, and ``HELPER_LINES`` per call of a rule's helper."""
         helpers = [
             name
             for name, value in self.lw.globals.items()
             if hasattr(getattr(value, "py_func", None), "__chainrule_source__")
         ]
         calls = sum(line.count(f"{name}(") for line in self.body for name in helpers)
-        return len(self.body) + HELPER_LINES * calls
+        return REGION_LINES + len(self.body) + HELPER_LINES * calls
 
     def try_add(self, node: Node, buffer: np.ndarray | None = None) -> bool:
         """Lower ``node`` into this region; False (and the region unchanged) when it does not lower."""
@@ -89,9 +95,11 @@ def partition(
     notes: list[str] = []
     current: RegionSpec | None = None
     made: set[Value] = set()  # values the open region makes
-    for node in program.nodes:
-        if node.op_type == "Const":
-            continue  # bound by the plan, passed to the regions that read it
+    nodes = [node for node in program.nodes if node.op_type != "Const"]  # bound by the plan, passed to regions
+    cuts = repeat_cuts(nodes)
+    for position, node in enumerate(nodes):
+        if position in cuts:
+            current, made = None, set()  # each copy of a repeated run its own (equal) region
         region = current if current is not None else RegionSpec()
         if region.try_add(node, (buffers or {}).get(node)):
             if current is None:
@@ -109,7 +117,25 @@ def partition(
             any(v in made for v in node.inputs) or any(c in current.members for c in node.control)
         ):
             current, made = None, set()
+    _set_outputs(program, regions)
     return regions, notes
+
+
+def _set_outputs(program: Program, regions: Sequence[RegionSpec]) -> None:
+    """Each region's ``outputs``: the values its members make that are read outside it or fetched."""
+    readers: dict[Value, list[Node]] = {}
+    for n in program.nodes:
+        for v in n.inputs:
+            readers.setdefault(v, []).append(n)
+    fetched = set(program.outputs)
+    for spec in regions:
+        members = set(spec.members)
+        spec.outputs = [
+            v
+            for m in spec.members
+            for v in m.outputs
+            if v in fetched or any(r not in members for r in readers.get(v, ()))
+        ]
 
 
 # What a call costs, in microseconds (measured on 14-element arrays: a native call of 2 arrays
@@ -119,32 +145,52 @@ NUMPY_STEP_US, NUMPY_KERNEL_US = 0.35, 1.0
 SMALL_ELEMENTS = 2048  # above this, the work in the loops outweighs the calls
 
 
-def worth_compiling(program: Program, spec: RegionSpec) -> bool:
-    """Whether the region's native call is expected to cost less than its ops' NumPy calls.
+def saving_us(spec: RegionSpec) -> float:
+    """The run time a region's native call is expected to save per run over its ops' NumPy calls, in microseconds.
 
     On small arrays a region of one or two cheap ops with several arguments is slower native
-    (Numba checks each argument's type per call) than as NumPy ufunc calls, and compiling it
-    would only add compile time.
+    (Numba checks each argument's type per call) than as NumPy ufunc calls. A region with a
+    result of more than ``SMALL_ELEMENTS`` elements saves more than any small one (inf).
     """
     if any(int(np.prod(static_shape(v))) > SMALL_ELEMENTS for m in spec.members for v in m.outputs):
-        return True
+        return float("inf")
     numpy_us = 0.0
     for m in spec.members:
         members = m.extra.members if m.op_type == "Fused" else [m]
         for member in members:
             steps = node_steps(member)
             numpy_us += NUMPY_KERNEL_US if steps is None else NUMPY_STEP_US * len(steps)
-    outputs = region_outputs(program, spec)
-    native_us = NATIVE_CALL_US + NATIVE_ARGUMENT_US * len(spec.inputs) + NATIVE_RESULT_US * len(outputs)
-    return numpy_us >= native_us
+    native_us = NATIVE_CALL_US + NATIVE_ARGUMENT_US * len(spec.inputs) + NATIVE_RESULT_US * len(spec.outputs)
+    return numpy_us - native_us
 
 
-def region_outputs(program: Program, spec: RegionSpec) -> list[Value]:
-    """The values ``spec``'s members make that are read outside it or fetched, in order of making."""
-    members = set(spec.members)
-    read_outside = {v for n in program.nodes if n not in members for v in n.inputs}
-    read_outside.update(program.outputs)
-    return [v for m in spec.members for v in m.outputs if v in read_outside]
+def worth_compiling(program: Program, spec: RegionSpec) -> bool:
+    """Whether the region's native call is expected to cost less than its ops' NumPy calls (``saving_us``)."""
+    return saving_us(spec) >= 0
+
+
+def within_budget(specs: Sequence[RegionSpec], budget: int) -> tuple[list[RegionSpec], list[RegionSpec]]:
+    """The regions to compile within ``budget`` compile lines, and those left to NumPy (both in program order).
+
+    Equal regions (``region_identity``: the copies of a repeated run) compile once, so they are
+    charged once and save once per copy. Distinct regions are taken by the run time they save
+    per compiled line, most first, while they fit: the budget goes where it pays most (the
+    LSTM's step, called 63 times, before a one-off region of the same length).
+    """
+    groups: dict[tuple[Any, ...], list[RegionSpec]] = {}
+    for spec in specs:
+        groups.setdefault(region_identity(spec), []).append(spec)
+
+    def rate(copies: list[RegionSpec]) -> float:
+        return saving_us(copies[0]) * len(copies) / max(1, copies[0].compile_cost())
+
+    chosen: set[int] = set()
+    for copies in sorted(groups.values(), key=rate, reverse=True):
+        cost = copies[0].compile_cost()
+        if cost <= budget:
+            budget -= cost
+            chosen.update(id(spec) for spec in copies)
+    return [s for s in specs if id(s) in chosen], [s for s in specs if id(s) not in chosen]
 
 
 def _argument_type(v: Value) -> Any:
@@ -179,6 +225,7 @@ class NativeRegion:
         self.inputs = list(spec.inputs)
         self.buffers = list(spec.buffers)
         self.outputs = list(outputs)
+        self.compile_cost = spec.compile_cost()  # what it counted against the plan's budget (max_plan_lines)
         self.dispatcher = dispatcher
         self.where = where
         self.source = source
@@ -225,12 +272,21 @@ class LoweringMismatchError(Exception):
     """Numba's result types for a region differ from the static ones (the region runs on NumPy)."""
 
 
+def region_signature(spec: RegionSpec) -> tuple[Any, ...]:
+    """The Numba argument types a region is compiled for: its inputs' static types, then its kept arrays'."""
+    return tuple(_argument_type(v) for v in spec.inputs) + tuple(numba.typeof(b) for b in spec.buffers)
+
+
+def region_identity(spec: RegionSpec) -> tuple[Any, ...]:
+    """What makes two regions one compiled function: equal source, bound values and argument types."""
+    return region_source(spec, spec.outputs), tuple(spec.lw.fingerprints), region_signature(spec)
+
+
 def compile_region(program: Program, spec: RegionSpec) -> NativeRegion:
     """Compile ``spec`` for its static argument types and check its results' types against the static ones."""
-    outputs = region_outputs(program, spec)
+    outputs = spec.outputs
     source = region_source(spec, outputs)
-    signature = tuple(_argument_type(v) for v in spec.inputs)
-    signature += tuple(numba.typeof(b) for b in spec.buffers)
+    signature = region_signature(spec)
     dispatcher, where = cache.native_function("region", source, spec.lw.globals, spec.lw.fingerprints)
     try:
         returned = cache.compile_signature(dispatcher, signature)
