@@ -488,7 +488,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     rank = _rank(t, "pad")
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (rank, 2)).tolist()
     if mode == "constant":
-        check_defaults("pad", kwargs, {"constant_values": 0})
+        check_defaults("pad", {k: v for k, v in kwargs.items() if k != "constant_values"}, {})
         value = kwargs.get("constant_values", 0)
         if np.ndim(value):
             raise unsupported_argument("pad", "constant_values", value)

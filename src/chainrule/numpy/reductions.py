@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -112,7 +113,7 @@ def _moment(name: str, numpy_fn: Callable[..., Any], root: bool) -> Callable[...
 
 def _count(t: Tensor, axis: Any) -> int:
     dims = t.shape.as_list() if t.shape.rank is not None else None
-    if dims is None or any(d is None for d in dims):
+    if dims is None or builtins.any(d is None for d in dims):
         raise unsupported_argument("var", "a of unknown shape", t.shape)
     if axis is None:
         return int(np.prod(dims, dtype=np.int64))

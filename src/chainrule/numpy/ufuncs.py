@@ -162,7 +162,7 @@ UNARY: dict[str, tuple[np.ufunc, Build]] = {
     "sqrt": (np.sqrt, math_ops.sqrt),
     "cbrt": (np.cbrt, lambda x: math_ops.sign(x) * math_ops.pow(math_ops.abs(x), _const(1.0 / 3.0, x))),
     "square": (np.square, math_ops.square),
-    "reciprocal": (np.reciprocal, math_ops.reciprocal),
+    "reciprocal": (np.reciprocal, lambda x: math_ops.reciprocal(x) if not x.dtype.is_integer else math_ops.truncatediv(_const(1, x), x)),
     "sin": (np.sin, math_ops.sin),
     "cos": (np.cos, math_ops.cos),
     "tan": (np.tan, math_ops.tan),
@@ -314,9 +314,10 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
     info = np.finfo(np_dtype(t))
     big = _const(info.max if posinf is None else posinf, t)
     small = _const(info.min if neginf is None else neginf, t)
-    t = math_ops.where(tf1_names.is_nan(t), array_ops.zeros_like(t) + _const(nan, t), t)
-    t = math_ops.where(math_ops.logical_and(tf1_names.is_inf(t), math_ops.greater(t, _const(0, t))), big + 0 * t, t)
-    return math_ops.where(math_ops.logical_and(tf1_names.is_inf(t), math_ops.less(t, _const(0, t))), small + 0 * t, t)
+    zeros = array_ops.zeros_like(t)
+    t = math_ops.where(tf1_names.is_nan(t), zeros + _const(nan, t), t)
+    t = math_ops.where(math_ops.logical_and(tf1_names.is_inf(t), math_ops.greater(t, zeros)), zeros + big, t)
+    return math_ops.where(math_ops.logical_and(tf1_names.is_inf(t), math_ops.less(t, zeros)), zeros + small, t)
 
 
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
