@@ -100,7 +100,8 @@ def _advanced(t: Tensor, parts: list[Any]) -> Tensor:
             basic.append(builtins.slice(None))
             arrays.append((axis, k))
             axis += 1
-    y = indexing_ops.getitem(t, tuple(basic)) if builtins.any(k is not None and k != builtins.slice(None) for k in basic) else t
+    sliced = builtins.any(k is None or k != builtins.slice(None) for k in basic)
+    y = indexing_ops.getitem(t, tuple(basic)) if sliced else t
     dims = y.shape.as_list()
     positions = [p for p, _ in arrays]
     indices = []
