@@ -63,9 +63,11 @@ for name, (dx, dy) in BINARY_DOMAINS.items():
     for sx, sy in SHAPES_2:
         CASES.append(Case(f"{name}{list(sx)}{list(sy)}", _b(name), [values(sx, dx), values(sy, dy)],
                           vmap=sx == (2, 3)))  # fmt: skip
-    CASES.append(Case(f"{name}[weak scalar]", lambda m, x, n=name: getattr(m, n)(x, 1.5), [values((3,), dx, onp.float32)]))
-    CASES.append(Case(f"{name}[int,int]", _b(name), [values((3,), "int", onp.int32) + 5, values((3,), "int", onp.int32) + 5],
-                      grad=False))  # fmt: skip
+    CASES.append(
+        Case(f"{name}[weak scalar]", lambda m, x, n=name: getattr(m, n)(x, 1.5), [values((3,), dx, onp.float32)])
+    )
+    ints = [values((3,), "int", onp.int32) + 5, values((3,), "int", onp.int32) + 5]
+    CASES.append(Case(f"{name}[int,int]", _b(name), ints, grad=False))
     CASES.append(Case(f"{name}[f32,f64]", _b(name), [values((3,), dx, onp.float32), values((3,), dy)], grad=False))
 for name in NOT_DIFFERENTIABLE_BINARY:
     x, y = values((2, 3), "int"), values((3,), "int")
@@ -83,8 +85,8 @@ I4 = onp.arange(12, dtype=onp.int32).reshape(3, 4)
 E = onp.zeros((0, 4))
 
 
-def case(id, fn, *args, **kw):
-    CASES.append(Case(id, fn, list(args), **kw))
+def case(name, fn, *args, **kw):
+    CASES.append(Case(name, fn, list(args), **kw))
 
 
 # reductions

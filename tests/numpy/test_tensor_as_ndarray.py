@@ -56,7 +56,16 @@ METHODS = {
     "numpy.sum(tensor)": lambda a: onp.sum(a, axis=0),  # NumPy calls the method
     "numpy.mean(tensor)": lambda a: onp.mean(a),
 }
-NOT_DIFFERENTIABLE = {"argmax()", "argmin(axis=0)", "argsort()", "all", "any(axis=0)", "round(1)", "astype(float32)", "imag"}
+NOT_DIFFERENTIABLE = {
+    "argmax()",
+    "argmin(axis=0)",
+    "argsort()",
+    "all",
+    "any(axis=0)",
+    "round(1)",
+    "astype(float32)",
+    "imag",
+}
 
 
 @pytest.mark.parametrize("name", METHODS)

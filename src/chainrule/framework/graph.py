@@ -236,7 +236,7 @@ class Tensor:
         return _OPERATORS["ndarray_method"](method, self, args, kwargs)
 
     T = property(lambda self: self._ndarray("T"), doc="The transpose (NumPy's ``ndarray.T``: axes reversed).")
-    mT = property(lambda self: self._ndarray("mT"), doc="The last two axes swapped (NumPy's ``ndarray.mT``).")
+    mT = property(lambda self: self._ndarray("mT"), doc="The last two axes swapped (ndarray.mT).")  # noqa: N815
     real = property(lambda self: self._ndarray("real"), doc="The real part (NumPy's ``ndarray.real``).")
     imag = property(lambda self: self._ndarray("imag"), doc="The imaginary part (NumPy's ``ndarray.imag``).")
 

@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import types
 from typing import Any
 
@@ -35,8 +36,8 @@ from chainrule.numpy import ufuncs as _ufuncs
 from chainrule.numpy.dispatch import not_on_tensors as _not_on_tensors
 
 # Constants, dtypes and types: NumPy's own objects.
-pi = _np.pi
-e = _np.e
+pi = math.pi  # (NumPy's pi and e are these floats)
+e = math.e
 inf = _np.inf
 nan = _np.nan
 euler_gamma = _np.euler_gamma
@@ -47,7 +48,13 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 complex64, complex128 = _np.complex64, _np.complex128
 bool_ = _np.bool_
 dtype, ndarray, finfo, iinfo = _np.dtype, _np.ndarray, _np.finfo, _np.iinfo
-integer, floating, complexfloating, number, generic = _np.integer, _np.floating, _np.complexfloating, _np.number, _np.generic
+integer, floating, complexfloating, number, generic = (
+    _np.integer,
+    _np.floating,
+    _np.complexfloating,
+    _np.number,
+    _np.generic,
+)
 isscalar = _np.isscalar
 random = _np.random  # sampling builds constants, as in autograd (its numpy.random is NumPy's)
 

@@ -22,6 +22,9 @@ from chainrule.numpy.dispatch import (
 )
 from chainrule.ops import array_ops, indexing_ops, linalg_ops, math_ops, reduction_ops, tf1_names
 
+# NumPy for the eager path, untyped: its arguments are the caller's, passed on as given.
+_NP: Any = np
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -35,7 +38,7 @@ def _dims(t: Tensor, what: str) -> list[int]:
     dims = t.shape.as_list() if t.shape.rank is not None else None
     if dims is None or any(d is None for d in dims):
         raise unsupported_argument(what, "a tensor whose shape is not known statically", t.shape)
-    return [int(d) for d in dims]
+    return [int(d) for d in dims if d is not None]
 
 
 def _norm_axis(axis: int, rank: int, what: str) -> int:
@@ -55,7 +58,7 @@ def _leaf_dtype(x: Any) -> Any:
     """What ``numpy.array`` sees for a leaf: Python scalars are strong there (float -> float64)."""
     if is_symbolic(x):
         return np_dtype(as_tensor(x))
-    return np.asarray(x).dtype
+    return _NP.asarray(x).dtype
 
 
 def _leaves(value: Any, out: list[Any]) -> list[Any]:
@@ -76,13 +79,21 @@ def _pack(value: Any, dtype: np.dtype) -> Tensor:
 # --- creation ------------------------------------------------------------------------------------
 
 
-def array(object: Any, dtype: Any = None, *, copy: Any = True, order: str = "K", subok: bool = False, ndmin: int = 0,
-          like: Any = None) -> Any:  # fmt: skip  # noqa: A002 - NumPy's name
+def array(
+    object: Any,  # noqa: A002 - NumPy's name
+    dtype: Any = None,
+    *,
+    copy: Any = True,
+    order: str = "K",
+    subok: bool = False,
+    ndmin: int = 0,
+    like: Any = None,
+) -> Any:
     """NumPy's ``array``; a (nested) list mixing tensors and numbers is packed into one tensor
     (the dtype NumPy's ``array`` would give, unless ``dtype`` is given)."""
     if not contains_symbolic(object):
         kwargs = {} if like is None else {"like": like}
-        return np.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **kwargs)
+        return _NP.array(object, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin, **kwargs)
     want = np.dtype(dtype) if dtype is not None else np.result_type(*[_leaf_dtype(v) for v in _leaves(object, [])])
     t = _pack(object, want)
     if ndmin and _rank(t, "array") < ndmin:
@@ -93,7 +104,7 @@ def array(object: Any, dtype: Any = None, *, copy: Any = True, order: str = "K",
 def asarray(a: Any, dtype: Any = None, order: Any = None, **kwargs: Any) -> Any:
     """NumPy's ``asarray``; a tensor (or a list holding tensors) stays in the graph."""
     if not contains_symbolic(a):
-        return np.asarray(a, dtype=dtype, order=order, **kwargs)
+        return _NP.asarray(a, dtype=dtype, order=order, **kwargs)
     return array(a, dtype=dtype)
 
 
@@ -102,15 +113,17 @@ def asanyarray(a: Any, dtype: Any = None, order: Any = None, **kwargs: Any) -> A
 
 
 def ascontiguousarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
-    return np.ascontiguousarray(a, dtype=dtype, **kwargs) if not contains_symbolic(a) else array(a, dtype=dtype)
+    return _NP.ascontiguousarray(a, dtype=dtype, **kwargs) if not contains_symbolic(a) else array(a, dtype=dtype)
 
 
 def copy(a: Any, order: str = "K", subok: bool = False) -> Any:
-    return np.copy(a, order=order, subok=subok) if not contains_symbolic(a) else array_ops.identity(as_tensor(a))
+    return _NP.copy(a, order=order, subok=subok) if not contains_symbolic(a) else array_ops.identity(as_tensor(a))
 
 
 def _like(name: str, numpy_fn: Callable[..., Any], value: float | None) -> Callable[..., Any]:
-    def function(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, **kwargs: Any) -> Any:
+    def function(
+        a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, **kwargs: Any
+    ) -> Any:
         if not contains_symbolic(a):
             return numpy_fn(a, dtype=dtype, order=order, subok=subok, shape=shape, **kwargs)
         t = as_tensor(a)
@@ -131,14 +144,16 @@ empty_like = _like("empty_like", np.empty_like, 0)
 def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", **kwargs: Any) -> Any:
     """NumPy's ``full``; a tensor ``fill_value`` is broadcast (differentiable in it)."""
     if not contains_symbolic([shape, fill_value]):
-        return np.full(shape, fill_value, dtype=dtype, order=order, **kwargs)
+        return _NP.full(shape, fill_value, dtype=dtype, order=order, **kwargs)
     value = as_tensor(fill_value, dtype if dtype is not None else result_dtype(fill_value))
     return array_ops.broadcast_to(value, [shape] if isinstance(shape, int) else list(shape))
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None) -> Any:
+def full_like(
+    a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None
+) -> Any:
     if not contains_symbolic([a, fill_value]):
-        return np.full_like(a, fill_value, dtype=dtype, order=order, subok=subok, shape=shape)
+        return _NP.full_like(a, fill_value, dtype=dtype, order=order, subok=subok, shape=shape)
     d = np.dtype(dtype) if dtype is not None else (np_dtype(as_tensor(a)) if is_symbolic(a) else np.asarray(a).dtype)
     dims = list(shape) if shape is not None else (array_ops.shape(as_tensor(a)) if is_symbolic(a) else np.shape(a))
     return array_ops.broadcast_to(as_tensor(fill_value, d), dims)
@@ -148,7 +163,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
              axis: int = 0) -> Any:  # fmt: skip
     """NumPy's ``linspace``; differentiable in ``start`` and ``stop`` (``num`` is static)."""
     if not contains_symbolic([start, stop]):
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+        return _NP.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
     if axis != 0:
         raise unsupported_argument("linspace", "axis", axis)
     d = result_dtype(start, stop, 1.0)
@@ -173,7 +188,7 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
     if shape is None:
         shape = newshape
     if not contains_symbolic(a):
-        return np.reshape(a, shape, order=order, copy=copy)
+        return _NP.reshape(a, shape, order=order, copy=copy)
     if order != "C":
         raise unsupported_argument("reshape", "order", order)
     return array_ops.reshape(as_tensor(a), [shape] if isinstance(shape, int) else list(shape))
@@ -181,7 +196,7 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
 
 def ravel(a: Any, order: str = "C") -> Any:
     if not contains_symbolic(a):
-        return np.ravel(a, order=order)
+        return _NP.ravel(a, order=order)
     if order not in ("C", "K", "A"):
         raise unsupported_argument("ravel", "order", order)
     return array_ops.reshape(as_tensor(a), [-1])
@@ -189,7 +204,7 @@ def ravel(a: Any, order: str = "C") -> Any:
 
 def squeeze(a: Any, axis: Any = None) -> Any:
     if not contains_symbolic(a):
-        return np.squeeze(a, axis=axis)
+        return _NP.squeeze(a, axis=axis)
     t = as_tensor(a)
     if axis is None:
         dims = _dims(t, "squeeze")
@@ -199,7 +214,7 @@ def squeeze(a: Any, axis: Any = None) -> Any:
 
 def expand_dims(a: Any, axis: Any) -> Any:
     if not contains_symbolic(a):
-        return np.expand_dims(a, axis)
+        return _NP.expand_dims(a, axis)
     t = as_tensor(a)
     axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
     out_rank = _rank(t, "expand_dims") + len(axes)
@@ -210,7 +225,7 @@ def expand_dims(a: Any, axis: Any) -> Any:
 
 def transpose(a: Any, axes: Any = None) -> Any:
     if not contains_symbolic(a):
-        return np.transpose(a, axes)
+        return _NP.transpose(a, axes)
     t = as_tensor(a)
     rank = _rank(t, "transpose")
     perm = list(range(rank))[::-1] if axes is None else [_norm_axis(x, rank, "transpose") for x in axes]
@@ -219,7 +234,7 @@ def transpose(a: Any, axes: Any = None) -> Any:
 
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     if not contains_symbolic(a):
-        return np.swapaxes(a, axis1, axis2)
+        return _NP.swapaxes(a, axis1, axis2)
     t = as_tensor(a)
     rank = _rank(t, "swapaxes")
     perm = list(range(rank))
@@ -230,11 +245,14 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
 
 def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     if not contains_symbolic(a):
-        return np.moveaxis(a, source, destination)
+        return _NP.moveaxis(a, source, destination)
     t = as_tensor(a)
     rank = _rank(t, "moveaxis")
     src = [_norm_axis(s, rank, "moveaxis") for s in (source if isinstance(source, (list, tuple)) else [source])]
-    dst = [_norm_axis(s, rank, "moveaxis") for s in (destination if isinstance(destination, (list, tuple)) else [destination])]
+    dst = [
+        _norm_axis(s, rank, "moveaxis")
+        for s in (destination if isinstance(destination, (list, tuple)) else [destination])
+    ]
     order = [n for n in range(rank) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -243,7 +261,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
 
 def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     if not contains_symbolic(a):
-        return np.rollaxis(a, axis, start)
+        return _NP.rollaxis(a, axis, start)
     t = as_tensor(a)
     rank = _rank(t, "rollaxis")
     axis = _norm_axis(axis, rank, "rollaxis")
@@ -255,13 +273,13 @@ def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
 
 def matrix_transpose(x: Any) -> Any:
     if not contains_symbolic(x):
-        return np.matrix_transpose(x)
+        return _NP.matrix_transpose(x)
     return swapaxes(x, -1, -2)
 
 
 def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
     if not contains_symbolic(array):
-        return np.broadcast_to(array, shape, subok=subok)
+        return _NP.broadcast_to(array, shape, subok=subok)
     return array_ops.broadcast_to(as_tensor(array), [shape] if isinstance(shape, int) else list(shape))
 
 
@@ -301,7 +319,7 @@ def _common(arrays: Sequence[Any], dtype: Any) -> list[Tensor]:
 def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """NumPy's ``concatenate`` (``axis=None`` concatenates the flattened arrays)."""
     if not contains_symbolic(arrays):
-        return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
+        return _NP.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
     check_defaults("concatenate", {"out": out}, {"out": None})
     parts = _common(list(arrays), dtype)
     if axis is None:
@@ -312,7 +330,7 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = Non
 def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """NumPy's ``stack``: the arrays (tensors and numbers mixed) along a new axis."""
     if not contains_symbolic(arrays):
-        return np.stack(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
+        return _NP.stack(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
     check_defaults("stack", {"out": out}, {"out": None})
     parts = _common(list(arrays), dtype)
     rank = _rank(parts[0], "stack") + 1
@@ -321,7 +339,7 @@ def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, cas
 
 def vstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     if not contains_symbolic(tup):
-        return np.vstack(tup, dtype=dtype, casting=casting)
+        return _NP.vstack(tup, dtype=dtype, casting=casting)
     parts = atleast_2d(*tup)
     return concatenate(list(parts) if isinstance(parts, tuple) else [parts], axis=0, dtype=dtype)
 
@@ -331,7 +349,7 @@ row_stack = vstack
 
 def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     if not contains_symbolic(tup):
-        return np.hstack(tup, dtype=dtype, casting=casting)
+        return _NP.hstack(tup, dtype=dtype, casting=casting)
     parts = atleast_1d(*tup)
     parts = list(parts) if isinstance(parts, tuple) else [parts]
     return concatenate(parts, axis=0 if _rank(parts[0], "hstack") == 1 else 1, dtype=dtype)
@@ -339,14 +357,14 @@ def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
 
 def dstack(tup: Any) -> Any:
     if not contains_symbolic(tup):
-        return np.dstack(tup)
+        return _NP.dstack(tup)
     parts = atleast_3d(*tup)
     return concatenate(list(parts) if isinstance(parts, tuple) else [parts], axis=2)
 
 
 def column_stack(tup: Any) -> Any:
     if not contains_symbolic(tup):
-        return np.column_stack(tup)
+        return _NP.column_stack(tup)
     parts = []
     for v in tup:
         t = as_tensor(v) if is_symbolic(v) else as_tensor(np.asarray(v))
@@ -398,7 +416,7 @@ dsplit = _split("dsplit", np.dsplit, True, 2)
 
 def tile(A: Any, reps: Any) -> Any:  # noqa: N803 - NumPy's name
     if not contains_symbolic(A):
-        return np.tile(A, reps)
+        return _NP.tile(A, reps)
     t = as_tensor(A)
     reps = [reps] if isinstance(reps, int) else list(reps)
     rank = _rank(t, "tile")
@@ -411,7 +429,7 @@ def tile(A: Any, reps: Any) -> Any:  # noqa: N803 - NumPy's name
 def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
     """NumPy's ``repeat`` (``repeats`` static: an int or a list of ints)."""
     if not contains_symbolic(a):
-        return np.repeat(a, repeats, axis=axis)
+        return _NP.repeat(a, repeats, axis=axis)
     t = as_tensor(a)
     if axis is None:
         t, axis = array_ops.reshape(t, [-1]), 0
@@ -424,7 +442,7 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
 
 def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     if not contains_symbolic(a):
-        return np.roll(a, shift, axis=axis)
+        return _NP.roll(a, shift, axis=axis)
     t = as_tensor(a)
     if axis is None:
         dims = _dims(t, "roll")
@@ -447,24 +465,28 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
 
 def flip(m: Any, axis: Any = None) -> Any:
     if not contains_symbolic(m):
-        return np.flip(m, axis)
+        return _NP.flip(m, axis)
     t = as_tensor(m)
     rank = _rank(t, "flip")
-    axes = list(range(rank)) if axis is None else [_norm_axis(a, rank, "flip") for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
+    axes = (
+        list(range(rank))
+        if axis is None
+        else [_norm_axis(a, rank, "flip") for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
+    )
     return array_ops.reverse(t, axes) if axes else t
 
 
 def fliplr(m: Any) -> Any:
-    return np.fliplr(m) if not contains_symbolic(m) else flip(m, 1)
+    return _NP.fliplr(m) if not contains_symbolic(m) else flip(m, 1)
 
 
 def flipud(m: Any) -> Any:
-    return np.flipud(m) if not contains_symbolic(m) else flip(m, 0)
+    return _NP.flipud(m) if not contains_symbolic(m) else flip(m, 0)
 
 
 def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     if not contains_symbolic(m):
-        return np.rot90(m, k, axes)
+        return _NP.rot90(m, k, axes)
     t = as_tensor(m)
     rank = _rank(t, "rot90")
     a0, a1 = (_norm_axis(a, rank, "rot90") for a in axes)
@@ -483,7 +505,7 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
     """NumPy's ``pad`` with modes ``constant`` (scalar ``constant_values``), ``reflect`` and ``symmetric``."""
     if not contains_symbolic(array):
-        return np.pad(array, pad_width, mode, **kwargs)
+        return _NP.pad(array, pad_width, mode, **kwargs)
     t = as_tensor(array)
     rank = _rank(t, "pad")
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (rank, 2)).tolist()
@@ -501,7 +523,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     if not contains_symbolic(a):
-        return np.diagonal(a, offset, axis1, axis2)
+        return _NP.diagonal(a, offset, axis1, axis2)
     t = as_tensor(a)
     rank = _rank(t, "diagonal")
     t = moveaxis(t, [_norm_axis(axis1, rank, "diagonal"), _norm_axis(axis2, rank, "diagonal")], [-2, -1])
@@ -514,7 +536,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
 
 def diag(v: Any, k: int = 0) -> Any:
     if not contains_symbolic(v):
-        return np.diag(v, k)
+        return _NP.diag(v, k)
     t = as_tensor(v)
     rank = _rank(t, "diag")
     if rank == 2:
@@ -531,7 +553,7 @@ def diag(v: Any, k: int = 0) -> Any:
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Any:
     if not contains_symbolic(a):
-        return np.trace(a, offset, axis1, axis2, dtype, out)
+        return _NP.trace(a, offset, axis1, axis2, dtype, out)
     d = diagonal(a, offset, axis1, axis2)
     dt = np.dtype(dtype) if dtype is not None else np_dtype(d)
     if dtype is None and (dt.kind == "b" or (dt.kind == "i" and dt.itemsize < 8)):
@@ -559,8 +581,10 @@ triu = _triangle("triu", np.triu, lower=False)
 
 
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append: Any = np._NoValue) -> Any:
-    if not contains_symbolic([a, None if prepend is np._NoValue else prepend, None if append is np._NoValue else append]):
-        return np.diff(a, n, axis, prepend, append)
+    if not contains_symbolic(
+        [a, None if prepend is np._NoValue else prepend, None if append is np._NoValue else append]
+    ):
+        return _NP.diff(a, n, axis, prepend, append)
     t = as_tensor(a)
     rank = _rank(t, "diff")
     axis = _norm_axis(axis, rank, "diff")
@@ -585,15 +609,21 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     """NumPy's ``gradient`` (second-order central differences inside, first-order at the edges;
     scalar spacings)."""
     if not contains_symbolic([f, *varargs]):
-        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+        return _NP.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     if edge_order != 1:
         raise unsupported_argument("gradient", "edge_order", edge_order)
     t = as_tensor(f)
     if not t.dtype.is_floating:
         t = as_tensor(t, np.float64)
     rank = _rank(t, "gradient")
-    axes = list(range(rank)) if axis is None else [_norm_axis(a, rank, "gradient") for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
-    spacing = list(varargs) if len(varargs) == len(axes) else list(varargs) * len(axes) if varargs else [1.0] * len(axes)
+    axes = (
+        list(range(rank))
+        if axis is None
+        else [_norm_axis(a, rank, "gradient") for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
+    )
+    spacing = (
+        list(varargs) if len(varargs) == len(axes) else list(varargs) * len(axes) if varargs else [1.0] * len(axes)
+    )
     out = []
     for ax, h in zip(axes, spacing):
         if np.ndim(h) != 0:
@@ -609,7 +639,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
 def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
     """NumPy's ``sort``; differentiable (the gradient goes back through the permutation)."""
     if not contains_symbolic(a):
-        return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
+        return _NP.sort(a, axis=axis, kind=kind, order=order, stable=stable)
     t = as_tensor(a)
     if axis is None:
         t, axis = array_ops.reshape(t, [-1]), -1
@@ -619,7 +649,7 @@ def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable:
 
 def argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
     if not contains_symbolic(a):
-        return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
+        return _NP.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
     t = as_tensor(a)
     if axis is None:
         t, axis = array_ops.reshape(t, [-1]), -1
@@ -630,24 +660,28 @@ def argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stab
 def partition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None) -> Any:
     """NumPy's ``partition``; on tensors the fully sorted array (a valid partition for every ``kth``)."""
     if not contains_symbolic(a):
-        return np.partition(a, kth, axis=axis, kind=kind, order=order)
+        return _NP.partition(a, kth, axis=axis, kind=kind, order=order)
     return sort(a, axis=axis)
 
 
 def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     if not contains_symbolic([condlist, choicelist, default]):
-        return np.select(condlist, choicelist, default)
+        return _NP.select(condlist, choicelist, default)
     dtype = np.result_type(*[_leaf_dtype(c) for c in choicelist]) if choicelist else result_dtype(default)
     out = as_tensor(default, np.result_type(dtype, result_dtype(default)) if not is_symbolic(default) else dtype)
     for cond, choice in reversed(list(zip(condlist, choicelist))):
         c = as_tensor(cond)
-        out = math_ops.where(c, as_tensor(choice, dtype) + array_ops.zeros_like(out), out + array_ops.zeros_like(as_tensor(choice, dtype)))
+        out = math_ops.where(
+            c,
+            as_tensor(choice, dtype) + array_ops.zeros_like(out),
+            out + array_ops.zeros_like(as_tensor(choice, dtype)),
+        )
     return out
 
 
 def append(arr: Any, values: Any, axis: Any = None) -> Any:
     if not contains_symbolic([arr, values]):
-        return np.append(arr, values, axis=axis)
+        return _NP.append(arr, values, axis=axis)
     if axis is None:
         return concatenate([ravel(arr), ravel(values)], axis=0)
     return concatenate([arr, values], axis=axis)
@@ -656,26 +690,26 @@ def append(arr: Any, values: Any, axis: Any = None) -> Any:
 def shape(a: Any) -> tuple[Any, ...]:
     """NumPy's ``shape``; of a tensor its static shape as a tuple (None for unknown dimensions)."""
     if not contains_symbolic(a):
-        return np.shape(a)
+        return _NP.shape(a)
     t = as_tensor(a) if is_symbolic(a) else array(a)
     return tuple(t.shape.as_list())
 
 
 def ndim(a: Any) -> int:
     if not contains_symbolic(a):
-        return np.ndim(a)
+        return _NP.ndim(a)
     return _rank(as_tensor(a) if is_symbolic(a) else array(a), "ndim")
 
 
 def size(a: Any, axis: Any = None) -> int:
     if not contains_symbolic(a):
-        return np.size(a, axis)
+        return _NP.size(a, axis)
     dims = _dims(as_tensor(a) if is_symbolic(a) else array(a), "size")
     return int(np.prod(dims if axis is None else [dims[axis]], dtype=np.int64))
 
 
 def result_type(*arrays_and_dtypes: Any) -> np.dtype:
-    return np.result_type(*[np_dtype(as_tensor(a)) if is_symbolic(a) else a for a in arrays_and_dtypes])
+    return _NP.result_type(*[np_dtype(as_tensor(a)) if is_symbolic(a) else a for a in arrays_and_dtypes])
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {

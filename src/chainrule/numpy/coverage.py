@@ -88,7 +88,12 @@ def table() -> str:
         ("Not differentiable in autograd (constants with respect to their inputs)", AUTOGRAD_NONDIFFERENTIABLE),
     ):
         done = [n for n in names if covered(n)]
-        lines += [f"## {title}: {len(done)} of {len(names)} covered", "", "| autograd | chainrule.numpy | status |", "|---|---|---|"]
+        lines += [
+            f"## {title}: {len(done)} of {len(names)} covered",
+            "",
+            "| autograd | chainrule.numpy | status |",
+            "|---|---|---|",
+        ]
         for n in names:
             public = PUBLIC_NAME.get(n, n)
             status = "covered" if covered(n) else "not covered: " + NOT_COVERED.get(n, "missing")

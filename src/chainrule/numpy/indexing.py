@@ -19,6 +19,9 @@ from chainrule.framework.graph import Tensor
 from chainrule.numpy.dispatch import as_tensor, is_symbolic
 from chainrule.ops import array_ops, indexing_ops, math_ops, selection_ops
 
+# NumPy for the eager path, untyped: its arguments are the caller's, passed on as given.
+_NP: Any = np
+
 
 def _is_basic(k: Any) -> bool:
     if k is None or k is Ellipsis or isinstance(k, builtins.slice):
@@ -104,7 +107,7 @@ def _advanced(t: Tensor, parts: list[Any]) -> Tensor:
     y = indexing_ops.getitem(t, tuple(basic)) if sliced else t
     dims = y.shape.as_list()
     positions = [p for p, _ in arrays]
-    indices = []
+    indices: list[Any] = []
     for p, k in arrays:
         n = dims[p]
         if is_symbolic(k):
@@ -122,7 +125,7 @@ def _advanced(t: Tensor, parts: list[Any]) -> Tensor:
             indices.append(arr)
     static = [i for i in indices if not isinstance(i, Tensor)]
     shapes = [tuple(i.shape) for i in static] + [tuple(i.shape.as_list()) for i in indices if isinstance(i, Tensor)]
-    batch = list(np.broadcast_shapes(*shapes))
+    batch = list(_NP.broadcast_shapes(*shapes))
     stacked = [
         as_tensor(np.broadcast_to(i, batch)) if not isinstance(i, Tensor) else array_ops.broadcast_to(i, batch)
         for i in indices
@@ -142,7 +145,7 @@ def _advanced(t: Tensor, parts: list[Any]) -> Tensor:
 def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
     """NumPy's ``take`` (``mode="raise"``)."""
     if not (is_symbolic(a) or is_symbolic(indices)):
-        return np.take(a, indices, axis=axis, out=out, mode=mode)
+        return _NP.take(a, indices, axis=axis, out=out, mode=mode)
     t = as_tensor(a)
     if axis is None:
         t, axis = array_ops.reshape(t, [-1]), 0
@@ -150,5 +153,3 @@ def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "r
     key: list[Any] = [builtins.slice(None)] * (t.shape.rank or 0)
     key[axis] = idx
     return getitem(t, tuple(key))
-
-

@@ -23,6 +23,13 @@ def _rank(t: Tensor, what: str) -> int:
     return t.shape.rank
 
 
+def _known(t: Tensor, what: str) -> list[int]:
+    dims = t.shape.as_list() if t.shape.rank is not None else [None]
+    if any(d is None for d in dims):
+        raise unsupported_argument(what, "a tensor whose shape is not known statically", t.shape)
+    return [int(d) for d in dims if d is not None]
+
+
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """NumPy's ``tensordot``."""
     if not contains_symbolic([a, b]):
@@ -110,7 +117,9 @@ def einsum(*operands: Any, out: Any = None, optimize: Any = False, **kwargs: Any
     spec = subscripts.replace(" ", "")
     if "->" not in spec:
         letters = [c for c in spec.replace(",", "").replace(".", "") if c.isalpha()]
-        spec += "->" + ("..." if "..." in spec else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        spec += (
+            "->" + ("..." if "..." in spec else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        )
     return linalg_ops.einsum(spec, *tensors)
 
 
@@ -121,8 +130,8 @@ def kron(a: Any, b: Any) -> Any:
     ta, tb = _pair(a, b)
     ra, rb = _rank(ta, "kron"), _rank(tb, "kron")
     n = max(ra, rb)
-    da = [1] * (n - ra) + [int(x) for x in ta.shape.as_list()]
-    db = [1] * (n - rb) + [int(x) for x in tb.shape.as_list()]
+    da = [1] * (n - ra) + _known(ta, "kron")
+    db = [1] * (n - rb) + _known(tb, "kron")
     left = array_ops.reshape(ta, [v for d in da for v in (d, 1)])
     right = array_ops.reshape(tb, [v for d in db for v in (1, d)])
     return array_ops.reshape(left * right, [x * y for x, y in zip(da, db)])
@@ -135,7 +144,7 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
     if axis not in (None, -1) or (axisa, axisb, axisc) != (-1, -1, -1):
         raise unsupported_argument("cross", "axis", axis if axis is not None else (axisa, axisb, axisc))
     ta, tb = _pair(a, b)
-    shape = np.broadcast_shapes(tuple(ta.shape.as_list()), tuple(tb.shape.as_list()))
+    shape = np.broadcast_shapes(tuple(_known(ta, "cross")), tuple(_known(tb, "cross")))
     return tf1_linalg.cross(array_ops.broadcast_to(ta, list(shape)), array_ops.broadcast_to(tb, list(shape)))
 
 

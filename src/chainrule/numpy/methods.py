@@ -28,10 +28,14 @@ U = ufuncs.FUNCTIONS
 
 
 def _shape_args(args: tuple[Any, ...]) -> Any:
-    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) or len(args) == 1 and args[0] is None else args
+    return (
+        args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) or len(args) == 1 and args[0] is None else args
+    )
 
 
-def _astype(x: Any, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True) -> Any:
+def _astype(
+    x: Any, dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True
+) -> Any:
     t = as_tensor(x)
     want = np.dtype(dtype)
     return t if np_dtype(t) == want else math_ops.cast(t, want)
@@ -139,4 +143,6 @@ def _basic_fast(key: Any) -> bool:
     """A key of plain ints and slices (the common case), which needs no advanced-indexing analysis."""
     if isinstance(key, (int, slice)) and not isinstance(key, bool):
         return True
-    return isinstance(key, tuple) and all(isinstance(k, slice) or (type(k) is int) or k is None or k is Ellipsis for k in key)
+    return isinstance(key, tuple) and all(
+        isinstance(k, slice) or (type(k) is int) or k is None or k is Ellipsis for k in key
+    )

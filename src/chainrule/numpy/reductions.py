@@ -43,8 +43,12 @@ def _mean_dtype(t: Tensor, dtype: Any) -> np.dtype:
     return d if d.kind in "fc" else np.dtype(np.float64)
 
 
-def _reduction(name: str, numpy_fn: Callable[..., Any], build: Callable[..., Tensor], accumulate: bool) -> Callable[..., Any]:
-    def function(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
+def _reduction(
+    name: str, numpy_fn: Callable[..., Any], build: Callable[..., Tensor], accumulate: bool
+) -> Callable[..., Any]:
+    def function(
+        a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any
+    ) -> Any:
         if not contains_symbolic(a):
             extra = {"keepdims": keepdims} if keepdims else {}
             return numpy_fn(a, axis=axis, dtype=dtype, out=out, **extra, **kwargs)
@@ -76,7 +80,9 @@ def _extremum(name: str, numpy_fn: Callable[..., Any], build: Callable[..., Tens
         return build(t, axis=_axis(axis), keepdims=bool(keepdims))
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"NumPy's ``{name}``; on tensors the gradient is shared evenly among tied maxima (autograd's rule)."
+    function.__doc__ = (
+        f"NumPy's ``{name}``; on tensors the gradient is shared evenly among tied maxima (autograd's rule)."
+    )
     return function
 
 
@@ -88,12 +94,20 @@ amin = _extremum("amin", np.amin, reduction_ops.reduce_min)
 
 def _moment(name: str, numpy_fn: Callable[..., Any], root: bool) -> Callable[..., Any]:
     def function(
-        a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False, **kwargs: Any
+        a: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        **kwargs: Any,
     ) -> Any:
         if not contains_symbolic(a):
             extra = {"keepdims": keepdims} if keepdims else {}
             return numpy_fn(a, axis=axis, dtype=dtype, out=out, ddof=ddof, **extra, **kwargs)
-        check_defaults(name, {"out": out, **kwargs}, {**_REDUCE_DEFAULTS, "mean": np._NoValue, "correction": np._NoValue})
+        check_defaults(
+            name, {"out": out, **kwargs}, {**_REDUCE_DEFAULTS, "mean": np._NoValue, "correction": np._NoValue}
+        )
         t = as_tensor(as_tensor(a), _mean_dtype(as_tensor(a), dtype))
         ax = _axis(axis)
         centered = t - reduction_ops.reduce_mean(t, axis=ax, keepdims=True)
@@ -115,10 +129,11 @@ def _count(t: Tensor, axis: Any) -> int:
     dims = t.shape.as_list() if t.shape.rank is not None else None
     if dims is None or builtins.any(d is None for d in dims):
         raise unsupported_argument("var", "a of unknown shape", t.shape)
+    known = [int(d) for d in dims if d is not None]
     if axis is None:
-        return int(np.prod(dims, dtype=np.int64))
+        return int(np.prod(known, dtype=np.int64))
     axes = [axis] if isinstance(axis, int) else axis
-    return int(np.prod([dims[a] for a in axes], dtype=np.int64))
+    return int(np.prod([known[a] for a in axes], dtype=np.int64))
 
 
 var = _moment("var", np.var, root=False)
@@ -203,6 +218,23 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> An
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
-    for f in (sum, prod, mean, max, min, amax, amin, var, std, cumsum, cumprod, argmax, argmin, all, any,
-              count_nonzero, ptp)  # fmt: skip
+    for f in (
+        sum,
+        prod,
+        mean,
+        max,
+        min,
+        amax,
+        amin,
+        var,
+        std,
+        cumsum,
+        cumprod,
+        argmax,
+        argmin,
+        all,
+        any,
+        count_nonzero,
+        ptp,
+    )  # fmt: skip
 }

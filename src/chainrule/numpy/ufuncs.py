@@ -162,7 +162,10 @@ UNARY: dict[str, tuple[np.ufunc, Build]] = {
     "sqrt": (np.sqrt, math_ops.sqrt),
     "cbrt": (np.cbrt, lambda x: math_ops.sign(x) * math_ops.pow(math_ops.abs(x), _const(1.0 / 3.0, x))),
     "square": (np.square, math_ops.square),
-    "reciprocal": (np.reciprocal, lambda x: math_ops.reciprocal(x) if not x.dtype.is_integer else math_ops.truncatediv(_const(1, x), x)),
+    "reciprocal": (
+        np.reciprocal,
+        lambda x: math_ops.reciprocal(x) if not x.dtype.is_integer else math_ops.truncatediv(_const(1, x), x),
+    ),
     "sin": (np.sin, math_ops.sin),
     "cos": (np.cos, math_ops.cos),
     "tan": (np.tan, math_ops.tan),
@@ -280,7 +283,9 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if not contains_symbolic([condition, x, y]):
         return np.where(condition) if x is None and y is None else np.where(condition, x, y)
     if x is None or y is None:
-        raise TypeError("chainrule.numpy.where(condition) (nonzero) is not supported on tensors: its shape depends on the values")
+        raise TypeError(
+            "chainrule.numpy.where(condition) (nonzero) is not supported on tensors: its shape depends on the values"
+        )
     dtype = result_dtype(x, y)
     c = _as_bool(as_tensor(condition))
     return math_ops.where(c, as_tensor(x, dtype), as_tensor(y, dtype))
@@ -393,7 +398,7 @@ def imag(val: Any) -> Any:
 def angle(z: Any, deg: bool = False) -> Any:
     if not contains_symbolic(z):
         return np.angle(z, deg=deg)
-    t = as_tensor(z, _float_dtype(z) if not numpy_dtype_of(z) in (complex,) else None)
+    t = as_tensor(z, _float_dtype(z) if numpy_dtype_of(z) not in (complex,) else None)
     out = math_ops.angle(t)
     return out * _const(180.0 / math.pi, out) if deg else out
 
@@ -405,7 +410,9 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
         return np.real_if_close(a, tol=tol)
     t = as_tensor(a)
     if t.dtype.is_complex:
-        raise TypeError("chainrule.numpy.real_if_close of a complex tensor: its dtype would depend on the values; use real()")
+        raise TypeError(
+            "chainrule.numpy.real_if_close of a complex tensor: its dtype would depend on the values; use real()"
+        )
     return t
 
 
@@ -413,14 +420,20 @@ def iscomplex(x: Any) -> Any:
     if not contains_symbolic(x):
         return np.iscomplex(x)
     t = as_tensor(x)
-    return math_ops.not_equal(imag(t), _const(0, imag(t))) if t.dtype.is_complex else array_ops.fill(array_ops.shape(t), False)
+    return (
+        math_ops.not_equal(imag(t), _const(0, imag(t)))
+        if t.dtype.is_complex
+        else array_ops.fill(array_ops.shape(t), False)
+    )
 
 
 def isreal(x: Any) -> Any:
     if not contains_symbolic(x):
         return np.isreal(x)
     t = as_tensor(x)
-    return math_ops.equal(imag(t), _const(0, imag(t))) if t.dtype.is_complex else array_ops.fill(array_ops.shape(t), True)
+    return (
+        math_ops.equal(imag(t), _const(0, imag(t))) if t.dtype.is_complex else array_ops.fill(array_ops.shape(t), True)
+    )
 
 
 def iscomplexobj(x: Any) -> bool:
