@@ -134,6 +134,7 @@ case("array_equal", lambda m, x, y: m.array_equal(x, y), I4, I4, grad=False)
 case("array_equiv", lambda m, x, y: m.array_equiv(x, y), I4, I4[:1], grad=False)
 case("round[decimals=2]", lambda m, x: m.round(x, 2), A, grad=False)
 case("around", lambda m, x: m.around(x), A * 3, grad=False)
+case("real_if_close", lambda m, x: m.real_if_close(x) * 2, A)
 
 # shapes
 case("reshape", lambda m, x: m.reshape(x, (4, 3)), A, vmap=True)
