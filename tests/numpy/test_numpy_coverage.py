@@ -18,7 +18,9 @@ TESTED = {c.id.split("[")[0] for c in CASES}
 
 
 def test_the_coverage_page_is_generated_from_the_lists():
-    assert DOC.read_text() == coverage.table(), "regenerate: python -m chainrule.numpy.coverage > docs/numpy_coverage.md"
+    assert DOC.read_text() == coverage.table(), (
+        "regenerate: python -m chainrule.numpy.coverage > docs/numpy_coverage.md"
+    )
 
 
 def test_counts():

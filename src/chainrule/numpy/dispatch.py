@@ -23,20 +23,49 @@ from chainrule.ops.state_ops import Variable
 # The classes whose instances stand for tensors; checked with one isinstance on the eager path.
 SYMBOLIC: tuple[type, ...] = (Tensor, Variable)
 _PY_SCALARS = (bool, int, float, complex)
+# Types that are never symbolic, looked up by ``type(x)`` first: the eager path's common arguments.
+PLAIN: frozenset[type] = frozenset(
+    {np.ndarray, bool, int, float, complex, str, type(None), slice, type(Ellipsis)}
+    | {np.dtype(c).type for c in "?bhilqBHILQefdgFDG"}
+)
+_NOT_TENSOR_LIKE = (np.ndarray, np.generic, *_PY_SCALARS)
 
 
 def is_symbolic(x: Any) -> bool:
     """Whether ``x`` is a Tensor or stands for one (a Variable)."""
-    return isinstance(x, SYMBOLIC) or (not isinstance(x, (np.ndarray, np.generic, *_PY_SCALARS)) and is_tensor_like(x))
+    if type(x) in PLAIN:
+        return False
+    return isinstance(x, SYMBOLIC) or (not isinstance(x, _NOT_TENSOR_LIKE) and is_tensor_like(x))
 
 
 def contains_symbolic(value: Any) -> bool:
     """Whether ``value`` is symbolic or a (nested) list/tuple/dict holding a symbolic value."""
-    if isinstance(value, (list, tuple)):
-        return any(contains_symbolic(v) for v in value)
+    t = type(value)
+    if t in PLAIN:
+        return False
+    if t is list or t is tuple:
+        for v in value:
+            if contains_symbolic(v):
+                return True
+        return False
     if isinstance(value, dict):
-        return any(contains_symbolic(v) for v in value.values())
+        return contains_symbolic(list(value.values()))
     return is_symbolic(value)
+
+
+def eager_first(name: str, numpy_fn: Callable[..., Any], symbolic: Callable[..., Any]) -> Callable[..., Any]:
+    """``numpy_fn`` when the first argument (the only one that may be a tensor) is not symbolic, else
+    ``symbolic``; the eager call passes the arguments on untouched (no defaults filled in)."""
+
+    def function(a: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(a) in PLAIN or not contains_symbolic(a):
+            return numpy_fn(a, *args, **kwargs)
+        return symbolic(a, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = symbolic.__doc__
+    function.__wrapped__ = symbolic  # type: ignore[attr-defined]
+    return function
 
 
 def numpy_dtype_of(x: Any) -> Any:

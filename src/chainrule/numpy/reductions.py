@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 
 from chainrule.framework.graph import Tensor
-from chainrule.numpy.dispatch import as_tensor, check_defaults, contains_symbolic, np_dtype, unsupported_argument
+from chainrule.numpy.dispatch import (
+    as_tensor,
+    check_defaults,
+    contains_symbolic,
+    eager_first,
+    np_dtype,
+    unsupported_argument,
+)
 from chainrule.ops import array_ops, math_ops, reduction_ops
 
 _REDUCE_DEFAULTS = {"out": None, "initial": np._NoValue, "where": True}
@@ -59,7 +66,7 @@ def _reduction(
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"NumPy's ``{name}``; on chainrule tensors, a differentiable reduction."
-    return function
+    return eager_first(name, numpy_fn, function)
 
 
 sum = _reduction("sum", np.sum, reduction_ops.reduce_sum, accumulate=True)  # noqa: A001 - NumPy's name
@@ -83,7 +90,7 @@ def _extremum(name: str, numpy_fn: Callable[..., Any], build: Callable[..., Tens
     function.__doc__ = (
         f"NumPy's ``{name}``; on tensors the gradient is shared evenly among tied maxima (autograd's rule)."
     )
-    return function
+    return eager_first(name, numpy_fn, function)
 
 
 max = _extremum("max", np.max, reduction_ops.reduce_max)  # noqa: A001 - NumPy's name
@@ -122,7 +129,7 @@ def _moment(name: str, numpy_fn: Callable[..., Any], root: bool) -> Callable[...
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"NumPy's ``{name}`` (``ddof`` supported); on tensors, differentiable."
-    return function
+    return eager_first(name, numpy_fn, function)
 
 
 def _count(t: Tensor, axis: Any) -> int:
@@ -153,7 +160,7 @@ def _scan(name: str, numpy_fn: Callable[..., Any], build: Callable[..., Tensor])
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"NumPy's ``{name}``; ``axis=None`` scans the flattened array."
-    return function
+    return eager_first(name, numpy_fn, function)
 
 
 cumsum = _scan("cumsum", np.cumsum, reduction_ops.cumsum)
@@ -174,7 +181,7 @@ def _arg(name: str, numpy_fn: Callable[..., Any], build: Callable[..., Tensor]) 
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"NumPy's ``{name}`` (int64 indices; not differentiable)."
-    return function
+    return eager_first(name, numpy_fn, function)
 
 
 argmax = _arg("argmax", np.argmax, reduction_ops.argmax)
@@ -193,7 +200,7 @@ def _logical_reduction(name: str, numpy_fn: Callable[..., Any], build: Callable[
         return build(t, axis=_axis(axis), keepdims=bool(keepdims))
 
     function.__name__ = function.__qualname__ = name
-    return function
+    return eager_first(name, numpy_fn, function)
 
 
 all = _logical_reduction("all", np.all, reduction_ops.reduce_all)  # noqa: A001 - NumPy's name

@@ -15,6 +15,7 @@ import numpy as np
 
 from chainrule.framework.graph import Tensor
 from chainrule.numpy.dispatch import (
+    PLAIN,
     SYMBOLIC,
     as_tensor,
     check_defaults,
@@ -55,7 +56,7 @@ def binary(name: str, ufunc: np.ufunc, build: Build) -> Callable[..., Any]:
     """``name(x, y)``: NumPy's ``ufunc`` on arrays, ``build(tx, ty)`` on tensors."""
 
     def function(x: Any, y: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(x, SYMBOLIC) or isinstance(y, SYMBOLIC) or contains_symbolic([x, y]):
+        if (type(x) not in PLAIN or type(y) not in PLAIN) and (contains_symbolic(x) or contains_symbolic(y)):
             if args:
                 raise TypeError(f"chainrule.numpy.{name}: an output array (out=) is not supported on tensors")
             check_defaults(name, kwargs, {"out": None, "where": True, "casting": "same_kind", "order": "K"})
