@@ -54,7 +54,10 @@ def _expand(t: Tensor, parts: list[Any]) -> list[Any]:
     out: list[Any] = []
     for k in parts:
         if isinstance(k, (bool, np.bool_)):
-            raise IndexError("chainrule.numpy: a scalar bool index is not supported on tensors")
+            raise TypeError(
+                "a scalar bool index (x[True]) is not supported on tensors; index with int arrays (or use "
+                "cr.gather) or with a bool mask of the indexed dimensions"
+            )
         if is_symbolic(k):
             kt = as_tensor(k)
             if kt.dtype.is_bool:
