@@ -250,6 +250,7 @@ from chainrule import losses  # noqa: E402
 from chainrule import debugging  # noqa: E402
 from chainrule import compat  # noqa: E402
 from chainrule.framework.dtypes import float16 as half, float64 as double  # noqa: E402
+from chainrule import numpy  # noqa: E402  (import chainrule.numpy as np: NumPy's namespace over the graph)
 
 # Known-unsupported TF 1.x names (tf.data, tf.contrib, queues, string ops, ...) raise an AttributeError that
 # says so and names the alternative (chainrule/unsupported.py); any other missing name, the usual one.

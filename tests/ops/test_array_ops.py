@@ -171,12 +171,13 @@ def test_getitem_index_out_of_range_at_run_time():
         run(x[i], {x: np.zeros(2, np.float32), i: 5})
 
 
-def test_getitem_rejects_bool_and_list_indices():
+def test_getitem_rejects_bool_scalars_and_gathers_int_arrays():
     x = cr.placeholder(cr.float32, [3])
     with pytest.raises(TypeError, match="cr.gather"):
         x[True]
-    with pytest.raises(TypeError, match="scalar int tensors"):
-        x[cr.constant([0, 1])]
+    # Issue 17: int arrays (lists, ndarrays, int tensors) index as in NumPy (tests/numpy has the rest).
+    values = np.array([1.0, 2.0, 3.0], np.float32)
+    np.testing.assert_array_equal(run(x[cr.constant([2, 0])], {x: values}), [3.0, 1.0])
 
 
 def test_iterating_over_a_tensor_unpacks_the_first_dimension():

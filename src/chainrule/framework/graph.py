@@ -59,6 +59,11 @@ def install_operators(implementations: dict[str, Callable[..., Any]]) -> None:
     _OPERATORS.update(implementations)
 
 
+def installed_operators() -> dict[str, Callable[..., Any]]:
+    """A copy of the operator implementations installed so far (to wrap one, then install the wrapper)."""
+    return dict(_OPERATORS)
+
+
 class Tensor:
     """A symbolic handle to one output of an Operation; its value exists only inside ``Session.run``."""
 
@@ -210,6 +215,159 @@ class Tensor:
 
     def __getitem__(self, key: Any) -> Tensor:
         return _OPERATORS["getitem"](self, key)
+
+    # -- NumPy's ndarray interface (implemented by chainrule.numpy, installed with ``install_operators``) --
+    # ``==``/``!=`` are elementwise only on values traced by a transform (cr.grad, cr.vmap, cr.function...);
+    # elsewhere they compare identity, as in TensorFlow 1.x, so tensors stay usable as dict keys and set
+    # members (feed_dict). Hashing is by identity everywhere. See docs/architecture.md, "NumPy front end".
+    def __eq__(self, other: object) -> Any:
+        eq = _OPERATORS.get("eq")
+        return NotImplemented if eq is None else eq(self, other)
+
+    def __ne__(self, other: object) -> Any:
+        ne = _OPERATORS.get("ne")
+        return NotImplemented if ne is None else ne(self, other)
+
+    def ref(self) -> TensorRef:
+        """A hashable reference that compares by identity (TF 2's ``Tensor.ref()``); ``.deref()`` gives the tensor."""
+        return TensorRef(self)
+
+    def _ndarray(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return _OPERATORS["ndarray_method"](method, self, args, kwargs)
+
+    T = property(lambda self: self._ndarray("T"), doc="The transpose (NumPy's ``ndarray.T``: axes reversed).")
+    mT = property(lambda self: self._ndarray("mT"), doc="The last two axes swapped (ndarray.mT).")  # noqa: N815
+    real = property(lambda self: self._ndarray("real"), doc="The real part (NumPy's ``ndarray.real``).")
+    imag = property(lambda self: self._ndarray("imag"), doc="The imaginary part (NumPy's ``ndarray.imag``).")
+
+    @property
+    def ndim(self) -> int | None:
+        """The rank (NumPy's ``ndarray.ndim``; None when unknown)."""
+        return self._shape.rank
+
+    @property
+    def size(self) -> int | None:
+        """The number of elements (NumPy's ``ndarray.size``; None when not known statically)."""
+        return self._shape.num_elements()
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        """NumPy's ``ndarray.sum`` (``chainrule.numpy.sum``)."""
+        return self._ndarray("sum", *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("mean", *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("max", *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("min", *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("prod", *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("std", *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("var", *args, **kwargs)
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("all", *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("any", *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("argmax", *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("argmin", *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("argsort", *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("cumsum", *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("cumprod", *args, **kwargs)
+
+    def reshape(self, *shape: Any, **kwargs: Any) -> Any:
+        """NumPy's ``ndarray.reshape``: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+        return self._ndarray("reshape", *shape, **kwargs)
+
+    def transpose(self, *axes: Any) -> Any:
+        """NumPy's ``ndarray.transpose``: ``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
+        return self._ndarray("transpose", *axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return self._ndarray("swapaxes", axis1, axis2)
+
+    def ravel(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("ravel", *args, **kwargs)
+
+    def flatten(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("flatten", *args, **kwargs)
+
+    def squeeze(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("squeeze", *args, **kwargs)
+
+    def dot(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("dot", *args, **kwargs)
+
+    def astype(self, *args: Any, **kwargs: Any) -> Any:
+        """NumPy's ``ndarray.astype`` (differentiable between float dtypes)."""
+        return self._ndarray("astype", *args, **kwargs)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("clip", *args, **kwargs)
+
+    def round(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("round", *args, **kwargs)
+
+    def conj(self) -> Any:
+        return self._ndarray("conj")
+
+    def conjugate(self) -> Any:
+        return self._ndarray("conj")
+
+    def repeat(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("repeat", *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("take", *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("diagonal", *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("trace", *args, **kwargs)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ndarray("copy", *args, **kwargs)
+
+
+class TensorRef:
+    """A Tensor wrapped to be hashed and compared by identity (what ``Tensor.ref()`` returns)."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self._tensor = tensor
+
+    def deref(self) -> Tensor:
+        """The tensor this refers to."""
+        return self._tensor
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TensorRef) and other._tensor is self._tensor
+
+    def __hash__(self) -> int:
+        return id(self._tensor)
+
+    def __repr__(self) -> str:
+        return f"<cr.TensorRef {self._tensor!r}>"
 
 
 class Operation:

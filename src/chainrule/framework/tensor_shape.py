@@ -121,6 +121,20 @@ class TensorShape:
         d = self.dims[key]
         return None if d is None else Dimension(d)
 
+    def concatenate(self, other: Any) -> TensorShape:
+        """This shape's dimensions followed by ``other``'s (TF's ``TensorShape.concatenate``)."""
+        other = as_shape(other)
+        if self.dims is None or other.dims is None:
+            return TensorShape(None)
+        return TensorShape(self.dims + other.dims)
+
+    # ``shape + (1,)`` and ``(2,) + shape`` concatenate, as in TensorFlow and as with NumPy's shape tuples.
+    def __add__(self, other: Any) -> TensorShape:
+        return self.concatenate(other)
+
+    def __radd__(self, other: Any) -> TensorShape:
+        return as_shape(other).concatenate(self)
+
     def __eq__(self, other: object) -> bool:
         try:
             other = as_shape(other)
