@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import chainrule as cr
+from chainrule.viz.html import graph_data
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = (
@@ -291,4 +292,123 @@ def test_loop_and_cond_frames_expand_in_chromium(browser, tmp_path):
     assert browser.evaluate("document.querySelector('#graph .node.op[data-id=\"o:loop/body/Cos\"]') !== null")
     browser.evaluate("window.scrollTo(0, 0)")
     browser.screenshot(ARTIFACTS / "graph_page_loop_expanded.png")
+    assert browser.errors() == []
+
+
+# Every drawn edge sampled every 2 px against every box drawn (ops and collapsed scopes) but its own
+# two ends: the points that fall inside one. Computed from the SVG alone, not from the page's layout.
+_CROSSINGS_JS = """(() => {
+  const boxes = [...document.querySelectorAll('#graph .node')].map((n) => {
+    const b = n.getBBox();
+    return [n.getAttribute('data-id'), b.x + 1, b.y + 1, b.x + b.width - 1, b.y + b.height - 1];
+  });
+  const found = [];
+  for (const p of document.querySelectorAll('#graph path.edge')) {
+    const ends = [p.getAttribute('data-from'), p.getAttribute('data-to')];
+    const len = p.getTotalLength();
+    for (let s = 0; s <= len; s += 2) {
+      const q = p.getPointAtLength(s);
+      const hit = boxes.find(([id, x0, y0, x1, y1]) =>
+        !ends.includes(id) && q.x > x0 && q.x < x1 && q.y > y0 && q.y < y1);
+      if (hit) { found.push(ends.concat([hit[0], Math.round(q.x), Math.round(q.y)])); break; }
+    }
+  }
+  return {edges: document.querySelectorAll('#graph path.edge').length, boxes: boxes.length, crossings: found};
+})()"""
+
+
+def _demo_graph() -> cr.Graph:
+    """The graph ``chainrule demo`` draws on its page (d/dx cos x), built by the demo's own step."""
+    from chainrule import demo
+
+    ctx = demo.DemoContext(out_dir=".")
+    demo.cos_derivative(ctx)
+    return ctx.results["cos"][0]
+
+
+def _no_crossings(b: Browser, state: str) -> int:
+    seen = b.evaluate(_CROSSINGS_JS)
+    assert seen["crossings"] == [], f"{state}: edges through boxes (from, to, box, x, y): {seen['crossings']}"
+    return seen["edges"]
+
+
+def test_demo_graph_edges_go_around_boxes_scopes_fold_and_nothing_is_fetched(browser, tmp_path):
+    graph = _demo_graph()
+    page = Path(cr.viz.render(graph, tmp_path / "cos_graph.html"))
+    # Offline: the browser has no network at all, and the page must still draw everything.
+    targets = browser.send("Target.getTargets", session=False)["targetInfos"]
+    target = next(t for t in targets if t["type"] == "page")
+    browser.session = browser.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})[
+        "sessionId"
+    ]
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        browser.send(f"{domain}.enable")
+    offline = {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0}
+    browser.send("Network.emulateNetworkConditions", offline)
+    browser.send("Page.navigate", {"url": page.as_uri()})
+    browser.wait_for("Page.loadEventFired")
+
+    collapsed = _visible(browser)
+    assert collapsed["ops"] == 2 and collapsed["scopes"] == 1, collapsed  # x, Cos and the gradients scope
+    assert _no_crossings(browser, "collapsed") == 3  # x -> Cos, x -> gradients, Cos -> gradients
+    browser.screenshot(ARTIFACTS / "demo_graph_page_collapsed.png")
+
+    # Clicking the gradients scope opens it onto its ops and the collapsed Cos_grad scope.
+    browser.click(*_center(browser, '#graph .node.group.collapsed[data-id="g:gradients"]'))
+    opened = _visible(browser)
+    assert opened["frames"] == 1 and opened["scopes"] == 1, opened
+    _no_crossings(browser, "gradients expanded")
+    browser.click(*_center(browser, '#graph .node.group.collapsed[data-id="g:gradients/Cos_grad"]'))
+    full = _visible(browser)
+    assert full["frames"] == 2 and full["scopes"] == 0 and full["ops"] == 8, full
+    edges = _no_crossings(browser, "all expanded")
+    # x feeds Cos and, inside Cos_grad, Sin: its own edge, from x's box to Sin's box.
+    assert browser.evaluate(
+        'document.querySelector(\'#graph path.edge[data-from="o:x"][data-to="o:gradients/Cos_grad/Sin"]\') !== null'
+    )
+    assert edges == len({(a, b) for a, b, _ in graph_data(graph)["edges"]}), edges  # each edge drawn once
+    browser.evaluate("window.scrollTo(0, 0)")
+    browser.screenshot(ARTIFACTS / "demo_graph_page_expanded.png")
+
+    # The creation line of an op is the demo's own line, not the console script's.
+    browser.mouse("mouseMoved", *_center(browser, '#graph .node.op[data-id="o:Cos"]'))
+    tip = browser.evaluate("document.getElementById('tooltip').textContent")
+    assert "demo.py" in tip and "y = cr.cos(x)" in tip, tip
+
+    # Clicking the title bar of an open scope folds it again.
+    browser.click(*_center(browser, '#graph .frame[data-id="g:gradients"] rect.head'))
+    assert _visible(browser) == collapsed
+    _no_crossings(browser, "collapsed again")
+
+    requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
+    assert requests == [page.as_uri()], requests  # the page itself, nothing else
+    assert browser.errors() == []
+
+
+def test_no_edge_crosses_a_box_on_a_network_with_its_training_step(browser, tmp_path):
+    graph = cr.Graph()
+    with graph.as_default():
+        x = cr.placeholder(cr.float32, [None, 4], name="x")
+        labels = cr.placeholder(cr.int32, [None], name="labels")
+        with cr.name_scope("layer1"):
+            w1 = cr.Variable(cr.zeros([4, 8]), name="w")
+            h = cr.nn.relu(cr.matmul(x, w1) + cr.Variable(cr.zeros([8]), name="b"))
+        with cr.name_scope("layer2"):
+            logits = cr.matmul(h, cr.Variable(cr.zeros([8, 3]), name="w"))
+        xent = cr.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        loss = cr.reduce_mean(xent, name="loss")
+        cr.train.GradientDescentOptimizer(0.1).minimize(loss)
+    browser.open_page(Path(cr.viz.render(graph, tmp_path / "net.html")).as_uri())
+    _no_crossings(browser, "collapsed")
+    # The mean is one box of its own (reduce_mean built several ops), which opens like a scope.
+    mean_box = '#graph .node.group.collapsed.composite[data-id="g:loss"]'
+    assert browser.evaluate(f"document.querySelector({json.dumps(mean_box)}) !== null")
+    browser.click(*_center(browser, '#graph .node.group.collapsed[data-id="g:loss"]'))
+    assert browser.evaluate("document.querySelector('#graph .frame.composite[data-id=\"g:loss\"]') !== null")
+    assert browser.evaluate("document.querySelector('#graph .node.op[data-id=\"o:loss/Sum\"]') !== null")
+    _no_crossings(browser, "mean expanded")
+    browser.evaluate("document.getElementById('expand-all').click()")
+    assert _no_crossings(browser, "all expanded") > 40
+    browser.evaluate("window.scrollTo(0, 0)")
+    browser.screenshot(ARTIFACTS / "graph_page_network_expanded.png")
     assert browser.errors() == []

@@ -93,12 +93,15 @@ def test_known_shapes_keep_sums_that_change_shape():
     assert cr.explain(gx) == "s"
 
 
-def test_static_shapes_fold_and_mean_reads_as_sum_over_count():
+def test_static_shapes_fold_and_mean_reads_as_mean():
     x = cr.placeholder(cr.float32, [2, 3], name="x")
     assert cr.explain(cr.shape(x)) == "[2, 3]"
     assert cr.explain(cr.size(x) * 1) == "6"
-    assert cr.explain(cr.reduce_mean(x, axis=1)) == "sum(x, axis=1)/3"
-    assert cr.explain(cr.reduce_mean(x, axis=1), format="latex") == r"\frac{\sum_{\mathrm{axis}=1} x}{3}"
+    assert cr.explain(cr.reduce_mean(x, axis=1)) == "mean(x, axis=1)"
+    latex = r"\operatorname{mean}_{\mathrm{axis}=1}\left(x\right)"
+    assert cr.explain(cr.reduce_mean(x, axis=1), format="latex") == latex
+    # Only reduce_mean's output reads as a mean: a sum the user divides stays a sum over a number.
+    assert cr.explain(cr.reduce_sum(x, axis=1) / 3) == "sum(x, axis=1)/3"
 
 
 def test_variables_print_by_name_and_names_in_latex():
@@ -162,3 +165,77 @@ def test_deep_graph_does_not_recurse_per_op():
     for _ in range(3000):
         y = y + 0.0
     assert cr.explain(y) == "x"
+
+
+# --- matrix expressions read as a reader writes them: mean, sum, size, no Reshape/floor/Size ------
+_NOT_MATHEMATICS = ("floor", "Size(", "Reshape(", "StridedSlice(", "BroadcastTo(", "Cast(", "KeepDimsShape")
+
+
+def _reads_as_mathematics(text: str) -> str:
+    assert not any(word in text for word in _NOT_MATHEMATICS), text
+    return text
+
+
+@pytest.mark.parametrize("batch", [None, 5])
+def test_mean_of_squares_of_w_x_minus_y(batch):
+    w = cr.placeholder(cr.float64, [3, 2], name="W")
+    x = cr.placeholder(cr.float64, [2, batch], name="x")
+    y = cr.placeholder(cr.float64, [3, batch], name="y")
+    loss = cr.reduce_mean(cr.square(cr.matmul(w, x) - y))
+    (dw,) = cr.gradients(loss, [w])
+    assert _reads_as_mathematics(cr.explain(loss)) == "mean((W @ x - y)**2)"
+    # d/dW mean((Wx - y)^2) = 2 (Wx - y) x^T / n, n the number of elements averaged.
+    count = "size(W @ x - y)" if batch is None else "15"
+    assert _reads_as_mathematics(cr.explain(dw)) == f"2*(W @ x - y)/{count} @ transpose(x)"
+    if batch is None:
+        assert cr.explain(dw, format="latex") == (
+            r"\frac{2 \left(W x - y\right)}{\operatorname{size}\left(W x - y\right)} x^{\top}"
+        )
+
+
+def test_mean_over_one_axis_divides_by_that_axis():
+    w = cr.placeholder(cr.float64, [3, 2], name="W")
+    x = cr.placeholder(cr.float64, [2, None], name="x")
+    y = cr.placeholder(cr.float64, [3, None], name="y")
+    loss = cr.reduce_mean(cr.square(cr.matmul(w, x) - y), axis=0)
+    (dw,) = cr.gradients(loss, [w])
+    assert _reads_as_mathematics(cr.explain(loss)) == "mean((W @ x - y)**2, axis=0)"
+    assert _reads_as_mathematics(cr.explain(dw)) == "2*(W @ x - y)/3 @ transpose(x)"
+
+
+def test_softmax_cross_entropy_of_an_affine_layer():
+    x = cr.placeholder(cr.float64, [None, 4], name="x")
+    labels = cr.placeholder(cr.float64, [None, 3], name="labels")
+    w = cr.placeholder(cr.float64, [4, 3], name="W")
+    b = cr.placeholder(cr.float64, [3], name="b")
+    xent = cr.nn.softmax_cross_entropy_with_logits(labels=labels, logits=cr.matmul(x, w) + b)
+    loss = cr.reduce_mean(xent)
+    dw, db = cr.gradients(loss, [w, b])
+    assert _reads_as_mathematics(cr.explain(xent)) == "-sum(labels*log_softmax(x @ W + b), axis=-1)"
+    assert _reads_as_mathematics(cr.explain(loss)) == "mean(-sum(labels*log_softmax(x @ W + b), axis=-1))"
+    # (softmax(z) - labels)/n, with softmax(z) scaled by each row's label mass (1 for probabilities).
+    residual = "(softmax(x @ W + b)*sum(labels, axis=1, keepdims=True) - labels)"
+    count = "size(sum(labels*log_softmax(x @ W + b), axis=-1))"
+    assert _reads_as_mathematics(cr.explain(db)) == f"{residual}/{count}"
+    assert _reads_as_mathematics(cr.explain(dw)) == f"transpose(x) @ ({residual}/{count})"
+
+
+def test_two_layer_network():
+    x = cr.placeholder(cr.float64, [None, 4], name="x")
+    target = cr.placeholder(cr.float64, [None, 3], name="t")
+    w1 = cr.placeholder(cr.float64, [4, 5], name="W1")
+    w2 = cr.placeholder(cr.float64, [5, 3], name="W2")
+    h = cr.tanh(cr.matmul(x, w1))
+    loss = cr.reduce_mean(cr.square(cr.matmul(h, w2) - target))
+    dw1, dw2 = cr.gradients(loss, [w1, w2])
+    assert _reads_as_mathematics(cr.explain(loss)) == "mean((tanh(x @ W1) @ W2 - t)**2)"
+    delta = "2*(tanh(x @ W1) @ W2 - t)/size(tanh(x @ W1) @ W2 - t)"
+    assert _reads_as_mathematics(cr.explain(dw2)) == f"transpose(tanh(x @ W1)) @ ({delta})"
+    assert _reads_as_mathematics(cr.explain(dw1)) == (f"transpose(x) @ ({delta} @ transpose(W2)*(1 - tanh(x @ W1)**2))")
+
+
+def test_a_reshape_that_moves_values_stays_visible():
+    x = cr.placeholder(cr.float64, [2, 3], name="x")
+    assert cr.explain(cr.reshape(x, [3, 2])) == "Reshape(x, [3, 2])"
+    assert cr.explain(cr.reshape(cr.reduce_sum(x), [1, 1])) == "sum(x)"  # one value: broadcasting repeats it
+    assert cr.explain(x[:, None]) != "x"  # a real index (not only new axes) is not read away

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 import chainrule as cr
-from chainrule.viz import layout
+from chainrule.viz import _scopes
 from chainrule.viz.html import graph_data
 
 
@@ -61,24 +61,21 @@ def test_quotes_and_newlines_are_escaped_in_dot():
     assert r'"a/c\"q"' in dot
 
 
-def test_layout_layers_every_child_once_and_edges_point_down():
+def test_scopes_hold_every_op_once_and_a_variable_with_its_initializer():
     graph, *_ = _graph()
-    lay = layout.build([(op.name, op) for op in graph.get_operations()])
-    assert lay.groups[layout.ROOT].num_ops == len(graph.get_operations())
-    for gid, g in lay.groups.items():
-        flat = [c for row in g.layers for c in row]
-        assert sorted(flat) == sorted(g.children), gid
-        row_of = {c: i for i, row in enumerate(g.layers) for c in row}
-        down = sum(row_of[a] < row_of[b] for a, b in g.edges)
-        assert down == len(g.edges), (gid, g.edges)  # no cycles between these scopes
+    tree = _scopes.build([(op.name, op) for op in graph.get_operations()])
+    assert tree.groups[_scopes.ROOT].num_ops == len(graph.get_operations())
+    held = [c for g in tree.groups.values() for c in g.children if c.startswith("o:")]
+    assert sorted(held) == sorted("o:" + op.name for op in graph.get_operations())
+    for gid, g in tree.groups.items():
         for c in g.children:
-            assert lay.parent[c] == gid
-    # The op "model/w" and the scope "model/w/" (its initializer) are distinct boxes.
-    assert "o:model/w" in lay.groups["g:model"].children
-    assert "g:model/w" in lay.groups["g:model"].children
+            assert tree.parent[c] == gid
+    # As in TensorBoard, the op "model/w" is drawn inside the scope "model/w/" with its Assign.
+    assert tree.parent["o:model/w"] == "g:model/w"
+    assert tree.parent["o:model/w/Assign"] == "g:model/w"
 
 
-def test_layout_breaks_cycles_between_scopes():
+def test_scopes_keep_edges_between_scopes_both_ways():
     graph = cr.Graph()
     with graph.as_default():
         with cr.name_scope("a"):
@@ -86,10 +83,50 @@ def test_layout_breaks_cycles_between_scopes():
         b = cr.sin(a1, name="b")
         with cr.name_scope("a/"):
             cr.cos(b, name="a2")
-    lay = layout.build([(op.name, op) for op in graph.get_operations()])
-    root = lay.groups[layout.ROOT]
-    assert root.edges == {("g:a", "o:b"), ("o:b", "g:a")}
-    assert sorted(c for row in root.layers for c in row) == ["g:a", "o:b"]
+    tree = _scopes.build([(op.name, op) for op in graph.get_operations()])
+    assert tree.groups[_scopes.ROOT].children == ["g:a", "o:b"]
+    assert ("o:a/a1", "o:b", "data") in tree.edges and ("o:b", "o:a/a2", "data") in tree.edges
+
+
+def test_a_composite_call_is_one_box_named_after_its_output():
+    graph = cr.Graph()
+    with graph.as_default():
+        w = cr.placeholder(cr.float64, [3, 2], name="W")
+        x = cr.placeholder(cr.float64, [2, None], name="x")
+        y = cr.placeholder(cr.float64, [3, None], name="y")
+        cr.reduce_mean(cr.square(cr.matmul(w, x) - y), name="loss")
+        xent = cr.nn.softmax_cross_entropy_with_logits(labels=y, logits=cr.matmul(w, x))
+        cr.reduce_mean(cr.reduce_mean(xent))  # two calls: two boxes
+    data = graph_data(graph)
+    groups = data["groups"]
+    # reduce_mean built Sum, Size, FloorDiv, Cast... and the division named "loss": one box "loss".
+    assert groups["g:loss"]["composite"] == "reduce_mean"
+    assert data["parent"]["o:loss"] == "g:loss" and data["ops"]["o:loss"]["type"] == "RealDiv"
+    inside = {data["ops"][c]["type"] for c in groups["g:loss"]["children"]}
+    assert {"Sum", "Size", "FloorDiv", "Cast", "RealDiv"} <= inside, inside
+    assert data["ops"]["o:loss/Sum"]["name"] == "Sum"  # op names do not change
+    assert data["parent"]["o:Square"] == "g:" and data["parent"]["o:MatMul"] == "g:"
+    xent_box = "g:" + xent.op.name
+    assert groups[xent_box]["composite"] == "softmax_cross_entropy_with_logits"
+    assert {data["ops"][c]["type"] for c in groups[xent_box]["children"]} == {
+        "StopGradient",
+        "SoftmaxCrossEntropyWithLogits",
+    }
+    means = [g for g in groups.values() if g["composite"] == "reduce_mean"]
+    assert len(means) == 3
+    # The edges still join the real ops: W -> MatMul -> Sub -> Square -> Sum (inside the box).
+    assert ["o:Square", "o:loss/Sum", "data"] in data["edges"]
+
+
+def test_the_demo_graph_points_at_the_demo_not_the_console_script():
+    from chainrule import demo
+
+    ctx = demo.DemoContext(out_dir=".")
+    demo.cos_derivative(ctx)
+    graph = ctx.results["cos"][0]
+    sources = {op["type"]: op["source"] for op in graph_data(graph)["ops"].values()}
+    assert "demo.py" in sources["Cos"] and "y = cr.cos(x)" in sources["Cos"], sources["Cos"]
+    assert "test_graph_render.py" not in sources["Cos"]
 
 
 def test_graph_data_for_the_page():
@@ -173,8 +210,7 @@ def test_conds_and_loops_are_frames_holding_their_functions():
     edges = {(a, b) for a, b, _ in data["edges"]}
     assert ("o:x", "o:branch/If") in edges
     assert any(a.startswith("o:loop/body/") and b.startswith("o:loop/body/") for a, b in edges)
-    frames = data["groups"]["g:"]["layers"]
-    assert {"g:branch", "g:loop"} <= {c for row in frames for c in row}
+    assert {"g:branch", "g:loop"} <= set(data["groups"]["g:"]["children"])
 
 
 def test_dot_draws_function_frames_as_clusters():

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from chainrule.framework import errors
 from chainrule.framework.dtypes import DType
-from chainrule.framework.source import SourceLocation, user_frame
+from chainrule.framework.source import SourceLocation, current_composite, user_frame
 from chainrule.framework.tensor_shape import TensorShape, as_shape
 
 _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
@@ -396,6 +396,7 @@ class Operation:
         # Kept as a plain tuple of str/int, which the cyclic collector stops tracking.
         self._source = None if source is None else (source.filename, source.lineno, source.function)
         self._id = len(graph._ops)
+        self._composite = current_composite()
 
     type = property(lambda self: self._type, doc="The op type, e.g. ``'Cos'``.")
     name = property(lambda self: self._name, doc="Unique name within the graph.")
@@ -409,6 +410,9 @@ class Operation:
         """Where the user's code created this op."""
         return None if self._source is None else SourceLocation(*self._source)
 
+    composite = property(
+        lambda self: self._composite, doc="The library composite call (``reduce_mean``...) that created it, or None."
+    )
     attrs = property(lambda self: dict(self._attrs), doc="All attributes (a copy), private ones included.")
     id = property(lambda self: self._id, doc="Position in the graph's creation order (a topological order).")
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from chainrule.framework import dtypes
 from chainrule.framework.graph import Tensor, get_default_graph
+from chainrule.framework.source import composite_call
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, indexing_ops, math_ops, random_ops, reduction_ops
 from chainrule.ops.axes import deprecated_alias
@@ -403,6 +404,7 @@ register_op(
 )
 
 
+@composite_call("softmax_cross_entropy_with_logits_v2")
 def softmax_cross_entropy_with_logits_v2(
     labels: Any, logits: Any, axis: int | None = None, name: str | None = None, dim: int | None = None
 ) -> Tensor:
@@ -428,6 +430,7 @@ def softmax_cross_entropy_with_logits_v2(
     return apply("SoftmaxCrossEntropyWithLogits", logits, labels, name=name, axis=-1 if axis is None else int(axis))
 
 
+@composite_call("softmax_cross_entropy_with_logits")
 def softmax_cross_entropy_with_logits(
     _sentinel: Any = None,
     labels: Any = None,
@@ -582,6 +585,7 @@ def sigmoid_cross_entropy_with_logits(*, labels: Any, logits: Any, name: str | N
 
 
 # --- l2_loss, bias_add ---------------------------------------------------------------------
+@composite_call("l2_loss")
 def l2_loss(t: Any, name: str | None = None) -> Tensor:
     """``sum(t ** 2) / 2`` as a scalar (a composition: nothing here can overflow early or lose precision)."""
     t = convert_to_tensor(t)

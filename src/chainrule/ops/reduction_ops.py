@@ -17,7 +17,7 @@ import numpy as np
 
 from chainrule.framework import dtypes, errors
 from chainrule.framework.graph import Tensor, is_tensor_like
-from chainrule.framework.source import user_frame
+from chainrule.framework.source import composite_call, user_frame
 from chainrule.framework.tensor_shape import TensorShape
 from chainrule.ops import array_ops, math_ops
 from chainrule.ops.axes import axes_tuple, axis_attr, deprecated_alias, given_axes
@@ -324,6 +324,7 @@ reduce_prod = _reduction(
 
 
 # --- mean (composite: sum / count) ------------------------------------------------------------
+@composite_call("reduce_mean")
 def _mean(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
     axes = _checked_axes("reduce_mean", x, axis, NUMERIC_OR_COMPLEX)
     total = reduce_sum(x, axis=axes, keepdims=keepdims)
@@ -381,6 +382,7 @@ register_op(
 )
 
 
+@composite_call("reduce_logsumexp")
 def _logsumexp(x: Tensor, axis: Any, keepdims: bool, name: str | None) -> Tensor:
     axes = _checked_axes("reduce_logsumexp", x, axis, FLOAT)
     shift = apply("LogSumExpShift", x, axis=axes)

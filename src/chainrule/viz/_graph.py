@@ -64,17 +64,46 @@ def drawn_ops(ops: list[Operation], prefix: str = "") -> list[tuple[str, Operati
     An op that runs functions (``cr.cond``'s ``If``, ``cr.while_loop``'s ``While``) becomes a frame
     named after it, holding the op itself (``cond/If``) and a frame per function
     (``cond/then_branch/Sin``), as TensorBoard draws TensorFlow's ``cond/`` and ``while/`` scopes.
+    The ops of one call of a library composite (``reduce_mean``'s ``Sum``, ``Size``, ``FloorDiv``...)
+    are drawn under the name of its output op (``loss/Sum`` beside ``loss``), one box for the call.
     """
+    home = composite_homes(ops)
     drawn: list[tuple[str, Operation]] = []
     for op in ops:
+        path = prefix + home.get(op, op.name)
         bodies = function_bodies(op)
         if not bodies:
-            drawn.append((prefix + op.name, op))
+            drawn.append((path, op))
             continue
-        drawn.append((f"{prefix}{op.name}/{op.type}", op))
+        drawn.append((f"{path}/{op.type}", op))
         for key, function_ops in bodies:
-            drawn.extend(drawn_ops(function_ops, f"{prefix}{op.name}/{key}/"))
+            drawn.extend(drawn_ops(function_ops, f"{path}/{key}/"))
     return drawn
+
+
+def composite_homes(ops: list[Operation]) -> dict[Operation, str]:
+    """Where the ops of each composite call (of two ops or more) are drawn: under the name of its output op."""
+    calls: dict[int, list[Operation]] = {}
+    for op in ops:
+        if op.composite is not None:
+            calls.setdefault(op.composite.serial, []).append(op)
+    homes: dict[Operation, str] = {}
+    for members in calls.values():
+        if len(members) < 2:
+            continue
+        out = max(members, key=lambda o: o.id)  # the op the call returned is the last it created
+        scope = out.name.rsplit("/", 1)[0] + "/" if "/" in out.name else ""
+        for op in members:
+            if op is not out:
+                rel = op.name[len(scope) :] if op.name.startswith(scope) else op.name.rsplit("/", 1)[-1]
+                homes[op] = f"{out.name}/{rel}"
+    return homes
+
+
+def composite_of(ops: list[Operation]) -> dict[str, str]:
+    """The composite boxes among ``ops``: the drawn scope of each (its output op's name) -> the function's name."""
+    homes = composite_homes(ops)
+    return {path.rsplit("/", 1)[0]: op.composite.function for op, path in homes.items() if op.composite is not None}
 
 
 def source_text(op: Operation) -> str:

@@ -1,15 +1,31 @@
 """The graph page's style and script, inlined into every page so it needs no server and no network.
 
-The script reads the graph (ops, name-scope groups and their layers, computed
-in Python by ``viz.layout``) from a JSON block, turns the layers into
-coordinates for the scopes currently expanded, and draws an SVG. Clicking a
-collapsed scope expands it; clicking an expanded scope's title bar collapses it.
+The script reads the graph (ops, name-scope groups and their children, edges) from a JSON block
+and lays out the scopes currently expanded with dagre (``vendor/dagre.min.js``, MIT, inlined into
+the page before this script): expanded scopes are dagre's clusters, collapsed ones single boxes.
+Edges are then drawn through dagre's points so that they cross no box: each one leaves its
+source vertically, crosses every rank it spans at a point dagre kept free (its dummy nodes), and
+turns only in the gaps between ranks. Clicking a collapsed scope expands it; clicking an
+expanded scope's title bar collapses it.
 """
+
+import functools
+from importlib import resources
+
+
+@functools.cache
+def dagre_source() -> str:
+    """The vendored dagre (with its license header), as text to inline in a ``<script>`` element."""
+    text = resources.files("chainrule.viz").joinpath("vendor/dagre.min.js").read_text(encoding="utf-8")
+    if "</" in text:  # would end the script element early; the vendored file has none
+        raise RuntimeError("vendor/dagre.min.js contains '</' and cannot be inlined")
+    return text
+
 
 CSS = r"""
 :root { --fwd: #dbeafe; --fwd-line: #2563eb; --grad: #ffedd5; --grad-line: #ea580c;
         --var: #dcfce7; --var-line: #16a34a; --const: #f1f5f9; --const-line: #94a3b8;
-        --scope: #f8fafc; --scope-line: #64748b; --grad-scope: #fff7ed; }
+        --scope: #f8fafc; --scope-line: #64748b; --grad-scope: #fff7ed; --comp: #ede9fe; --comp-line: #7c3aed; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #0f172a; background: #fff; }
 header { position: sticky; top: 0; z-index: 2; background: #ffffffee; border-bottom: 1px solid #e2e8f0;
@@ -39,6 +55,8 @@ svg text { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monos
 .node.group.collapsed rect.stack { fill: #e2e8f0; }
 .node.group.collapsed.gradient rect { fill: var(--grad-scope); stroke: var(--grad-line); }
 .node.group.collapsed.gradient rect.stack { fill: #fed7aa; }
+.node.group.collapsed.composite rect { fill: var(--comp); stroke: var(--comp-line); }
+.node.group.collapsed.composite rect.stack { fill: #ddd6fe; }
 .node.group.collapsed { cursor: zoom-in; }
 .node.op:hover rect, .node.group.collapsed:hover rect { stroke-width: 2.5; }
 .frame rect.box { fill: #f8fafc80; stroke: var(--scope-line); stroke-width: 1.2; }
@@ -46,6 +64,8 @@ svg text { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monos
 .frame rect.head { fill: transparent; cursor: zoom-out; }
 .frame .label { font-size: 12px; font-weight: 600; fill: #334155; }
 .frame.gradient .label { fill: #c2410c; }
+.frame.composite rect.box { fill: #f5f3ff99; stroke: var(--comp-line); }
+.frame.composite .label { fill: #6d28d9; }
 .edge { fill: none; stroke: #64748b; stroke-width: 1.2; }
 .edge.gradient { stroke: #f97316; }
 .edge.control { stroke-dasharray: 5 3; stroke: #94a3b8; }
@@ -62,129 +82,30 @@ SCRIPT = r"""
 (function () {
   const D = JSON.parse(document.getElementById("graph-data").textContent);
   const SVG = "http://www.w3.org/2000/svg";
-  const ROOT = "g:", PAD = 10, HEAD = 22, GAPX = 14, GAPY = 30, CHAR = 7.3, SUBCHAR = 6.1;
+  const ROOT = "g:", HEAD = 20, CHAR = 7.3, SUBCHAR = 6.1, CORNER = 7;
   const expanded = new Set([ROOT]);
   const svg = document.getElementById("graph");
   const tip = document.getElementById("tooltip");
-  let sizes = new Map(), rels = new Map(), boxes = new Map();
+  let boxes = new Map(), frameBoxes = new Map(), edgePaths = [];
+  window.chainruleGraph = {};
 
   function isGroup(id) { return id.startsWith("g:"); }
 
-  function size(id) {
-    if (sizes.has(id)) return sizes.get(id);
-    let s;
+  function groupSub(g) {
+    const count = g.num_ops + (g.num_ops === 1 ? " op" : " ops");
+    return g.composite ? g.composite + " \u00b7 " + count : count;
+  }
+
+  // The size of a box: an op, or a collapsed scope (drawn as a little stack of cards).
+  function leafSize(id) {
     if (!isGroup(id)) {
       const op = D.ops[id];
       const two = op.short !== op.type;
       const textW = Math.max(op.short.length * CHAR, two ? op.type.length * SUBCHAR : 0);
-      s = { w: Math.max(52, 16 + textW), h: two ? 36 : 24 };
-    } else if (!expanded.has(id)) {
-      const g = D.groups[id];
-      s = { w: Math.max(76, 34 + g.short.length * CHAR), h: 38 };
-    } else {
-      s = layoutGroup(id);
+      return { w: Math.max(52, 16 + textW), h: two ? 36 : 24 };
     }
-    sizes.set(id, s);
-    return s;
-  }
-
-  // Coordinates of a group's children (relative to the group) from the layers computed in Python:
-  // each child sits below the mean centre of its predecessors, pushed right to avoid overlaps.
-  function layoutGroup(id) {
     const g = D.groups[id];
-    const preds = {};
-    for (const [a, b] of g.edges) (preds[b] = preds[b] || []).push(a);
-    const rel = new Map();
-    let y = (id === ROOT ? 0 : HEAD) + PAD;
-    for (const row of g.layers) {
-      let cursor = null, rowH = 0, shift = 0, wanted = 0;
-      const placed = [];
-      for (const c of row) {
-        const s = size(c);
-        const ps = (preds[c] || []).filter((p) => rel.has(p));
-        let want = null;
-        if (ps.length) {
-          want = ps.reduce((acc, p) => acc + rel.get(p).x + size(p).w / 2, 0) / ps.length - s.w / 2;
-        }
-        let x = want === null ? (cursor === null ? 0 : cursor) : want;
-        if (cursor !== null && x < cursor) x = cursor;
-        if (want !== null) { shift += want - x; wanted++; }
-        rel.set(c, { x: x, y: y });
-        placed.push(c);
-        cursor = x + s.w + GAPX;
-        rowH = Math.max(rowH, s.h);
-      }
-      // Moving the whole row keeps it free of overlaps; move it towards where its nodes want to be.
-      const dx = wanted ? Math.min(0, shift / wanted) : 0;
-      for (const c of placed) {
-        const r = rel.get(c);
-        r.x += dx;
-        if (!isGroup(c) || !expanded.has(c)) r.y = y + (Math.min(rowH, 40) - size(c).h) / 2;
-      }
-      y += rowH + GAPY;
-    }
-    let minX = Infinity, maxX = -Infinity;
-    for (const [c, r] of rel) { minX = Math.min(minX, r.x); maxX = Math.max(maxX, r.x + size(c).w); }
-    if (!rel.size) { minX = 0; maxX = 0; }
-    for (const r of rel.values()) r.x += PAD - minX;
-    rels.set(id, rel);
-    const labelW = id === ROOT ? 0 : 40 + D.groups[id].short.length * CHAR;
-    return { w: Math.max(maxX - minX + 2 * PAD, labelW), h: Math.max(y - GAPY + PAD, HEAD + PAD) };
-  }
-
-  function el(tag, attrs, parent) {
-    const e = document.createElementNS(SVG, tag);
-    for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
-
-  function text(parent, x, y, cls, str) {
-    const t = el("text", { x: x, y: y, class: cls, "text-anchor": "middle" }, parent);
-    t.textContent = str;
-    return t;
-  }
-
-  function drawGroup(id, ox, oy, layerFrames, layerNodes) {
-    const rel = rels.get(id);
-    for (const c of D.groups[id].layers.flat()) {
-      const r = rel.get(c), s = size(c);
-      const x = ox + r.x, y = oy + r.y;
-      boxes.set(c, { x: x, y: y, w: s.w, h: s.h });
-      if (isGroup(c) && expanded.has(c)) {
-        const g = D.groups[c];
-        const f = el("g", { class: "frame" + (g.gradient ? " gradient" : ""), "data-id": c }, layerFrames);
-        el("rect", { class: "box", x: x, y: y, width: s.w, height: s.h, rx: 8 }, f);
-        el("rect", { class: "head", x: x, y: y, width: s.w, height: HEAD }, f);
-        const t = el("text", { x: x + 10, y: y + 15, class: "label" }, f);
-        t.textContent = "\u2212 " + g.short;
-        f.querySelector("rect.head").addEventListener("click", () => toggle(c));
-        hover(f, c);
-        drawGroup(c, x, y, layerFrames, layerNodes);
-      } else if (isGroup(c)) {
-        const g = D.groups[c];
-        const cls = "node group collapsed" + (g.gradient ? " gradient" : "");
-        const n = el("g", { class: cls, "data-id": c }, layerNodes);
-        el("rect", { class: "stack", x: x + 4, y: y + 4, width: s.w - 4, height: s.h - 4, rx: 7 }, n);
-        el("rect", { x: x, y: y, width: s.w - 4, height: s.h - 4, rx: 7 }, n);
-        text(n, x + (s.w - 4) / 2, y + 15, "label", "+ " + g.short);
-        text(n, x + (s.w - 4) / 2, y + 28, "sub", g.num_ops + (g.num_ops === 1 ? " op" : " ops"));
-        n.addEventListener("click", () => toggle(c));
-        hover(n, c);
-      } else {
-        const op = D.ops[c];
-        const cls = "node op kind-" + op.kind + (op.gradient ? " gradient" : "");
-        const n = el("g", { class: cls, "data-id": c }, layerNodes);
-        el("rect", { x: x, y: y, width: s.w, height: s.h, rx: op.kind === "placeholder" ? 12 : 5 }, n);
-        if (op.short !== op.type) {
-          text(n, x + s.w / 2, y + 15, "label", op.short);
-          text(n, x + s.w / 2, y + 29, "sub", op.type);
-        } else {
-          text(n, x + s.w / 2, y + 16, "label", op.short);
-        }
-        hover(n, c);
-      }
-    }
+    return { w: Math.max(76, 34 + g.short.length * CHAR, 28 + groupSub(g).length * SUBCHAR), h: 38 };
   }
 
   // The box an op is drawn in: itself, or its outermost collapsed scope.
@@ -197,30 +118,226 @@ SCRIPT = r"""
     return rep;
   }
 
-  function drawEdges(layer) {
-    const seen = new Set();
+  // dagre's graph of what is shown: expanded scopes are clusters holding their children,
+  // collapsed scopes and ops are boxes. With ``tops`` (each cluster's children that a first
+  // layout put highest), a cluster also gets a title node above those, so its label has room.
+  function buildGraph(tops) {
+    const g = new dagre.graphlib.Graph({ compound: true });
+    g.setGraph({ rankdir: "TB", nodesep: 20, ranksep: 28, edgesep: 14, marginx: 6, marginy: 6 });
+    g.setDefaultEdgeLabel(() => ({}));
+    const leaves = [], clusters = [];
+    const firstOf = (id) => (tops && isGroup(id) && expanded.has(id) ? "t:" + id : id);
+    function add(id, parent) {
+      if (isGroup(id) && expanded.has(id)) {
+        g.setNode(id, {});
+        if (parent) g.setParent(id, parent);
+        clusters.push(id);
+        if (tops) {
+          const title = "t:" + id;
+          const label = D.groups[id].short + (D.groups[id].composite ? "  (" + D.groups[id].composite + ")" : "");
+          g.setNode(title, { width: 24 + label.length * CHAR, height: HEAD - 6 });
+          g.setParent(title, id);
+        }
+        for (const c of D.groups[id].children) add(c, id);
+      } else {
+        const s = leafSize(id);
+        g.setNode(id, { width: s.w, height: s.h });
+        if (parent) g.setParent(id, parent);
+        leaves.push(id);
+      }
+    }
+    for (const c of D.groups[ROOT].children) add(c, null);
+    if (tops) {
+      for (const id of clusters) for (const c of tops.get(id) || []) g.setEdge("t:" + id, firstOf(c), { title: true });
+    }
+    const seen = new Map();
     for (const [src, dst, kind] of D.edges) {
       const a = visible(src), b = visible(dst);
       if (a === b) continue;
-      const key = a + "\u0000" + b + "\u0000" + kind;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const p = boxes.get(a), q = boxes.get(b);
-      if (!p || !q) continue;
-      const x1 = p.x + p.w / 2, y1 = p.y + p.h, x2 = q.x + q.w / 2, y2 = q.y;
-      const bend = Math.max(24, Math.abs(y2 - y1) / 2);
+      const key = a + "\u0000" + b;
       const grad = D.ops[dst].gradient;
-      el("path", {
-        d: `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2 - 2}`,
-        class: "edge" + (kind === "control" ? " control" : "") + (grad ? " gradient" : ""),
-        "marker-end": grad ? "url(#arrow-grad)" : "url(#arrow)",
+      const old = seen.get(key);
+      if (old) {
+        if (kind === "data") old.kind = "data";
+        old.gradient = old.gradient || grad;
+        continue;
+      }
+      const label = { kind: kind, gradient: grad, a: a, b: b };
+      seen.set(key, label);
+      g.setEdge(a, b, label);
+    }
+    return { g: g, leaves: leaves, clusters: clusters, edges: [...seen.values()], titled: !!tops };
+  }
+
+  // Lay out twice: the first layout says which children of each cluster come first; the second
+  // puts the cluster's title node above them.
+  function layout() {
+    const first = buildGraph(null);
+    dagre.layout(first.g);
+    const tops = new Map();
+    for (const id of first.clusters) {
+      const top = (c) => {
+        const n = first.g.node(c);
+        return n.y - n.height / 2;
+      };
+      const kids = D.groups[id].children;
+      const best = Math.min(...kids.map(top));
+      tops.set(id, kids.filter((c) => top(c) <= best + 1));
+    }
+    const built = buildGraph(tops);
+    dagre.layout(built.g);
+    return built;
+  }
+
+  function el(tag, attrs, parent) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  function text(parent, x, y, cls, str, anchor) {
+    const t = el("text", { x: x, y: y, class: cls, "text-anchor": anchor || "middle" }, parent);
+    t.textContent = str;
+    return t;
+  }
+
+  function key(y) { return Math.round(y * 4) / 4; }
+
+  // The polyline of an edge through the "stations" it passes: its source, dagre's points in the
+  // ranks between (spots kept free of boxes), its target. Inside a rank's band it runs vertically;
+  // it turns only in the gaps between bands, where no box is.
+  function route(stations, bands) {
+    const out = [];
+    stations.forEach((s, i) => {
+      const band = Math.max(bands.get(key(s.y)) || 0, s.half);
+      if (i > 0) {
+        const dir = stations[i - 1].y <= s.y ? -1 : 1;
+        out.push([s.x, s.y + dir * band]);
+        if (s.half) out.push([s.x, s.y + dir * s.half]);
+      }
+      if (i < stations.length - 1) {
+        const dir = stations[i + 1].y >= s.y ? 1 : -1;
+        if (s.half) out.push([s.x, s.y + dir * s.half]);
+        out.push([s.x, s.y + dir * band]);
+      }
+    });
+    return out.filter((p, i) => i === 0 || Math.abs(p[0] - out[i - 1][0]) + Math.abs(p[1] - out[i - 1][1]) > 0.01);
+  }
+
+  // Straight segments with small rounded corners (the rounding stays next to the corner).
+  function pathData(pts) {
+    let d = `M${pts[0][0].toFixed(1)},${pts[0][1].toFixed(1)}`;
+    for (let i = 1; i < pts.length - 1; i++) {
+      const [px, py] = pts[i - 1], [x, y] = pts[i], [nx, ny] = pts[i + 1];
+      const l1 = Math.hypot(x - px, y - py), l2 = Math.hypot(nx - x, ny - y);
+      const r = Math.min(CORNER, l1 / 2, l2 / 2);
+      const ax = x - ((x - px) / l1) * r, ay = y - ((y - py) / l1) * r;
+      const cx = x + ((nx - x) / l2) * r, cy = y + ((ny - y) / l2) * r;
+      d += ` L${ax.toFixed(1)},${ay.toFixed(1)} Q${x.toFixed(1)},${y.toFixed(1)} ${cx.toFixed(1)},${cy.toFixed(1)}`;
+    }
+    const last = pts[pts.length - 1];
+    return d + ` L${last[0].toFixed(1)},${last[1].toFixed(1)}`;
+  }
+
+  function drawFrame(id, n, title, layer) {
+    const g = D.groups[id];
+    const x = n.x - n.width / 2, y = n.y - n.height / 2;
+    frameBoxes.set(id, { x: x, y: y, w: n.width, h: n.height });
+    const cls = "frame" + (g.gradient ? " gradient" : "") + (g.composite ? " composite" : "");
+    const f = el("g", { class: cls, "data-id": id }, layer);
+    el("rect", { class: "box", x: x, y: y, width: n.width, height: n.height, rx: 8 }, f);
+    // The title bar (click to collapse) reaches down to the title node dagre kept free.
+    const ty = title ? title.y + title.height / 2 : y + HEAD;
+    const head = el("rect", { class: "head", x: x, y: y, width: n.width, height: Math.max(ty - y, 12) }, f);
+    const lx = title ? title.x - title.width / 2 + 2 : x + 10;
+    text(f, lx, ty - 3, "label", "\u2212 " + g.short + (g.composite ? "  (" + g.composite + ")" : ""), "start");
+    head.addEventListener("click", () => toggle(id));
+    hover(f, id);
+  }
+
+  function drawLeaf(id, b, layer) {
+    if (isGroup(id)) {
+      const g = D.groups[id];
+      const cls = "node group collapsed" + (g.gradient ? " gradient" : "") + (g.composite ? " composite" : "");
+      const n = el("g", { class: cls, "data-id": id }, layer);
+      el("rect", { class: "stack", x: b.x + 4, y: b.y + 4, width: b.w - 4, height: b.h - 4, rx: 7 }, n);
+      el("rect", { x: b.x, y: b.y, width: b.w - 4, height: b.h - 4, rx: 7 }, n);
+      text(n, b.x + (b.w - 4) / 2, b.y + 15, "label", "+ " + g.short);
+      text(n, b.x + (b.w - 4) / 2, b.y + 28, "sub", groupSub(g));
+      n.addEventListener("click", () => toggle(id));
+      hover(n, id);
+      return;
+    }
+    const op = D.ops[id];
+    const n = el("g", { class: "node op kind-" + op.kind + (op.gradient ? " gradient" : ""), "data-id": id }, layer);
+    el("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: op.kind === "placeholder" ? 12 : 5 }, n);
+    if (op.short !== op.type) {
+      text(n, b.x + b.w / 2, b.y + 15, "label", op.short);
+      text(n, b.x + b.w / 2, b.y + 29, "sub", op.type);
+    } else {
+      text(n, b.x + b.w / 2, b.y + 16, "label", op.short);
+    }
+    hover(n, id);
+  }
+
+  function drawEdges(built, layer) {
+    const g = built.g;
+    const bands = new Map();
+    for (const id of built.leaves) {
+      const n = g.node(id);
+      bands.set(key(n.y), Math.max(bands.get(key(n.y)) || 0, n.height / 2));
+    }
+    for (const id of built.titled ? built.clusters : []) {
+      const n = g.node("t:" + id);
+      bands.set(key(n.y), Math.max(bands.get(key(n.y)) || 0, n.height / 2));
+    }
+    // Each edge's stations; then the edges leaving (entering) a box side by side spread along it.
+    const routes = [];
+    const ports = new Map();
+    for (const e of built.edges) {
+      const pts = g.edge(e.a, e.b).points;
+      const A = boxes.get(e.a), B = boxes.get(e.b);
+      const mid = pts.slice(1, -1).map((p) => ({ x: p.x, y: p.y, half: 0 }));
+      const first = { x: A.x + A.w / 2, y: A.y + A.h / 2, half: A.h / 2, box: A };
+      const last = { x: B.x + B.w / 2, y: B.y + B.h / 2, half: B.h / 2, box: B };
+      const stations = [first, ...mid, last];
+      routes.push({ e: e, stations: stations });
+      const toward = (s, other) => (other.y >= s.y ? "b" : "t");
+      for (const [s, other, id] of [[first, stations[1], e.a], [last, stations[stations.length - 2], e.b]]) {
+        const k = id + "|" + toward(s, other);
+        if (!ports.has(k)) ports.set(k, []);
+        ports.get(k).push({ s: s, other: other });
+      }
+    }
+    for (const list of ports.values()) {
+      list.sort((p, q) => p.other.x - q.other.x);
+      const box = list[0].s.box, n = list.length;
+      const step = n > 1 ? Math.min(10, (box.w * 0.6) / (n - 1)) : 0;
+      list.forEach((p, i) => { p.s.x = box.x + box.w / 2 + (i - (n - 1) / 2) * step; });
+    }
+    edgePaths = [];
+    for (const { e, stations } of routes) {
+      const cls = "edge" + (e.kind === "control" ? " control" : "") + (e.gradient ? " gradient" : "");
+      const path = el("path", {
+        d: pathData(route(stations, bands)),
+        class: cls,
+        "data-from": e.a,
+        "data-to": e.b,
+        "marker-end": e.gradient ? "url(#arrow-grad)" : "url(#arrow)",
       }, layer);
+      edgePaths.push(path);
     }
   }
 
   function render() {
-    sizes = new Map(); rels = new Map(); boxes = new Map();
-    const s = size(ROOT);
+    boxes = new Map(); frameBoxes = new Map();
+    const built = layout();
+    window.chainruleGraph.layout = built;
+    for (const id of built.leaves) {
+      const n = built.g.node(id);
+      boxes.set(id, { x: n.x - n.width / 2, y: n.y - n.height / 2, w: n.width, h: n.height });
+    }
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     const defs = el("defs", {}, svg);
     for (const [name, color] of [["arrow", "#64748b"], ["arrow-grad", "#f97316"]]) {
@@ -231,11 +348,15 @@ SCRIPT = r"""
     const frames = el("g", { class: "frames" }, svg);
     const edges = el("g", { class: "edges" }, svg);
     const nodes = el("g", { class: "nodes" }, svg);
-    drawGroup(ROOT, 0, 0, frames, nodes);
-    drawEdges(edges);
-    svg.setAttribute("width", Math.ceil(s.w) + 2);
-    svg.setAttribute("height", Math.ceil(s.h) + 2);
-    svg.setAttribute("viewBox", `-1 -1 ${Math.ceil(s.w) + 2} ${Math.ceil(s.h) + 2}`);
+    for (const id of built.clusters) {
+      drawFrame(id, built.g.node(id), built.titled ? built.g.node("t:" + id) : null, frames);
+    }
+    for (const id of built.leaves) drawLeaf(id, boxes.get(id), nodes);
+    drawEdges(built, edges);
+    const w = Math.ceil(built.g.graph().width || 0) + 2, h = Math.ceil(built.g.graph().height || 0) + 2;
+    svg.setAttribute("width", w);
+    svg.setAttribute("height", h);
+    svg.setAttribute("viewBox", `-1 -1 ${w} ${h}`);
     document.getElementById("shown").textContent = String(nodes.childNodes.length);
   }
 
@@ -252,7 +373,8 @@ SCRIPT = r"""
   function describe(id) {
     if (isGroup(id)) {
       const g = D.groups[id];
-      return `<b>${esc(g.name)}/</b>  <span class="k">name scope${g.gradient ? ", gradient ops" : ""}</span>\n` +
+      const what = g.composite ? `one call of ${esc(g.composite)}` : "name scope";
+      return `<b>${esc(g.name)}/</b>  <span class="k">${what}${g.gradient ? ", gradient ops" : ""}</span>\n` +
         `${g.num_ops} ops inside\n<span class="k">click to ${expanded.has(id) ? "collapse" : "expand"}</span>`;
     }
     const op = D.ops[id];
@@ -290,6 +412,25 @@ SCRIPT = r"""
     tip.style.top = y + "px";
   }
 
+  // Points of every drawn edge that fall inside a box other than its own two ends (for tests: []).
+  function crossings(step) {
+    const found = [];
+    for (const p of edgePaths) {
+      const a = p.getAttribute("data-from"), b = p.getAttribute("data-to"), len = p.getTotalLength();
+      for (let s = 0; s <= len; s += step || 2) {
+        const q = p.getPointAtLength(s);
+        for (const [id, r] of boxes) {
+          if (id === a || id === b) continue;
+          if (q.x > r.x + 0.5 && q.x < r.x + r.w - 0.5 && q.y > r.y + 0.5 && q.y < r.y + r.h - 0.5) {
+            found.push([a, b, id, Math.round(q.x), Math.round(q.y)]);
+            break;
+          }
+        }
+      }
+    }
+    return found;
+  }
+
   document.getElementById("expand-all").addEventListener("click", () => {
     for (const id in D.groups) expanded.add(id);
     render();
@@ -298,7 +439,9 @@ SCRIPT = r"""
     expanded.clear(); expanded.add(ROOT);
     render();
   });
-  window.chainruleGraph = { expanded: expanded, render: render, toggle: toggle, data: D };
+  // For scripts and tests: the state, and what was drawn.
+  Object.assign(window.chainruleGraph, { expanded: expanded, render: render, toggle: toggle, data: D,
+                                         crossings: crossings, boxes: () => boxes, frames: () => frameBoxes });
   render();
 })();
 """

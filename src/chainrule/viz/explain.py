@@ -11,6 +11,13 @@ are not known; where the shapes are known to differ they stay visible, as
 does every op with no mathematical reading, printed as ``OpType(args)``.
 Placeholders and variables print by their op names.
 
+Some readings need more than one op's declaration, and live here (``_READINGS``): the output of a
+``reduce_mean`` call reads ``mean(x)`` (not the sum over the count it divides by); a count of
+elements reads ``size(x)`` (of ``x``, not of ``x**2``, whose size is the same); a reshape of a
+single value, or an index that only adds axes (a gradient broadcasting a reduced value back),
+reads as that value, since the reading is elementwise and broadcasting repeats it;
+a softmax cross-entropy reads ``-sum(labels*log_softmax(logits), axis=-1)``.
+
 Simplification, applied while building (expressions are hash-consed, so equal
 subexpressions are the same object): constant folding; ``x + 0``, ``x*1``,
 ``0*x``, ``--x``; like terms (``x + x`` -> ``2*x``) and like factors
@@ -242,6 +249,8 @@ class _Builder:
                 return folded
         if len(args) == 1 and not extra:
             (x,) = args
+            if name in ("floor", "ceil", "round") and x.kind == "func" and x.value == "size":
+                return x  # a count is a whole number already
             if (name, x.kind) in (("log", "func"), ("exp", "func")) and x.value == {"log": "exp", "exp": "log"}[name]:
                 return x.args[0]
             if name == "abs" and x.kind == "func" and x.value == "abs":
@@ -288,8 +297,78 @@ class _Builder:
         return self._make("opaque", op_type, args, (index,))
 
 
+# --- readings that need more than one op ---------------------------------------------------------
+# Elementwise functions of one argument: the result has the argument's shape (and size).
+_SAME_SIZE = frozenset(_FOLD) - {"max", "min"} | {"sigmoid", "softplus", "relu", "expm1", "log1p", "sqrt", "erf"}
+
+
+def _holds_one_value(t: Tensor) -> bool:
+    """Whether ``t`` is known to hold exactly one element (a scalar, or every dimension 1)."""
+    dims = t.shape.dims
+    return dims is not None and all(d == 1 for d in dims)
+
+
+def _read_size(b: _Builder, op: Operation, args: list[Expr]) -> Expr | None:
+    """``size(x)``: the number of elements, of ``x`` itself when ``args[0]`` is ``x**2``, ``exp(x)``..."""
+    if op.outputs[0].shape.rank != 0 or find_op_def("Size") is None:
+        return None
+    x = args[0]
+    while (
+        (x.kind == "pow" and x.args[1].kind == "num")
+        or (x.kind == "func" and x.value in _SAME_SIZE and not x.extra)
+        or (x.kind == "mul" and len(x.args) == 1)  # c*x, -x
+    ):
+        x = x.args[0]
+    static = _expression_by_declaration(b, op, args)
+    return static if static.kind == "num" else b.func("size", x)
+
+
+def _read_mean(b: _Builder, op: Operation, args: list[Expr]) -> Expr | None:
+    """The output of a ``reduce_mean`` call (its sum divided by its count) is ``mean(x)``."""
+    composite = op.composite
+    total = args[0]
+    if composite is None or composite.function != "reduce_mean" or op.inputs[0].op.type != "Sum":
+        return None
+    if total.kind != "func" or total.value != "sum":
+        return None
+    return b.func("mean", *total.args, **dict(total.extra))
+
+
+def _read_one_value(b: _Builder, op: Operation, args: list[Expr]) -> Expr | None:
+    """A reshape of a single value (or of a number) is that value, repeated by broadcasting."""
+    return args[0] if args and (args[0].kind == "num" or _holds_one_value(op.inputs[0])) else None
+
+
+def _read_new_axes(b: _Builder, op: Operation, args: list[Expr]) -> Expr | None:
+    """``x[..., None]`` only adds axes: elementwise it is ``x``, broadcast along them."""
+    spec = op.get_attr("spec")
+    return args[0] if all(part[0] in ("ellipsis", "newaxis") for part in spec) else None
+
+
+def _read_softmax_xent(b: _Builder, op: Operation, args: list[Expr]) -> Expr | None:
+    logits, labels = args
+    axis = op.get_attr("axis")
+    return b.neg(b.func("sum", b.mul(labels, b.func("log_softmax", logits)), axis=axis))
+
+
+_READINGS: dict[str, Callable[[_Builder, Operation, list[Expr]], Expr | None]] = {
+    "Size": _read_size,
+    "RealDiv": _read_mean,
+    "Reshape": _read_one_value,
+    "StridedSlice": _read_new_axes,
+    "SoftmaxCrossEntropyWithLogits": _read_softmax_xent,
+}
+
+
 # --- graph -> expression ------------------------------------------------------------------------
 def _expression(b: _Builder, op: Operation, args: list[Expr]) -> Expr:
+    """The op as an expression: a reading of ``_READINGS``, else its declaration's ``explain`` form."""
+    reading = _READINGS.get(op.type)
+    found = None if reading is None else reading(b, op, args)
+    return found if found is not None else _expression_by_declaration(b, op, args)
+
+
+def _expression_by_declaration(b: _Builder, op: Operation, args: list[Expr]) -> Expr:
     """The op as an expression, by the ``explain`` form its declaration gives (opaque without one)."""
     op_def = find_op_def(op.type)
     form = None if op_def is None else op_def.explain

@@ -1,8 +1,10 @@
 """The graph as one self-contained HTML page: inline SVG drawn by inline script, no network access.
 
-Name scopes are boxes that expand and collapse on click, gradient ops (under a
-``gradients`` scope) are orange, and hovering a node shows its op type, output
-dtypes and shapes, inputs, attributes and the user's source line.
+Name scopes (and the ops of one library composite call, such as ``reduce_mean``) are boxes
+that expand and collapse on click, gradient ops (under a ``gradients`` scope) are orange, and
+hovering a node shows its op type, output dtypes and shapes, inputs, attributes and the user's
+source line. The page lays out whatever is expanded with dagre (vendored, inlined: see
+``_page``) and routes every edge around the boxes.
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ import numpy as np
 from chainrule.framework.dtypes import DType
 from chainrule.framework.graph import Operation
 from chainrule.framework.tensor_shape import TensorShape
-from chainrule.viz import _page, layout
-from chainrule.viz._graph import collect, drawn_ops, is_gradient_op, is_gradient_scope, shape_text, source_text
+from chainrule.viz import _page, _scopes
+from chainrule.viz._graph import (
+    collect,
+    composite_of,
+    drawn_ops,
+    is_gradient_op,
+    is_gradient_scope,
+    shape_text,
+    source_text,
+)
 
 _KINDS = {"Const": "const", "Placeholder": "placeholder", "VariableV2": "variable", "ReadVariable": "variable"}
 _HIDDEN_ATTRS = {"dtype", "shape", "value"}
@@ -41,7 +51,7 @@ def _op_data(path: str, op: Operation) -> dict[str, Any]:
     if op.gradient_overridden:
         attrs["gradient override"] = str(op.gradient_op_type)
     return {
-        "name": path,
+        "name": op.name,
         "short": path.rsplit("/", 1)[-1],
         "type": op.type,
         "kind": _KINDS.get(op.type, "op"),
@@ -55,26 +65,27 @@ def _op_data(path: str, op: Operation) -> dict[str, Any]:
 
 
 def graph_data(graph_or_tensors: Any = None) -> dict[str, Any]:
-    """The JSON the page draws: ops, name-scope groups with their layers, and edges."""
+    """The JSON the page draws: ops, name-scope groups (with their children), and edges."""
     _, ops = collect(graph_or_tensors)
     drawn = drawn_ops(ops)
-    lay = layout.build(drawn)
+    composites = composite_of(ops)
+    tree = _scopes.build(drawn)
     groups = {
         gid: {
             "name": g.scope,
             "short": g.scope.rsplit("/", 1)[-1],
-            "layers": g.layers,
-            "edges": sorted(g.edges),
+            "children": g.children,
             "num_ops": g.num_ops,
             "gradient": bool(g.scope) and is_gradient_scope(g.scope),
+            "composite": composites.get(g.scope),
         }
-        for gid, g in lay.groups.items()
+        for gid, g in tree.groups.items()
     }
     return {
-        "ops": {layout.op_id(path): _op_data(path, op) for path, op in drawn},
+        "ops": {_scopes.op_id(path): _op_data(path, op) for path, op in drawn},
         "groups": groups,
-        "parent": lay.parent,
-        "edges": [list(e) for e in lay.edges],
+        "parent": tree.parent,
+        "edges": [list(e) for e in tree.edges],
     }
 
 
@@ -116,6 +127,8 @@ def to_html(graph_or_tensors: Any = None, title: str | None = None) -> str:
     </span>
     <span><i class="swatch" style="background:var(--const);border-color:var(--const-line)"></i>constant</span>
     <span><i class="swatch" style="background:var(--scope);border-color:var(--scope-line)"></i>name scope (click)</span>
+    <span><i class="swatch" style="background:var(--comp);border-color:var(--comp-line)"></i>library composite (click)
+    </span>
     <span><i class="line"></i>data</span>
     <span><i class="line dashed"></i>control dependency</span>
   </span>
@@ -126,6 +139,7 @@ def to_html(graph_or_tensors: Any = None, title: str | None = None) -> str:
 <noscript>This page draws the graph with JavaScript; please enable it.</noscript>
 <div id="tooltip"></div>
 <script type="application/json" id="graph-data">{payload}</script>
+<script>{_page.dagre_source()}</script>
 <script>{_page.SCRIPT}</script>
 </body>
 </html>
