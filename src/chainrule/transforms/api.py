@@ -137,8 +137,8 @@ def _scalar_and_value(out: Any, what: str) -> tuple[Tensor, Tensor]:
     if size == 1:
         return array_ops.reshape(t, []), t  # shape (1,), (1, 1), ...: its one element (autograd's rule)
     raise TypeError(
-        f"{what} needs the function to return a scalar (shape (), or one element as in (1,) or (1, 1)), but it "
-        f"returned shape {t.shape}; use cr.jacobian or cr.elementwise_grad for non-scalar outputs, or reduce the "
+        f"{what} needs the function to return a scalar (shape ()) or one element (shape (1,), (1, 1), ...), but "
+        f"it returned shape {t.shape}; use cr.jacobian or cr.elementwise_grad for non-scalar outputs, or reduce the "
         "output (cr.reduce_sum)"
     )
 
