@@ -552,8 +552,17 @@ class _Checkpointed(_Decorated):
                 raise ValueError(f"{what}: the recomputation returned {len(again_t)} tensors, the first call {len(cts)}")
             pairs = [(y, c) for y, c in zip(again_t, cts) if c is not None]
             targets = [*xs, *res_t]
+            # Partial derivatives: each input (and capture) a variable of its own, so a path from
+            # one to another outside the function (the next segment's input is this one's output)
+            # is not followed, into other rules' ops and round again.
             grads = (
-                gradients([y for y, _ in pairs], targets, grad_ys=[c for _, c in pairs], unconnected_gradients="zero")
+                gradients(
+                    [y for y, _ in pairs],
+                    targets,
+                    grad_ys=[c for _, c in pairs],
+                    stop_gradients=targets,
+                    unconnected_gradients="zero",
+                )
                 if pairs
                 else [None] * len(targets)
             )
