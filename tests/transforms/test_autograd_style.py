@@ -96,7 +96,9 @@ def test_linearize_errors():
     _, f_jvp = cr.linearize(lambda x, y: x * y, X, X)
     with pytest.raises(TypeError, match=r"cr\.linearize\(<lambda>\): f_jvp takes 2 tangents .* got 1"):
         f_jvp(X)
-    with pytest.raises(ValueError, match=r"cr\.linearize\(<lambda>\): tangent of shape \(2,\) for a primal of shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"cr\.linearize\(<lambda>\): tangent of shape \(2,\) for a primal of shape \(3,\)"
+    ):
         f_jvp(np.ones(2), X)
     _, g_jvp = cr.linearize(lambda p: p["a"], {"a": X})
     with pytest.raises(ValueError, match=r"structure \(\*,\) does not match the expected \{'a': \*\}"):

@@ -115,6 +115,7 @@ def test_nondiff_argnums_function_argument():
     np.testing.assert_allclose(app(cr.sin, X), np.sin(X))
     g = cr.grad(lambda x: cr.reduce_sum(app(cr.sin, x)))(X)
     np.testing.assert_allclose(g, 5 * np.ones(3))
+
     # a Python number in a nondiff position is static
     @functools.partial(cr.custom_vjp, nondiff_argnums=(1,))
     def power(x, n):

@@ -92,7 +92,9 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Any:
                 # The results' own inputs get None: the gradient goes to x directly, not through f's ops.
                 return [None] * len(outputs) + input_grads + variable_grads
 
-            passed = pass_with_gradient(outputs + inputs + [_variable_tensor(v) for v in variables], grad_name, f.__name__)
+            passed = pass_with_gradient(
+                outputs + inputs + [_variable_tensor(v) for v in variables], grad_name, f.__name__
+            )
         ys = passed[: len(outputs)]
         return ys if is_list else ys[0]
 

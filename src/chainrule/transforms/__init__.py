@@ -9,11 +9,10 @@ forward mode (``cr.forward_gradients``: per-op JVP rules, transposition for the 
 """
 
 from chainrule.autodiff.forward import forward_gradients
-from chainrule.transforms.api import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from chainrule.transforms.api import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from chainrule.transforms.batching import register_batch_rule, vmap
-from chainrule.transforms.function import ConcreteFunction, Function, function, is_tracing
-from chainrule.transforms.api import elementwise_grad
 from chainrule.transforms.custom import checkpoint, custom_jvp, custom_vjp, remat
+from chainrule.transforms.function import ConcreteFunction, Function, function, is_tracing
 from chainrule.transforms.linearize import linearize
 
 __all__ = [

@@ -263,9 +263,7 @@ def value_and_grad(
     return Function(fun, symbolic=build, float_argnums=nums, name=what, backend=backend)
 
 
-def elementwise_grad(
-    fun: Callable[..., Any], argnum: int | Sequence[int] = 0, *, backend: Any = None
-) -> Function:
+def elementwise_grad(fun: Callable[..., Any], argnum: int | Sequence[int] = 0, *, backend: Any = None) -> Function:
     """The gradient of the sum of ``fun``'s outputs (HIPS autograd's ``elementwise_grad``).
 
     One reverse pass seeded with ones: the sum of each column of the Jacobian, which is its

@@ -708,10 +708,15 @@ def _axes_for(in_axes: Any, args: Sequence[Any]) -> list[list[Any]]:
     if _is_axis(in_axes):
         return [[in_axes] * len(pytree.flatten(a)[0]) for a in args]
     if not isinstance(in_axes, (tuple, list)):
-        raise TypeError(f"cr.vmap: in_axes must be an int, None, or a tuple with one entry per argument, got {in_axes!r}")
+        raise TypeError(
+            f"cr.vmap: in_axes must be an int, None, or a tuple with one entry per argument, got {in_axes!r}"
+        )
     if len(in_axes) != len(args):
         raise ValueError(f"cr.vmap: in_axes has {len(in_axes)} entries but the function got {len(args)} arguments")
-    return [pytree.broadcast_prefix(ax, a, f"cr.vmap: in_axes[{i}]", _is_axis) for i, (ax, a) in enumerate(zip(in_axes, args))]
+    return [
+        pytree.broadcast_prefix(ax, a, f"cr.vmap: in_axes[{i}]", _is_axis)
+        for i, (ax, a) in enumerate(zip(in_axes, args))
+    ]
 
 
 def _move_to_front(t: Tensor, axis: int) -> Tensor:

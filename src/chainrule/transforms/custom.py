@@ -69,8 +69,8 @@ class Rule:
         cts = [g if is_differentiable(t) else None for g, t in zip(grads[: self.n_out], op.outputs)]
         args = list(op.inputs[self.n_out : self.n_out + self.n_arg])
         res = list(op.inputs[self.n_out + self.n_arg :])
-        grads = list(self.backward(args, res, cts))
-        return [None] * self.n_out + grads + [None] * (len(args) + len(res) - len(grads))
+        arg_grads: list[Any] = list(self.backward(args, res, cts))
+        return [None] * self.n_out + arg_grads + [None] * (len(args) + len(res) - len(arg_grads))
 
     def batched(self, flags: Sequence[bool]) -> Rule:
         """The rule of a batched copy of the op (``flags``: which of its inputs carry a batch axis).
@@ -146,7 +146,9 @@ def _positional(fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str
         raise TypeError(f"{what}: {e}") from None
     bound.apply_defaults()
     if bound.kwargs:
-        raise TypeError(f"{what}: keyword-only arguments {sorted(bound.kwargs)} are not supported; pass them by position")
+        raise TypeError(
+            f"{what}: keyword-only arguments {sorted(bound.kwargs)} are not supported; pass them by position"
+        )
     return tuple(bound.args)
 
 
@@ -198,7 +200,11 @@ class _Call:
         """Per tensor, the gradient a user's rule returned: one entry per differentiated argument."""
         positions = self.diff_positions
         if not isinstance(result, (tuple, list)) or len(result) != len(positions):
-            got = f"a {type(result).__name__} of length {len(result)}" if isinstance(result, (tuple, list)) else type(result).__name__
+            got = (
+                f"a {type(result).__name__} of length {len(result)}"
+                if isinstance(result, (tuple, list))
+                else type(result).__name__
+            )
             raise TypeError(
                 f"{self.what}: {rule} must return a tuple with one cotangent per differentiable argument "
                 f"({len(positions)}), got {got}"
@@ -244,7 +250,9 @@ def _results(out: Any, what: str) -> tuple[Any, list[Any], list[Tensor]]:
     leaves = [convert_to_tensor(leaf) if is_tensor_like(leaf) else leaf for leaf in leaves]
     tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
     if not tensors:
-        raise TypeError(f"{what}: the function returned no tensor ({type(out).__name__}); there is nothing to differentiate")
+        raise TypeError(
+            f"{what}: the function returned no tensor ({type(out).__name__}); there is nothing to differentiate"
+        )
     return td, leaves, tensors
 
 
@@ -549,7 +557,9 @@ class _Checkpointed(_Decorated):
             again = pytree.flatten(fun(*call.rebuild(new_t)))[0]
             again_t = [convert_to_tensor(a) for a in again if is_tensor_like(a)]
             if len(again_t) != len(cts):
-                raise ValueError(f"{what}: the recomputation returned {len(again_t)} tensors, the first call {len(cts)}")
+                raise ValueError(
+                    f"{what}: the recomputation returned {len(again_t)} tensors, the first call {len(cts)}"
+                )
             pairs = [(y, c) for y, c in zip(again_t, cts) if c is not None]
             targets = [*xs, *res_t]
             # Partial derivatives: each input (and capture) a variable of its own, so a path from

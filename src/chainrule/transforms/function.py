@@ -196,7 +196,7 @@ class ConcreteFunction:
 
     @property
     def plan(self) -> Plan:
-        """The compiled plan of the forward run (``plan.program``: its optimized IR; with no linear program, all of it)."""
+        """The compiled plan of the forward run (``plan.program`` is its optimized IR)."""
         return self._forward_plan
 
     @property

@@ -60,7 +60,11 @@ def _linearize_inline(fun: Callable[..., Any], primals: tuple[Any, ...], what: s
         return pytree.unflatten(
             out_td,
             [
-                next(it) if y is not None else array_ops.zeros_like(leaf) if is_tensor_like(leaf) else np.zeros_like(leaf)
+                next(it)
+                if y is not None
+                else array_ops.zeros_like(leaf)
+                if is_tensor_like(leaf)
+                else np.zeros_like(leaf)
                 for leaf, y in zip(leaves, ys)
             ],
         )
@@ -77,7 +81,9 @@ def _linearize_lower(fun: Callable[..., Any], what: str) -> Callable[..., Any]:
         leaves, out_td = pytree.flatten(out)
         ys = _float_outputs(leaves)
         live = [y for y in ys if y is not None]
-        jvps = forward_gradients(live, xs, ts, unconnected_gradients="zero") if live else []
+        jvps = (
+            [t for t in forward_gradients(live, xs, ts, unconnected_gradients="zero") if t is not None] if live else []
+        )
         specs = [(tuple(_static_dims(x, what, "input")), x.dtype.as_numpy_dtype) for x in xs]
         register_program(LinearProgram(ts, list(jvps), meta=(out_td, [y is not None for y in ys], specs, parts)))
         return out

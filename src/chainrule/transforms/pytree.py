@@ -142,7 +142,9 @@ def _broadcast(prefix: Any, tree: Any, what: str, is_axis: Callable[[Any], bool]
         return
     if isinstance(prefix, dict) and isinstance(tree, dict):
         if set(prefix) != set(tree):
-            raise ValueError(f"{what}: keys {sorted(map(str, prefix))}{where} for a dict with keys {sorted(map(str, tree))}")
+            raise ValueError(
+                f"{what}: keys {sorted(map(str, prefix))}{where} for a dict with keys {sorted(map(str, tree))}"
+            )
         for k in tree:  # the tree's order is the order of its leaves
             _broadcast(prefix[k], tree[k], what, is_axis, out, f"{path}[{k!r}]")
         return
