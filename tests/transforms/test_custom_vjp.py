@@ -206,3 +206,19 @@ def test_errors_name_the_transform_and_the_shape():
         bad = cr.custom_vjp(lambda x: x)
         bad.defvjp(lambda x: x, lambda res, g: (g,))
         bad(X)
+
+
+def test_integer_outputs_get_no_cotangent_also_after_vmap():
+    @cr.custom_vjp
+    def f(x):
+        return cr.sin(x), cr.cast(cr.sign(x), cr.int32)
+
+    def f_bwd(x, ct):
+        g, g_int = ct
+        assert g_int is None
+        return (cr.cos(x) * g,)
+
+    f.defvjp(lambda x: (f(x), x), f_bwd)
+    xs = np.stack([X, -X])
+    np.testing.assert_allclose(cr.grad(lambda x: cr.reduce_sum(f(x)[0]))(X), np.cos(X))
+    np.testing.assert_allclose(cr.grad(lambda x: cr.reduce_sum(cr.vmap(f)(x)[0]))(xs), np.cos(xs))

@@ -257,13 +257,16 @@ def _results(out: Any, what: str) -> tuple[Any, list[Any], list[Tensor]]:
 
 
 def _cotangent_tree(td: Any, leaves: list[Any], cts: list[Any]) -> Any:
-    """The cotangents in the structure of the result (a non-tensor leaf's is a zero of its shape)."""
+    """The cotangents in the structure of the result.
+
+    A non-tensor leaf's is a zero of its shape; an integer tensor's is None (it has none; a
+    zero made here would read the closure's tensor, which is not the op's on a batched copy).
+    """
     it = iter(cts)
     out = []
     for leaf in leaves:
         if isinstance(leaf, Tensor):
-            c = next(it)
-            out.append(c if c is not None else array_ops.zeros_like(leaf))
+            out.append(next(it))
         else:
             out.append(np.zeros_like(np.asarray(leaf, dtype=np.float64)))
     return pytree.unflatten(td, out)
@@ -324,7 +327,8 @@ class custom_vjp(_Decorated):  # noqa: N801 - JAX's name
     Define the rule with ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)`` computes the
     result and what the backward pass needs (any pytree of tensors and Python values);
     ``bwd(*nondiff_args, residuals, cotangent) -> tuple`` returns one cotangent per
-    differentiable argument, each in that argument's structure (None: zero).
+    differentiable argument, each in that argument's structure (None: zero). An integer
+    output's cotangent is None.
 
     The result is ``fwd``'s (``fun`` is what JAX evaluates when nothing is differentiated; in a
     graph that is not known when the ops are built, so ``fwd`` builds them: what only the
