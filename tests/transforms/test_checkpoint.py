@@ -124,3 +124,12 @@ def test_arguments_that_depend_on_each_other_are_separate_variables(prevent_cse)
     f = cr.checkpoint(lambda a, b: cr.sin(a) * b, prevent_cse=prevent_cse)
     g = cr.grad(lambda x: cr.reduce_sum(f(x, 2.0 * x)))(X)
     np.testing.assert_allclose(g, 2 * (np.cos(X) * X + np.sin(X)), rtol=1e-12)
+
+
+def test_a_function_of_no_arguments_builds_graph_code():
+    w = cr.placeholder(cr.float64, [3])
+    f = cr.checkpoint(lambda: cr.tanh(w) * 2.0)
+    (g,) = cr.gradients(cr.reduce_sum(f()), [w])
+    wv = np.array([0.1, 0.2, 0.3])
+    with cr.Session() as sess:
+        np.testing.assert_allclose(sess.run(g, {w: wv}), 2 * (1 - np.tanh(wv) ** 2))

@@ -31,7 +31,7 @@ import numpy as np
 
 from chainrule.autodiff.custom_gradient import pass_with_gradient, unique_gradient_name
 from chainrule.autodiff.gradients import gradients, is_differentiable
-from chainrule.framework.graph import Operation, Tensor, is_tensor_like
+from chainrule.framework.graph import Operation, Tensor, get_default_graph, is_tensor_like
 from chainrule.ops import array_ops, math_ops, reduction_ops
 from chainrule.ops.constant_op import constant, convert_to_tensor
 from chainrule.ops.registry import RegisterGradient, apply_op, gradient_function, register_batch_rule
@@ -296,7 +296,8 @@ class _Decorated:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_defined()
         args = _positional(self.fun, args, kwargs, self.what)
-        if is_tracing() or any(is_tensor_like(leaf) for leaf in pytree.flatten(args)[0]):
+        # No arguments at all: graph code (the function reads tensors it closes over).
+        if not args or is_tracing() or any(is_tensor_like(leaf) for leaf in pytree.flatten(args)[0]):
             return self._build(args)
         if self._numpy is None:  # NumPy in, NumPy out, like every transform: traced once per signature
             self._numpy = Function(lambda *a: self._build(a), name=self.what)
@@ -527,8 +528,8 @@ class _Checkpointed(_Decorated):
     def _build(self, args: tuple[Any, ...]) -> Any:
         call = _Call(args, self.nondiff_argnums, self.what)
         fun, what, prevent_cse = self.fun, self.what, self.prevent_cse
-        graph = call.tensors[0].graph if call.tensors else None
-        start = len(graph.get_operations()) if graph is not None else 0
+        graph = call.tensors[0].graph if call.tensors else get_default_graph()
+        start = len(graph.get_operations())
         out_td, out_leaves, outs = _results(fun(*call.rebuild(call.tensors)), what)
         # Float tensors the function read from outside its arguments: the recomputation reads them
         # too, and they get their gradients from it (a rule can only see what is an input of its op).
