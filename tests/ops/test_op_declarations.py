@@ -75,7 +75,7 @@ NO_EXPLAIN_FORM = {
     "StridedSliceGrad", "Tile", "Unpack",
     "Multinomial", "RandomShuffle", "TruncatedNormal", "OrthonormalColumns",
     "SvdVectors", "TopKV2", "SelfAdjointEigV2",
-    "IdentityN", "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary", "TextSummary", "Assert",
+    "Print", "PrintV2", "PyFunc", "PyFuncStateless", "ImageSummary", "TextSummary", "Assert",
 }  # fmt: skip
 
 
