@@ -234,6 +234,7 @@ from chainrule.runtime.session_config import (
 from chainrule.framework.default_session import get_default_session
 from chainrule.framework.graph import device
 from chainrule.transforms import function, grad, value_and_grad, vjp, jacobian, hessian, hvp, jvp, vmap
+from chainrule.transforms import elementwise_grad, linearize, checkpoint, remat, custom_vjp, custom_jvp
 
 __version__ = "0.1.0"
 

@@ -44,7 +44,7 @@ NO_BATCH_RULE = {
     # Outputs whose length depends on values (segment ids, true elements) or on k.
     "SegmentMax", "SegmentMean", "SegmentMin", "SegmentProd", "SegmentSum", "UnsortedSegmentMax",
     "UnsortedSegmentMin", "UnsortedSegmentProd", "UnsortedSegmentSum", "Where", "TopKV2",
-    "IdentityN", "PyFuncStateless",
+    "PyFuncStateless",
 }  # fmt: skip
 
 # Elementwise ops that the code generator calls as kernels (not fusable ufunc steps): Cast and the

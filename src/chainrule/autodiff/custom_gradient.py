@@ -68,7 +68,7 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Any:
                 )
             is_list = isinstance(result, (list, tuple))
             outputs = [convert_to_tensor(y) for y in (result if is_list else [result])]
-            grad_name = f"CustomGradient-{next(_ids)}"
+            grad_name = unique_gradient_name("CustomGradient")
 
             @RegisterGradient(grad_name)
             def _grad(op: Operation, *grads: Tensor) -> list[Any]:
@@ -92,12 +92,31 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Any:
                 # The results' own inputs get None: the gradient goes to x directly, not through f's ops.
                 return [None] * len(outputs) + input_grads + variable_grads
 
-            with graph.gradient_override_map({"IdentityN": grad_name}):
-                passed = identity_n(outputs + inputs + [_variable_tensor(v) for v in variables], name=f.__name__)
+            passed = pass_with_gradient(
+                outputs + inputs + [_variable_tensor(v) for v in variables], grad_name, f.__name__
+            )
         ys = passed[: len(outputs)]
         return ys if is_list else ys[0]
 
     return decorated
+
+
+def unique_gradient_name(prefix: str) -> str:
+    """A gradient name no other registration uses (``<prefix>-<n>``), for one custom rule."""
+    return f"{prefix}-{next(_ids)}"
+
+
+def pass_with_gradient(tensors: list[Tensor], grad_name: str, name: str | None = None) -> list[Tensor]:
+    """``tensors`` through one ``IdentityN`` whose gradient is the one registered as ``grad_name``.
+
+    The custom derivative rules (``cr.custom_gradient``, ``cr.custom_vjp``, ``cr.custom_jvp``,
+    ``cr.checkpoint``) hang their rule on this op: its inputs are the results, the differentiated
+    inputs and whatever else the rule reads (residuals), so a rule that reads them from
+    ``op.inputs`` also works on a copy of the op (``cr.vmap`` rewrites graphs op by op).
+    """
+    graph = tensors[0].graph if tensors else get_default_graph()
+    with graph.as_default(), graph.gradient_override_map({"IdentityN": grad_name}):
+        return identity_n(tensors, name=name)
 
 
 def _variables_read(ops: list[Operation], graph: Any) -> list[Any]:

@@ -115,6 +115,12 @@ def _regroup(parts: list[tuple[Any, list[Tensor]]], values: Sequence[Any]) -> li
 
 
 def _scalar_output(out: Any, what: str) -> Tensor:
+    """The function's output as a scalar tensor: shape (), or any shape of one element (as autograd)."""
+    return _scalar_and_value(out, what)[0]
+
+
+def _scalar_and_value(out: Any, what: str) -> tuple[Tensor, Tensor]:
+    """(the output as a shape-() tensor, the output as returned): one element, any shape, as autograd allows."""
     if not is_tensor_like(out):
         if isinstance(out, (tuple, list, dict)) or out is None:
             raise TypeError(
@@ -125,12 +131,16 @@ def _scalar_output(out: Any, what: str) -> Tensor:
     t = convert_to_tensor(out)
     if not t.dtype.is_floating:
         raise TypeError(f"{what} needs a float output, but the function returned dtype {t.dtype.name}")
-    if t.shape.rank is not None and t.shape.rank != 0:
-        raise TypeError(
-            f"{what} needs the function to return a scalar (shape ()), but it returned shape {t.shape}; "
-            "use cr.jacobian for non-scalar outputs, or reduce the output (cr.reduce_sum)"
-        )
-    return t
+    if t.shape.rank is None or t.shape.rank == 0:
+        return t, t
+    size = t.shape.num_elements()
+    if size == 1:
+        return array_ops.reshape(t, []), t  # shape (1,), (1, 1), ...: its one element (autograd's rule)
+    raise TypeError(
+        f"{what} needs the function to return a scalar (shape ()) or one element (shape (1,), (1, 1), ...), but "
+        f"it returned shape {t.shape}; use cr.jacobian or cr.elementwise_grad for non-scalar outputs, or reduce the "
+        "output (cr.reduce_sum)"
+    )
 
 
 def _split_aux(out: Any, what: str) -> tuple[Any, Any]:
@@ -194,12 +204,12 @@ def _grad_builder(fun: Callable[..., Any], argnums: Any, has_aux: bool, with_val
         aux = None
         if has_aux:
             out, aux = _split_aux(out, what)
-        y = _scalar_output(out, what)
+        y, value = _scalar_and_value(out, what)
         gs = gradients(y, _flat_xs(parts), unconnected_gradients="zero")
         grads = _regroup(parts, gs)
         g = grads[0] if single else tuple(grads)
         if with_value:
-            return ((y, aux) if has_aux else y), g
+            return ((value, aux) if has_aux else value), g
         return (g, aux) if has_aux else g
 
     return build, nums
@@ -250,6 +260,30 @@ def value_and_grad(
     """
     what = f"cr.value_and_grad({_fn_name(fun)})"
     build, nums = _grad_builder(fun, argnums, has_aux, True, what)
+    return Function(fun, symbolic=build, float_argnums=nums, name=what, backend=backend)
+
+
+def elementwise_grad(fun: Callable[..., Any], argnum: int | Sequence[int] = 0, *, backend: Any = None) -> Function:
+    """The gradient of the sum of ``fun``'s outputs (HIPS autograd's ``elementwise_grad``).
+
+    One reverse pass seeded with ones: the sum of each column of the Jacobian, which is its
+    diagonal when the Jacobian is diagonal (``fun`` acts elementwise), e.g.
+    ``cr.elementwise_grad(cr.tanh)(x) == 1 - tanh(x)**2`` for an array ``x``. ``fun`` may return
+    any float tensor, or a structure of them (their sum is differentiated); ``argnum`` is
+    autograd's name (an int, or a tuple for a tuple of gradients).
+    """
+    what = f"cr.elementwise_grad({_fn_name(fun)})"
+    nums, single = _argnums(argnum, what)
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        new_args, parts = _wrap_args(args, nums, what)
+        out = fun(*new_args, **kwargs)
+        ys = [y for y in _float_outputs(pytree.flatten(out)[0]) if y is not None]
+        if not ys:
+            raise TypeError(f"{what} needs the function to return float tensors, got {type(out).__name__}")
+        grads = _regroup(parts, gradients(ys, _flat_xs(parts), unconnected_gradients="zero"))
+        return grads[0] if single else tuple(grads)
+
     return Function(fun, symbolic=build, float_argnums=nums, name=what, backend=backend)
 
 

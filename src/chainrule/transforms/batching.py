@@ -699,16 +699,24 @@ def _ancestors(outputs: Sequence[Tensor]) -> list[Operation]:
     return sorted(seen, key=lambda o: o.id)
 
 
-def _axes_for(in_axes: Any, n_args: int) -> list[Any]:
-    if in_axes is None or isinstance(in_axes, int):
-        return [in_axes] * n_args
-    axes = list(in_axes)
-    if len(axes) != n_args:
-        raise ValueError(f"cr.vmap: in_axes has {len(axes)} entries but the function got {n_args} arguments")
-    for a in axes:
-        if a is not None and not isinstance(a, int):
-            raise TypeError(f"cr.vmap: each in_axes entry must be an int or None, got {a!r}")
-    return axes
+def _is_axis(a: Any) -> bool:
+    return a is None or (isinstance(a, (int, np.integer)) and not isinstance(a, bool))
+
+
+def _axes_for(in_axes: Any, args: Sequence[Any]) -> list[list[Any]]:
+    """The mapped axis of each leaf of each argument: ``in_axes`` is an int, None, or a prefix tree of the arguments."""
+    if _is_axis(in_axes):
+        return [[in_axes] * len(pytree.flatten(a)[0]) for a in args]
+    if not isinstance(in_axes, (tuple, list)):
+        raise TypeError(
+            f"cr.vmap: in_axes must be an int, None, or a tuple with one entry per argument, got {in_axes!r}"
+        )
+    if len(in_axes) != len(args):
+        raise ValueError(f"cr.vmap: in_axes has {len(in_axes)} entries but the function got {len(args)} arguments")
+    return [
+        pytree.broadcast_prefix(ax, a, f"cr.vmap: in_axes[{i}]", _is_axis)
+        for i, (ax, a) in enumerate(zip(in_axes, args))
+    ]
 
 
 def _move_to_front(t: Tensor, axis: int) -> Tensor:
@@ -735,13 +743,13 @@ def _move_from_front(t: Tensor, axis: int) -> Tensor:
 
 def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str) -> Callable[..., Any]:
     def build(*args: Any, **kwargs: Any) -> Any:
-        axes = _axes_for(in_axes, len(args))
+        axes = _axes_for(in_axes, args)
         outer: list[tuple[Tensor, int | None]] = []
         arg_parts: list[tuple[Any, list[Any], list[int | None]]] = []
-        for a, ax in zip(args, axes):
+        for a, leaf_axes in zip(args, axes):
             leaves, td = pytree.flatten(a)
             kinds: list[int | None] = []
-            for leaf in leaves:
+            for leaf, ax in zip(leaves, leaf_axes):
                 if is_tensor_like(leaf) or isinstance(leaf, np.ndarray):
                     t = convert_to_tensor(leaf)
                     if ax is not None:
@@ -811,14 +819,10 @@ def _vmap_build(fun: Callable[..., Any], in_axes: Any, out_axes: Any, what: str)
 
 
 def _out_axes(out_axes: Any, out: Any, n: int, what: str) -> list[Any]:
-    if out_axes is None or isinstance(out_axes, int):
+    """Where the batch axis goes in each output leaf: an int, None, or a prefix tree of the output."""
+    if _is_axis(out_axes):
         return [out_axes] * n
-    if not isinstance(out, (tuple, list)) or len(out_axes) != len(out):
-        raise ValueError(f"{what}: out_axes must be an int, None, or one entry per element of the output tuple")
-    axes: list[Any] = []
-    for o, ax in zip(out, out_axes):
-        axes.extend([ax] * len(pytree.flatten(o)[0]))
-    return axes
+    return pytree.broadcast_prefix(out_axes, out, f"{what}: out_axes", _is_axis)
 
 
 def vmap(
@@ -834,8 +838,10 @@ def vmap(
     ----------
     fun : a function of chainrule tensors (it may use ``cr.grad``, ``cr.jacobian``, ``cr.jvp`` ...).
     in_axes : the mapped axis of every argument (an int), or one entry per positional argument
-        (an int, or None for an argument shared by all examples).
-    out_axes : where the batch axis goes in the outputs (an int, or one entry per output).
+        (an int, or None for an argument shared by all examples), where an entry may itself be a
+        tuple/list/dict matching that argument's structure down to where it gives an axis
+        (JAX's prefix trees: ``in_axes=({"w": None, "b": 0}, 0)``).
+    out_axes : where the batch axis goes in the outputs (an int, or a prefix tree of the output).
     backend : what runs the graph (``"numpy"``, ``"numba"``, a ``Backend``); None: the
         ``CHAINRULE_BACKEND`` environment variable's, else NumPy.
 

@@ -195,6 +195,11 @@ class ConcreteFunction:
         self._has_deferred = any(kind == "d" for kind, *_ in self._leaf_plan)
 
     @property
+    def plan(self) -> Plan:
+        """The compiled plan of the forward run (``plan.program`` is its optimized IR)."""
+        return self._forward_plan
+
+    @property
     def num_ops(self) -> int:
         """Number of operations in the traced graph."""
         return len(self.graph.get_operations())

@@ -115,3 +115,39 @@ def describe(treedef: TreeDef) -> str:
     if kind is tuple:
         return f"({inner},)" if len(treedef[1]) == 1 else f"({inner})"
     return f"{kind.__name__}({inner})"
+
+
+def broadcast_prefix(prefix: Any, tree: Any, what: str, is_axis: Callable[[Any], bool]) -> list[Any]:
+    """One value per leaf of ``tree`` from ``prefix``, a tree that matches ``tree`` down to where it stops.
+
+    Where ``prefix`` has a value (``is_axis`` accepts it: e.g. an int or None for vmap's axes),
+    that value holds for every leaf of the subtree of ``tree`` there (JAX's in_axes/out_axes
+    rule). Tuples and lists match each other; dicts must have the same keys.
+    """
+    out: list[Any] = []
+    _broadcast(prefix, tree, what, is_axis, out, "")
+    return out
+
+
+def _broadcast(prefix: Any, tree: Any, what: str, is_axis: Callable[[Any], bool], out: list[Any], path: str) -> None:
+    if is_axis(prefix):
+        out.extend([prefix] * len(flatten(tree)[0]))
+        return
+    where = f" at {path}" if path else ""
+    if isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list)):
+        if len(prefix) != len(tree):
+            raise ValueError(f"{what}: {len(prefix)} entries{where} for a {type(tree).__name__} of {len(tree)}")
+        for i, (p, t) in enumerate(zip(prefix, tree)):
+            _broadcast(p, t, what, is_axis, out, f"{path}[{i}]")
+        return
+    if isinstance(prefix, dict) and isinstance(tree, dict):
+        if set(prefix) != set(tree):
+            raise ValueError(
+                f"{what}: keys {sorted(map(str, prefix))}{where} for a dict with keys {sorted(map(str, tree))}"
+            )
+        for k in tree:  # the tree's order is the order of its leaves
+            _broadcast(prefix[k], tree[k], what, is_axis, out, f"{path}[{k!r}]")
+        return
+    if isinstance(prefix, (tuple, list, dict)):
+        raise ValueError(f"{what}: a {type(prefix).__name__}{where} for a {type(tree).__name__} value")
+    raise TypeError(f"{what}: each entry must be an int or None, got {prefix!r}{where}")
