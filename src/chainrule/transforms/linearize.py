@@ -103,6 +103,7 @@ def linearize(fun: Callable[..., Any], *primals: Any, backend: Any = None) -> tu
     --------
     >>> y, f_jvp = cr.linearize(lambda x: cr.sin(x) * x, np.array([0.0, 1.0]))
     >>> f_jvp(np.array([1.0, 1.0]))      # cos(x) * x + sin(x)
+    array([0.        , 1.38177329])
     """
     what = f"cr.linearize({_fn_name(fun)})"
     if not primals:
