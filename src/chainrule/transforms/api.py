@@ -290,6 +290,31 @@ def elementwise_grad(fun: Callable[..., Any], argnum: int | Sequence[int] = 0, *
 # --------------------------------------------------------------------------------------------
 # vjp
 # --------------------------------------------------------------------------------------------
+def _run_forward_part(
+    fun: Callable[..., Any],
+    kind: str,
+    make_lower: Callable[[], Any],
+    primals: tuple[Any, ...],
+    what: str,
+    backend: Any,
+) -> tuple[Any, Any, Any, Any]:
+    """The forward part of a two-part transform (vjp, linearize) of ``fun`` at ``primals``, run.
+
+    The program is traced once per signature and kept with ``fun``; the forward part keeps the
+    values the second part needs. Returns ``(concrete, dynamic, fetched, out)``.
+    """
+    transform = cached_transform(
+        fun,
+        _backend_key((kind, len(primals)), backend),
+        lambda: Function(fun, lower=make_lower(), float_argnums=tuple(range(len(primals))), name=what, backend=backend),
+    )
+    found = transform.lookup(primals, {})
+    assert found is not None
+    concrete, dynamic = found
+    fetched = concrete.forward(dynamic)
+    return concrete, dynamic, fetched, concrete.output_structure(fetched, dynamic)
+
+
 def vjp(fun: Callable[..., Any], *primals: Any, backend: Any = None) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """The output of ``fun(*primals)`` and a function pulling cotangents back to the primals.
 
@@ -303,18 +328,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, backend: Any = None) -> tuple[An
     what = f"cr.vjp({_fn_name(fun)})"
     if is_tracing() or any(is_tensor_like(x) for x in pytree.flatten(primals)[0]):
         return _vjp_inline(fun, primals, what)
-    transform = cached_transform(
-        fun,
-        _backend_key(("vjp", len(primals)), backend),
-        lambda: Function(
-            fun, lower=_vjp_lower(fun, what), float_argnums=tuple(range(len(primals))), name=what, backend=backend
-        ),
+    concrete, dynamic, fetched, out = _run_forward_part(
+        fun, "vjp", lambda: _vjp_lower(fun, what), primals, what, backend
     )
-    found = transform.lookup(primals, {})
-    assert found is not None
-    concrete, dynamic = found
-    fetched = concrete.forward(dynamic)
-    out = concrete.output_structure(fetched, dynamic)
     program = concrete.programs[0]
     out_td, ct_specs, primal_parts = program.meta
 

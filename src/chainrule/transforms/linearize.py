@@ -20,19 +20,17 @@ from chainrule.ops import array_ops
 from chainrule.ops.constant_op import placeholder
 from chainrule.transforms import pytree
 from chainrule.transforms.api import (
-    _backend_key,
     _flat_xs,
     _float_outputs,
     _fn_name,
     _like_primal,
     _match,
+    _run_forward_part,
     _static_dims,
     _wrap_args,
 )
 from chainrule.transforms.function import (
-    Function,
     LinearProgram,
-    cached_transform,
     is_tensor_like,
     is_tracing,
     register_program,
@@ -110,18 +108,9 @@ def linearize(fun: Callable[..., Any], *primals: Any, backend: Any = None) -> tu
         raise TypeError(f"{what}: needs at least one primal argument")
     if is_tracing() or any(is_tensor_like(x) for x in pytree.flatten(primals)[0]):
         return _linearize_inline(fun, primals, what)
-    transform = cached_transform(
-        fun,
-        _backend_key(("linearize", len(primals)), backend),
-        lambda: Function(
-            fun, lower=_linearize_lower(fun, what), float_argnums=tuple(range(len(primals))), name=what, backend=backend
-        ),
+    concrete, dynamic, fetched, out = _run_forward_part(
+        fun, "linearize", lambda: _linearize_lower(fun, what), primals, what, backend
     )
-    found = transform.lookup(primals, {})
-    assert found is not None
-    concrete, dynamic = found
-    fetched = concrete.forward(dynamic)
-    out = concrete.output_structure(fetched, dynamic)
     out_td, is_float, specs, parts = concrete.programs[0].meta
     out_leaves = pytree.flatten(out)[0]
 
