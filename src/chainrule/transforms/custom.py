@@ -32,11 +32,12 @@ import numpy as np
 from chainrule.autodiff.custom_gradient import pass_with_gradient, unique_gradient_name
 from chainrule.autodiff.gradients import gradients, is_differentiable
 from chainrule.framework.graph import Operation, Tensor, get_default_graph, is_tensor_like
-from chainrule.ops import array_ops, math_ops, reduction_ops
-from chainrule.ops.constant_op import constant, convert_to_tensor
+from chainrule.ops import array_ops, reduction_ops
+from chainrule.ops.constant_op import convert_to_tensor
 from chainrule.ops.registry import RegisterGradient, apply_op, gradient_function, register_batch_rule
 from chainrule.ops.script_ops import identity_n
 from chainrule.transforms import pytree
+from chainrule.transforms.api import _like_primal
 from chainrule.transforms.batching import BatchContext, vmap
 from chainrule.transforms.function import Function, is_tracing
 
@@ -233,15 +234,9 @@ def _as_like(value: Any, x: Tensor, what: str) -> Tensor:
     """``value`` as a tensor of ``x``'s dtype; its static shape must be ``x``'s."""
     if is_tensor_like(value):
         t = convert_to_tensor(value)
-        if t.dtype != x.dtype:
-            if not (t.dtype.is_floating or t.dtype.is_complex):
-                raise TypeError(f"{what}: got dtype {t.dtype.name} for {x.name} of dtype {x.dtype.name}")
-            t = math_ops.cast(t, x.dtype)
-    else:
-        t = constant(np.asarray(value, dtype=x.dtype.as_numpy_dtype))
-    if x.shape.is_fully_defined() and t.shape.is_fully_defined() and t.shape != x.shape:
-        raise ValueError(f"{what}: got shape {t.shape} for {x.name} of shape {x.shape}")
-    return t
+        if t.dtype != x.dtype and not (t.dtype.is_floating or t.dtype.is_complex):
+            raise TypeError(f"{what}: got dtype {t.dtype.name} for {x.name} of dtype {x.dtype.name}")
+    return _like_primal(value, x, f"{what} (for {x.name})")
 
 
 def _results(out: Any, what: str) -> tuple[Any, list[Any], list[Tensor]]:
