@@ -154,14 +154,22 @@ class DaskBackend(ArrayModuleBackend):
         try:
             computed = dask.compute(*[values[i] for i in lazy], scheduler=self.client)
         except Exception as e:  # noqa: BLE001 - re-raised as chainrule's error, the cause kept
-            raise errors.UnavailableError(
-                None,
-                None,
-                f"The dask computation of this run failed, so no variable was updated: {type(e).__name__}: {e}",
-            ) from e
+            raise errors.UnavailableError(None, None, _failure_message(e)) from e
         for i, value in zip(lazy, computed):
             out[i] = as_numpy(value)
         return out
+
+
+def _failure_message(e: Exception) -> str:
+    """What the error of a failed run says: a lost worker (``distributed.KilledWorker``) by name, else dask's error."""
+    if type(e).__name__ == "KilledWorker" and len(e.args) == 3:  # distributed's: (task, last worker, allowed failures)
+        task, worker, retries = e.args
+        return (
+            f"A Dask worker died while computing this run (task {task!r}, last on worker "
+            f"{getattr(worker, 'address', worker)}; the scheduler retried it {retries} times, its "
+            "distributed.scheduler.allowed-failures), so no variable was updated: the run can be repeated"
+        )
+    return f"The dask computation of this run failed, so no variable was updated: {type(e).__name__}: {e}"
 
 
 def _one_task(node: Node, kernel: Callable[..., Any], args: tuple[Any, ...], cause: Exception | None) -> Any:
