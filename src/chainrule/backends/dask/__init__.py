@@ -22,8 +22,11 @@ the small matrices such ops see after a reduction over the batch; a whole datase
 That needs the op's output shape statically; without it the error names the op and the user's
 line. A lazy output whose dtype dask promoted (an int32 ``matmul`` computes in int64) is cast
 back to the op's static dtype, as NumPy computes it, so nothing changes dtype silently.
-Control flow (``cr.cond``, ``cr.while_loop``) needs concrete predicates, which a lazy graph does
-not have: such graphs run on the NumPy backend.
+Loop bodies (``cr.while_loop``, ``cr.scan``, ``map_fn``, the folds) build the same lazy graph, one
+copy of the body per iteration, computed with the run's other values: the loop's condition must
+not depend on the data (a counter, a bound: eager NumPy), since deciding another iteration would
+need a compute per iteration; a condition that does raises UnimplementedError naming the loop.
+A ``cr.cond`` whose predicate depends on the data computes that predicate (dask's ``bool``).
 """
 
 from __future__ import annotations
@@ -131,6 +134,17 @@ class DaskBackend(ArrayModuleBackend):
             return kernel(*dask.compute(*args, scheduler=self.client))
 
         return run
+
+    def loop_predicate(self, value: Any) -> bool:
+        if is_lazy(value):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "the condition of this while_loop depends on chunked (dask) data: the dask backend builds a "
+                "loop's iterations lazily, so its condition must be known without computing (a counter or a "
+                "bound, as in scan and map_fn); compute the condition's inputs first, or use the numpy backend",
+            )
+        return bool(value)
 
     def constant(self, xp: Any, value: Any) -> Any:
         return value  # constants stay NumPy, like the variables
