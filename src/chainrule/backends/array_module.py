@@ -70,6 +70,15 @@ class ArrayModuleBackend(Backend):
         """The values of one run (fetches, then variable updates) as NumPy arrays, brought back together."""
         return [as_numpy(v) for v in values]
 
+    def finish_run(self, results: Sequence[Any], updates: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        """A successful run's fetched values (as the Session returns them) and updates (as the state keeps them).
+
+        The default brings both back to NumPy together (``to_numpy``: for Dask, one ``compute``);
+        the CuPy backend keeps the updates in device memory. Raising here fails the run before any commit.
+        """
+        values = self.to_numpy([*results, *updates])
+        return values[: len(results)], values[len(results) :]
+
     def to_host(self, value: Any) -> Any:
         """One input of a ``numpy_only`` op as a NumPy array (an explicit copy to the host)."""
         return as_numpy(value)
@@ -214,13 +223,13 @@ class ModuleExecutable(Executable):
         try:
             results = self._program([enter(v) for v in feed_values])
             names = list(run.updates)
-            values = self._backend.to_numpy([*results, *(run.updates[n] for n in names)])
+            fetched, committed = self._backend.finish_run(results, [run.updates[n] for n in names])
         finally:
             _ACTIVE.run = None
         # Committed only now that every value of the run exists: a failed run changes nothing.
-        for name, value in zip(names, values[len(results) :]):
+        for name, value in zip(names, committed):
             self._state.variables[name] = value
-        return values[: len(results)]
+        return fetched
 
 
 class ModuleLoop(Executable):
