@@ -93,7 +93,7 @@ class _Kernel:
 
     def __call__(self, *arrays: Any) -> Any:
         if self._library is None:
-            self._library = compile_kernels([self.spec])
+            self._library = self._module.preloaded.get(self.spec) or compile_kernels([self.spec])
         self._module.kernel_calls.append(self.spec[0])
         name, ins, outs, _, _ = self.spec
         data = [sn.to_numpy(a) if isinstance(a, sn.ARRAY) else a for a in arrays]
@@ -190,12 +190,20 @@ class StandInCupy(sn.StrictNumPy):
         self.seeds: list[int] = []
         self.cuda = _Cuda(self)
         self.random = _Random(self)
+        self.preloaded: dict[tuple[str, str, str, str, str], Any] = {}
+        self.devices_used: list[int | None] = []  # the current device at each host-to-device copy
+
+    def preload(self, specs: Sequence[tuple[str, str, str, str, str]]) -> None:
+        """Compile these kernels now, in one compiler call (a kernel made later with one of them uses it)."""
+        library = compile_kernels(list(dict.fromkeys(specs)))
+        self.preloaded.update((spec, library) for spec in specs)
 
     def asarray(self, value: Any, dtype: Any = None) -> Any:
         if isinstance(value, sn.ARRAY):
             return value if dtype is None else value.astype(dtype)
         if isinstance(value, np.ndarray):
             self.to_device.append(value.shape)
+            self.devices_used.append(self.current[-1] if self.current else None)
         return sn.from_numpy(np.asarray(value, dtype=dtype))
 
     def asnumpy(self, value: Any) -> np.ndarray:
@@ -215,4 +223,5 @@ class StandInCupy(sn.StrictNumPy):
         self.to_device.clear()
         self.to_host.clear()
         self.kernel_calls.clear()
+        self.devices_used.clear()
         self.synchronizations = 0

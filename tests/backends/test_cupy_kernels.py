@@ -87,6 +87,16 @@ def _table_regions():  # type: ignore[no-untyped-def]
     return regions
 
 
+def table_sources() -> list[ElementwiseSource]:
+    """The distinct kernel sources of the op table's regions (what the backend's op-table test preloads)."""
+    sources = {}
+    for _, node, _, _ in _table_regions():
+        source = region_source(node)
+        if isinstance(source, ElementwiseSource):
+            sources[source.name] = source
+    return list(sources.values())
+
+
 @pytest.fixture(scope="module")
 def regions():  # type: ignore[no-untyped-def]
     return _table_regions()

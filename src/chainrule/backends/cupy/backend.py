@@ -198,6 +198,9 @@ class CupyBackend(ArrayModuleBackend):
         return self.elementwise(source) if isinstance(source, ElementwiseSource) else None
 
     def wrap_kernel(self, node: Node, kernel: Callable[..., Any]) -> Callable[..., Any]:
+        if node.op_type == "LinalgDiagEmbed" and "." not in node.attrs["subs_in"] + node.attrs["subs_out"]:
+            # Its NumPy kernel writes through the writable view NumPy's einsum returns; CuPy's need not be one.
+            return functools.partial(_diag_embed, self.module, node.attrs["subs_in"], node.attrs["subs_out"])
         if self.elementwise_kernels and node.op_type != "Fused":
             source = region_source(node)  # an op of several steps alone (Sigmoid: four ufuncs, one kernel)
             if isinstance(source, ElementwiseSource):
@@ -249,6 +252,20 @@ class _OnDevice(Executable):
     def run(self, feed_values: Sequence[Any]) -> list[Any]:
         with self._backend.module.cuda.Device(self._backend.device):
             return self._inner.run(feed_values)
+
+
+def _diag_embed(module: Any, subs_in: str, subs_out: str, u: Any) -> Any:
+    """``LinalgDiagEmbed``: ``u`` (subscripts ``subs_in``) on the diagonals of zeros (``subs_out``), by indexing."""
+    size = dict(zip(subs_in, u.shape, strict=False))
+    out = module.zeros(tuple(size[c] for c in subs_out), dtype=u.dtype)
+    rank = len(subs_in)
+    # Axis c of ``out`` is indexed by the position along c's axis of ``u``: one index grid per letter.
+    grids = {
+        c: module.arange(size[c]).reshape(tuple(size[c] if j == k else 1 for j in range(rank)))
+        for k, c in enumerate(subs_in)
+    }
+    out[tuple(grids[c] for c in subs_out)] = u
+    return out
 
 
 # --- random ops on the module's generators -----------------------------------------------------------
