@@ -123,6 +123,9 @@ class _Runtime:
             raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
         return self._module.devices
 
+    def getDeviceProperties(self, index: int) -> dict[str, Any]:  # noqa: N802 - CuPy's name
+        return {"name": b"CPU stand-in"}
+
 
 class _Stream:
     def __init__(self, module: StandInCupy) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -304,3 +305,28 @@ def test_the_op_table_on_the_backend_equals_the_numpy_backend(sample, table_modu
             assert np.asarray(g).shape == np.asarray(w).shape and np.asarray(g).dtype == np.asarray(w).dtype
         return
     _assert_same(sample.id, built.fetches, got, want)
+
+
+GPU_CHECK = str(Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.py")
+
+
+def test_gpu_check_stops_clearly_without_cupy():
+    code = f"import sys, runpy; sys.modules['cupy'] = None; runpy.run_path({GPU_CHECK!r}, run_name='__main__')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "gpu_check: no CuPy" in out.stderr and "chainrule[gpu]" in out.stderr
+
+
+def test_gpu_check_runs_its_op_table_on_the_backend(standin, monkeypatch: pytest.MonkeyPatch, capsys):
+    import runpy
+
+    from chainrule.testing import op_table
+
+    script = runpy.run_path(GPU_CHECK)
+    chosen = [s for s in TABLE.samples if s.name in ("sigmoid", "matmul", "normal")][:6]
+    assert len(chosen) >= 3
+    monkeypatch.setattr(op_table, "budgeted", lambda samples: chosen)
+    with sn.refusing_numpy():
+        assert script["require_gpu"]() == "CPU stand-in"
+        assert script["op_table"](False) == 0
+    assert f"op table on cupy: {len(chosen)} samples, 0 failures" in capsys.readouterr().out
