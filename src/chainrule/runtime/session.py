@@ -41,6 +41,9 @@ class Session:
         Python function calling NumPy per plan), ``"numba"`` (native code, the ``fast`` extra), a
         ``Backend``; None: the ``CHAINRULE_BACKEND`` environment variable's, else ``"numpy"``.
         ``"dask"`` (the ``dask`` extra) builds one dask graph per run, see ``chainrule.backends.dask``.
+        ``"cupy"`` (the ``gpu`` extra) runs on a CUDA GPU, see ``chainrule.backends.cupy``; with no
+        backend named, a graph whose ops were placed with ``cr.device("/gpu:N")`` runs there when
+        CuPy and that GPU are available.
     client : the Dask backend's ``distributed.Client`` (None: dask's default scheduler).
 
     Examples
