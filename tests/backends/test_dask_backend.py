@@ -226,6 +226,39 @@ def test_an_int32_matmul_keeps_its_dtype(client):
     np.testing.assert_array_equal(got, values @ values.T)
 
 
+def test_loop_bodies_build_the_lazy_graph_and_are_computed_with_the_run(client):
+    values = _chunk(11, 30)
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [None, FEATURES + 1])
+        v = cr.Variable(np.float64(0.5), name="v")
+        _, doubled = cr.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2.0 + v), [cr.constant(0), x])
+        rows = cr.map_fn(lambda row: cr.reduce_sum(row * row), x)
+        total = cr.reduce_sum(doubled) + cr.reduce_sum(rows)
+        bump = v.assign_add(total)  # the update sees the loop's value, computed in the same call
+        init = cr.global_variables_initializer()
+    results = []
+    for backend in ("numpy", DaskBackend(client, chunk_rows=8)):
+        with cr.Session(graph=g, backend=backend) as sess:
+            sess.run(init)
+            results.append(sess.run([total, bump], {x: values}) + [sess.run(v)])
+            if backend != "numpy":
+                assert sess.backend.computes == 1  # type: ignore[attr-defined]
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+def test_a_loop_whose_condition_depends_on_the_data_names_the_loop(client):
+    g = cr.Graph()
+    with g.as_default():
+        x = cr.placeholder(cr.float64, [None])
+        grown = cr.while_loop(lambda s: cr.reduce_sum(s) < 100.0, lambda s: s * 2.0, [x], name="grow")
+        init = cr.global_variables_initializer()
+    with cr.Session(graph=g, backend=DaskBackend(client, chunk_rows=2)) as sess:
+        sess.run(init)
+        with pytest.raises(cr.errors.UnimplementedError, match=r"(?s)condition of this while_loop depends.*grow"):
+            sess.run(grown, {x: np.ones(4)})
+
+
 def test_batch_sized_arrays_made_from_a_shape_are_lazy():
     from chainrule.backends.dask.namespace import DASK_NUMPY, LARGE
 

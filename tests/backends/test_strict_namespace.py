@@ -2,7 +2,8 @@
 
 Each sample of the op table (``chainrule.testing.samples``, as ``tests/ops/test_op_table.py``
 enumerates them) runs with ``chainrule.testing.strict_namespace``: NumPy's API over
-array-api-strict arrays, which refuse to become NumPy arrays implicitly, as CuPy's do. A kernel
+array-api-strict arrays, which refuse to become NumPy arrays implicitly, as CuPy's do (loop bodies
+and ``cr.cond`` branches included: they run as programs of the backend). A kernel
 that calls ``np.<function>`` on its data, mixes in a NumPy array it made, or returns a NumPy
 array fails here naming the op. Ops whose kernels need NumPy itself say why in their declaration
 (``OpDef.numpy_only``); the backend runs those on host copies of their inputs, so every sample
@@ -21,13 +22,6 @@ from chainrule.testing.op_table import as_list
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
-
-# Loops are not yet routed through array-module backends: a ``While`` body is compiled by
-# ``RunState.run_loop`` (runtime/plan.py), which binds its constants as NumPy arrays and its
-# kernels to the Session's state, not the backend's run. ``cr.cond``/``cr.case`` branches are
-# (they run as plans of the backend). The samples with a loop must fail, with the NumPy-only
-# error: when loops are routed, this test fails and the list goes.
-LOOPS = frozenset({"While"})
 
 
 class StrictBackend(ArrayModuleBackend):
@@ -73,25 +67,8 @@ def _run(sample, optimize):  # type: ignore[no-untyped-def]
     return graph, outputs, want, got
 
 
-def _has_loop(sample) -> bool:  # type: ignore[no-untyped-def]
-    graph = cr.Graph()
-    with graph.as_default():
-        sample.fn(*[cr.placeholder(a.dtype, a.shape) for a in sample.args])
-    return bool(_op_types(graph) & LOOPS)
-
-
-LOOP_SAMPLES = [s for s in TABLE.samples if _has_loop(s)]
-ROUTED = [s for s in TABLE.samples if all(s is not t for t in LOOP_SAMPLES)]
-
-
-@pytest.mark.parametrize("sample", LOOP_SAMPLES, ids=lambda s: s.id)
-def test_loops_are_the_known_gap(sample):
-    with pytest.raises(cr.errors.InvalidArgumentError, match="NumPy-only"):
-        _run(sample, optimize=True)
-
-
 @pytest.mark.parametrize("optimize", [False, True], ids=["uncompiled", "compiled"])
-@pytest.mark.parametrize("sample", ROUTED, ids=lambda s: s.id)
+@pytest.mark.parametrize("sample", TABLE.samples, ids=lambda s: s.id)
 def test_kernels_reach_their_data_only_through_the_array_module(sample, optimize):
     graph, outputs, want, got = _run(sample, optimize)
     for a, b in zip(got, want):

@@ -7,4 +7,5 @@ compiler is an optional extra: ``import chainrule`` never imports it. The NumPy 
 
 - ``numba``: native CPU code through Numba (LLVM), ``pip install 'chainrule[fast]'``.
 - ``dask``: one dask graph per run, on a distributed cluster, ``pip install 'chainrule[dask]'``.
+- ``cupy``: a CUDA GPU through CuPy (also chosen by ``cr.device("/gpu:N")``), ``pip install 'chainrule[gpu]'``.
 """

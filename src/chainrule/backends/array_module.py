@@ -13,7 +13,11 @@ arrays needs a boundary, which this backend draws in one place:
   after the run's fetches and updates were brought back to NumPy together (``to_numpy``, one call:
   for Dask, one ``compute``). A run that fails leaves every variable as it was before the run.
 
-Subclasses (``backends.dask``) say how arrays cross (``to_module``, ``to_numpy``) and which feeds
+Loop bodies (``while_loop``, ``scan``, ``map_fn``, the folds) and ``cr.cond`` branches run as
+programs of the backend too, inside the run that holds them (``ModuleLoop``, ``ModuleProgram``):
+their kernels get the module's arrays, and their variable updates go to the same run's view.
+
+Subclasses (``backends.dask``, ``backends.cupy``) say how arrays cross (``to_module``, ``to_numpy``) and which feeds
 they accept as they are (``convert_feed``).
 """
 
@@ -30,9 +34,9 @@ from chainrule.compiler.codegen import generate_program
 from chainrule.compiler.ir import Node, Program
 from chainrule.ops.registry import get_op_def
 from chainrule.runtime.backends import Backend
-from chainrule.runtime.plan import Executable, Generated, RunState, bind_kernel
+from chainrule.runtime.plan import Executable, Generated, LoopPrograms, RunState, bind_kernel
 
-__all__ = ["ArrayModuleBackend", "RunVariables", "as_numpy"]
+__all__ = ["ArrayModuleBackend", "ModuleLoop", "ModuleProgram", "RunVariables", "as_numpy"]
 
 _VARIABLE_OPS = frozenset({"VariableV2", "ReadVariable", "Assign", "AssignAdd", "AssignSub"})
 
@@ -66,6 +70,15 @@ class ArrayModuleBackend(Backend):
         """The values of one run (fetches, then variable updates) as NumPy arrays, brought back together."""
         return [as_numpy(v) for v in values]
 
+    def finish_run(self, results: Sequence[Any], updates: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        """A successful run's fetched values (as the Session returns them) and updates (as the state keeps them).
+
+        The default brings both back to NumPy together (``to_numpy``: for Dask, one ``compute``);
+        the CuPy backend keeps the updates in device memory. Raising here fails the run before any commit.
+        """
+        values = self.to_numpy([*results, *updates])
+        return values[: len(results)], values[len(results) :]
+
     def to_host(self, value: Any) -> Any:
         """One input of a ``numpy_only`` op as a NumPy array (an explicit copy to the host)."""
         return as_numpy(value)
@@ -85,8 +98,24 @@ class ArrayModuleBackend(Backend):
         """The kernel the plan calls for ``node`` (a hook: the strict-namespace test checks outputs here)."""
         return kernel
 
+    def fused_kernel(self, node: Node, xp: Any) -> Callable[..., Any] | None:
+        """A ``Fused`` node's kernel in the module (CuPy: one elementwise kernel); None: its members one by one."""
+        return None
+
+    def stateful_kernel(self, node: Node, xp: Any, ctx: Any) -> Callable[..., Any] | None:
+        """A stateful op's kernel of the module's own (CuPy: random ops on its generator); None: the op's kernel."""
+        return None
+
+    def loop_predicate(self, value: Any) -> bool:
+        """A ``while_loop`` condition's value (a module array) as a Python bool, to decide the next iteration."""
+        return bool(value)
+
     def build(self, program: Program, xp: Any, state: RunState, options: Any) -> Executable:
         return ModuleExecutable(self, program, self.module if self.module is not None else xp, state, options)
+
+    def build_loop(self, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> Executable:
+        """A ``While``'s iterations with this backend's module, reading and updating the run's variables."""
+        return ModuleLoop(self, loop, self.module if self.module is not None else xp, state, options)
 
 
 class RunVariables:
@@ -116,34 +145,40 @@ class RunVariables:
 
 
 class _RunContext:
-    """What stateful kernels see as ``ctx``: the Session's state, with this run's view of the variables."""
+    """What stateful kernels see as ``ctx``: the Session's state, with this thread's run's view of the variables."""
 
     def __init__(self, state: RunState) -> None:
         self._state = state
-        self.variables: Any = state.variables
+
+    @property
+    def variables(self) -> Any:
+        run = getattr(_ACTIVE, "run", None)
+        return self._state.variables if run is None else run
 
     def __getattr__(self, name: str) -> Any:  # random_generator, variable_lock, run_function, run_loop
         return getattr(self._state, name)
 
 
-class ModuleExecutable(Executable):
-    """One plan: a generated function calling every kernel with the module, then one ``to_numpy``."""
+class ModuleProgram:
+    """A program's generated function with every kernel bound for the module (a plan, a loop's cond or body)."""
 
     def __init__(self, backend: ArrayModuleBackend, program: Program, xp: Any, state: RunState, options: Any) -> None:
         self._backend = backend
         self._xp = xp
         self._state = state
         self._context = _RunContext(state)
-        self._lock = threading.RLock()  # one run at a time: the run's view of the variables is the context's
         for node in program.nodes:  # the generated code binds constants' values as they are
             if node.op_type == "Const":
                 node.attrs = {**node.attrs, "value": backend.constant(xp, node.attrs["value"])}
         compiled = generate_program(program, self._bind, options, {}, inline=False)
-        self._generated = Generated(compiled)
+        self.generated = Generated(compiled)
         self.source = compiled.source
 
     def _bind(self, node: Node) -> Callable[..., Any]:
         if node.op_type == "Fused":
+            fused = self._backend.fused_kernel(node, self._xp)
+            if fused is not None:
+                return fused
             # A fused group's own kernel is generated NumPy code: its members run one by one instead.
             group = node.extra
             return functools.partial(_run_group, group.inputs, [(m, self._bind(m)) for m in group.members])
@@ -156,36 +191,80 @@ class ModuleExecutable(Executable):
             return self._backend.host_kernel(node, kernel, self._xp)
         if op_def is None or not op_def.stateful:
             return self._backend.wrap_kernel(node, bind_kernel(node, self._xp, self._state))
+        stateful = self._backend.stateful_kernel(node, self._xp, self._context)
+        if stateful is not None:
+            return stateful
         kernel = functools.partial(op_def.kernel, self._xp, ctx=self._context, op=node.origin, **node.attrs)
         if node.op_type in _VARIABLE_OPS:
             return kernel  # its value is the run's view's, already in the module
         return functools.partial(_entering, kernel, functools.partial(self._backend.state_to_module, self._xp))
 
+    def __call__(self, values: Sequence[Any]) -> list[Any]:
+        return self.generated.run(values)
+
+
+class ModuleExecutable(Executable):
+    """One plan: a generated function calling every kernel with the module, then one ``to_numpy``."""
+
+    def __init__(self, backend: ArrayModuleBackend, program: Program, xp: Any, state: RunState, options: Any) -> None:
+        self._backend = backend
+        self._xp = xp
+        self._state = state
+        self._program = ModuleProgram(backend, program, xp, state, options)
+        self._generated = self._program.generated
+        self.source = self._program.source
+
     def run(self, feed_values: Sequence[Any]) -> list[Any]:
-        outer = getattr(_ACTIVE, "run", None)
-        if outer is not None:  # a cond branch or function inside a run: part of that run's graph
-            return self._run(outer, list(feed_values))
+        if getattr(_ACTIVE, "run", None) is not None:  # a cond branch or function inside a run: part of it
+            return self._program(list(feed_values))
         enter = functools.partial(self._backend.to_module, self._xp)
         run = RunVariables(self._state.variables, functools.partial(self._backend.state_to_module, self._xp))
         _ACTIVE.run = run
         try:
-            results = self._run(run, [enter(v) for v in feed_values])
+            results = self._program([enter(v) for v in feed_values])
             names = list(run.updates)
-            values = self._backend.to_numpy([*results, *(run.updates[n] for n in names)])
+            fetched, committed = self._backend.finish_run(results, [run.updates[n] for n in names])
         finally:
             _ACTIVE.run = None
         # Committed only now that every value of the run exists: a failed run changes nothing.
-        for name, value in zip(names, values[len(results) :]):
+        for name, value in zip(names, committed):
             self._state.variables[name] = value
-        return values[: len(results)]
+        return fetched
 
-    def _run(self, run: RunVariables, feed_values: list[Any]) -> list[Any]:
-        with self._lock:
-            saved, self._context.variables = self._context.variables, run
-            try:
-                return self._generated.run(feed_values)
-            finally:
-                self._context.variables = saved
+
+class ModuleLoop(Executable):
+    """A ``While``'s iterations with the module: its cond and body as module programs, in a Python loop.
+
+    Runs inside the run of the plan holding the ``While`` (its kernels see that run's view of the
+    variables); ``run([limit, *loop vars, *sliced, *captured])`` returns
+    ``[*final loop vars, count, *recorded lists]`` as ``Backend.build_loop`` says. The predicate is
+    made a Python bool by ``ArrayModuleBackend.loop_predicate`` (the Dask backend refuses a lazy one).
+    """
+
+    def __init__(self, backend: ArrayModuleBackend, loop: LoopPrograms, xp: Any, state: RunState, options: Any) -> None:
+        self._backend = backend
+        self._cond = ModuleProgram(backend, loop.cond, xp, state, options)
+        self._body = ModuleProgram(backend, loop.body, xp, state, options)
+        self._num_vars = loop.num_vars
+        self._num_sliced = loop.num_sliced
+        self._record = loop.record
+        self.source = f"# cond\n{self._cond.source}\n# body\n{self._body.source}"
+
+    def run(self, feed_values: Sequence[Any]) -> list[Any]:
+        limit, *arrays = feed_values
+        n, m = self._num_vars, self._num_sliced
+        values, sliced, captured = list(arrays[:n]), arrays[n : n + m], list(arrays[n + m :])
+        kept: list[list[Any]] = [[] for _ in values] if self._record else []
+        count = 0
+        while count != limit:
+            (test,) = self._cond([*values, *captured])
+            if not self._backend.loop_predicate(test):
+                break
+            for history, value in zip(kept, values):
+                history.append(value)
+            values = self._body([*values, *(s[count] for s in sliced), *captured])
+            count += 1
+        return [*values, count, *kept]
 
 
 # The run in progress on this thread (its view of the variables), for plans run inside it.

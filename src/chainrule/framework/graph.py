@@ -646,7 +646,9 @@ class Graph:
         """Ops created inside record this placement as ``op.device`` (a name like ``"/cpu:0"``,
         None to clear it, or a function ``op -> name``). The NumPy backend runs every op on the
         host; the placement is kept for the graph's readers (``as_graph_def``, TensorBoard) and
-        for backends that place ops."""
+        for backends that place ops: a Session made with no backend named runs a graph with ops
+        on ``/gpu:N`` on the CuPy backend on that GPU, where CuPy and the GPU are there
+        (``runtime.backends.placement_backend``; elsewhere it runs as if placed on the CPU)."""
         self._device_stack.append(device_name_or_function)
         try:
             yield

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from chainrule.compiler.ir import Program
+from chainrule.framework import errors
 from chainrule.framework.graph import Tensor
 from chainrule.runtime.feeds import convert_feed
 from chainrule.runtime.plan import Executable, Generated, Interpreter, LoopPrograms, RunState, generate_loop_function
@@ -32,6 +34,8 @@ __all__ = [
     "NumPyBackend",
     "available_backends",
     "get_backend",
+    "gpu_placement",
+    "placement_backend",
     "register_backend",
     "resolve_backend",
 ]
@@ -52,6 +56,9 @@ class Backend:
     name = "?"
     # The array module kernels run with when the Session names none (None: the Session's, NumPy).
     array_module: Any = None
+    # Whether the fetched values are host (NumPy) arrays; False: the Session returns them as they are
+    # (the CuPy backend with ``fetch="device"``).
+    host_fetches = True
 
     def convert_feed(self, element: Tensor, value: Any) -> Any:
         """A fed value as the plans take it (NumPy; a backend may accept its own arrays as they are)."""
@@ -94,6 +101,7 @@ _BACKENDS: dict[str, Backend | str | Callable[[], Backend]] = {
     "numpy": NumPyBackend(),
     "numba": "chainrule.backends.numba",  # the ``fast`` extra
     "dask": "chainrule.backends.dask",  # the ``dask`` extra
+    "cupy": "chainrule.backends.cupy",  # the ``gpu`` extra
 }
 _LOCK = threading.Lock()
 
@@ -124,12 +132,55 @@ def get_backend(name: str) -> Backend:
         return entry
 
 
-def resolve_backend(backend: Backend | str | None) -> Backend:
-    """``backend`` as a Backend: a Backend as is, a name looked up, None the ``CHAINRULE_BACKEND`` one (else NumPy)."""
+def resolve_backend(backend: Backend | str | None, graph: Any = None) -> Backend:
+    """``backend`` as a Backend: a Backend as is, a name looked up; None: the placement's, else ``CHAINRULE_BACKEND``'s.
+
+    With no backend named, a ``graph`` whose ops were placed on a GPU (``with cr.device("/gpu:0")``)
+    runs on the CuPy backend on that device, where CuPy and the device are there (see
+    ``gpu_placement``); otherwise the ``CHAINRULE_BACKEND`` environment variable's backend, else NumPy.
+    """
     if isinstance(backend, Backend):
         return backend
+    if backend is None and graph is not None:
+        placed = placement_backend(graph)
+        if placed is not None:
+            return placed
     if backend is None:
         backend = os.environ.get(BACKEND_VARIABLE, "").strip() or "numpy"
     if not isinstance(backend, str):
         raise TypeError(f"backend must be a name or a chainrule Backend, got {type(backend).__name__}")
     return get_backend(backend)
+
+
+# "/gpu:1", "/device:GPU:0", "/job:worker/replica:0/task:0/device:GPU:0" (TensorFlow's spellings).
+_GPU_SPEC = re.compile(r"(?:^|/)(?:device:)?gpu:(\d+)(?:/|$)", re.IGNORECASE)
+
+
+def gpu_placement(graph: Any) -> int | None:
+    """The GPU that ``cr.device`` placed ``graph``'s ops on (the lowest index when several): None when none.
+
+    A Session runs every op of its graph on one backend, so a graph with ops on several GPUs runs
+    on the first of them, and ops on the CPU (``/cpu:0``) beside GPU ones run on that GPU too.
+    """
+    indices = set()
+    for op in graph.get_operations():
+        match = _GPU_SPEC.search(op.device) if op.device else None
+        if match is not None:
+            indices.add(int(match.group(1)))
+    return min(indices) if indices else None
+
+
+def placement_backend(graph: Any) -> Backend | None:
+    """The CuPy backend on the GPU ``graph``'s ops were placed on; None without such ops, CuPy or the device.
+
+    As TensorFlow's soft placement (``allow_soft_placement``, TF 2's default): a graph placed on a
+    GPU where there is none runs where it can (here: the other backends, ``CHAINRULE_BACKEND`` or
+    NumPy). ``cr.Session(backend="cupy")`` asks for the GPU and fails without one, naming what is missing.
+    """
+    device = gpu_placement(graph)
+    if device is None:
+        return None
+    try:
+        return get_backend("cupy").configure(device=device)
+    except (ImportError, errors.UnavailableError):
+        return None

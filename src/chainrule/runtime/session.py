@@ -41,6 +41,9 @@ class Session:
         Python function calling NumPy per plan), ``"numba"`` (native code, the ``fast`` extra), a
         ``Backend``; None: the ``CHAINRULE_BACKEND`` environment variable's, else ``"numpy"``.
         ``"dask"`` (the ``dask`` extra) builds one dask graph per run, see ``chainrule.backends.dask``.
+        ``"cupy"`` (the ``gpu`` extra) runs on a CUDA GPU, see ``chainrule.backends.cupy``; with no
+        backend named, a graph whose ops were placed with ``cr.device("/gpu:N")`` runs there when
+        CuPy and that GPU are available.
     client : the Dask backend's ``distributed.Client`` (None: dask's default scheduler).
 
     Examples
@@ -66,7 +69,7 @@ class Session:
             raise ValueError(f"Session target {target!r}: chainrule runs in process only (target='').")
         self._graph = graph or get_default_graph()
         self._config = config
-        self._backend = resolve_backend(backend)
+        self._backend = resolve_backend(backend, self._graph)  # ops placed on a GPU: CuPy's, where there is one
         if client is not None:
             self._backend = self._backend.configure(client=client)
         if array_module is np and self._backend.array_module is not None:
@@ -212,6 +215,8 @@ class Session:
     def _to_user(self, value: Any) -> Any:
         if isinstance(value, np.generic):
             return value  # NumPy scalars are immutable and share nothing
+        if not self._backend.host_fetches and not isinstance(value, np.ndarray):
+            return value  # a device array the backend was asked to return as it is (CuPy's fetch="device")
         value = np.asarray(value) if not isinstance(value, np.ndarray) else value
         # A snapshot: another thread may be initializing a variable (adding to the dict) meanwhile.
         variables = tuple(self._state.variables.values())

@@ -22,8 +22,11 @@ the small matrices such ops see after a reduction over the batch; a whole datase
 That needs the op's output shape statically; without it the error names the op and the user's
 line. A lazy output whose dtype dask promoted (an int32 ``matmul`` computes in int64) is cast
 back to the op's static dtype, as NumPy computes it, so nothing changes dtype silently.
-Control flow (``cr.cond``, ``cr.while_loop``) needs concrete predicates, which a lazy graph does
-not have: such graphs run on the NumPy backend.
+Loop bodies (``cr.while_loop``, ``cr.scan``, ``map_fn``, the folds) build the same lazy graph, one
+copy of the body per iteration, computed with the run's other values: the loop's condition must
+not depend on the data (a counter, a bound: eager NumPy), since deciding another iteration would
+need a compute per iteration; a condition that does raises UnimplementedError naming the loop.
+A ``cr.cond`` whose predicate depends on the data computes that predicate (dask's ``bool``).
 """
 
 from __future__ import annotations
@@ -132,6 +135,17 @@ class DaskBackend(ArrayModuleBackend):
 
         return run
 
+    def loop_predicate(self, value: Any) -> bool:
+        if is_lazy(value):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "the condition of this while_loop depends on chunked (dask) data: the dask backend builds a "
+                "loop's iterations lazily, so its condition must be known without computing (a counter or a "
+                "bound, as in scan and map_fn); compute the condition's inputs first, or use the numpy backend",
+            )
+        return bool(value)
+
     def constant(self, xp: Any, value: Any) -> Any:
         return value  # constants stay NumPy, like the variables
 
@@ -154,14 +168,22 @@ class DaskBackend(ArrayModuleBackend):
         try:
             computed = dask.compute(*[values[i] for i in lazy], scheduler=self.client)
         except Exception as e:  # noqa: BLE001 - re-raised as chainrule's error, the cause kept
-            raise errors.UnavailableError(
-                None,
-                None,
-                f"The dask computation of this run failed, so no variable was updated: {type(e).__name__}: {e}",
-            ) from e
+            raise errors.UnavailableError(None, None, _failure_message(e)) from e
         for i, value in zip(lazy, computed):
             out[i] = as_numpy(value)
         return out
+
+
+def _failure_message(e: Exception) -> str:
+    """What the error of a failed run says: a lost worker (``distributed.KilledWorker``) by name, else dask's error."""
+    if type(e).__name__ == "KilledWorker" and len(e.args) == 3:  # distributed's: (task, last worker, allowed failures)
+        task, worker, retries = e.args
+        return (
+            f"A Dask worker died while computing this run (task {task!r}, last on worker "
+            f"{getattr(worker, 'address', worker)}; the scheduler retried it {retries} times, its "
+            "distributed.scheduler.allowed-failures), so no variable was updated: the run can be repeated"
+        )
+    return f"The dask computation of this run failed, so no variable was updated: {type(e).__name__}: {e}"
 
 
 def _one_task(node: Node, kernel: Callable[..., Any], args: tuple[Any, ...], cause: Exception | None) -> Any:
