@@ -393,3 +393,33 @@ def test_a_region_too_small_for_a_native_call_runs_on_numpy_with_a_note() -> Non
     np.testing.assert_allclose(got[0], want[0])
     assert native_regions(plan.executable) == []
     assert any("small native regions" in note for note in plan.backend_notes)
+
+
+def test_cached_regions_keep_their_own_helpers_across_processes(private_cache: Path) -> None:
+    # A region on disk holds its helpers' machine code under the symbol names of the process that
+    # compiled it. Two helpers of one name (a sum's helper for two shapes) must not link to each
+    # other when one is compiled here and the other's region is loaded from the cache: the first
+    # process caches shape (3, 4)'s plan; the second compiles (5, 7)'s, then loads (3, 4)'s.
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np, chainrule as cr
+        for shape in [tuple(int(d) for d in s.split("x")) for s in sys.argv[1:]]:
+            g = cr.Graph()
+            with g.as_default():
+                x = cr.placeholder(cr.float64, shape)
+                y = cr.reduce_sum(cr.tanh(x) * 2.0 + x, axis=1)
+                dx, = cr.gradients(cr.reduce_sum(y * y), [x])
+            value = np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape)
+            with cr.Session(graph=g, backend="numba") as sess:
+                got_y, got_dx = sess.run([y, dx], {x: value})
+            want_y = (np.tanh(value) * 2.0 + value).sum(axis=1)
+            want_dx = 2.0 * want_y[:, None] * (2.0 * (1.0 - np.tanh(value) ** 2) + 1.0)
+            np.testing.assert_allclose(got_y, want_y, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(got_dx, want_dx, rtol=1e-12, atol=1e-12)
+        """
+    )
+    env = {**os.environ, "CHAINRULE_CACHE_DIR": str(private_cache)}
+    for shapes in (["3x4"], ["5x7", "3x4"]):
+        run = subprocess.run([sys.executable, "-c", script, *shapes], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-3000:]

@@ -29,6 +29,7 @@ The convention, for every rule (documented on ``OpDef.lower``):
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -132,7 +133,12 @@ def jit(source: str, name: str) -> Any:
     """
     numba = _numba()
     _overloads()
-    namespace: dict[str, Any] = {"np": np, "as_scalar": as_scalar}
+    # The module name hashes the source: Numba names a compiled function's symbol by its module,
+    # its name and a per-process counter, and a region loaded from the disk cache carries its
+    # helpers' symbols from the process that compiled it. Helpers of one name but other sources
+    # (another shape's loop bounds) would otherwise link to each other across cached regions.
+    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    namespace: dict[str, Any] = {"np": np, "as_scalar": as_scalar, "__name__": f"chainrule_native_helper_{digest}"}
     exec(compile(source, f"<chainrule native helper {name} #{next(_counter)}>", "exec"), namespace)
     function = namespace[name]
     # What a backend's disk cache keys a region calling this helper by (its address changes per process).
