@@ -43,6 +43,23 @@ def check_feed_shape(element: Tensor, arr: np.ndarray) -> None:
         )
 
 
+def cast_device_feed(element: Tensor, value: Any, kind: str) -> Any:
+    """A backend's own array (``kind``: "a CuPy array", "a dask array") in ``element``'s dtype, where
+    that keeps every value (NumPy's "safe" casting); ``errors.InvalidDTypeError`` otherwise. The shape
+    is left to ``check_feed_shape``: a lazy array may not know it yet."""
+    want = np.dtype(element.dtype.as_numpy_dtype)
+    if value.dtype == want:
+        return value
+    if not np.can_cast(value.dtype, want, "safe"):
+        raise errors.InvalidDTypeError(
+            None,
+            None,
+            f"Cannot feed {kind} of dtype {value.dtype} for Tensor '{element.name}' of dtype "
+            f"{element.dtype.name}: the conversion would lose values.",
+        )
+    return value.astype(want)
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -42,7 +42,7 @@ from chainrule.compiler.ir import Node, Program
 from chainrule.framework import errors
 from chainrule.ops.random_ops import TRUNCATION
 from chainrule.ops.registry import OpDef, registered_ops
-from chainrule.runtime.feeds import check_feed_shape
+from chainrule.runtime.feeds import cast_device_feed, check_feed_shape
 from chainrule.runtime.plan import Executable, LoopPrograms, RunState
 
 __all__ = ["FETCH_MODES", "RANDOM_OPS", "CupyBackend", "DeviceValue", "check_device", "lowerings"]
@@ -163,16 +163,7 @@ class CupyBackend(ArrayModuleBackend):
 
     def convert_feed(self, element: Any, value: Any) -> Any:
         if isinstance(value, self.module.ndarray):  # a CuPy feed stays on the device
-            want = np.dtype(element.dtype.as_numpy_dtype)
-            if value.dtype != want:
-                if not np.can_cast(value.dtype, want, "safe"):
-                    raise errors.InvalidDTypeError(
-                        None,
-                        None,
-                        f"Cannot feed a CuPy array of dtype {value.dtype} for Tensor '{element.name}' of dtype "
-                        f"{element.dtype.name}: the conversion would lose values.",
-                    )
-                value = value.astype(want)
+            value = cast_device_feed(element, value, "a CuPy array")
             check_feed_shape(element, value)
             return value
         return super().convert_feed(element, value)

@@ -41,7 +41,7 @@ from chainrule.compiler.ir import Node
 from chainrule.framework import errors
 from chainrule.framework.graph import Tensor
 from chainrule.ops.registry import get_op_def
-from chainrule.runtime.feeds import check_feed_shape, convert_feed
+from chainrule.runtime.feeds import cast_device_feed, check_feed_shape, convert_feed
 
 try:
     import dask
@@ -83,16 +83,7 @@ class DaskBackend(ArrayModuleBackend):
     def convert_feed(self, element: Tensor, value: Any) -> Any:
         if not isinstance(value, da.Array):
             return convert_feed(element, value)
-        want = np.dtype(element.dtype.as_numpy_dtype)
-        if value.dtype != want:
-            if not np.can_cast(value.dtype, want, "safe"):
-                raise errors.InvalidDTypeError(
-                    None,
-                    None,
-                    f"Cannot feed a dask array of dtype {value.dtype} for Tensor '{element.name}' of dtype "
-                    f"{element.dtype.name}: the conversion would lose values.",
-                )
-            value = value.astype(want)
+        value = cast_device_feed(element, value, "a dask array")
         if not any(np.isnan(d) for d in value.shape):  # unknown chunk sizes: checked by the kernels
             check_feed_shape(element, value)
         return value
