@@ -36,14 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chainrule as cr  # noqa: E402
 
-RANDOM = {
-    "RandomUniform",
-    "RandomStandardNormal",
-    "RandomUniformInt",
-    "TruncatedNormal",
-    "RandomShuffle",
-    "Multinomial",
-}
 ROWS = [("gmm", "d10_K25", "J"), ("gmm", "d20_K50", "J"), ("gmm", "d64_K200", "J")]
 ROWS += [("lstm", "l2_c1024[:64]", "F"), ("lstm", "l2_c1024[:64]", "J"), ("mlp", "digits", "J")]
 
@@ -66,33 +58,8 @@ def require_gpu() -> str:
 
 
 # --- (a) the op table ----------------------------------------------------------------------------
-def _compare(fetches: list[Any], got: list[Any], want: list[Any], rtol: float) -> str | None:
-    for tensor, g, w in zip(fetches, got, want):
-        g, w = np.asarray(g), np.asarray(w)
-        if g.dtype != w.dtype or g.shape != w.shape:
-            return f"{tensor.name}: {g.dtype}{g.shape} on cupy, {w.dtype}{w.shape} on numpy"
-        if w.dtype.kind in "biuSUO":
-            if not np.array_equal(g, w):
-                return f"{tensor.name}: values differ"
-            continue
-        finite = np.abs(w[np.isfinite(w)]) if w.size else w
-        scale = float(finite.max()) if finite.size else 1.0
-        if not np.allclose(g, w, rtol=rtol, atol=rtol * scale, equal_nan=True):
-            worst = float(np.nanmax(np.abs(g - w))) if w.size else 0.0
-            return f"{tensor.name}: max abs difference {worst:.3g} (scale {scale:.3g})"
-    return None
-
-
-def _compare_layout(fetches: list[Any], got: list[Any], want: list[Any]) -> str | None:
-    for tensor, g, w in zip(fetches, got, want):
-        g, w = np.asarray(g), np.asarray(w)
-        if g.dtype != w.dtype or g.shape != w.shape:
-            return f"{tensor.name}: {g.dtype}{g.shape} on cupy, {w.dtype}{w.shape} on numpy"
-    return None
-
-
 def op_table(every_sample: bool) -> int:
-    from chainrule.testing.op_table import budgeted, sample_graph
+    from chainrule.testing.op_table import RANDOM_OP_TYPES, budgeted, layout_mismatch, sample_graph, value_mismatch
     from chainrule.testing.samples import all_samples
 
     table = all_samples()
@@ -115,10 +82,10 @@ def op_table(every_sample: bool) -> int:
                         want = sess.run(built.fetches, feeds)
                     with cr.Session(graph=built.graph, backend="cupy") as sess:
                         got = sess.run(built.fetches, feeds)
-                if {op.type for op in built.graph.get_operations()} & RANDOM:
-                    problem = _compare_layout(built.fetches, got, want)  # other generators' numbers
+                if {op.type for op in built.graph.get_operations()} & RANDOM_OP_TYPES:
+                    problem = layout_mismatch(built.fetches, got, want, "cupy")  # other generators' numbers
                 else:
-                    problem = _compare(built.fetches, got, want, 1e-10 if dtype == "float64" else 1e-5)
+                    problem = value_mismatch(built.fetches, got, want, 1e-10 if dtype == "float64" else 1e-5, "cupy")
             except Exception as e:  # noqa: BLE001 - every failure is reported, the table goes on
                 problem = f"raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
                 if "-v" in sys.argv:

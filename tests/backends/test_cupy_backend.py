@@ -24,18 +24,10 @@ import chainrule as cr
 from chainrule.backends.cupy.backend import CupyBackend, DeviceValue, lowerings
 from chainrule.runtime import backends
 from chainrule.testing import strict_namespace as sn
-from chainrule.testing.op_table import sample_graph
+from chainrule.testing.op_table import RANDOM_OP_TYPES, layout_mismatch, sample_graph, value_mismatch
 from chainrule.testing.samples import all_samples
 
 TABLE = all_samples()
-RANDOM = {
-    "RandomUniform",
-    "RandomStandardNormal",
-    "RandomUniformInt",
-    "TruncatedNormal",
-    "RandomShuffle",
-    "Multinomial",
-}
 
 
 @pytest.fixture()
@@ -265,19 +257,8 @@ def test_which_ops_run_how():
 
 
 def _assert_same(sample_id, fetches, got, want):  # type: ignore[no-untyped-def]
-    for tensor, g, w in zip(fetches, got, want):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (
-            f"{sample_id}: {tensor.name} {g.dtype}{g.shape} vs {w.dtype}{w.shape}"
-        )
-        if w.dtype.kind in "biuSUO":
-            np.testing.assert_array_equal(g, w, err_msg=f"{sample_id}: {tensor.name}")
-        else:
-            finite = np.abs(w[np.isfinite(w)]) if w.size else w
-            scale = float(finite.max()) if finite.size else 1.0
-            np.testing.assert_allclose(
-                g, w, rtol=1e-12, atol=1e-12 * scale, equal_nan=True, err_msg=f"{sample_id}: {tensor.name}"
-            )
+    problem = value_mismatch(fetches, got, want, 1e-12, where="cupy")
+    assert problem is None, f"{sample_id}: {problem}"
 
 
 @pytest.fixture(scope="module")
@@ -300,9 +281,9 @@ def test_the_op_table_on_the_backend_equals_the_numpy_backend(sample, table_modu
         want = sess.run(built.fetches, feeds)
     with sn.refusing_numpy(), cr.Session(graph=built.graph, backend=CupyBackend(table_module)) as sess:
         got = sess.run(built.fetches, feeds)
-    if {op.type for op in built.graph.get_operations()} & RANDOM:
-        for g, w in zip(got, want):  # CuPy's generator's values: shapes and dtypes are compared
-            assert np.asarray(g).shape == np.asarray(w).shape and np.asarray(g).dtype == np.asarray(w).dtype
+    if {op.type for op in built.graph.get_operations()} & RANDOM_OP_TYPES:
+        problem = layout_mismatch(built.fetches, got, want, where="cupy")  # CuPy's generator's values
+        assert problem is None, f"{sample.id}: {problem}"
         return
     _assert_same(sample.id, built.fetches, got, want)
 

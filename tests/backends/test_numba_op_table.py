@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule.testing.op_table import budgeted, run_sample_graph, sample_graph
+from chainrule.testing.op_table import budgeted, run_sample_graph, sample_graph, value_mismatch
 from chainrule.testing.samples import all_samples
 
 pytest.importorskip("numba")
@@ -20,18 +20,8 @@ TABLE = all_samples()
 
 
 def _assert_same(sample_id, fetches, got, want, rtol):
-    assert len(got) == len(want)
-    for tensor, g, w in zip(fetches, got, want):
-        assert g.dtype == w.dtype, f"{sample_id}: {tensor.name} is {g.dtype} on numba, {w.dtype} on numpy"
-        assert g.shape == w.shape, f"{sample_id}: {tensor.name} has shape {g.shape} on numba, {w.shape} on numpy"
-        if w.dtype.kind in "biuSUO":
-            np.testing.assert_array_equal(g, w, err_msg=f"{sample_id}: {tensor.name}")
-        else:
-            finite = np.abs(w[np.isfinite(w)]) if w.size else w
-            scale = float(finite.max()) if finite.size else 1.0
-            np.testing.assert_allclose(
-                g, w, rtol=rtol, atol=rtol * scale, equal_nan=True, err_msg=f"{sample_id}: {tensor.name}"
-            )
+    problem = value_mismatch(fetches, got, want, rtol, where="numba")
+    assert problem is None, f"{sample_id}: {problem}"
 
 
 @pytest.mark.parametrize("sample", budgeted(TABLE.samples), ids=lambda s: s.id)

@@ -18,6 +18,11 @@ import numpy as np
 import chainrule as cr
 
 SEED = 1234  # a graph seed, so random ops draw the same numbers on every backend
+# Ops whose numbers come from the backend's own generator (CuPy's is not NumPy's): on such a
+# backend only their shapes and dtypes can be compared with the NumPy backend's.
+RANDOM_OP_TYPES = frozenset(
+    {"RandomUniform", "RandomStandardNormal", "RandomUniformInt", "TruncatedNormal", "RandomShuffle", "Multinomial"}
+)
 
 
 def as_list(result: Any) -> list[Any]:
@@ -94,3 +99,39 @@ def budgeted(items: Sequence[Any], key: Any = None) -> list[Any]:
             seen[group] = seen.get(group, 0) + 1
             chosen.append(item)
     return chosen
+
+
+def layout_mismatch(
+    fetches: Sequence[Any], got: Sequence[Any], want: Sequence[Any], where: str = "the backend"
+) -> str | None:
+    """Where two backends' results differ in number, dtype or shape (None when they agree)."""
+    if len(got) != len(want):
+        return f"{len(got)} results on {where}, {len(want)} on numpy"
+    for tensor, g, w in zip(fetches, got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        if g.dtype != w.dtype or g.shape != w.shape:
+            return f"{tensor.name}: {g.dtype}{g.shape} on {where}, {w.dtype}{w.shape} on numpy"
+    return None
+
+
+def value_mismatch(
+    fetches: Sequence[Any], got: Sequence[Any], want: Sequence[Any], rtol: float, where: str = "the backend"
+) -> str | None:
+    """Where two backends' results differ (None when they agree): dtypes and shapes equal, integer,
+    bool and string values exact, floats to ``rtol`` relative (absolute: ``rtol`` times the largest
+    finite magnitude), NaN where NaN."""
+    layout = layout_mismatch(fetches, got, want, where)
+    if layout is not None:
+        return layout
+    for tensor, g, w in zip(fetches, got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        if w.dtype.kind in "biuSUO":
+            if not np.array_equal(g, w):
+                return f"{tensor.name}: values differ on {where}"
+            continue
+        finite = np.abs(w[np.isfinite(w)]) if w.size else w
+        scale = float(finite.max()) if finite.size else 1.0
+        if not np.allclose(g, w, rtol=rtol, atol=rtol * scale, equal_nan=True):
+            worst = float(np.nanmax(np.abs(g - w))) if w.size else 0.0
+            return f"{tensor.name}: max abs difference {worst:.3g} (scale {scale:.3g}) on {where}"
+    return None
